@@ -1,0 +1,81 @@
+# Marquee — `make run` starts everything, `make test` checks everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+export PORT ?= 8000
+export RTMP_PORT ?= 1935
+export MEDIA_HTTP_PORT ?= 8081
+# PostgreSQL + Redis used by the second test run (CI starts both).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Which set-ups `make test` covers: "sqlite postgres" (default) or one of them.
+TEST_SETUPS ?= sqlite postgres
+PYTEST_ARGS ?=
+SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg chromium
+
+.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean
+
+deps: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json scripts/copy-vendor.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+	@touch $@
+
+# System packages (media server, ffmpeg, browser for tests): installed with
+# apt-get when we are root, otherwise we stop and say what to run.
+sysdeps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing system packages:$$missing"; \
+	    echo "Run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+static: deps
+	$(PY) manage.py collectstatic --noinput -v 0
+
+migrate: deps
+	$(PY) manage.py migrate --noinput -v 0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: sysdeps deps static seed
+	$(BIN)/honcho start -f Procfile
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: sysdeps deps lint
+	DATABASE_URL= REDIS_URL= $(PY) manage.py makemigrations --check --dry-run
+	@for setup in $(TEST_SETUPS); do $(MAKE) --no-print-directory test-$$setup || exit 1; done
+
+test-sqlite: deps
+	@echo "== test suite on the embedded default (SQLite, in-memory layers) =="
+	DATABASE_URL= REDIS_URL= $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: deps
+	@echo "== test suite on PostgreSQL + Redis =="
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/staticfiles var/celery-broker

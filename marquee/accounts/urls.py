@@ -1,0 +1,8 @@
+from django.urls import path
+
+from marquee.accounts import views
+
+urlpatterns = [
+    path("age-gate/", views.age_gate, name="age_gate"),
+    path("me/", views.account, name="account"),
+]

@@ -1,0 +1,45 @@
+"""Hash chain for the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_content(event) -> bytes:
+    content = {
+        "sequence": event.sequence,
+        "created_at": event.created_at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def compute_hash(event) -> str:
+    return hashlib.sha256(canonical_content(event)).hexdigest()
+
+
+def verify_chain(events) -> tuple[bool, object | None, str]:
+    """Walk the events in sequence order; return (ok, first_bad_event, why)."""
+    previous_hash = GENESIS_HASH
+    expected_sequence = None
+    for event in events:
+        if expected_sequence is not None and event.sequence != expected_sequence:
+            return False, event, f"sequence jumps from {expected_sequence - 1} to {event.sequence} (rows deleted)"
+        if event.prev_hash != previous_hash:
+            return False, event, "prev_hash does not match the previous row's hash"
+        if compute_hash(event) != event.entry_hash:
+            return False, event, "content does not match its hash (row altered)"
+        previous_hash = event.entry_hash
+        expected_sequence = event.sequence + 1
+    return True, None, ""

@@ -1,0 +1,71 @@
+"""The compliance questions every other app asks, one function each:
+may this person see this performer, buy, stream.  Pages, API, playback-URL
+signing, chat and recommendations all call these, never their own copies."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+
+from marquee.compliance.geo import Location
+from marquee.lib.decisions import ALLOW, Decision, deny
+
+
+def region_block_q(location: Location) -> Q:
+    """Performers visible from ``location``: not region-blocked by them."""
+    from marquee.performers.models import RegionBlock
+
+    if not location.known:
+        return Q()
+    blocked = RegionBlock.objects.filter(performer=OuterRef("pk"), country=location.country).filter(
+        Q(subdivision="") | Q(subdivision=location.subdivision or "")
+    )
+    return ~Q(Exists(blocked))
+
+
+def is_region_blocked(performer, location: Location) -> bool:
+    if not location.known:
+        return False
+    return (
+        performer.region_blocks.filter(country=location.country)
+        .filter(Q(subdivision="") | Q(subdivision=location.subdivision or ""))
+        .exists()
+    )
+
+
+def can_view_performer(viewer, performer, location: Location) -> Decision:
+    """Whether ``viewer`` (maybe anonymous) located at ``location`` may see
+    this performer at all (room, profile, schedule, thumbnails, chat)."""
+    if viewer is not None and viewer.is_authenticated and viewer.pk == performer.user_id:
+        return ALLOW
+    if performer.is_suspended:
+        return deny("not_found", "This room does not exist.", 404)
+    if is_region_blocked(performer, location):
+        # Hidden, not refused: a blocked region must not learn the room exists.
+        return deny("not_found", "This room does not exist.", 404)
+    return ALLOW
+
+
+def can_purchase(user, location: Location) -> Decision:
+    if user is None or not user.is_authenticated:
+        return deny("not_authenticated", "Log in to buy.", 401)
+    if not user.is_adult:
+        return deny("age_restricted", "You must be 18 or older to buy anything on Marquee.", 403)
+    return ALLOW
+
+
+def can_stream(performer) -> Decision:
+    from marquee.accounts.selectors import has_two_factor
+
+    if performer.is_suspended:
+        return deny("suspended", "This performer account is suspended.", 403)
+    if not performer.is_verified:
+        return deny("not_verified", "Identity verification must be approved before going live.", 403)
+    if not has_two_factor(performer.user):
+        return deny("two_factor_required", "Turn on two-factor authentication before going live.", 403)
+    return ALLOW
+
+
+def can_view_adult_content(viewer, location: Location) -> Decision:
+    """Jurisdiction rules: blocked regions, and regions that require age
+    verification before any adult content (filled in by the compliance issue)."""
+    return ALLOW

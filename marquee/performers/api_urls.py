@@ -1,0 +1,10 @@
+from django.urls import path
+
+from marquee.performers import api
+
+urlpatterns = [
+    path("performers/", api.PerformerListView.as_view(), name="api_performers"),
+    path("performers/<str:username>/", api.PerformerDetailView.as_view(), name="api_performer"),
+    path("performers/<str:username>/follow/", api.FollowView.as_view(), name="api_follow"),
+    path("me/follows/", api.FollowsView.as_view(), name="api_follows"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PerformersConfig(AppConfig):
+    name = "marquee.performers"
+    label = "performers"

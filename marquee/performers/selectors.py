@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from marquee.compliance import policy
+from marquee.compliance.geo import Location
+from marquee.performers.models import Follow, Performer
+from marquee.shows.models import Show
+
+
+def visible_performers(location: Location) -> QuerySet[Performer]:
+    """Performers anyone at ``location`` may see: not suspended, applied,
+    and not region-blocked by the performer."""
+    return Performer.objects.filter(is_suspended=False).filter(policy.region_block_q(location))
+
+
+def browse_performers(*, location: Location, tag: str = "", language: str = "", query: str = "") -> QuerySet[Performer]:
+    """The home grid: live first, then by next scheduled show, then by name."""
+    now = timezone.now()
+    live = Show.objects.filter(performer=OuterRef("pk"), status=Show.Status.LIVE)
+    performers = (
+        visible_performers(location)
+        .select_related("user")
+        .prefetch_related("tags")
+        .annotate(
+            is_live=Exists(live),
+            next_show_at=Min(
+                "shows__scheduled_start", filter=Q(shows__status="scheduled", shows__scheduled_start__gte=now)
+            ),
+            follower_count=Count("followers", distinct=True),
+        )
+    )
+    if tag:
+        performers = performers.filter(tags__kind="tag", tags__slug=tag)
+    if language:
+        performers = performers.filter(tags__kind="language", tags__slug=language)
+    if query:
+        performers = performers.filter(Q(display_name__icontains=query) | Q(user__username__icontains=query))
+    return performers.order_by("-is_live", "next_show_at", "display_name").distinct()
+
+
+def get_visible_performer(username: str, *, viewer, location: Location) -> Performer | None:
+    """The performer behind a room URL, or None when missing or hidden from
+    this viewer (same answer, so hidden rooms cannot be probed)."""
+    performer = Performer.objects.select_related("user").filter(user__username=username).first()
+    if performer is None:
+        return None
+    if not policy.can_view_performer(viewer, performer, location):
+        return None
+    return performer
+
+
+def followed_performers(user, location: Location) -> QuerySet[Performer]:
+    ids = Follow.objects.filter(user=user).values("performer_id")
+    return visible_performers(location).filter(pk__in=ids).select_related("user")
+
+
+def is_following(user, performer) -> bool:
+    return user.is_authenticated and Follow.objects.filter(user=user, performer=performer).exists()
+
+
+def is_room_moderator(user, performer) -> bool:
+    if not user or not user.is_authenticated:
+        return False
+    if user.pk == performer.user_id or user.is_staff:
+        return True
+    return performer.moderators.filter(user=user).exists()

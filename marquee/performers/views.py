@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from marquee.compliance.geo import location_for_request
+from marquee.performers import selectors, services
+from marquee.performers.models import Tag
+from marquee.shows import selectors as show_selectors
+
+
+def home(request):
+    location = location_for_request(request)
+    tag = request.GET.get("tag", "")[:40]
+    language = request.GET.get("language", "")[:40]
+    query = request.GET.get("q", "")[:60].strip()
+    performers = selectors.browse_performers(location=location, tag=tag, language=language, query=query)
+    page = Paginator(performers, 24).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "performers": page.object_list,
+        "tags": Tag.objects.filter(kind=Tag.Kind.TAG),
+        "languages": Tag.objects.filter(kind=Tag.Kind.LANGUAGE),
+        "active_tag": tag,
+        "active_language": language,
+        "query": query,
+    }
+    template = "performers/_grid.html" if request.headers.get("HX-Request") else "performers/home.html"
+    return render(request, template, context)
+
+
+def _performer_or_404(request, username):
+    performer = selectors.get_visible_performer(username, viewer=request.user, location=location_for_request(request))
+    if performer is None:
+        raise Http404("No such room.")
+    return performer
+
+
+def room(request, username):
+    performer = _performer_or_404(request, username)
+    context = {
+        "performer": performer,
+        "show": show_selectors.current_show(performer),
+        "upcoming": show_selectors.upcoming_shows(performer),
+        "is_following": selectors.is_following(request.user, performer),
+        "is_moderator": selectors.is_room_moderator(request.user, performer),
+        "tip_menu": performer.tip_menu.all(),
+    }
+    return render(request, "performers/room.html", context)
+
+
+def profile(request, username):
+    performer = _performer_or_404(request, username)
+    context = {
+        "performer": performer,
+        "upcoming": show_selectors.upcoming_shows(performer, limit=10),
+        "is_following": selectors.is_following(request.user, performer),
+        "tags": performer.tags.all(),
+    }
+    return render(request, "performers/profile.html", context)
+
+
+@login_required
+@require_POST
+def follow(request, username):
+    performer = _performer_or_404(request, username)
+    if request.POST.get("action") == "unfollow":
+        services.unfollow_performer(user=request.user, performer=performer)
+    else:
+        services.follow_performer(user=request.user, performer=performer)
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "performers/_follow_button.html",
+            {"performer": performer, "is_following": selectors.is_following(request.user, performer)},
+        )
+    return redirect("room", username=performer.username)

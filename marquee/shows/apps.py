@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ShowsConfig(AppConfig):
+    name = "marquee.shows"
+    label = "shows"
