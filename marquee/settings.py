@@ -360,3 +360,21 @@ GEO_LOCAL_LOCATION = env_str("GEO_LOCAL_LOCATION", "")
 # "allow": unknown location is treated as unrestricted; "verify": as a
 # jurisdiction that requires age verification (fail closed, production).
 GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "verify", {"allow", "verify"})
+
+# --- Live video (shows) -------------------------------------------------------
+# (settings of the video issue go here)
+
+# --- Money (billing, ledger) ----------------------------------------------------
+# (settings of the money issue go here)
+
+# --- Chat -----------------------------------------------------------------------
+# (settings of the chat issue go here)
+
+# --- Performer dashboard (content, schedule) ------------------------------------
+# (settings of the dashboard issue go here)
+
+# --- Recommendations ------------------------------------------------------------
+# (settings of the recommendations issue go here)
+
+# --- Compliance and hardening ---------------------------------------------------
+# (settings of the compliance issue go here)
