@@ -371,7 +371,28 @@ GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "ver
 # (settings of the chat issue go here)
 
 # --- Performer dashboard (content, schedule) ------------------------------------
-# (settings of the dashboard issue go here)
+# Recurring schedules are materialized as shows this many days ahead.
+SCHEDULE_HORIZON_DAYS = env_int("SCHEDULE_HORIZON_DAYS", 56, minimum=7, maximum=366)
+SHOW_REMINDER_MINUTES = env_int("SHOW_REMINDER_MINUTES", 10, minimum=1, maximum=120)
+# Platform limits for what performers may charge (cents) and tip-menu tokens.
+ROOM_PRICE_MIN_CENTS = env_int("ROOM_PRICE_MIN_CENTS", 99, minimum=1)
+ROOM_PRICE_MAX_CENTS = env_int("ROOM_PRICE_MAX_CENTS", 49_999, minimum=100)
+TIP_MENU_MAX_TOKENS = env_int("TIP_MENU_MAX_TOKENS", 100_000, minimum=1)
+CONTENT_SET_MAX_TOKENS = env_int("CONTENT_SET_MAX_TOKENS", 100_000, minimum=1)
+# Private uploads: outside MEDIA_ROOT, served only through signed URLs.
+CONTENT_ROOT = Path(env_str("CONTENT_ROOT", str(VAR_DIR / "content")))
+CONTENT_MAX_IMAGE_BYTES = env_int("CONTENT_MAX_IMAGE_BYTES", 20 * 1024 * 1024, minimum=1024)
+CONTENT_MAX_VIDEO_BYTES = env_int("CONTENT_MAX_VIDEO_BYTES", 500 * 1024 * 1024, minimum=1024)
+CONTENT_MAX_IMAGE_PIXELS = env_int("CONTENT_MAX_IMAGE_PIXELS", 50_000_000, minimum=10_000)
+CONTENT_URL_MAX_AGE = env_int("CONTENT_URL_MAX_AGE", 600, minimum=30)
+CELERY_BEAT_SCHEDULE["shows-send-reminders"] = {
+    "task": "marquee.shows.schedule_tasks.send_show_reminders",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["shows-extend-schedules"] = {
+    "task": "marquee.shows.schedule_tasks.extend_schedules",
+    "schedule": 6 * 3600.0,
+}
 
 # --- Recommendations ------------------------------------------------------------
 # (settings of the recommendations issue go here)

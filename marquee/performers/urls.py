@@ -1,10 +1,11 @@
 from django.urls import path
 
-from marquee.performers import views
+from marquee.performers import dashboard_urls, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("rooms/<str:username>/", views.room, name="room"),
     path("rooms/<str:username>/follow/", views.follow, name="follow"),
     path("performers/<str:username>/", views.profile, name="profile"),
+    *dashboard_urls.urlpatterns,
 ]

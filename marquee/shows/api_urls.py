@@ -1,1 +1,3 @@
-urlpatterns: list = []
+from marquee.shows import schedule_api_urls
+
+urlpatterns: list = [*schedule_api_urls.urlpatterns]
