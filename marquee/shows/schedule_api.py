@@ -6,6 +6,7 @@ import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -81,6 +82,7 @@ class ScheduleView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("from", datetime.date), OpenApiParameter("days", int)],
+        responses=OpenApiTypes.OBJECT,
         summary="My schedule: recurring rules (drafts too) and shows in a window",
     )
     def get(self, request):
@@ -185,7 +187,12 @@ class RuleDetailView(APIView):
     def get(self, request, rule_id: int):
         return Response(RuleSerializer(self._rule(request, rule_id)).data)
 
-    @extend_schema(request=None, responses=RuleSerializer, summary="Publish a draft recurring show")
+    @extend_schema(
+        request=None,
+        responses=RuleSerializer,
+        summary="Publish a draft recurring show",
+        operation_id="dashboard_schedule_rule_publish",
+    )
     def post(self, request, rule_id: int):
         try:
             rule = schedule.publish_schedule_rule(rule=self._rule(request, rule_id), request=request)
