@@ -506,3 +506,7 @@ def ical_feed(performer: Performer, *, base_url: str) -> bytes:
 
 def unread_notifications(user):
     return Notification.objects.filter(user=user, read_at__isnull=True)
+
+
+def mark_notifications_read(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

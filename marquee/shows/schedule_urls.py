@@ -8,4 +8,5 @@ urlpatterns = [
     path("dashboard/schedule/recurring/", schedule_views.schedule_recurring, name="dashboard_schedule_recurring"),
     path("dashboard/schedule/shows/<int:show_id>/cancel/", schedule_views.cancel_show, name="dashboard_show_cancel"),
     path("dashboard/schedule/rules/<int:rule_id>/", schedule_views.rule_action, name="dashboard_rule_action"),
+    path("notifications/", schedule_views.notifications, name="notifications"),
 ]

@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -166,3 +167,12 @@ def ical_feed(request, username: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{performer.username}.ics"'
     return response
+
+
+@login_required
+def notifications(request):
+    items = list(schedule.Notification.objects.filter(user=request.user).select_related("show")[:50])
+    if request.method == "POST":
+        schedule.mark_notifications_read(user=request.user)
+        return redirect("notifications")
+    return render(request, "shows/schedule/notifications.html", {"notifications": items})

@@ -281,3 +281,16 @@ def test_ical_feed_lists_upcoming_and_respects_region_blocks(client, performer):
         assert client.get(reverse("schedule_ical", args=[performer.username])).status_code == 404
     with override_settings(GEO_LOCAL_LOCATION="US-CA"):
         assert client.get(reverse("schedule_ical", args=[performer.username])).status_code == 200
+
+
+def test_notifications_page_is_personal(client, performer, viewer, outsider):
+    show = ShowFactory(performer=performer)
+    Notification.objects.create(user=viewer, show=show, kind="show_reminder", text="Starts soon", url="/")
+    client.force_login(outsider)
+    assert "Starts soon" not in client.get(reverse("notifications")).content.decode()
+    client.post(reverse("notifications"))
+    assert Notification.objects.get().read_at is None
+    client.force_login(viewer)
+    assert "Starts soon" in client.get(reverse("notifications")).content.decode()
+    client.post(reverse("notifications"))
+    assert Notification.objects.get().read_at is not None
