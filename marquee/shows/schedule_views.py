@@ -47,13 +47,18 @@ def schedule_page(request):
         return render(request, "shows/schedule/_calendar.html", context)
     context.update(
         {
-            "one_off_form": OneOffShowForm(initial={"kind": performer.default_show_kind}),
-            "recurring_form": RecurringShowForm(initial={"kind": performer.default_show_kind}),
+            "one_off_form": OneOffShowForm(initial=_form_defaults(performer)),
+            "recurring_form": RecurringShowForm(initial=_form_defaults(performer)),
             "rules": schedule.performer_rules(performer),
             "upcoming": schedule.public_upcoming(performer)[:20],
         }
     )
     return render(request, "shows/schedule/page.html", context)
+
+
+def _form_defaults(performer) -> dict:
+    kind = performer.default_show_kind if performer.default_show_kind != "private" else "public"
+    return {"kind": kind, "price": performer.default_ticket_price_cents / 100}
 
 
 def _form_error(request, form_or_message):
