@@ -412,9 +412,7 @@ TOKEN_PACKS = {
 # Recurring schedules are materialized as shows this many days ahead.
 SCHEDULE_HORIZON_DAYS = env_int("SCHEDULE_HORIZON_DAYS", 56, minimum=7, maximum=366)
 SHOW_REMINDER_MINUTES = env_int("SHOW_REMINDER_MINUTES", 10, minimum=1, maximum=120)
-# Platform limits for what performers may charge (cents) and tip-menu tokens.
-ROOM_PRICE_MIN_CENTS = env_int("ROOM_PRICE_MIN_CENTS", 99, minimum=1)
-ROOM_PRICE_MAX_CENTS = env_int("ROOM_PRICE_MAX_CENTS", 49_999, minimum=100)
+# Prices performers set are checked against the money section's PRICE_MIN_CENTS/PRICE_MAX_CENTS.
 TIP_MENU_MAX_TOKENS = env_int("TIP_MENU_MAX_TOKENS", 100_000, minimum=1)
 CONTENT_SET_MAX_TOKENS = env_int("CONTENT_SET_MAX_TOKENS", 100_000, minimum=1)
 # Private uploads: outside MEDIA_ROOT, served only through signed URLs.
@@ -423,6 +421,10 @@ CONTENT_MAX_IMAGE_BYTES = env_int("CONTENT_MAX_IMAGE_BYTES", 20 * 1024 * 1024, m
 CONTENT_MAX_VIDEO_BYTES = env_int("CONTENT_MAX_VIDEO_BYTES", 500 * 1024 * 1024, minimum=1024)
 CONTENT_MAX_IMAGE_PIXELS = env_int("CONTENT_MAX_IMAGE_PIXELS", 50_000_000, minimum=10_000)
 CONTENT_URL_MAX_AGE = env_int("CONTENT_URL_MAX_AGE", 600, minimum=30)
+INSTALLED_APPS += ["marquee.earnings"]
+# Earnings of a closed (performer-local) day are summarized once the day has been over this long.
+EARNINGS_ROLLUP_SETTLE_MINUTES = env_int("EARNINGS_ROLLUP_SETTLE_MINUTES", 60, minimum=1)
+CELERY_BEAT_SCHEDULE["earnings-rollups"] = {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["shows-send-reminders"] = {
     "task": "marquee.shows.schedule_tasks.send_show_reminders",
     "schedule": 60.0,

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from marquee.earnings import api_urls as earnings_api_urls
 from marquee.performers import api, dashboard_api
 
 urlpatterns = [
@@ -23,4 +24,5 @@ urlpatterns = [
     path(
         "dashboard/room/regions/<int:block_id>/", dashboard_api.RegionBlockView.as_view(), name="api_dashboard_region"
     ),
+    *earnings_api_urls.urlpatterns,
 ]

@@ -25,7 +25,7 @@ class SettingsError(Exception):
 
 
 def _check_price(label: str, cents: int) -> None:
-    low, high = settings.ROOM_PRICE_MIN_CENTS, settings.ROOM_PRICE_MAX_CENTS
+    low, high = settings.PRICE_MIN_CENTS, settings.PRICE_MAX_CENTS
     if not low <= cents <= high:
         raise SettingsError(f"{label} must be between ${low / 100:.2f} and ${high / 100:.2f}.", "price_out_of_range")
 

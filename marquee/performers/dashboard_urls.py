@@ -1,5 +1,6 @@
 from django.urls import path
 
+from marquee.earnings import urls as earnings_urls
 from marquee.performers import dashboard_views
 
 urlpatterns = [
@@ -8,4 +9,5 @@ urlpatterns = [
     path("dashboard/room/tip-menu/", dashboard_views.tip_menu, name="dashboard_tip_menu"),
     path("dashboard/room/moderators/", dashboard_views.moderators, name="dashboard_moderators"),
     path("dashboard/room/regions/", dashboard_views.region_blocks, name="dashboard_regions"),
+    *earnings_urls.urlpatterns,
 ]

@@ -113,10 +113,10 @@ def _validate_show_fields(*, title: str, kind: str, price_cents: int, expected_m
     if not 5 <= expected_minutes <= 24 * 60:
         raise ScheduleError("Expected length must be between 5 minutes and 24 hours.", "bad_length")
     if kind == ShowKind.PREMIUM:
-        if not settings.ROOM_PRICE_MIN_CENTS <= price_cents <= settings.ROOM_PRICE_MAX_CENTS:
+        if not settings.PRICE_MIN_CENTS <= price_cents <= settings.PRICE_MAX_CENTS:
             raise ScheduleError(
-                f"A premium ticket must cost between ${settings.ROOM_PRICE_MIN_CENTS / 100:.2f} "
-                f"and ${settings.ROOM_PRICE_MAX_CENTS / 100:.2f}.",
+                f"A premium ticket must cost between ${settings.PRICE_MIN_CENTS / 100:.2f} "
+                f"and ${settings.PRICE_MAX_CENTS / 100:.2f}.",
                 "bad_price",
             )
     else:

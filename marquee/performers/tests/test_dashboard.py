@@ -51,12 +51,12 @@ def test_room_settings_saved_with_audit(client, performer):
     assert audit.details["changed"]["default_ticket_price_cents"] == [499, 750]
 
 
-@override_settings(ROOM_PRICE_MAX_CENTS=10_000)
+@override_settings(PRICE_MAX_CENTS=10_000)
 def test_price_above_platform_limit_is_refused_and_nothing_changes(client, performer):
     client.force_login(performer.user)
     response = client.post(reverse("dashboard_room"), {**ROOM_FORM, "ticket_price": "150.00"})
     assert response.status_code == 400
-    assert "between $0.99 and $100.00" in response.content.decode()
+    assert "between $1.99 and $100.00" in response.content.decode()
     performer.refresh_from_db()
     assert performer.default_ticket_price_cents == 499 and performer.room_topic == ""
 
