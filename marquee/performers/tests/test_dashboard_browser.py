@@ -32,6 +32,23 @@ def browser_page(live_server, performer, settings, tmp_path):
     settings.CONTENT_ROOT = tmp_path / "content"
     performer.timezone = "Europe/Paris"
     performer.save(update_fields=["timezone"])
+    # A sale in the ledger for the earnings step (ORM calls must happen before Playwright's event loop starts).
+    from marquee.ledger.models import AccountKind
+    from marquee.ledger.services import Movement, performer_account, platform_account, post_transfer, provider_account
+
+    post_transfer(
+        kind="ticket",
+        idempotency_key="browser-ticket",
+        performer=performer,
+        movements=[
+            Movement(provider_account("sandbox"), -1000),
+            Movement(performer_account(performer, AccountKind.PERFORMER_PENDING), 600),
+            Movement(platform_account(AccountKind.PLATFORM_FEES), 400),
+        ],
+        gross_cents=1000,
+        performer_cents=600,
+        available_at=timezone.now() + datetime.timedelta(days=7),
+    )
     client = Client()
     client.force_login(performer.user)
     session_cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
@@ -100,3 +117,13 @@ def test_performer_walkthrough(browser_page, live_server, performer, tmp_path):
     thumb = page.locator("#set-items img.media-thumb").first
     thumb.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+
+    # 4. Earnings: the sale posted to the ledger (fixture) shows up in the chart and the totals.
+    page.goto(f"{live_server.url}/dashboard/earnings/")
+    page.wait_for_selector("canvas[data-earnings-series][data-ready=true]")
+    assert page.locator("[data-testid=net]").inner_text() == "$6.00"
+    box = page.locator("canvas[data-earnings-series]").bounding_box()
+    assert box["width"] > 200 and box["height"] > 100
+    page.locator(".cal-switch a", has_text="By week").click()
+    page.wait_for_function("() => location.search.includes('by=week')")
+    page.wait_for_selector("canvas[data-earnings-series][data-ready=true]")
