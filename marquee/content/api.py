@@ -149,3 +149,16 @@ class SetView(APIView):
         if not decision:
             raise ApiError(decision.code, decision.message, decision.status)
         return Response(_set_data(media_set, request.user, with_items=True))
+
+
+class PurchaseView(APIView):
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, summary="Buy a set with tokens")
+    def post(self, request, set_id: int):
+        media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
+        try:
+            services.purchase_set(
+                user=request.user, media_set=media_set, location=location_for_request(request), request=request
+            )
+        except services.ContentError as exc:
+            raise _error(exc) from None
+        return Response(_set_data(media_set, request.user, with_items=True), status=status.HTTP_201_CREATED)

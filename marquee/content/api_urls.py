@@ -8,4 +8,5 @@ urlpatterns = [
     path("dashboard/content/sets/<int:set_id>/items/", api.UploadView.as_view(), name="api_my_set_upload"),
     path("dashboard/content/items/<int:item_id>/", api.ItemView.as_view(), name="api_my_item"),
     path("content/sets/<int:set_id>/", api.SetView.as_view(), name="api_content_set"),
+    path("content/sets/<int:set_id>/purchase/", api.PurchaseView.as_view(), name="api_content_purchase"),
 ]

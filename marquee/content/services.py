@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from marquee.compliance.services import record_audit
-from marquee.content.models import MediaItem, MediaSet
+from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from marquee.content.uploads import UploadRefused, clean_upload
 
 MAX_ITEMS_PER_SET = 200
@@ -132,3 +135,66 @@ def delete_item(*, item: MediaItem, request=None) -> None:
     record_audit(action="content.deleted", actor=item.media_set.performer.user, request=request, target=item)
     item.delete()
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
+
+
+@transaction.atomic
+def purchase_set(*, user, media_set: MediaSet, location, request=None) -> ContentPurchase:
+    """Buy a set with tokens: one ledger transfer (wallet → performer pending
+    earnings + platform fee, like a tip) and the purchase row, together."""
+    from marquee.compliance import policy
+    from marquee.ledger.models import AccountKind, TransferKind
+    from marquee.ledger.services import (
+        InsufficientFunds,
+        Movement,
+        performer_account,
+        platform_account,
+        post_transfer,
+        wallet_account,
+    )
+
+    allowed = policy.can_purchase(user, location)
+    if not allowed:
+        raise ContentError(allowed.message, allowed.code, allowed.status)
+    performer = media_set.performer
+    if (
+        not media_set.is_published
+        or media_set.price_tokens <= 0
+        or not policy.can_view_performer(user, performer, location)
+    ):
+        raise ContentError("This set is not for sale.", "not_for_sale", 404)
+    if user.pk == performer.user_id:
+        raise ContentError("This is your own set.", "own_set", 400)
+    existing = ContentPurchase.objects.filter(user=user, media_set=media_set).first()
+    if existing is not None:
+        return existing
+    tokens = media_set.price_tokens
+    gross = tokens * settings.TOKEN_VALUE_CENTS
+    share = gross * settings.PERFORMER_SHARE_PERCENT // 100
+    supply = platform_account(AccountKind.TOKEN_SUPPLY)
+    try:
+        transfer, _ = post_transfer(
+            kind=TransferKind.CONTENT,
+            idempotency_key=f"content:{media_set.pk}:user:{user.pk}",
+            user=user,
+            performer=performer,
+            source_type="content.mediaset",
+            source_id=media_set.pk,
+            movements=[
+                Movement(wallet_account(user), -tokens),
+                Movement(supply, tokens),
+                Movement(platform_account(AccountKind.TOKEN_FLOAT), -gross),
+                Movement(performer_account(performer, AccountKind.PERFORMER_PENDING), share),
+                Movement(platform_account(AccountKind.PLATFORM_FEES), gross - share),
+            ],
+            available_at=timezone.now() + datetime.timedelta(days=settings.EARNINGS_HOLD_DAYS),
+            gross_cents=gross,
+            performer_cents=share,
+            memo=f"content set {media_set.pk}",
+        )
+    except InsufficientFunds:
+        raise ContentError(f"You need {tokens} tokens to buy this set.", "insufficient_tokens", 402) from None
+    purchase = ContentPurchase.objects.create(
+        user=user, media_set=media_set, price_tokens=tokens, ledger_reference=f"transfer:{transfer.pk}"
+    )
+    record_audit(action="content.purchased", actor=user, request=request, target=media_set, details={"tokens": tokens})
+    return purchase

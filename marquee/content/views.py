@@ -144,3 +144,20 @@ def serve_file(request, token: str):
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def buy_set(request, set_id: int):
+    media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
+    try:
+        services.purchase_set(
+            user=request.user, media_set=media_set, location=location_for_request(request), request=request
+        )
+    except services.ContentError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from None
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"“{media_set.title}” is yours.")
+    return redirect("content_set", set_id=media_set.pk)

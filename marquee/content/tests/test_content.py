@@ -226,3 +226,40 @@ def test_strangers_cannot_upload_or_read_drafts_and_nothing_changes(client, perf
     assert client.get(reverse("dashboard_content_set", args=[media_set.pk])).status_code == 404
     assert list(MediaItem.objects.values_list("pk", flat=True)) == [item.pk]
     assert MediaSet.objects.get().title == "Garden photos"
+
+
+def test_buying_a_set_moves_tokens_through_the_ledger(client, performer, media_set, settings):
+    from marquee.ledger.models import AccountKind, Transfer
+    from marquee.ledger.selectors import wallet_balance
+    from marquee.ledger.services import Movement, performer_account, platform_account, post_transfer, wallet_account
+
+    _ready_item(media_set)
+    services.update_set(
+        media_set=media_set,
+        title=media_set.title,
+        description="",
+        free_for_subscribers=True,
+        price_tokens=50,
+        is_published=True,
+    )
+    buyer, poor = UserFactory(), UserFactory()
+    post_transfer(
+        kind="grant",
+        idempotency_key="g1",
+        user=buyer,
+        movements=[Movement(platform_account(AccountKind.TOKEN_SUPPLY), -80), Movement(wallet_account(buyer), 80)],
+    )
+    client.force_login(poor)
+    response = client.post(reverse("content_buy", args=[media_set.pk]), follow=True)
+    assert "You need 50 tokens" in response.content.decode()
+    assert not ContentPurchase.objects.exists() and not Transfer.objects.filter(kind="content").exists()
+    client.force_login(buyer)
+    client.post(reverse("content_buy", args=[media_set.pk]))
+    client.post(reverse("content_buy", args=[media_set.pk]))  # a double click buys once
+    assert wallet_balance(buyer) == 30
+    transfer = Transfer.objects.get(kind="content")
+    gross = 50 * settings.TOKEN_VALUE_CENTS
+    assert transfer.gross_cents == gross
+    assert transfer.performer_cents == gross * settings.PERFORMER_SHARE_PERCENT // 100
+    assert performer_account(performer, AccountKind.PERFORMER_PENDING).balance == transfer.performer_cents
+    assert client.get(reverse("content_set", args=[media_set.pk])).status_code == 200
