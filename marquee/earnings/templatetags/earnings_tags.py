@@ -10,3 +10,10 @@ def dollars(cents) -> str:
     sign = "-" if cents < 0 else ""
     whole, rest = divmod(abs(cents), 100)
     return f"{sign}${whole:,}.{rest:02d}"
+
+
+@register.inclusion_tag("earnings/_tip_goal.html")
+def tip_goal(performer):
+    from marquee.earnings.selectors import tip_goal_progress
+
+    return {"goal": tip_goal_progress(performer), "performer": performer}

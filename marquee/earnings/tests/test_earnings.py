@@ -222,3 +222,19 @@ def test_strangers_cannot_read_earnings(client, performer, activity, outsider):
     assert "alice" not in client.get(reverse("dashboard_earnings")).content.decode()
     assert not EarningsDay.objects.filter(performer=other).exclude(totals={}).exists()
     assert Transfer.objects.count() == transfers_before
+
+
+def test_tip_goal_progress_in_the_room(client, performer, viewer):
+    performer.tip_goal_tokens, performer.tip_goal_label = 200, "New lamp"
+    performer.save(update_fields=["tip_goal_tokens", "tip_goal_label"])
+    now = timezone.now()
+    tip(performer, viewer, 40, now - datetime.timedelta(hours=3), "before-show")
+    Show.objects.create(
+        performer=performer, title="Live", status=Show.Status.LIVE, started_at=now - datetime.timedelta(hours=1)
+    )
+    tip(performer, viewer, 50, now - datetime.timedelta(minutes=5), "during-show")
+    progress = selectors.tip_goal_progress(performer)
+    assert (progress["tokens"], progress["percent"], progress["reached"]) == (50, 25, False)
+    client.force_login(viewer)
+    body = client.get(reverse("room", args=[performer.username])).content.decode()
+    assert 'value="50"' in body and "New lamp" in body
