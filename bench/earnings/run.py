@@ -48,7 +48,7 @@ KINDS = [("tip", 70), ("ticket", 10), ("subscription", 10), ("content", 8), ("pr
 SUPPORTERS = 2000
 
 
-def seed(rows: int) -> Performer:
+def seed(rows: int, reseed: bool) -> Performer:
     user, _ = User.objects.get_or_create(
         username="bench_performer", defaults={"email": "bench_performer@bench.test", "date_of_birth": "1990-01-01"}
     )
@@ -58,7 +58,7 @@ def seed(rows: int) -> Performer:
     Performer.objects.filter(pk=performer.pk).update(timezone="Europe/London")
     performer.refresh_from_db()
     existing = Transfer.objects.filter(performer=performer, kind__in=[k for k, _ in KINDS]).count()
-    if existing == rows:
+    if existing == rows and not reseed:
         print(f"reusing {existing:,} transfers")
         return performer
     supporters = []
@@ -73,6 +73,8 @@ def seed(rows: int) -> Performer:
     rng = random.Random(42)
     kinds = [k for k, weight in KINDS for _ in range(weight)]
     now = timezone.now()
+    # A ledger is appended in time order: generate the instants sorted, oldest first.
+    offsets = sorted((rng.uniform(0, 365 * 86400) for _ in range(rows)), reverse=True)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         # Bulk load: skip the per-row immutability/zero-sum triggers (every
@@ -94,7 +96,7 @@ def seed(rows: int) -> Performer:
             for i in range(rows):
                 kind = rng.choice(kinds)
                 gross = rng.randint(1, 50) * 10 if kind == "tip" else rng.choice([499, 799, 999, 1499, 2999])
-                created = now - datetime.timedelta(seconds=rng.uniform(0, 365 * 86400))
+                created = now - datetime.timedelta(seconds=offsets[i])
                 copy.write_row(
                     (
                         next_id + i,
@@ -186,11 +188,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--reseed", action="store_true", help="replace the bench performer's transfers")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("run this against PostgreSQL (DATABASE_URL=postgres://…)")
     call_command("migrate", verbosity=0)
-    performer = seed(args.rows)
+    performer = seed(args.rows, args.reseed)
     client = Client()
     client.force_login(performer.user)
     EarningsDay.objects.filter(performer=performer).delete()

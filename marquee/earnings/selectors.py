@@ -85,10 +85,11 @@ def daily_totals(performer, first: datetime.date, last: datetime.date) -> dict:
     zone = _zone(performer)
     now = timezone.now()
     settle = datetime.timedelta(minutes=settings.EARNINGS_ROLLUP_SETTLE_MINUTES)
-    cached = {
-        row.day: row.totals
-        for row in EarningsDay.objects.filter(performer=performer, timezone=zone.key, day__range=(first, last))
-    }
+    cached = dict(
+        EarningsDay.objects.filter(performer=performer, timezone=zone.key, day__range=(first, last)).values_list(
+            "day", "totals"
+        )
+    )
     result = dict(cached)
     missing = [d for d in _days(first, last) if d not in cached]
     if missing:
@@ -236,19 +237,29 @@ def balances(performer) -> dict:
 
 
 def top_supporters(performer, *, limit: int = 10, days: int = SUPPORTER_WINDOW_DAYS) -> list[dict]:
-    """Who paid the most in the last ``days`` days (refunded payments excluded)."""
+    """Who paid the most in the last ``days`` days, net of refunds and
+    chargebacks made in that window (a reversal carries its original's
+    supporter and amounts)."""
+    from marquee.accounts.models import User
+
     since = timezone.now() - datetime.timedelta(days=days)
     rows = (
         ledger.earnings_transfers(performer, since=since)
-        .filter(kind__in=[k.value for k in EARNING_KINDS], user__isnull=False)
-        .exclude(followups__kind__in=REVERSAL_KINDS)
-        .values("user_id", "user__username")
+        .filter(user__isnull=False)
+        .values("user_id", "kind")
         .annotate(gross=Sum("gross_cents"), net=Sum("performer_cents"), n=Count("id"))
-        .order_by("-gross", "user_id")[:limit]
+        .order_by()
     )
-    return [
-        {"username": r["user__username"], "gross": int(r["gross"]), "net": int(r["net"]), "count": r["n"]} for r in rows
-    ]
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        sign = -1 if row["kind"] in REVERSAL_KINDS else 1
+        cell = totals[row["user_id"]]
+        cell[0] += sign * int(row["gross"])
+        cell[1] += sign * int(row["net"])
+        cell[2] += sign * row["n"]
+    top = sorted(((v, uid) for uid, v in totals.items() if v[0] > 0), key=lambda item: (-item[0][0], item[1]))[:limit]
+    names = dict(User.objects.filter(pk__in=[uid for _, uid in top]).values_list("pk", "username"))
+    return [{"username": names.get(uid, ""), "gross": g, "net": n, "count": c} for (g, n, c), uid in top]
 
 
 def show_summaries(performer, *, limit: int = 10) -> list[dict]:
