@@ -15,9 +15,9 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from marquee.earnings.models import EarningsDay
+from marquee.earnings.models import EarningsDay, SupporterDay
 from marquee.ledger import selectors as ledger
-from marquee.ledger.models import EARNING_KINDS, Transfer, TransferKind
+from marquee.ledger.models import EARNING_KINDS, TransferKind
 
 SOURCE_OF_KIND = {
     TransferKind.TIP: "tips",
@@ -74,6 +74,53 @@ def _aggregate_days(performer, zone, first: datetime.date, last: datetime.date) 
 
 
 _ONE_DAY = datetime.timedelta(days=1)
+_SUPPORTER_SPAN = datetime.timedelta(days=SUPPORTER_WINDOW_DAYS)
+
+
+def _aggregate_supporters(performer, zone, first: datetime.date, last: datetime.date) -> dict:
+    """{day: {user_id: [gross, net, count]}} for local days first..last (reversals subtracted)."""
+    rows = (
+        ledger.earnings_transfers(performer, since=_midnight(first, zone), until=_midnight(last, zone) + _ONE_DAY)
+        .filter(user__isnull=False)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day", "user_id", "kind")
+        .annotate(gross=Sum("gross_cents"), net=Sum("performer_cents"), n=Count("id"))
+        .order_by()
+    )
+    days: dict = defaultdict(dict)
+    for row in rows:
+        sign = -1 if row["kind"] in REVERSAL_KINDS else 1
+        cell = days[row["day"]].setdefault(str(row["user_id"]), [0, 0, 0])
+        cell[0] += sign * int(row["gross"])
+        cell[1] += sign * int(row["net"])
+        cell[2] += sign * row["n"]
+    return days
+
+
+def _aggregate_releases(performer, zone, first: datetime.date, last: datetime.date) -> dict:
+    """{day: {release date ISO: net}}: when the earnings made (or reversed) on each local day leave pending."""
+    base = ledger.earnings_transfers(
+        performer, since=_midnight(first, zone), until=_midnight(last, zone) + _ONE_DAY
+    ).annotate(day=TruncDate("created_at", tzinfo=zone))
+    earned = (
+        base.filter(kind__in=[k.value for k in EARNING_KINDS], available_at__isnull=False)
+        .annotate(release=TruncDate("available_at", tzinfo=zone))
+        .values("day", "release")
+        .annotate(net=Sum("performer_cents"))
+        .order_by()
+    )
+    reversed_ = (
+        base.filter(kind__in=REVERSAL_KINDS, related__available_at__isnull=False)
+        .annotate(release=TruncDate("related__available_at", tzinfo=zone))
+        .values("day", "release")
+        .annotate(net=Sum("performer_cents"))
+        .order_by()
+    )
+    days: dict = defaultdict(lambda: defaultdict(int))
+    for sign, rows in ((1, earned), (-1, reversed_)):
+        for row in rows:
+            days[row["day"]][row["release"].isoformat()] += sign * int(row["net"])
+    return days
 
 
 def daily_totals(performer, first: datetime.date, last: datetime.date) -> dict:
@@ -94,20 +141,77 @@ def daily_totals(performer, first: datetime.date, last: datetime.date) -> dict:
     missing = [d for d in _days(first, last) if d not in cached]
     if missing:
         fresh = _aggregate_days(performer, zone, min(missing), max(missing))
-        settled = []
         for day in missing:
             result[day] = fresh.get(day, {})
-            if now >= _midnight(day, zone) + _ONE_DAY + settle:
-                settled.append(
-                    EarningsDay(performer=performer, timezone=zone.key, day=day, totals=result[day], computed_at=now)
-                )
+        settled = sorted(d for d in missing if now >= _midnight(d, zone) + _ONE_DAY + settle)
         if settled:
-            try:
-                with transaction.atomic():
-                    EarningsDay.objects.bulk_create(settled, ignore_conflicts=True)
-            except IntegrityError:  # a concurrent reader stored them first: same values
-                pass
+            _store_days(performer, zone, settled, result, now)
     return result
+
+
+def _store_days(performer, zone, days: list, totals: dict, now) -> None:
+    releases = _aggregate_releases(performer, zone, days[0], days[-1])
+    # Per-supporter rows are only ever read for the last SUPPORTER_WINDOW_DAYS days.
+    horizon = now.astimezone(zone).date() - _SUPPORTER_SPAN
+    recent = [d for d in days if d > horizon]
+    supporters = _aggregate_supporters(performer, zone, recent[0], recent[-1]) if recent else {}
+    rows = [
+        EarningsDay(
+            performer=performer,
+            timezone=zone.key,
+            day=day,
+            totals=totals[day],
+            releases=dict(releases.get(day, {})),
+            computed_at=now,
+        )
+        for day in days
+    ]
+    supporter_rows = [
+        SupporterDay(
+            performer=performer,
+            timezone=zone.key,
+            day=day,
+            user_id=int(user_id),
+            gross_cents=gross,
+            net_cents=net,
+            count=count,
+        )
+        for day in recent
+        for user_id, (gross, net, count) in supporters.get(day, {}).items()
+    ]
+    try:
+        with transaction.atomic():
+            EarningsDay.objects.bulk_create(rows, ignore_conflicts=True)
+            SupporterDay.objects.bulk_create(supporter_rows, ignore_conflicts=True, batch_size=5000)
+            SupporterDay.objects.filter(performer=performer, day__lte=horizon).delete()
+            if recent:
+                _store_window_top(performer, zone, recent[-1])
+    except IntegrityError:  # a concurrent reader stored the same days first
+        pass
+
+
+TOP_KEPT = 100  # enough that today's payments cannot lift anyone else into the top 10
+
+
+def _closed_window(last: datetime.date) -> tuple[datetime.date, datetime.date]:
+    return last - datetime.timedelta(days=SUPPORTER_WINDOW_DAYS - 2), last
+
+
+def _supporter_sums(performer, zone, first, last, user_ids=None) -> dict[int, list[int]]:
+    rows = SupporterDay.objects.filter(performer=performer, timezone=zone.key, day__range=(first, last))
+    if user_ids is not None:
+        rows = rows.filter(user_id__in=user_ids)
+    rows = rows.values("user_id").annotate(g=Sum("gross_cents"), n=Sum("net_cents"), c=Sum("count")).order_by()
+    return {r["user_id"]: [int(r["g"]), int(r["n"]), int(r["c"])] for r in rows}
+
+
+def _store_window_top(performer, zone, last: datetime.date) -> None:
+    """Keep the closed-window top supporters on the row of its last day."""
+    sums = _supporter_sums(performer, zone, *_closed_window(last))
+    top = sorted(sums.items(), key=lambda item: (-item[1][0], item[0]))[:TOP_KEPT]
+    EarningsDay.objects.filter(performer=performer, timezone=zone.key, day=last).update(
+        top_supporters=[[uid, *values] for uid, values in top]
+    )
 
 
 def _days(first: datetime.date, last: datetime.date):
@@ -215,48 +319,83 @@ def earnings(performer, granularity: str = "day") -> Earnings:
 
 def balances(performer) -> dict:
     """Pending and available earnings (the ledger's account balances) and
-    when each pending amount is released."""
+    when pending amounts are released (by ``available_at`` date, refunds and
+    chargebacks subtracted; dates from today on)."""
     zone = _zone(performer)
+    today = timezone.now().astimezone(zone).date()
     accounts = ledger.performer_balances(performer)
-    schedule = (
-        Transfer.objects.filter(
-            performer=performer, kind__in=[k.value for k in EARNING_KINDS], available_at__gt=timezone.now()
-        )
-        .exclude(followups__kind__in=["release", *REVERSAL_KINDS])
-        .annotate(day=TruncDate("available_at", tzinfo=zone))
-        .values("day")
-        .annotate(net=Sum("performer_cents"))
-        .order_by("day")
+    # Make sure recent days are summarized, then add the live (unsummarized) days.
+    daily_totals(performer, today - datetime.timedelta(days=GRANULARITIES["day"] - 1), today)
+    stored = EarningsDay.objects.filter(performer=performer, timezone=zone.key).values_list("day", "releases")
+    by_date: dict = defaultdict(int)
+    summarized = set()
+    for day, releases in stored:
+        summarized.add(day)
+        for date, net in releases.items():
+            by_date[date] += net
+    live = [d for d in _days(today - datetime.timedelta(days=2), today) if d not in summarized]
+    if live:
+        for releases in _aggregate_releases(performer, zone, min(live), max(live)).values():
+            for date, net in releases.items():
+                by_date[date] += net
+    upcoming = sorted(
+        (datetime.date.fromisoformat(date), net) for date, net in by_date.items() if net and date >= today.isoformat()
     )
     return {
         "pending": accounts["performer_pending"],
         "available": accounts["performer_available"],
         "in_flight": accounts["payouts_in_flight"],
-        "releases": [{"date": row["day"], "net": int(row["net"])} for row in schedule],
+        "releases": [{"date": date, "net": net} for date, net in upcoming],
     }
 
 
-def top_supporters(performer, *, limit: int = 10, days: int = SUPPORTER_WINDOW_DAYS) -> list[dict]:
-    """Who paid the most in the last ``days`` days, net of refunds and
-    chargebacks made in that window (a reversal carries its original's
-    supporter and amounts)."""
+def top_supporters(performer, *, limit: int = 10) -> list[dict]:
+    """Who paid the most over the last SUPPORTER_WINDOW_DAYS local days (today
+    included), net of refunds and chargebacks made in that window.
+
+    Fast path: yesterday's row keeps the top 100 of the closed days; anyone who
+    can still reach the top ``limit`` is in it or paid today, so only today's
+    supporters need their closed-window sums looked up."""
     from marquee.accounts.models import User
 
-    since = timezone.now() - datetime.timedelta(days=days)
-    rows = (
-        ledger.earnings_transfers(performer, since=since)
-        .filter(user__isnull=False)
-        .values("user_id", "kind")
-        .annotate(gross=Sum("gross_cents"), net=Sum("performer_cents"), n=Count("id"))
-        .order_by()
+    zone = _zone(performer)
+    today = timezone.now().astimezone(zone).date()
+    yesterday = today - _ONE_DAY
+    daily_totals(performer, today - datetime.timedelta(days=SUPPORTER_WINDOW_DAYS - 1), today)
+    closed = (
+        EarningsDay.objects.filter(performer=performer, timezone=zone.key, day=yesterday)
+        .values_list("top_supporters", flat=True)
+        .first()
     )
-    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in rows:
-        sign = -1 if row["kind"] in REVERSAL_KINDS else 1
-        cell = totals[row["user_id"]]
-        cell[0] += sign * int(row["gross"])
-        cell[1] += sign * int(row["net"])
-        cell[2] += sign * row["n"]
+    first, last = _closed_window(yesterday)
+    live: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    live_days = [today] if closed is not None else list(_days(first, today))
+    if closed is None:
+        # Yesterday not summarized yet (first hour of the day): sum whatever is stored, the rest live.
+        stored_days = set(
+            EarningsDay.objects.filter(performer=performer, timezone=zone.key, day__range=(first, today)).values_list(
+                "day", flat=True
+            )
+        )
+        live_days = [d for d in live_days if d not in stored_days]
+    if live_days:
+        for supporters in _aggregate_supporters(performer, zone, min(live_days), max(live_days)).values():
+            for user_id, (gross, net, count) in supporters.items():
+                cell = live[int(user_id)]
+                cell[0] += gross
+                cell[1] += net
+                cell[2] += count
+    if closed is not None:
+        totals = {uid: [g, n, c] for uid, g, n, c in closed}
+        missing = [uid for uid in live if uid not in totals]
+        totals.update(_supporter_sums(performer, zone, first, last, missing) if missing else {})
+    else:
+        totals = _supporter_sums(performer, zone, first, today)
+    for uid, (gross, net, count) in live.items():
+        cell = totals.setdefault(uid, [0, 0, 0])
+        cell[0] += gross
+        cell[1] += net
+        cell[2] += count
     top = sorted(((v, uid) for uid, v in totals.items() if v[0] > 0), key=lambda item: (-item[0][0], item[1]))[:limit]
     names = dict(User.objects.filter(pk__in=[uid for _, uid in top]).values_list("pk", "username"))
     return [{"username": names.get(uid, ""), "gross": g, "net": n, "count": c} for (g, n, c), uid in top]
