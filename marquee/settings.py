@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "marquee.lib.middleware.ClientIPMiddleware",
+    "marquee.lib.middleware.JSONBodyGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -240,6 +241,7 @@ HEADLESS_FRONTEND_URLS = {
     "account_signup": f"{SITE_URL}/accounts/signup/",
 }
 USERSESSIONS_TRACK_ACTIVITY = True
+USERSESSIONS_ADAPTER = "marquee.accounts.adapters.UserSessionsAdapter"
 
 # --- API -------------------------------------------------------------------
 REST_FRAMEWORK = {

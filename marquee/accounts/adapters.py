@@ -1,4 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from django.db import transaction
+
+from marquee.compliance.services import record_audit
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -12,3 +17,20 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request):
         # Rate limits key on the address our trusted-proxy rule resolved.
         return getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR")
+
+    def authentication_failed(self, request, **credentials):
+        login = str(credentials.get("email") or credentials.get("username") or "")[:254].lower()
+        record_audit(action="auth.login_failed", request=request, details={"login": login})
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):
+    def end_sessions(self, sessions):
+        request = context.request
+        for session in sessions:
+            with transaction.atomic():
+                session.end()
+                record_audit(
+                    action="auth.session_revoked",
+                    request=request,
+                    details={"reason": "ended_by_user", "session_ip": session.ip or ""},
+                )
