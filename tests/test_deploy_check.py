@@ -42,7 +42,8 @@ def test_check_deploy_passes_with_production_env(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
-    env = {"PATH": os.environ.get("PATH", ""), "DEBUG": "0", "ALLOWED_HOSTS": "x.example", "MARQUEE_VAR_DIR": str(tmp_path)}
+    env = {"PATH": os.environ.get("PATH", ""), "DEBUG": "0", "ALLOWED_HOSTS": "x.example"}
+    env["MARQUEE_VAR_DIR"] = str(tmp_path)
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -124,7 +124,9 @@ class MyPerformerView(APIView):
             raise ApiError("not_a_performer", "You have not applied to become a performer.", status.HTTP_404_NOT_FOUND)
         return Response(ApplicationSerializer(performer).data)
 
-    @extend_schema(request=ApplicationInput, responses={201: ApplicationSerializer}, summary="Apply to become a performer")
+    @extend_schema(
+        request=ApplicationInput, responses={201: ApplicationSerializer}, summary="Apply to become a performer"
+    )
     def post(self, request):
         if hasattr(request.user, "performer"):
             raise ApiError("already_applied", "You already have a performer profile.", status.HTTP_409_CONFLICT)

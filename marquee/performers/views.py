@@ -83,9 +83,7 @@ def follow(request, username):
 
 
 class ApplyForm(forms.Form):
-    display_name = forms.CharField(
-        max_length=60, help_text="Shown on your room and profile. You can change it later."
-    )
+    display_name = forms.CharField(max_length=60, help_text="Shown on your room and profile. You can change it later.")
     accept_terms = forms.BooleanField(
         label="I am 18 or older and will only perform on camera with people who are 18 or older and have agreed to it."
     )

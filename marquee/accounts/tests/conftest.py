@@ -31,7 +31,10 @@ class AppClient:
 
     def call(self, method, path, data=None, *, access_token=None, session=True):
         url = path if path.startswith("/api/") else APP + path
-        headers = self._headers(access_token) if session else ({"HTTP_AUTHORIZATION": f"Bearer {access_token}"} if access_token else {})
+        if session:
+            headers = self._headers(access_token)
+        else:
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token}"} if access_token else {}
         kwargs = {"content_type": "application/json", **headers}
         if data is not None:
             kwargs["data"] = json.dumps(data)

@@ -152,7 +152,9 @@ def test_ending_another_session_kills_its_tokens(client, viewer):
     sessions = laptop.call("get", "/auth/sessions", access_token=laptop_access, session=False).json()["data"]
     assert len(sessions) == 2
     other = next(s for s in sessions if not s["is_current"])
-    response = laptop.call("delete", "/auth/sessions", {"sessions": [other["id"]]}, access_token=laptop_access, session=False)
+    response = laptop.call(
+        "delete", "/auth/sessions", {"sessions": [other["id"]]}, access_token=laptop_access, session=False
+    )
     assert response.status_code == 200
     assert laptop.me(laptop_access).status_code == 200
     assert phone.me(phone_access).status_code == 401

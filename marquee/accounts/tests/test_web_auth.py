@@ -185,9 +185,7 @@ def test_signed_in_pages_render_in_the_layout_under_strict_csp(client, viewer, u
     assert not INLINE_STYLE.findall(html)
 
 
-@pytest.mark.parametrize(
-    "url_name", ["account_login", "account_signup", "account_reset_password"]
-)
+@pytest.mark.parametrize("url_name", ["account_login", "account_signup", "account_reset_password"])
 def test_anonymous_auth_pages_render_under_strict_csp(client, url_name):
     response = client.get(reverse(url_name))
     assert response.status_code == 200

@@ -58,7 +58,8 @@ def test_api_apply_and_read_back(client, viewer):
 
 
 def test_api_apply_validates_input_and_requires_auth(client, viewer):
-    assert client.post("/api/v1/me/performer/", {"display_name": "X"}, content_type="application/json").status_code == 401
+    anonymous = client.post("/api/v1/me/performer/", {"display_name": "X"}, content_type="application/json")
+    assert anonymous.status_code == 401
     client.force_login(viewer)
     response = client.post("/api/v1/me/performer/", {"display_name": ""}, content_type="application/json")
     assert response.status_code == 400
