@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 
 import pyotp
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from tests.factories import PASSWORD
 
@@ -67,6 +69,16 @@ class AppClient:
 
 def _is_json(response):
     return response.get("Content-Type", "").startswith("application/json")
+
+
+def birthday_years_ago(years: int, *, days_later: int = 0) -> datetime.date:
+    """The date of birth of someone who turns ``years`` today (Feb 29 → Feb 28)."""
+    today = timezone.localdate()
+    try:
+        birthday = today.replace(year=today.year - years)
+    except ValueError:
+        birthday = today.replace(year=today.year - years, day=28)
+    return birthday + datetime.timedelta(days=days_later)
 
 
 def emailed_code(index=-1) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import time
 import types
 
@@ -10,20 +9,14 @@ import pyotp
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.headless.tokens.strategies.jwt import internal as jwt_internal
-from django.utils import timezone
 
 from marquee.accounts.models import User
-from marquee.accounts.tests.conftest import emailed_code
+from marquee.accounts.tests.conftest import birthday_years_ago, emailed_code
 from marquee.compliance.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
 ADULT_DOB = "1990-01-01"
-
-
-def _years_ago(years: int, days: int = 0) -> str:
-    today = timezone.localdate()
-    return (today.replace(year=today.year - years) + datetime.timedelta(days=days)).isoformat()
 
 
 def _signup(app_client, dob, email="new@example.test", username="newbie"):
@@ -35,7 +28,7 @@ def _signup(app_client, dob, email="new@example.test", username="newbie"):
 
 
 def test_signup_under_18_refused_with_clear_message_and_nothing_created(app_client, mailoutbox):
-    response = _signup(app_client, _years_ago(18, days=1))  # turns 18 tomorrow
+    response = _signup(app_client, birthday_years_ago(18, days_later=1).isoformat())  # turns 18 tomorrow
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert any(e.get("param") == "date_of_birth" and "at least 18" in e["message"] for e in errors), errors
@@ -53,7 +46,7 @@ def test_signup_without_date_of_birth_refused(app_client):
 
 
 def test_signup_verify_by_code_then_call_me_with_bearer(app_client, mailoutbox):
-    response = _signup(app_client, _years_ago(18))  # 18 today: allowed
+    response = _signup(app_client, birthday_years_ago(18).isoformat())  # 18 today: allowed
     assert response.status_code == 401
     flows = {f["id"]: f for f in response.json()["data"]["flows"]}
     assert flows["verify_email"]["is_pending"] is True
@@ -66,7 +59,7 @@ def test_signup_verify_by_code_then_call_me_with_bearer(app_client, mailoutbox):
     me = app_client.me(access)
     assert me.status_code == 200
     assert me.json()["username"] == "newbie"
-    assert me.json()["date_of_birth"] == _years_ago(18)
+    assert me.json()["date_of_birth"] == birthday_years_ago(18).isoformat()
     assert me.json()["two_factor_enabled"] is False
     assert AuditEvent.objects.filter(action="auth.signup", actor__username="newbie").exists()
 
