@@ -51,3 +51,11 @@ def test_api_errors_have_one_shape(client):
     response = client.get("/api/v1/no-such-endpoint/")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_oversized_form_body_on_the_api_is_a_json_4xx(client, viewer, settings):
+    client.force_login(viewer)
+    body = "display_name=" + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)
+    response = client.generic("POST", "/api/v1/me/performer/", body, content_type="application/x-www-form-urlencoded")
+    assert 400 <= response.status_code < 500
+    assert "error" in response.json()

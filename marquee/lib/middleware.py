@@ -36,6 +36,10 @@ class JSONBodyGuardMiddleware:
         return self.get_response(request)
 
     def _check(self, request):
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if not (content_type == "application/json" or content_type.endswith("+json")):
+            # Multipart uploads have their own limits (FILE_UPLOAD_*), enforced by Django.
+            return None
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -43,9 +47,6 @@ class JSONBodyGuardMiddleware:
             return self._error(request, 400, "bad_request", "Invalid Content-Length header.")
         if limit is not None and declared > limit:
             return self._error(request, 413, "payload_too_large", f"Request body is larger than {limit} bytes.")
-        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-        if not (content_type == "application/json" or content_type.endswith("+json")):
-            return None
         try:
             body = request.body
         except RequestDataTooBig:
