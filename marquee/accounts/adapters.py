@@ -1,6 +1,10 @@
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from django.conf import settings
 from django.db import transaction
 
 from marquee.compliance.services import record_audit
@@ -13,6 +17,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+    def send_mail(self, template_prefix, email, context):
+        # Name the site in e-mails, not whatever Host header the request carried.
+        site = SimpleNamespace(name="Marquee", domain=urlsplit(settings.SITE_URL).netloc)
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
 
     def get_client_ip(self, request):
         # Rate limits key on the address our trusted-proxy rule resolved.

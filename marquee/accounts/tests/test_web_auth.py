@@ -45,6 +45,9 @@ def test_signup_adult_confirms_by_emailed_code_and_is_logged_in(client, mailoutb
     user = User.objects.get(email="new@example.test")
     assert str(user.date_of_birth) == "2000-02-29"
     assert "_auth_user_id" not in client.session  # not logged in before confirming
+    assert mailoutbox[0].subject.startswith("[Marquee] ")
+    assert "Marquee" in mailoutbox[0].body
+    assert "testserver" not in mailoutbox[0].body  # not the request's Host header
 
     response = client.post(reverse("account_email_verification_sent"), {"code": "WRONG-CODE"})
     assert response.status_code == 200
