@@ -9,6 +9,7 @@ import time
 import pyotp
 import pytest
 from django.core import mail
+from django.db import connections
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,8 +25,11 @@ PASSWORD = "a-long-enough-password-1"
 
 
 @pytest.fixture
-def page():
+def page(monkeypatch):
     sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # test makes meanwhile are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 390, "height": 844})
@@ -38,6 +42,9 @@ def page():
         )
         yield page
         browser.close()
+        # ORM calls made while Playwright runs use their own (context-local)
+        # connection: close it, or the test database cannot be dropped.
+        connections.close_all()
 
 
 def submit(page, label):
@@ -45,7 +52,7 @@ def submit(page, label):
         page.locator("main").get_by_role("button", name=label).click()
 
 
-def test_signup_confirm_enable_totp_logout_login(live_server, page, mailoutbox):
+def test_signup_confirm_enable_totp_logout_login(transactional_db, live_server, page, mailoutbox):
     url = live_server.url
     page.goto(f"{url}/accounts/signup/")
     page.fill("input[name=email]", "nova@example.test")
@@ -88,4 +95,50 @@ def test_signup_confirm_enable_totp_logout_login(live_server, page, mailoutbox):
     page.goto(f"{url}/me/")
     assert page.locator("h1").inner_text() == "Your account"
     assert page.locator("#mfa-heading + p .badge").text_content() == "On"
+    assert page.csp_errors == []
+
+
+def test_security_key_added_and_used_to_log_in(transactional_db, viewer, live_server, page):
+    """WebAuthn with Chromium's virtual authenticator (no hardware)."""
+    from allauth.mfa.models import Authenticator
+
+    from tests.factories import PASSWORD as VIEWER_PASSWORD
+
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": False,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    url = live_server.url
+    page.goto(f"{url}/accounts/login/")
+    page.fill("input[name=login]", "viewer@example.test")
+    page.fill("input[name=password]", VIEWER_PASSWORD)
+    submit(page, "Sign In")
+    page.goto(f"{url}/accounts/2fa/webauthn/add/")
+    if "/reauthenticate/" in page.url:
+        page.fill("input[name=password]", VIEWER_PASSWORD)
+        submit(page, "Confirm")
+    with page.expect_navigation():
+        page.locator("#mfa_webauthn_add").click()
+    assert Authenticator.objects.filter(user=viewer, type=Authenticator.Type.WEBAUTHN).exists()
+
+    page.context.clear_cookies()
+    page.goto(f"{url}/accounts/login/")
+    page.fill("input[name=login]", "viewer@example.test")
+    page.fill("input[name=password]", VIEWER_PASSWORD)
+    submit(page, "Sign In")
+    assert "/accounts/2fa/authenticate/" in page.url
+    with page.expect_navigation():
+        page.locator("main").get_by_role("button", name="Use a security key").click()
+    page.goto(f"{url}/me/")
+    assert page.locator("h1").inner_text() == "Your account"
     assert page.csp_errors == []
