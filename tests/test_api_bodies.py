@@ -59,3 +59,14 @@ def test_oversized_form_body_on_the_api_is_a_json_4xx(client, viewer, settings):
     response = client.generic("POST", "/api/v1/me/performer/", body, content_type="application/x-www-form-urlencoded")
     assert 400 <= response.status_code < 500
     assert "error" in response.json()
+
+
+def test_openapi_schema_is_valid_and_lists_the_account_endpoints(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    from drf_spectacular.validation import validate_schema
+
+    validate_schema(schema)  # raises on an invalid OpenAPI document
+    assert {"/api/v1/me/", "/api/v1/me/performer/", "/api/v1/performers/"} <= set(schema["paths"])
+    assert client.get("/api/docs/").status_code == 200
