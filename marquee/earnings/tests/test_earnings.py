@@ -238,3 +238,16 @@ def test_tip_goal_progress_in_the_room(client, performer, viewer):
     client.force_login(viewer)
     body = client.get(reverse("room", args=[performer.username])).content.decode()
     assert 'value="50"' in body and "New lamp" in body
+
+
+def test_top_supporters_include_someone_who_only_paid_today(performer, activity):
+    selectors.top_supporters(performer)  # summarizes the closed days (and keeps their top list)
+    carol = UserFactory(username="carol")
+    sale(performer, carol, "content", 4000, timezone.now(), "carol-today")
+    tip(performer, activity["bob"], 200, timezone.now(), "bob-today")
+    rows = selectors.top_supporters(performer)
+    assert [(r["username"], r["gross"]) for r in rows] == [
+        ("carol", 4000),
+        ("bob", 300 + 799 + 2000),
+        ("alice", 1000 + 999 + 450),
+    ]
