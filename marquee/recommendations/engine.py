@@ -45,10 +45,12 @@ class ALSParams:
     threads: int = 0  # 0: one per core
     seed: int = 7
 
-    def sized_for(self, n_items: int) -> ALSParams:
+    def sized_for(self, n_items: int, n_pairs: int | None = None) -> ALSParams:
         """Fewer factors for small catalogues (measured: 8–16 factors beat 32+
-        on a few hundred performers; 48 suits ten thousand)."""
-        return replace(self, factors=max(8, min(self.factors, n_items // 10)))
+        on a few hundred performers; 48 suits ten thousand), and one thread
+        for small matrices, where waking a thread pool costs more than it saves."""
+        threads = 1 if n_pairs is not None and n_pairs < 100_000 else self.threads
+        return replace(self, factors=max(8, min(self.factors, n_items // 25)), threads=threads)
 
 
 @contextlib.contextmanager

@@ -92,9 +92,9 @@ def _popular_ranked(artifacts: engine.Artifacts | None) -> list[list]:
         # No model yet: followers and interactions straight from the database.
         rows = (
             Performer.objects.filter(is_suspended=False)
-            .annotate(followers=Count("followers", distinct=True))
-            .order_by("-followers", "pk")
-            .values_list("pk", "followers")[:k]
+            .annotate(follower_total=Count("followers", distinct=True))
+            .order_by("-follower_total", "pk")
+            .values_list("pk", "follower_total")[:k]
         )
         peak = max((f for _, f in rows), default=0) or 1
         ranked = [[pk, round(f / peak, 5), POPULAR] for pk, f in rows]
@@ -169,7 +169,7 @@ def _live_performer_ids() -> set[int]:
     return set(Show.objects.filter(status=Show.Status.LIVE).values_list("performer_id", flat=True)[:500])
 
 
-def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_boost: bool, exclude=()) -> list:
+def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_boost: float, exclude=()) -> list:
     """Applies visibility (geo, the performer's region blocks, suspension,
     the viewer's own hides and own room) and the live-now boost, then loads
     the performers.  Each returned performer carries ``recommendation_score``,
@@ -186,8 +186,7 @@ def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_b
         hidden = ViewerBlock.objects.filter(user=viewer, performer=OuterRef("pk"))
         candidates = candidates.exclude(user_id=viewer.pk).exclude(Exists(hidden))
     allowed = [pk for pk in candidates.values_list("pk", flat=True) if pk not in exclude]
-    boost = settings.RECS_LIVE_BOOST if live_boost else 0.0
-    allowed.sort(key=lambda pk: (-(scores[pk][0] + (boost if pk in live else 0.0)), pk))
+    allowed.sort(key=lambda pk: (-(scores[pk][0] + (live_boost if pk in live else 0.0)), pk))
     chosen = allowed[:limit]
     performers = Performer.objects.filter(pk__in=chosen).select_related("user").prefetch_related("tags").in_bulk()
     result = []
@@ -204,14 +203,16 @@ def recommended_performers(*, viewer, location: Location, limit: int = 20, live_
     artifacts = current_artifacts()
     if viewer is not None and viewer.is_authenticated:
         ranked = _personal_ranked(artifacts, viewer.pk)
+        boost = settings.RECS_LIVE_BOOST
     else:
         ranked = _popular_ranked(artifacts)
-    return _serve(ranked, viewer=viewer, location=location, limit=limit, live_boost=live_boost)
+        boost = 1.0  # popularity is scaled to [0, 1]: every live room goes first
+    return _serve(ranked, viewer=viewer, location=location, limit=limit, live_boost=boost if live_boost else 0.0)
 
 
 def similar_performers(*, performer: Performer, viewer, location: Location, limit: int = 6) -> list:
     ranked = _similar_ranked(current_artifacts(), performer.pk)
-    return _serve(ranked, viewer=viewer, location=location, limit=limit, live_boost=False, exclude={performer.pk})
+    return _serve(ranked, viewer=viewer, location=location, limit=limit, live_boost=0.0, exclude={performer.pk})
 
 
 def hidden_performers(user):

@@ -77,7 +77,7 @@ def build_artifacts(*, progress=None) -> engine.Artifacts:
     matrix = engine.confidence_matrix(
         np.asarray(users), np.asarray(items), np.asarray(values), (len(user_row), len(item_ids))
     )
-    params = als_params().sized_for(len(item_ids))
+    params = als_params().sized_for(len(item_ids), matrix.nnz)
     step(f"fitting ALS on {matrix.nnz} pairs ({matrix.shape[0]} viewers × {matrix.shape[1]} performers)")
     if matrix.nnz:
         item_factors = engine.train_item_factors(matrix, params, show_progress=progress is not None)

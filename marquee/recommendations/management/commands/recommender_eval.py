@@ -34,6 +34,6 @@ class Command(BaseCommand):
         )
         if len(split.test_users) == 0:
             raise CommandError("No user has two or more distinct items: nothing to evaluate.")
-        params = training.als_params().sized_for(len(data.items))
+        params = training.als_params().sized_for(len(data.items), split.train.nnz)
         for result in evaluation.evaluate(split, params, k=options["k"], model_name="als"):
             self.stdout.write(result.line(options["k"]))
