@@ -9,10 +9,11 @@ import threading
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Sum
+from django.utils import timezone
 
 from marquee.compliance.geo import Location
-from marquee.performers.models import Performer
+from marquee.performers.models import Performer, Tag
 from marquee.performers.selectors import visible_performers
 from marquee.recommendations import engine, training
 from marquee.recommendations.models import Interaction, ViewerBlock
@@ -22,6 +23,8 @@ PERSONAL, NEW, POPULAR, LIVE = "personal", "new", "popular", "live"
 _loaded: dict[str, engine.Artifacts] = {}
 _load_lock = threading.Lock()
 NO_MODEL = "none"
+# What cards and the API show: loading only these keeps a cached request cheap.
+CARD_FIELDS = ("display_name", "bio", "avatar", "room_topic", "user__username")
 
 
 def current_artifacts() -> engine.Artifacts | None:
@@ -166,7 +169,7 @@ def _similar_ranked(artifacts: engine.Artifacts | None, performer_id: int) -> li
 
 
 def _live_performer_ids() -> set[int]:
-    return set(Show.objects.filter(status=Show.Status.LIVE).values_list("performer_id", flat=True)[:500])
+    return set(Show.objects.filter(status=Show.Status.LIVE).order_by().values_list("performer_id", flat=True)[:500])
 
 
 def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_boost: float, exclude=()) -> list:
@@ -179,23 +182,47 @@ def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_b
     if live_boost:
         for pk in live:
             scores.setdefault(pk, (0.0, LIVE))
-    candidates = visible_performers(location).filter(
-        pk__in=list(scores), verification_status=Performer.Verification.VERIFIED
-    )
-    if viewer is not None and viewer.is_authenticated:
-        hidden = ViewerBlock.objects.filter(user=viewer, performer=OuterRef("pk"))
-        candidates = candidates.exclude(user_id=viewer.pk).exclude(Exists(hidden))
-    allowed = [pk for pk in candidates.values_list("pk", flat=True) if pk not in exclude]
-    allowed.sort(key=lambda pk: (-(scores[pk][0] + (live_boost if pk in live else 0.0)), pk))
+
+    def rank(pk):
+        return (-(scores[pk][0] + (live_boost if pk in live else 0.0)), pk)
+
+    ordered = sorted(scores, key=rank)
+    # Most lists survive filtering nearly whole: check a short head first.
+    allowed = _allowed(ordered[: limit * 2 + len(live)], viewer, location, exclude)
+    if len(allowed) < limit and len(ordered) > limit * 2 + len(live):
+        allowed = _allowed(ordered, viewer, location, exclude)
+    allowed.sort(key=rank)
     chosen = allowed[:limit]
-    performers = Performer.objects.filter(pk__in=chosen).select_related("user").prefetch_related("tags").in_bulk()
+    performers = (
+        Performer.objects.filter(pk__in=chosen)
+        .select_related("user")
+        .only(*CARD_FIELDS)
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("slug", "label", "kind")))
+        .in_bulk()
+    )
+    next_shows = dict(
+        Show.objects.filter(performer_id__in=chosen, status=Show.Status.SCHEDULED, scheduled_start__gte=timezone.now())
+        .values("performer_id")
+        .annotate(next_at=Min("scheduled_start"))
+        .values_list("performer_id", "next_at")
+        .order_by()
+    )
     result = []
     for pk in chosen:
         performer = performers[pk]
         performer.is_live = pk in live
+        performer.next_show_at = next_shows.get(pk)
         performer.recommendation_score, performer.recommendation_source = scores[pk]
         result.append(performer)
     return result
+
+
+def _allowed(ids, viewer, location: Location, exclude) -> list[int]:
+    candidates = visible_performers(location).filter(pk__in=ids, verification_status=Performer.Verification.VERIFIED)
+    if viewer is not None and viewer.is_authenticated:
+        hidden = ViewerBlock.objects.filter(user=viewer, performer=OuterRef("pk"))
+        candidates = candidates.exclude(user_id=viewer.pk).exclude(Exists(hidden))
+    return [pk for pk in candidates.values_list("pk", flat=True) if pk not in exclude]
 
 
 def recommended_performers(*, viewer, location: Location, limit: int = 20, live_boost: bool = True) -> list:
