@@ -375,9 +375,10 @@ GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "ver
 
 # --- Recommendations ------------------------------------------------------------
 # Model artifacts (versioned .npz files + a CURRENT pointer swapped atomically).
-RECS_DIR = Path(env_str("RECS_DIR", str(VAR_DIR / "recommender")))
-RECS_FACTORS = env_int("RECS_FACTORS", 48, minimum=2, maximum=512)
-RECS_ITERATIONS = env_int("RECS_ITERATIONS", 12, minimum=1, maximum=100)
+# (Tests get their own folder, never a developer's trained model.)
+RECS_DIR = Path(env_str("RECS_DIR", str(VAR_DIR / ("recommender-test" if TESTING else "recommender"))))
+RECS_FACTORS = env_int("RECS_FACTORS", 32, minimum=2, maximum=512)
+RECS_ITERATIONS = env_int("RECS_ITERATIONS", 10, minimum=1, maximum=100)
 # implicit's own thread pool (0 = one per core); BLAS is held to 1 thread.
 RECS_TRAIN_THREADS = env_int("RECS_TRAIN_THREADS", 0, minimum=0, maximum=256)
 RECS_TRAIN_MINUTES = env_int("RECS_TRAIN_MINUTES", 60, minimum=1)
