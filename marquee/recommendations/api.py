@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -19,7 +20,7 @@ class RecommendationSerializer(PerformerSerializer):
 
 
 def parse_limit(raw: str | None, *, default: int = 20) -> int:
-    maximum = selectors.settings.RECS_MAX_LIMIT
+    maximum = settings.RECS_MAX_LIMIT
     if raw is None or raw == "":
         return default
     try:
@@ -83,10 +84,15 @@ class HiddenView(APIView):
 
     @extend_schema(request=None, responses={201: None, 200: None}, summary="Hide a performer from my recommendations")
     def put(self, request, username):
-        created = services.hide_performer(user=request.user, performer=self._performer(request, username))
+        performer = self._performer(request, username)
+        created = services.hide_performer(user=request.user, performer=performer, request=request)
         return Response({"hidden": True}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={200: None}, summary="Show a hidden performer again")
     def delete(self, request, username):
-        services.unhide_performer(user=request.user, performer=self._performer(request, username))
+        # Only the viewer's own list: works even if the room is now hidden from their region.
+        performer = selectors.hidden_performers(request.user).filter(user__username=username).first()
+        if performer is None:
+            raise Http404
+        services.unhide_performer(user=request.user, performer=performer, request=request)
         return Response({"hidden": False})

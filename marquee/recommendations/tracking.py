@@ -29,7 +29,8 @@ def record(*, user_id: int, performer_id: int, kind: str, weight: float | None =
     if amount <= 0 or not user_id or not performer_id:
         return
     event = (int(user_id), int(performer_id), kind, int(amount), time.time())
-    transaction.on_commit(lambda: _buffer().push(event))
+    # robust: a buffer outage is logged, never turned into a failed request.
+    transaction.on_commit(lambda: _buffer().push(event), robust=True)
 
 
 def flush() -> int:

@@ -69,6 +69,7 @@ def test_hide_and_unhide_through_the_api(api, trained):
     assert "c1" not in [r["username"] for r in api.get(URL).json()["results"]]
     assert [p["username"] for p in api.get(f"{URL}hidden/").json()] == ["c1"]
     assert AuditEvent.objects.filter(action="recommendations.performer_hidden").count() == 1
+    assert api.delete(f"{URL}hidden/c2/").status_code == 404  # not on the list
     assert api.delete(f"{URL}hidden/c1/").json() == {"hidden": False}
     assert "c1" in [r["username"] for r in api.get(URL).json()["results"]]
     assert not ViewerBlock.objects.filter(user=fan).exists()
