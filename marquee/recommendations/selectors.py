@@ -9,7 +9,7 @@ import threading
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from marquee.compliance.geo import Location
@@ -23,6 +23,7 @@ PERSONAL, NEW, POPULAR, LIVE = "personal", "new", "popular", "live"
 _loaded: dict[str, engine.Artifacts] = {}
 _load_lock = threading.Lock()
 NO_MODEL = "none"
+LIVE_CACHE_SECONDS = 5
 # What cards and the API show: loading only these keeps a cached request cheap.
 CARD_FIELDS = ("display_name", "bio", "avatar", "room_topic", "user__username")
 
@@ -169,14 +170,38 @@ def _similar_ranked(artifacts: engine.Artifacts | None, performer_id: int) -> li
 
 
 def _live_performer_ids() -> set[int]:
-    return set(Show.objects.filter(status=Show.Status.LIVE).order_by().values_list("performer_id", flat=True)[:500])
+    """Rooms live now; cached a few seconds (the boost may lag a going-live by that much)."""
+    live = cache.get("recs:live")
+    if live is None:
+        live = set(Show.objects.filter(status=Show.Status.LIVE).order_by().values_list("performer_id", flat=True)[:500])
+        cache.set("recs:live", live, LIVE_CACHE_SECONDS)
+    return live
+
+
+def _visible_cards(ids, viewer, location: Location, exclude) -> list[Performer]:
+    """One query: the candidates this viewer may see (geo, the performer's
+    region blocks, suspension, verification, own room, own hides), loaded with
+    what a card shows."""
+    next_show = Show.objects.filter(
+        performer=OuterRef("pk"), status=Show.Status.SCHEDULED, scheduled_start__gte=timezone.now()
+    ).order_by("scheduled_start")
+    candidates = (
+        visible_performers(location)
+        .filter(pk__in=ids, verification_status=Performer.Verification.VERIFIED)
+        .select_related("user")
+        .only(*CARD_FIELDS)
+        .annotate(next_show_at=Subquery(next_show.values("scheduled_start")[:1]))
+    )
+    if viewer is not None and viewer.is_authenticated:
+        hidden = ViewerBlock.objects.filter(user=viewer, performer=OuterRef("pk"))
+        candidates = candidates.exclude(user_id=viewer.pk).exclude(Exists(hidden))
+    return [performer for performer in candidates if performer.pk not in exclude]
 
 
 def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_boost: float, exclude=()) -> list:
-    """Applies visibility (geo, the performer's region blocks, suspension,
-    the viewer's own hides and own room) and the live-now boost, then loads
-    the performers.  Each returned performer carries ``recommendation_score``,
-    ``recommendation_source`` and ``is_live``."""
+    """Visibility and the live-now boost, applied on every request after the
+    cache.  Each returned performer carries ``recommendation_score``,
+    ``recommendation_source``, ``is_live`` and ``next_show_at``."""
     live = _live_performer_ids()
     scores = {pk: (score, source) for pk, score, source in ranked}
     if live_boost:
@@ -187,42 +212,18 @@ def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_b
         return (-(scores[pk][0] + (live_boost if pk in live else 0.0)), pk)
 
     ordered = sorted(scores, key=rank)
-    # Most lists survive filtering nearly whole: check a short head first.
-    allowed = _allowed(ordered[: limit * 2 + len(live)], viewer, location, exclude)
-    if len(allowed) < limit and len(ordered) > limit * 2 + len(live):
-        allowed = _allowed(ordered, viewer, location, exclude)
-    allowed.sort(key=rank)
-    chosen = allowed[:limit]
-    performers = (
-        Performer.objects.filter(pk__in=chosen)
-        .select_related("user")
-        .only(*CARD_FIELDS)
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("slug", "label", "kind")))
-        .in_bulk()
-    )
-    next_shows = dict(
-        Show.objects.filter(performer_id__in=chosen, status=Show.Status.SCHEDULED, scheduled_start__gte=timezone.now())
-        .values("performer_id")
-        .annotate(next_at=Min("scheduled_start"))
-        .values_list("performer_id", "next_at")
-        .order_by()
-    )
-    result = []
-    for pk in chosen:
-        performer = performers[pk]
-        performer.is_live = pk in live
-        performer.next_show_at = next_shows.get(pk)
-        performer.recommendation_score, performer.recommendation_source = scores[pk]
-        result.append(performer)
-    return result
-
-
-def _allowed(ids, viewer, location: Location, exclude) -> list[int]:
-    candidates = visible_performers(location).filter(pk__in=ids, verification_status=Performer.Verification.VERIFIED)
-    if viewer is not None and viewer.is_authenticated:
-        hidden = ViewerBlock.objects.filter(user=viewer, performer=OuterRef("pk"))
-        candidates = candidates.exclude(user_id=viewer.pk).exclude(Exists(hidden))
-    return [pk for pk in candidates.values_list("pk", flat=True) if pk not in exclude]
+    # Most lists survive filtering nearly whole: load a short head first.
+    head = ordered[: limit * 2 + len(live)]
+    performers = _visible_cards(head, viewer, location, exclude)
+    if len(performers) < limit and len(ordered) > len(head):
+        performers = _visible_cards(ordered, viewer, location, exclude)
+    performers.sort(key=lambda performer: rank(performer.pk))
+    chosen = performers[:limit]
+    prefetch_related_objects(chosen, Prefetch("tags", queryset=Tag.objects.only("slug", "label", "kind")))
+    for performer in chosen:
+        performer.is_live = performer.pk in live
+        performer.recommendation_score, performer.recommendation_source = scores[performer.pk]
+    return chosen
 
 
 def recommended_performers(*, viewer, location: Location, limit: int = 20, live_boost: bool = True) -> list:

@@ -44,21 +44,12 @@ def performer_features(performer_ids) -> dict[int, list[str]]:
     return features
 
 
-def user_confidences(rows) -> dict[tuple[int, int], float]:
-    """Aggregated ``(user_id, performer_id, kind, total)`` rows → confidence per pair."""
-    confidence: dict[tuple[int, int], float] = defaultdict(float)
-    for user_id, performer_id, kind, total in rows:
-        confidence[(user_id, performer_id)] += engine.kind_confidence(kind, total)
-    return confidence
-
-
 def build_artifacts(*, progress=None) -> engine.Artifacts:
     step = progress or (lambda label: None)
     step("loading interactions")
     item_ids = np.array(
         sorted(Performer.objects.filter(is_suspended=False).values_list("pk", flat=True)), dtype=np.int64
     )
-    row_of = {int(pk): row for row, pk in enumerate(item_ids)}
     aggregated = (
         Interaction.objects.filter(performer__is_suspended=False)
         .values("user_id", "performer_id", "kind")
@@ -66,16 +57,15 @@ def build_artifacts(*, progress=None) -> engine.Artifacts:
         .values_list("user_id", "performer_id", "kind", "total")
         .order_by()
     )
-    confidence = user_confidences(aggregated.iterator(chunk_size=20000))
-    user_row: dict[int, int] = {}
-    users, items, values = [], [], []
-    for (user_id, performer_id), value in confidence.items():
-        if performer_id in row_of and value > 0:
-            users.append(user_row.setdefault(user_id, len(user_row)))
-            items.append(row_of[performer_id])
-            values.append(value)
+    rows = list(aggregated.iterator(chunk_size=50000))
+    user_ids, performer_ids, kinds, totals = (list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 4
+    confidences = engine.kind_confidences(np.asarray(kinds, dtype=str), np.asarray(totals, dtype=np.float64))
+    _, user_rows = np.unique(np.asarray(user_ids, dtype=np.int64), return_inverse=True)
+    performer_ids = np.asarray(performer_ids, dtype=np.int64)
+    item_rows = np.searchsorted(item_ids, performer_ids).clip(max=max(len(item_ids) - 1, 0))
+    known = (item_ids[item_rows] == performer_ids) if len(item_ids) else np.zeros(len(rows), dtype=bool)
     matrix = engine.confidence_matrix(
-        np.asarray(users), np.asarray(items), np.asarray(values), (len(user_row), len(item_ids))
+        user_rows[known], item_rows[known], confidences[known], (int(user_rows.max(initial=-1)) + 1, len(item_ids))
     )
     params = als_params().sized_for(len(item_ids), matrix.nnz)
     step(f"fitting ALS on {matrix.nnz} pairs ({matrix.shape[0]} viewers × {matrix.shape[1]} performers)")
