@@ -125,8 +125,12 @@ def main() -> None:
     artifacts = engine.train_item_factors(split.train, params)
     print(f"als_fit_s={time.perf_counter() - started:.1f} factors={params.factors} iterations={params.iterations}")
     started = time.perf_counter()
-    artifacts = training.train()
-    print(f"train_recommender_s={time.perf_counter() - started:.1f} (database → published model)")
+    steps = []
+    artifacts = training.train(progress=lambda label: steps.append((label.split(" (")[0], time.perf_counter())))
+    total = time.perf_counter() - started
+    marks = [started] + [at for _, at in steps] + [started + total]
+    parts = " ".join(f"[{label}: {marks[i + 1] - marks[i]:.1f}s]" for i, (label, _) in enumerate([("start", 0), *steps]))
+    print(f"train_recommender_s={total:.1f} (database → published model) {parts} load={os.getloadavg()[0]:.1f}")
 
     rng = np.random.default_rng(3)
     sample = [viewers[int(u)] for u in rng.choice(args.users, size=args.requests, replace=False)]
@@ -147,6 +151,14 @@ def main() -> None:
             f"max={max(latencies):.2f} | cpu p50={percentile(cpu, 50):.2f} p99={percentile(cpu, 99):.2f} "
             f"n={len(latencies)} load={os.getloadavg()[0]:.1f}"
         )
+    # Calibration: the cheapest ORM query on this machine right now (the hit
+    # path is two such queries, two cache reads and ~50 model instances).
+    baseline = []
+    for _ in range(300):
+        started_cpu = time.thread_time()
+        list(User.objects.filter(pk=sample[0].pk).values_list("pk", flat=True))
+        baseline.append((time.thread_time() - started_cpu) * 1000)
+    print(f"orm_one_row_query_cpu_ms p50={percentile(baseline, 50):.2f} load={os.getloadavg()[0]:.1f}")
     print(f"model_version={artifacts.version}")
 
 

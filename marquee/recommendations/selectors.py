@@ -24,6 +24,7 @@ _loaded: dict[str, engine.Artifacts] = {}
 _load_lock = threading.Lock()
 NO_MODEL = "none"
 LIVE_CACHE_SECONDS = 5
+HEAD_SLACK = 5
 # What cards and the API show: loading only these keeps a cached request cheap.
 CARD_FIELDS = ("display_name", "bio", "avatar", "room_topic", "user__username")
 
@@ -212,8 +213,9 @@ def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_b
         return (-(scores[pk][0] + (live_boost if pk in live else 0.0)), pk)
 
     ordered = sorted(scores, key=rank)
-    # Most lists survive filtering nearly whole: load a short head first.
-    head = ordered[: limit * 2 + len(live)]
+    # Most lists survive filtering nearly whole: load a short head first
+    # (the whole list only when too many of the head are hidden from this viewer).
+    head = ordered[: limit + HEAD_SLACK + len(live)]
     performers = _visible_cards(head, viewer, location, exclude)
     if len(performers) < limit and len(ordered) > len(head):
         performers = _visible_cards(ordered, viewer, location, exclude)
