@@ -129,7 +129,8 @@ def main() -> None:
     artifacts = training.train(progress=lambda label: steps.append((label.split(" (")[0], time.perf_counter())))
     total = time.perf_counter() - started
     marks = [started] + [at for _, at in steps] + [started + total]
-    parts = " ".join(f"[{label}: {marks[i + 1] - marks[i]:.1f}s]" for i, (label, _) in enumerate([("start", 0), *steps]))
+    labels = ["start", *(label for label, _ in steps)]
+    parts = " ".join(f"[{label}: {marks[i + 1] - marks[i]:.1f}s]" for i, label in enumerate(labels))
     print(f"train_recommender_s={total:.1f} (database → published model) {parts} load={os.getloadavg()[0]:.1f}")
 
     rng = np.random.default_rng(3)
