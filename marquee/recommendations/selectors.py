@@ -9,7 +9,7 @@ import threading
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Sum, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from marquee.compliance.geo import Location
@@ -199,6 +199,23 @@ def _visible_cards(ids, viewer, location: Location, exclude) -> list[Performer]:
     return [performer for performer in candidates if performer.pk not in exclude]
 
 
+def _attach_tags(performers: list[Performer]) -> None:
+    """What ``prefetch_related("tags")`` does, from one flat query (measured:
+    a quarter of the cost of the prefetch machinery on a cached request)."""
+    tags: dict[int, list[Tag]] = {performer.pk: [] for performer in performers}
+    rows = (
+        Performer.tags.through.objects.filter(performer_id__in=list(tags))
+        .order_by("tag__kind", "tag__label")
+        .values_list("performer_id", "tag_id", "tag__slug", "tag__label", "tag__kind")
+    )
+    for performer_id, tag_id, slug, label, kind in rows:
+        tags[performer_id].append(Tag(id=tag_id, slug=slug, label=label, kind=kind))
+    for performer in performers:
+        queryset = Tag.objects.none()
+        queryset._result_cache, queryset._prefetch_done = tags[performer.pk], True
+        performer._prefetched_objects_cache = {"tags": queryset}
+
+
 def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_boost: float, exclude=()) -> list:
     """Visibility and the live-now boost, applied on every request after the
     cache.  Each returned performer carries ``recommendation_score``,
@@ -221,7 +238,7 @@ def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_b
         performers = _visible_cards(ordered, viewer, location, exclude)
     performers.sort(key=lambda performer: rank(performer.pk))
     chosen = performers[:limit]
-    prefetch_related_objects(chosen, Prefetch("tags", queryset=Tag.objects.only("slug", "label", "kind")))
+    _attach_tags(chosen)
     for performer in chosen:
         performer.is_live = performer.pk in live
         performer.recommendation_score, performer.recommendation_source = scores[performer.pk]
