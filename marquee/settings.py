@@ -448,7 +448,33 @@ CELERY_BEAT_SCHEDULE["shows-extend-schedules"] = {
 }
 
 # --- Recommendations ------------------------------------------------------------
-# (settings of the recommendations issue go here)
+# Model artifacts (versioned .npz files + a CURRENT pointer swapped atomically).
+# (Tests get their own folder, never a developer's trained model.)
+RECS_DIR = Path(env_str("RECS_DIR", str(VAR_DIR / ("recommender-test" if TESTING else "recommender"))))
+RECS_FACTORS = env_int("RECS_FACTORS", 32, minimum=2, maximum=512)
+RECS_ITERATIONS = env_int("RECS_ITERATIONS", 10, minimum=1, maximum=100)
+# implicit's own thread pool (0 = one per core); BLAS is held to 1 thread.
+RECS_TRAIN_THREADS = env_int("RECS_TRAIN_THREADS", 0, minimum=0, maximum=256)
+RECS_TRAIN_MINUTES = env_int("RECS_TRAIN_MINUTES", 60, minimum=1)
+RECS_KEEP_VERSIONS = env_int("RECS_KEEP_VERSIONS", 3, minimum=1)
+# Per-viewer top-K lists in the cache; keys carry the model version.
+RECS_TOP_K = env_int("RECS_TOP_K", 100, minimum=10, maximum=1000)
+RECS_CACHE_SECONDS = env_int("RECS_CACHE_SECONDS", 900, minimum=1)
+RECS_MAX_LIMIT = 100
+RECS_LIVE_BOOST = 0.5
+# Interaction buffer: Redis list drained by the worker, or (no Redis) an
+# in-process batch handed to the worker when full or old.
+RECS_BUFFER_KEY = env_str("CACHE_KEY_PREFIX", "marquee") + ":recs:interactions"
+RECS_FLUSH_BATCH = env_int("RECS_FLUSH_BATCH", 200, minimum=1)
+RECS_FLUSH_SECONDS = env_int("RECS_FLUSH_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["recommendations-flush"] = {
+    "task": "marquee.recommendations.tasks.flush_interactions",
+    "schedule": float(RECS_FLUSH_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["recommendations-train"] = {
+    "task": "marquee.recommendations.tasks.train_recommender",
+    "schedule": RECS_TRAIN_MINUTES * 60.0,
+}
 
 # --- Compliance and hardening ---------------------------------------------------
 # (settings of the compliance issue go here)

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from marquee.compliance.services import record_audit
 from marquee.performers.models import Follow, Performer
+from marquee.recommendations import tracking
 
 
 @transaction.atomic
@@ -16,6 +17,7 @@ def follow_performer(*, user, performer: Performer) -> bool:
             Follow.objects.create(user=user, performer=performer)
     except IntegrityError:
         return False
+    tracking.record(user_id=user.pk, performer_id=performer.pk, kind="follow")
     return True
 
 
