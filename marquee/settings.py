@@ -399,8 +399,15 @@ VERIFICATION_WEBHOOK_TOLERANCE_SECONDS = env_int("VERIFICATION_WEBHOOK_TOLERANCE
 # list to rotate: the first encrypts, all decrypt).  Only DEBUG derives a
 # development key from SECRET_KEY; production must set it.
 RECORDS_ENCRYPTION_KEY = env_list("RECORDS_ENCRYPTION_KEY", [])
-if not RECORDS_ENCRYPTION_KEY and not DEBUG:
-    raise ImproperlyConfiguredEnv("RECORDS_ENCRYPTION_KEY must be set when DEBUG=0 (Fernet.generate_key())")
+if not RECORDS_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfiguredEnv("RECORDS_ENCRYPTION_KEY must be set when DEBUG=0 (Fernet.generate_key())")
+    import base64
+    import hashlib
+
+    RECORDS_ENCRYPTION_KEY = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"marquee-records-dev:" + SECRET_KEY.encode()).digest()).decode()
+    ]
 # Blocked regions get 451 on every page and API call; verify-regions are sent
 # to the age-verification page before any page with adult content.
 MIDDLEWARE.insert(

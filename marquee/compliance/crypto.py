@@ -6,8 +6,6 @@ is a development key derived from SECRET_KEY, so a dev checkout works."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 from pathlib import Path
 
@@ -21,10 +19,7 @@ __all__ = ["InvalidToken", "delete_private", "read_private", "write_private"]
 def _fernet() -> MultiFernet:
     keys = list(settings.RECORDS_ENCRYPTION_KEY)
     if not keys:
-        if not settings.DEBUG:
-            raise ImproperlyConfigured("RECORDS_ENCRYPTION_KEY is not set")
-        digest = hashlib.sha256(b"marquee-records-dev:" + settings.SECRET_KEY.encode()).digest()
-        keys = [base64.urlsafe_b64encode(digest).decode()]
+        raise ImproperlyConfigured("RECORDS_ENCRYPTION_KEY is not set")
     return MultiFernet([Fernet(key) for key in keys])
 
 

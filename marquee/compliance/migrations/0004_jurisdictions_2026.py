@@ -3,7 +3,33 @@ adult content.  Staff change them in the admin from here on."""
 
 from django.db import migrations
 
-US_STATES = ["AL", "AZ", "AR", "FL", "GA", "ID", "IN", "KS", "KY", "LA", "MS", "MO", "MT", "NE", "NC", "ND", "OH", "OK", "SC", "SD", "TN", "TX", "UT", "VA", "WY"]
+US_STATES = [
+    "AL",
+    "AZ",
+    "AR",
+    "FL",
+    "GA",
+    "ID",
+    "IN",
+    "KS",
+    "KY",
+    "LA",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VA",
+    "WY",
+]
 RULES = [
     *[("US", state, "State law requires age verification before adult content.") for state in US_STATES],
     ("GB", "", "The UK Online Safety Act 2023 requires highly effective age assurance."),
