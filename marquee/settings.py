@@ -416,5 +416,13 @@ MIDDLEWARE.insert(
 )
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 RECORDS_MAX_UPLOAD_BYTES = env_int("RECORDS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
+# API rate limits: per client IP for everyone and anonymous callers, per user
+# for accounts; keyed by the trusted-proxy client address, not raw headers.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "marquee.compliance.throttles.AnonIPThrottle",
+    "marquee.compliance.throttles.UserThrottle",
+    "marquee.compliance.throttles.IPThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ip"] = env_str("API_RATE_IP", "1200/min")
 # Shown on the 2257 statement page.
 RECORDS_CUSTODIAN = env_str("RECORDS_CUSTODIAN", "Custodian of Records, Marquee (set RECORDS_CUSTODIAN)")

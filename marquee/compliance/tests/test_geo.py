@@ -83,7 +83,7 @@ def test_local_location_for_developers(settings):
 @pytest.mark.django_db
 def test_shipped_2026_rules():
     verify = set(Jurisdiction.objects.filter(rule="verify", is_active=True).values_list("country", "subdivision"))
-    states = ["AL", "AZ", "AR", "FL", "GA", "ID", "IN", "KS", "KY", "LA", "MS", "MO", "MT", "NE", "NC", "ND", "OH", "OK", "SC", "SD", "TN", "TX", "UT", "VA", "WY"]
+    states = "AL AZ AR FL GA ID IN KS KY LA MS MO MT NE NC ND OH OK SC SD TN TX UT VA WY".split()  # noqa: SIM905
     assert len(states) == 25
     assert verify == {("US", state) for state in states} | {("GB", ""), ("FR", "")}
 
@@ -145,7 +145,10 @@ def test_production_fails_closed_on_unknown_location():
         "RECORDS_ENCRYPTION_KEY": "k" * 43 + "=",
         "PATH": "/usr/bin:/bin",
     }
-    code = "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','marquee.settings');django.setup();from django.conf import settings;print(settings.GEO_UNKNOWN_POLICY)"
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'marquee.settings'); django.setup();"
+        "from django.conf import settings; print(settings.GEO_UNKNOWN_POLICY)"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "verify"
     del env["RECORDS_ENCRYPTION_KEY"]
