@@ -377,6 +377,9 @@ GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "ver
 # (settings of the recommendations issue go here)
 
 # --- Compliance and hardening ---------------------------------------------------
+# Parallel audit hash chains (PostgreSQL): appends hold one chain's lock to
+# commit; more chains = more concurrent writers (docs/benchmarks.md).
+AUDIT_CHAINS = env_int("AUDIT_CHAINS", 8, minimum=1, maximum=256)
 # Jurisdiction rules are read from the database and cached this long.
 JURISDICTION_CACHE_SECONDS = env_int("JURISDICTION_CACHE_SECONDS", 300, minimum=0)
 # A geo block is audit-logged at most once per client IP per this many seconds.

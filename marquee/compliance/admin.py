@@ -194,7 +194,7 @@ class _Echo:
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the log is append-only (PostgreSQL refuses edits anyway)."""
 
-    list_display = ["sequence", "created_at", "action", "actor_label", "ip", "target_type", "target_id"]
+    list_display = ["id", "created_at", "chain", "sequence", "action", "actor_label", "ip", "target_type", "target_id"]
     list_filter = ["action", "target_type", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["action", "actor_label", "ip", "target_id"]
     date_hierarchy = "created_at"
@@ -215,13 +215,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected rows as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        columns = ["sequence", "created_at", "actor_id", "actor_label", "action", "ip", "user_agent",
+        columns = ["id", "chain", "sequence", "created_at", "actor_id", "actor_label", "action", "ip", "user_agent",
                    "target_type", "target_id", "details", "prev_hash", "entry_hash"]  # fmt: skip
         writer = csv.writer(_Echo())
 
         def rows():
             yield writer.writerow(columns)
-            for event in queryset.order_by("sequence").iterator(chunk_size=2000):
+            for event in queryset.order_by("created_at", "chain", "sequence").iterator(chunk_size=2000):
                 yield writer.writerow([exports.csv_safe(getattr(event, column)) for column in columns])
 
         response = StreamingHttpResponse(rows(), content_type="text/csv")

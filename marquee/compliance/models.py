@@ -7,13 +7,15 @@ from django.db import models
 class AuditEvent(models.Model):
     """Append-only, hash-chained record of security- and money-relevant events.
 
-    ``entry_hash`` covers this row's content and the previous row's hash, so
-    editing or deleting any row breaks the chain from there on
-    (``manage.py audit_verify``).  On PostgreSQL a trigger refuses UPDATE and
-    DELETE outright.
+    ``entry_hash`` covers this row's content and the previous row's hash in
+    the same ``chain``, so editing or deleting any row breaks that chain from
+    there on (``manage.py audit_verify``).  On PostgreSQL a trigger refuses
+    UPDATE and DELETE outright.  There are AUDIT_CHAINS parallel chains so
+    concurrent transactions do not queue behind one lock until they commit.
     """
 
-    sequence = models.BigIntegerField(unique=True)
+    chain = models.PositiveSmallIntegerField(default=0)
+    sequence = models.BigIntegerField()
     created_at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -34,7 +36,8 @@ class AuditEvent(models.Model):
     entry_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["sequence"]
+        ordering = ["created_at", "chain", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="auditevent_chain_sequence")]
         indexes = [
             models.Index(fields=["target_type", "target_id"]),
             models.Index(fields=["actor", "created_at"]),
@@ -42,7 +45,7 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.action}"
+        return f"#{self.chain}.{self.sequence} {self.action}"
 
 
 class Jurisdiction(models.Model):

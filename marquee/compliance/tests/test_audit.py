@@ -30,7 +30,7 @@ def test_audit_verify_names_the_altered_row():
     victim = events[2]
     with connection.cursor() as cursor:
         cursor.execute("UPDATE compliance_auditevent SET details = %s WHERE id = %s", ['{"i": 99}', victim.pk])
-    with pytest.raises(CommandError, match=rf"id={victim.pk} sequence={victim.sequence} .*altered"):
+    with pytest.raises(CommandError, match=rf"id={victim.pk} chain=0 sequence={victim.sequence} .*altered"):
         call_command("audit_verify")
 
 
@@ -70,7 +70,7 @@ def test_admin_is_read_only_with_csv_export(client, staff, viewer):
     ids = [e.pk for e in AuditEvent.objects.all()]
     response = client.post("/admin/compliance/auditevent/", {"action": "export_csv", "_selected_action": ids})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][:5] == ["sequence", "created_at", "actor_id", "actor_label", "action"]
+    assert rows[0][:6] == ["id", "chain", "sequence", "created_at", "actor_id", "actor_label"]
     assert len(rows) == 1 + len(ids)
     assert any(cell.startswith("'{") or cell.startswith("{") for cell in rows[-1])
     assert not any(cell.startswith("=") for row in rows for cell in row)
@@ -92,6 +92,40 @@ def test_admin_changes_are_audited(client, staff):
     event = AuditEvent.objects.get(action="admin.changed")
     assert (event.actor_id, event.target_type, event.target_id) == (staff.pk, "compliance.jurisdiction", str(rule.pk))
     assert "Rule" in event.details["change"] or "rule" in event.details["change"].lower()
+    call_command("audit_verify", stdout=io.StringIO())
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="raw edits are refused by the trigger")
+def test_parallel_chains_verify_independently(monkeypatch):
+    from itertools import cycle
+
+    from marquee.compliance import services
+
+    chains = cycle([0, 1, 2])
+    monkeypatch.setattr(services, "_lock_a_chain", lambda: next(chains))
+    events = _chain(9)
+    assert sorted({e.chain for e in events}) == [0, 1, 2]
+    assert [e.sequence for e in events if e.chain == 2] == [1, 2, 3]
+    call_command("audit_verify", stdout=io.StringIO())
+    victim = [e for e in events if e.chain == 2][1]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE compliance_auditevent SET details = '{}' WHERE id = %s", [victim.pk])
+    with pytest.raises(CommandError, match=rf"id={victim.pk} chain=2 sequence=2 .*altered"):
+        call_command("audit_verify")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_postgres_append_takes_a_free_chain(settings):
+    from marquee.compliance import services
+
+    settings.AUDIT_CHAINS = 4
+    first = services._lock_a_chain()
+    # Held by this transaction: a second connection would skip it; here the
+    # lock is re-entrant, so the same session may pick any chain.
+    assert 0 <= first < 4
+    events = _chain(6)
+    assert all(0 <= e.chain < 4 for e in events)
     call_command("audit_verify", stdout=io.StringIO())
 
 
