@@ -71,6 +71,24 @@ def _is_api(request) -> bool:
     return request.path.startswith(("/api/", "/_allauth/"))
 
 
+def _request_user(request):
+    """The session user, or for API calls the bearer of a valid access token
+    (DRF authenticates only inside the view, after this middleware)."""
+    user = getattr(request, "user", None)
+    if (user is None or not user.is_authenticated) and _is_api(request) and "HTTP_AUTHORIZATION" in request.META:
+        from rest_framework.exceptions import AuthenticationFailed
+
+        from marquee.lib.api import JWTAuthentication
+
+        try:
+            result = JWTAuthentication().authenticate(request)
+        except AuthenticationFailed:
+            result = None  # the view answers 401 itself
+        if result is not None:
+            return result[0]
+    return user
+
+
 class JurisdictionMiddleware:
     """Platform jurisdiction rules for every request: 451 (page or JSON) in
     blocked regions, and the age-verification requirement where the law asks
@@ -87,7 +105,7 @@ class JurisdictionMiddleware:
         if request.path.startswith(_GEO_EXEMPT_PREFIXES):
             return self.get_response(request)
         location = location_for_request(request)
-        decision = policy.can_view_adult_content(getattr(request, "user", None), location)
+        decision = policy.can_view_adult_content(_request_user(request), location)
         if decision or (decision.status != 451 and request.path.startswith(_VERIFY_EXEMPT_PREFIXES)):
             return self.get_response(request)
         if decision.status == 451:

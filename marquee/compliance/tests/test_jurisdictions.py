@@ -124,3 +124,21 @@ def test_room_access_decision_uses_jurisdiction(geoip_db, viewer, performer):
     show = ShowFactory(performer=performer)
     assert access_show(viewer, show, locate(TEXAS_V4)).code == "age_verification_required"
     assert access_show(viewer, show, locate(CALIFORNIA_V4))
+
+
+def test_verified_app_user_with_access_token_passes_in_verify_region(client, geoip_db, viewer, performer):
+    from allauth.headless.tokens.strategies.jwt.internal import create_access_token
+    from django.test import Client
+
+    client.force_login(viewer)
+    token = create_access_token(viewer, client.session, {})
+    app = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}", "REMOTE_ADDR": TEXAS_V4}
+    response = app.get("/api/v1/performers/", **headers)
+    assert response.status_code == 403 and response.json()["error"]["code"] == "age_verification_required"
+    approve_age(viewer)
+    assert app.get("/api/v1/performers/", **headers).status_code == 200
+    assert app.get("/api/v1/me/", **headers).json()["username"] == "viewer"
+    # A bad token is not a way around it.
+    bad = app.get("/api/v1/performers/", HTTP_AUTHORIZATION="Bearer nope", REMOTE_ADDR=TEXAS_V4)
+    assert bad.status_code == 403
