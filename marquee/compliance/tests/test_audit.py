@@ -136,3 +136,19 @@ def test_audit_rolls_back_with_the_change():
     assert not AuditEvent.objects.filter(action="doomed").exists()
     _chain(2)
     call_command("audit_verify", stdout=io.StringIO())
+
+
+def test_admin_bulk_deletion_is_audited_per_object(client, staff):
+    from marquee.compliance.models import Jurisdiction
+
+    rules = list(Jurisdiction.objects.filter(country="US", subdivision__in=["TX", "UT"]))
+    client.force_login(staff)
+    response = client.post(
+        "/admin/compliance/jurisdiction/",
+        {"action": "delete_selected", "_selected_action": [r.pk for r in rules], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Jurisdiction.objects.filter(pk__in=[r.pk for r in rules]).exists()
+    deleted = set(AuditEvent.objects.filter(action="admin.deleted").values_list("target_id", flat=True))
+    assert deleted == {str(r.pk) for r in rules}
+    assert AuditEvent.objects.filter(action="jurisdiction.deleted").count() == 2
