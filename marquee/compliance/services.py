@@ -410,3 +410,40 @@ def audit_admin_change(sender, instance, created, **kwargs):
         target_id=instance.object_id or "",
         details={"object": instance.object_repr[:200], "change": instance.get_change_message()[:500]},
     )
+
+
+# --- Authentication events (wired to Django/allauth signals in apps.py) -------
+
+
+def audit_login(sender, request, user, **kwargs):
+    record_audit(action="auth.login", actor=user, request=request, target=user)
+
+
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        record_audit(action="auth.logout", actor=user, request=request, target=user)
+
+
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    # No identifier is stored: the log is permanent and may not hold the
+    # e-mail of someone who is not even a user; IP and user agent suffice.
+    record_audit(action="auth.login_failed", request=request, details={"backend_sender": str(sender)[:80]})
+
+
+def _audit_authenticator(action):
+    def handler(sender, request, user, authenticator, **kwargs):
+        record_audit(
+            action=action,
+            actor=user,
+            request=request,
+            target=user,
+            details={"type": getattr(authenticator, "type", "")},
+        )
+
+    return handler
+
+
+audit_mfa_added = _audit_authenticator("auth.mfa_added")
+audit_mfa_removed = _audit_authenticator("auth.mfa_removed")
+audit_mfa_reset = _audit_authenticator("auth.mfa_reset")
+audit_mfa_failed = _audit_authenticator("auth.mfa_failed")
