@@ -37,25 +37,26 @@ class ComplianceError(Exception):
 _AUDIT_LOCK_BASE = 0x4D41525155 << 8  # "MARQU"
 
 
-def _lock_a_chain() -> int:
-    """Take the transaction-scoped lock of some audit chain and return it.
+def _claim_chain() -> tuple[int, int, str]:
+    """Take the transaction-scoped lock of some audit chain; return (chain,
+    last sequence, last hash) of that chain.
 
     The lock is held until commit, so one chain allows one appending
     transaction at a time; with several chains a writer takes the first free
     one (try-lock from a random start) and waits only when all are busy.
+    On PostgreSQL lock + read are one round trip (function, migration 0006).
     SQLite has one writer anyway: chain 0."""
     if connection.vendor != "postgresql":
-        return 0
+        last = AuditEvent.objects.filter(chain=0).order_by("-sequence").values("sequence", "entry_hash").first()
+        return 0, (last["sequence"] if last else 0), (last["entry_hash"] if last else GENESIS_HASH)
     chains = settings.AUDIT_CHAINS
-    start = secrets.randbelow(chains)
     with connection.cursor() as cursor:
-        for offset in range(chains):
-            chain = (start + offset) % chains
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_AUDIT_LOCK_BASE + chain])
-            if cursor.fetchone()[0]:
-                return chain
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK_BASE + start])
-    return start
+        cursor.execute(
+            "SELECT chain, last_sequence, last_hash FROM compliance_audit_claim_chain(%s, %s, %s)",
+            [_AUDIT_LOCK_BASE, chains, secrets.randbelow(chains)],
+        )
+        chain, last_sequence, last_hash = cursor.fetchone()
+    return chain, last_sequence or 0, last_hash or GENESIS_HASH
 
 
 def _request_meta(request):
@@ -91,11 +92,10 @@ def record_audit(
     # No savepoint of its own: it joins the caller's transaction (2 fewer
     # round trips per row); an error here rolls the caller back anyway.
     with transaction.atomic(savepoint=False):
-        chain = _lock_a_chain()
-        last = AuditEvent.objects.filter(chain=chain).order_by("-sequence").values("sequence", "entry_hash").first()
+        chain, last_sequence, last_hash = _claim_chain()
         event = AuditEvent(
             chain=chain,
-            sequence=(last["sequence"] + 1) if last else 1,
+            sequence=last_sequence + 1,
             created_at=timezone.now(),
             actor_id=actor_id,
             actor_label=str(actor)[:200] if actor is not None and getattr(actor, "is_authenticated", False) else "",
@@ -105,7 +105,7 @@ def record_audit(
             target_type=target_type,
             target_id=str(target_id),
             details=details or {},
-            prev_hash=last["entry_hash"] if last else GENESIS_HASH,
+            prev_hash=last_hash,
         )
         event.entry_hash = compute_hash(event)
         event.save(force_insert=True)

@@ -102,7 +102,13 @@ def test_parallel_chains_verify_independently(monkeypatch):
     from marquee.compliance import services
 
     chains = cycle([0, 1, 2])
-    monkeypatch.setattr(services, "_lock_a_chain", lambda: next(chains))
+
+    def claim():
+        chain = next(chains)
+        last = AuditEvent.objects.filter(chain=chain).order_by("-sequence").first()
+        return chain, (last.sequence if last else 0), (last.entry_hash if last else "0" * 64)
+
+    monkeypatch.setattr(services, "_claim_chain", claim)
     events = _chain(9)
     assert sorted({e.chain for e in events}) == [0, 1, 2]
     assert [e.sequence for e in events if e.chain == 2] == [1, 2, 3]
@@ -117,16 +123,32 @@ def test_parallel_chains_verify_independently(monkeypatch):
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
 def test_postgres_append_takes_a_free_chain(settings):
+    import threading
+
+    from django.db import connections
+
     from marquee.compliance import services
 
     settings.AUDIT_CHAINS = 4
-    first = services._lock_a_chain()
-    # Held by this transaction: a second connection would skip it; here the
-    # lock is re-entrant, so the same session may pick any chain.
-    assert 0 <= first < 4
-    events = _chain(6)
-    assert all(0 <= e.chain < 4 for e in events)
+    (event,) = _chain(1)
+    assert 0 <= event.chain < 4
     call_command("audit_verify", stdout=io.StringIO())
+    # This transaction holds its chain's lock until it ends; another
+    # connection must take a different, free chain without waiting.
+    seen = {}
+
+    def other():
+        try:
+            with transaction.atomic():
+                seen["claim"] = services._claim_chain()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert seen["claim"][0] != event.chain
 
 
 def test_audit_rolls_back_with_the_change():
