@@ -174,3 +174,19 @@ def test_admin_bulk_deletion_is_audited_per_object(client, staff):
     deleted = set(AuditEvent.objects.filter(action="admin.deleted").values_list("target_id", flat=True))
     assert deleted == {str(r.pk) for r in rules}
     assert AuditEvent.objects.filter(action="jurisdiction.deleted").count() == 2
+
+
+def test_appended_row_reads_back_identically():
+    """The PostgreSQL fast insert and the ORM path store the same row."""
+    event = record_audit(
+        action="money.tip", ip="203.0.113.1", user_agent="UA", target_type="t", target_id=7,
+        details={"tokens": 25, "nested": {"b": [1, 2], "a": None}, "text": "ünïcode"},
+    )  # fmt: skip
+    stored = AuditEvent.objects.get(pk=event.pk)
+    for field in ("chain", "sequence", "created_at", "action", "ip", "user_agent", "target_type", "target_id",
+                  "details", "prev_hash", "entry_hash"):  # fmt: skip
+        assert getattr(stored, field) == getattr(event, field), field
+    from marquee.compliance.audit import compute_hash
+
+    assert compute_hash(stored) == stored.entry_hash
+    call_command("audit_verify", stdout=io.StringIO())
