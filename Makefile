@@ -15,7 +15,7 @@ TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
 SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg chromium
 
-.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean
+.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -68,7 +68,7 @@ format: deps
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: sysdeps deps lint
+test: sysdeps deps lint audit
 	DATABASE_URL= REDIS_URL= $(PY) manage.py makemigrations --check --dry-run
 	@for setup in $(TEST_SETUPS); do $(MAKE) --no-print-directory test-$$setup || exit 1; done
 
@@ -79,6 +79,24 @@ test-sqlite: deps
 test-postgres: deps
 	@echo "== test suite on PostgreSQL + Redis =="
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# Known-vulnerability check of every installed dependency (pip-audit, PyPI's
+# advisory data).  --strict: a package that could not be checked is a failure,
+# so an unreachable advisory service never passes silently.  SKIP_AUDIT=1
+# skips it (offline development only; never in CI).
+PIP_AUDIT_SERVICE ?= pypi
+audit: deps
+	@if [ "$(SKIP_AUDIT)" = 1 ]; then echo "== pip-audit SKIPPED (SKIP_AUDIT=1) =="; exit 0; fi; \
+	echo "== pip-audit ($(PIP_AUDIT_SERVICE)) =="; \
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off -s $(PIP_AUDIT_SERVICE) > var/pip-audit.log 2>&1; rc=$$?; \
+	if [ $$rc -ne 0 ]; then \
+	  grep -v "could not be audited" var/pip-audit.log | tail -n 20; \
+	  if grep -q "could not be audited" var/pip-audit.log; then \
+	    echo "pip-audit FAILED: the vulnerability service ($(PIP_AUDIT_SERVICE)) is unreachable or has no data from here,"; \
+	    echo "  so dependencies could not be checked. Try PIP_AUDIT_SERVICE=osv; SKIP_AUDIT=1 only offline. Log: var/pip-audit.log"; \
+	  fi; \
+	  exit 1; \
+	fi; tail -n 1 var/pip-audit.log
 
 clean:
 	rm -rf var/staticfiles var/celery-broker

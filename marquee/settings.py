@@ -477,4 +477,55 @@ CELERY_BEAT_SCHEDULE["recommendations-train"] = {
 }
 
 # --- Compliance and hardening ---------------------------------------------------
-# (settings of the compliance issue go here)
+# Parallel audit hash chains (PostgreSQL): appends hold one chain's lock to
+# commit; more chains = more concurrent writers (docs/benchmarks.md).
+AUDIT_CHAINS = env_int("AUDIT_CHAINS", 8, minimum=1, maximum=256)
+# Jurisdiction rules are read from the database and cached this long.
+JURISDICTION_CACHE_SECONDS = env_int("JURISDICTION_CACHE_SECONDS", 300, minimum=0)
+# A geo block is audit-logged at most once per client IP per this many seconds.
+GEO_BLOCK_AUDIT_SECONDS = env_int("GEO_BLOCK_AUDIT_SECONDS", 3600, minimum=1)
+# Viewer age verification: sandbox (staff review uploads), veriff or persona.
+AGE_VERIFICATION_PROVIDER = env_choice("AGE_VERIFICATION_PROVIDER", "sandbox", {"sandbox", "veriff", "persona"})
+AGE_VERIFICATION_VALID_DAYS = env_int("AGE_VERIFICATION_VALID_DAYS", 365, minimum=1)
+# Every buyer is age-verified before the first purchase, wherever they are.
+AGE_VERIFICATION_BEFORE_PURCHASE = env_bool("AGE_VERIFICATION_BEFORE_PURCHASE", True)
+VERIFF_API_KEY = env_str("VERIFF_API_KEY", "")
+VERIFF_SHARED_SECRET = env_str("VERIFF_SHARED_SECRET", "")
+VERIFF_BASE_URL = env_str("VERIFF_BASE_URL", "https://stationapi.veriff.com")
+PERSONA_API_KEY = env_str("PERSONA_API_KEY", "")
+PERSONA_WEBHOOK_SECRET = env_str("PERSONA_WEBHOOK_SECRET", "")
+PERSONA_TEMPLATE_ID = env_str("PERSONA_TEMPLATE_ID", "")
+PERSONA_BASE_URL = env_str("PERSONA_BASE_URL", "https://withpersona.com")
+# Signed webhooks older than this are refused (replay window).
+VERIFICATION_WEBHOOK_TOLERANCE_SECONDS = env_int("VERIFICATION_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=30)
+# 2257 records: ID images are encrypted with this Fernet key (comma-separated
+# list to rotate: the first encrypts, all decrypt).  Only DEBUG derives a
+# development key from SECRET_KEY; production must set it.
+RECORDS_ENCRYPTION_KEY = env_list("RECORDS_ENCRYPTION_KEY", [])
+if not RECORDS_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfiguredEnv("RECORDS_ENCRYPTION_KEY must be set when DEBUG=0 (Fernet.generate_key())")
+    import base64
+    import hashlib
+
+    RECORDS_ENCRYPTION_KEY = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"marquee-records-dev:" + SECRET_KEY.encode()).digest()).decode()
+    ]
+# Blocked regions get 451 on every page and API call; verify-regions are sent
+# to the age-verification page before any page with adult content.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("marquee.compliance.middleware.AgeGateMiddleware"),
+    "marquee.compliance.middleware.JurisdictionMiddleware",
+)
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+RECORDS_MAX_UPLOAD_BYTES = env_int("RECORDS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
+# API rate limits: per client IP for everyone and anonymous callers, per user
+# for accounts; keyed by the trusted-proxy client address, not raw headers.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "marquee.compliance.throttles.AnonIPThrottle",
+    "marquee.compliance.throttles.UserThrottle",
+    "marquee.compliance.throttles.IPThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ip"] = env_str("API_RATE_IP", "1200/min")
+# Shown on the 2257 statement page.
+RECORDS_CUSTODIAN = env_str("RECORDS_CUSTODIAN", "Custodian of Records, Marquee (set RECORDS_CUSTODIAN)")
