@@ -147,8 +147,9 @@ http {{
             alias {hls}/$stream/$file;
         }}
 
+        # Anything without a valid token is refused the same way.
         location / {{
-            return 404;
+            return 403;
         }}
     }}
 {config.extra_http}
