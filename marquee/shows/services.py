@@ -110,12 +110,19 @@ def _end(show: Show, *, now) -> None:
     send_room_event(show.performer.username, "show_ended", {"show_id": show.pk, "kind": show.kind, "title": show.title})
 
 
-def check_publish(*, username: str, session: str, addr: str = "") -> Decision:
+# nginx may send the first update while our answer to its publish call is
+# still on the way; an update this young without its show is not a cut.
+PUBLISH_IN_FLIGHT_SECONDS = 10
+
+
+def check_publish(*, username: str, session: str, seconds_live: int = 0, addr: str = "") -> Decision:
     """``on_update``: keep the stream, or cut it when its performer may no
     longer stream, its key was regenerated, or its show is no longer live."""
     performer = _find_performer(username)
     show = performer.shows.filter(status=Show.Status.LIVE).first() if performer else None
     reason = ""
+    if show is None and performer is not None and seconds_live < PUBLISH_IN_FLIGHT_SECONDS:
+        return ALLOW
     if show is None or show.media_session != session:
         reason = "not_live"
     elif not (allowed := policy.can_stream(performer)):

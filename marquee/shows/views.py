@@ -47,7 +47,11 @@ def media_hook(request, event):
     if event == "publish":
         decision = services.start_publish(username=stream, key=request.POST.get("key", ""), session=session, addr=addr)
     elif event == "update":
-        decision = services.check_publish(username=stream, session=session, addr=addr)
+        try:
+            seconds_live = int(request.POST.get("time", "0"))
+        except ValueError:
+            seconds_live = 0
+        decision = services.check_publish(username=stream, session=session, seconds_live=seconds_live, addr=addr)
     else:
         services.end_publish(username=stream, session=session, addr=addr)
         return HttpResponse("ok")

@@ -240,6 +240,22 @@ def test_update_from_a_stale_connection_is_cut_without_touching_the_live_show(cl
     assert show.status == Show.Status.LIVE
 
 
+def test_early_update_racing_the_publish_answer_is_not_a_cut(client, performer, stream_key):
+    before = snapshot()
+    assert hook(client, "update", name="performer", clientid="5", time="1").status_code == 200
+    assert snapshot() == before
+    assert not AuditEvent.objects.filter(action="media.stream_cut").exists()
+    # Later, a stream without a live show is cut.
+    assert hook(client, "update", name="performer", clientid="5", time="40").status_code == 403
+    assert AuditEvent.objects.get(action="media.stream_cut").details["reason"] == "not_live"
+
+
+def test_update_after_the_show_was_ended_elsewhere_cuts(client, performer, stream_key):
+    show = _go_live(client, stream_key)
+    Show.objects.filter(pk=show.pk).update(status=Show.Status.ENDED)
+    assert hook(client, "update", name="performer", clientid="1", time="45").status_code == 403
+
+
 def test_publish_done_ends_the_show_once(
     client, performer, stream_key, room_events, django_capture_on_commit_callbacks
 ):
