@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +14,8 @@ from django.core.management.base import BaseCommand
 
 from marquee.shows.demo import DEMO_PERFORMER, demo_key_path
 from marquee.shows.publisher import publish_command
+
+KEY_ARG = re.compile(r"key=[^\s&]+")
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -53,7 +56,10 @@ class Command(BaseCommand):
                 time.sleep(1)
             self.stdout.write(f"demo stream: publishing as {DEMO_PERFORMER}")
             # The URL (with the key) is passed to ffmpeg, never printed.
-            child[:] = [subprocess.Popen(publish_command(url))]
+            child[:] = [subprocess.Popen(publish_command(url), stderr=subprocess.PIPE, text=True)]
+            # ffmpeg names the URL in its errors: pass them on without the key.
+            for line in child[0].stderr:
+                self.stderr.write(KEY_ARG.sub("key=[hidden]", line.rstrip()))
             code = child[0].wait()
             self.stdout.write(f"demo stream: ffmpeg exited ({code}); retrying in 3 s")
             time.sleep(3)
