@@ -126,10 +126,12 @@ http {{
     tcp_nopush on;
     keepalive_requests 10000;
     server_tokens off;
-    open_file_cache max=1000 inactive=10s;
-    # Playlists change every second; segments never change once listed.
+    # No open_file_cache: nginx-rtmp replaces the playlist by rename every
+    # second, and cached descriptors would serve the old one for a minute.
+    # Playlists change every second (shared caches may keep one for 1 s);
+    # segments never change once listed.
     map $file $hls_cache_control {{
-        ~\\.m3u8$ "max-age=1";
+        ~\\.m3u8$ "max-age=0, s-maxage=1";
         default "max-age=60";
     }}
 
@@ -144,6 +146,10 @@ http {{
             if ($secure_link = "0") {{ return 403; }}
             add_header Access-Control-Allow-Origin * always;
             add_header Cache-Control $hls_cache_control always;
+            # A playlist rewritten within the same second keeps its mtime (and
+            # often its size): validators would answer 304 with a stale list.
+            etag off;
+            if_modified_since off;
             alias {hls}/$stream/$file;
         }}
 

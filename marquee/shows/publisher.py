@@ -24,7 +24,7 @@ def publish_command(
     font = f"fontfile={FONT}:" if FONT.exists() else ""
     clock = (
         f"drawtext={font}text='%{{pts\\:hms\\:{offset:.3f}}} UTC':fontsize=28:fontcolor=white"
-        ":box=1:boxcolor=black@0.6:boxborderw=6:x=12:y=12"
+        ":box=1:boxcolor=black@0.6:boxborderw=6:x=12:y=h-th-18"
     )
     command = [settings.FFMPEG_BINARY, "-hide_banner", "-loglevel", "error", "-nostdin", "-re"]
     command += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]

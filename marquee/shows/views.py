@@ -5,7 +5,7 @@ import ipaddress
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,7 +68,8 @@ def live_thumbnail(request, username):
     path = thumbnails.thumbnail_path(username) if performer else None
     if path is None or not path.exists():
         raise Http404("No preview.")
-    response = FileResponse(path.open("rb"), content_type="image/jpeg")
+    # Small (~15 kB): read at once, no streaming response under ASGI.
+    response = HttpResponse(path.read_bytes(), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=15"
     return response
 

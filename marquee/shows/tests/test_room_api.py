@@ -182,7 +182,7 @@ def test_thumbnail_served_only_to_viewers_who_may_see_the_performer(client, perf
     response = client.get("/rooms/performer/thumbnail.jpg")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
-    assert b"".join(response.streaming_content) == b"\xff\xd8fakejpeg"
+    assert response.content == b"\xff\xd8fakejpeg"
     performer.is_suspended = True
     performer.save()
     assert client.get("/rooms/performer/thumbnail.jpg").status_code == 404
