@@ -8,6 +8,8 @@ requires real secrets.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "marquee.lib.middleware.ClientIPMiddleware",
+    "marquee.lib.middleware.JSONBodyGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -205,6 +208,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SIGNUP_FORM_CLASS = "marquee.accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "marquee.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Marquee] "
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/ip,5/5m/key",
@@ -215,10 +219,8 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
-    "mfa_authenticate": "10/m/ip,5/m/key",
-    "mfa_reauthenticate": "10/m/user",
-    "mfa_trust": "10/m/user",
 }
+# Second-factor codes count against "login_failed" too (allauth keys them per user).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
@@ -240,6 +242,7 @@ HEADLESS_FRONTEND_URLS = {
     "account_signup": f"{SITE_URL}/accounts/signup/",
 }
 USERSESSIONS_TRACK_ACTIVITY = True
+USERSESSIONS_ADAPTER = "marquee.accounts.adapters.UserSessionsAdapter"
 
 # --- API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -325,9 +328,21 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-files/"
+# Mail: printed to the console by default; set EMAIL_HOST to send over SMTP.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.locmem.EmailBackend" if TESTING else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend"
+    if TESTING
+    else (
+        "django.core.mail.backends.smtp.EmailBackend"
+        if EMAIL_HOST
+        else "django.core.mail.backends.console.EmailBackend"
+    ),
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Marquee <no-reply@marquee.test>")
 
@@ -375,9 +390,10 @@ MEDIA_HOOK_BASE_URL = env_str("MEDIA_HOOK_BASE_URL", f"http://127.0.0.1:{PORT}")
 MEDIA_HOOK_ALLOWED_IPS = env_networks("MEDIA_HOOK_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
 # on_update period: how soon a ban or a regenerated key cuts a live stream.
 MEDIA_UPDATE_INTERVAL = env_int("MEDIA_UPDATE_INTERVAL", 30, minimum=1, maximum=600)
-# Shared by Django (signs) and nginx secure_link (checks) playback URLs.
-MEDIA_PLAYBACK_SECRET = (
-    env_str("MEDIA_PLAYBACK_SECRET", "dev-media-playback-secret") if DEBUG else env_str("MEDIA_PLAYBACK_SECRET")
+# Shared by Django (signs) and nginx secure_link (checks) playback URLs; by
+# default derived from SECRET_KEY (one-way), set it to share it with edges.
+MEDIA_PLAYBACK_SECRET = env_str(
+    "MEDIA_PLAYBACK_SECRET", hmac.new(SECRET_KEY.encode(), b"marquee.media.playback", hashlib.sha256).hexdigest()
 )
 PLAYBACK_URL_TTL = env_int("PLAYBACK_URL_TTL", 300, minimum=30, maximum=86400)
 # A scheduled show whose start is this close is the one that goes live.
