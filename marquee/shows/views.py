@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from marquee.compliance import policy
 from marquee.compliance.geo import location_for_request
 from marquee.performers import selectors as performer_selectors
 from marquee.performers import services as performer_services
@@ -93,5 +94,6 @@ def stream_settings(request):
         "performer": performer,
         "server_url": settings.MEDIA_RTMP_PUBLIC_URL,
         "stream_key": f"{performer.username}?key={new_key}" if new_key else None,
+        "can_stream": policy.can_stream(performer),
     }
     return render(request, "shows/stream_settings.html", context)

@@ -135,6 +135,7 @@ def test_stream_settings_show_the_key_once(client, performer):
     client.force_login(performer.user)
     page = client.get(reverse("stream_settings")).content.decode()
     assert "rtmp://127.0.0.1:" in page and "/live" in page
+    assert "Your account may go live." in page
     response = client.post(reverse("stream_settings"))
     html = response.content.decode()
     performer.refresh_from_db()
@@ -144,6 +145,14 @@ def test_stream_settings_show_the_key_once(client, performer):
     assert secret not in performer.stream_key_hash
     assert AuditEvent.objects.filter(action="performer.stream_key_regenerated", actor_id=performer.user_id).exists()
     assert secret not in client.get(reverse("stream_settings")).content.decode()
+
+
+def test_stream_settings_say_why_a_performer_cannot_go_live(client, performer):
+    performer.verification_status = "pending"
+    performer.save()
+    client.force_login(performer.user)
+    page = client.get(reverse("stream_settings")).content.decode()
+    assert "Identity verification must be approved before going live." in page
 
 
 def test_stream_settings_are_for_performers_only(client, viewer, performer, stream_key):
