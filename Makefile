@@ -7,13 +7,16 @@ PY := $(BIN)/python
 export PORT ?= 8000
 export RTMP_PORT ?= 1935
 export MEDIA_HTTP_PORT ?= 8081
+# honcho gives each Procfile process its own PORT (web's +100, +200, ...): tell
+# the media server where the web process really listens.
+export MEDIA_HOOK_BASE_URL ?= http://127.0.0.1:$(PORT)
 # PostgreSQL + Redis used by the second test run (CI starts both).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # Which set-ups `make test` covers: "sqlite postgres" (default) or one of them.
 TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
-SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg chromium
+SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg fonts-dejavu-core chromium
 
 .PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit
 

@@ -8,6 +8,8 @@ requires real secrets.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 
@@ -375,7 +377,31 @@ GEO_LOCAL_LOCATION = env_str("GEO_LOCAL_LOCATION", "")
 GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "verify", {"allow", "verify"})
 
 # --- Live video (shows) -------------------------------------------------------
-# (settings of the video issue go here)
+# The project renders its own nginx(-rtmp) config into MEDIA_VAR_DIR and runs
+# it in the foreground (`manage.py run_media`); nothing under /etc/nginx.
+MEDIA_VAR_DIR = Path(env_str("MEDIA_VAR_DIR", str(VAR_DIR / "media")))
+MEDIA_RTMP_BIND = env_str("MEDIA_RTMP_BIND", "127.0.0.1")
+MEDIA_HTTP_BIND = env_str("MEDIA_HTTP_BIND", "127.0.0.1")
+# What OBS is told ("rtmp://<host>:<port>/live") and where viewers fetch HLS.
+MEDIA_RTMP_PUBLIC_URL = env_str("MEDIA_RTMP_PUBLIC_URL", f"rtmp://127.0.0.1:{RTMP_PORT}/live")
+MEDIA_PUBLIC_URL = env_str("MEDIA_PUBLIC_URL", f"http://127.0.0.1:{MEDIA_HTTP_PORT}").rstrip("/")
+# Where nginx calls the Django media hooks (an address of a web process).
+MEDIA_HOOK_BASE_URL = env_str("MEDIA_HOOK_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+MEDIA_HOOK_ALLOWED_IPS = env_networks("MEDIA_HOOK_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+# on_update period: how soon a ban or a regenerated key cuts a live stream.
+MEDIA_UPDATE_INTERVAL = env_int("MEDIA_UPDATE_INTERVAL", 30, minimum=1, maximum=600)
+# Shared by Django (signs) and nginx secure_link (checks) playback URLs; by
+# default derived from SECRET_KEY (one-way), set it to share it with edges.
+MEDIA_PLAYBACK_SECRET = env_str(
+    "MEDIA_PLAYBACK_SECRET", hmac.new(SECRET_KEY.encode(), b"marquee.media.playback", hashlib.sha256).hexdigest()
+)
+PLAYBACK_URL_TTL = env_int("PLAYBACK_URL_TTL", 300, minimum=30, maximum=86400)
+# A scheduled show whose start is this close is the one that goes live.
+SHOW_START_WINDOW_MINUTES = env_int("SHOW_START_WINDOW_MINUTES", 60, minimum=0)
+LIVE_THUMBNAIL_INTERVAL = env_int("LIVE_THUMBNAIL_INTERVAL", 30, minimum=1)
+DEMO_STREAM = env_bool("DEMO_STREAM", True)
+FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")
+NGINX_BINARY = env_str("NGINX_BINARY", "nginx")
 
 # --- Money (billing, ledger) ----------------------------------------------------
 # Only the sandbox gateway is on by default; the others switch on when their

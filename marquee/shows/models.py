@@ -30,6 +30,10 @@ class Show(models.Model):
     schedule_rule = models.ForeignKey(
         "shows.ScheduleRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="shows"
     )
+    # The media server's id of the publishing connection while live: hooks
+    # from any other connection (a refused duplicate, a stale one) are ignored.
+    media_session = models.CharField(max_length=64, blank=True)
+    media_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
