@@ -16,6 +16,7 @@ from django.test import override_settings
 from django.urls import reverse
 from PIL import Image
 
+from marquee.compliance.testing import approve_age
 from marquee.content import services
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from tests.factories import PerformerFactory, UserFactory
@@ -243,6 +244,8 @@ def test_buying_a_set_moves_tokens_through_the_ledger(client, performer, media_s
         is_published=True,
     )
     buyer, poor = UserFactory(), UserFactory()
+    approve_age(buyer)
+    approve_age(poor)
     post_transfer(
         kind="grant",
         idempotency_key="g1",

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from marquee.compliance.models import AuditEvent
+from marquee.compliance.testing import approve_age
 from marquee.performers.models import RegionBlock
 from marquee.recommendations.models import ViewerBlock
 from tests.factories import PASSWORD
@@ -14,6 +15,7 @@ URL = "/api/v1/recommendations/"
 @pytest.fixture
 def api(trained):
     client = APIClient()
+    approve_age(trained["cook_fans"][0])  # Texas requires age verification
     client.force_login(trained["cook_fans"][0])
     return client
 
@@ -95,6 +97,7 @@ def test_similar_endpoint_hides_region_blocked_rooms(settings, trained):
     settings.GEO_LOCAL_LOCATION = "US-TX"
     RegionBlock.objects.create(performer=trained["cooks"][2], country="US", subdivision="TX")
     client = APIClient()
+    approve_age(trained["art_fans"][0])  # Texas requires age verification
     client.force_login(trained["art_fans"][0])
     results = client.get(f"{URL}similar/c0/", {"limit": 5}).json()["results"]
     assert {"c1", "c3"} <= {r["username"] for r in results}
