@@ -399,6 +399,10 @@ PRICE_MIN_CENTS = env_int("PRICE_MIN_CENTS", 199, minimum=1)
 PRICE_MAX_CENTS = env_int("PRICE_MAX_CENTS", 19999, minimum=1)
 TIP_MAX_TOKENS = env_int("TIP_MAX_TOKENS", 100000, minimum=1)
 # Token packs: id -> (tokens, price in cents).
+CELERY_BEAT_SCHEDULE["billing-release-earnings"] = {
+    "task": "marquee.billing.tasks.release_due_earnings",
+    "schedule": 3600.0,
+}
 TOKEN_PACKS = {
     "small": {"tokens": 100, "price_cents": 999, "label": "100 tokens"},
     "medium": {"tokens": 550, "price_cents": 4999, "label": "550 tokens"},
