@@ -33,15 +33,17 @@ def test_tip_moves_tokens_splits_value_and_announces(
 ):
     fund(viewer, 100)
     client.force_login(viewer)
-    with mock.patch("marquee.chat.fanout.publish_room_event") as publish:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = api_tip(client, "performer", 30, message="hello")
+    with (
+        mock.patch("marquee.chat.fanout.publish_room_event") as publish,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = api_tip(client, "performer", 30, message="hello")
     assert response.status_code == 201, response.content
     assert response.json()["balance_tokens"] == 70
     assert ledger.wallet_balance(viewer) == 70
     balances = ledger.performer_balances(performer)
     assert balances[AccountKind.PERFORMER_PENDING] == 30 * 10 * 60 // 100
-    event = [c.args[1] for c in publish.call_args_list if c.args[1]["type"] == "tip"][0]
+    event = next(c.args[1] for c in publish.call_args_list if c.args[1]["type"] == "tip")
     assert publish.call_args_list[0].args[0] == "performer"
     assert event["from"] == "viewer" and event["tokens"] == 30 and event["message"] == "hello"
     assert AuditEvent.objects.filter(action="billing.tip", actor_id=viewer.pk).count() == 1
