@@ -66,8 +66,7 @@ def pending_purchase(user, **fields) -> Purchase:
         "amount_cents": 999,
         "description": "100 tokens",
     }
-    defaults.update(fields)
-    return Purchase.objects.create(user=user, provider=fields.pop("provider", "sandbox"), **defaults)
+    return Purchase.objects.create(user=user, **{"provider": "sandbox", **defaults, **fields})
 
 
 def fund(user, tokens: int = 100, amount_cents: int = 999) -> Purchase:
