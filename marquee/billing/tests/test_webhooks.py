@@ -26,7 +26,11 @@ pytestmark = pytest.mark.django_db
 
 def nothing_written(purchase):
     purchase.refresh_from_db()
-    return purchase.status == Purchase.Status.PENDING and not WebhookEvent.objects.exists() and not Transfer.objects.exists()
+    return (
+        purchase.status == Purchase.Status.PENDING
+        and not WebhookEvent.objects.exists()
+        and not Transfer.objects.exists()
+    )
 
 
 # --- sandbox (HMAC over "timestamp.body") -----------------------------------------
@@ -114,7 +118,13 @@ def test_failed_effect_rolls_back_the_event_row_so_a_retry_applies_it(client, vi
 
 def subscribe(client, viewer, performer):
     purchase = pending_purchase(
-        viewer, product=Product.SUBSCRIPTION, performer=performer, tokens=0, pack="", amount_cents=999, description="club"
+        viewer,
+        product=Product.SUBSCRIPTION,
+        performer=performer,
+        tokens=0,
+        pack="",
+        amount_cents=999,
+        description="club",
     )
     post_sandbox(client, pay_body(purchase, subscription="sub_1"))
     return Subscription.objects.get(provider_subscription_id="sub_1")
@@ -160,9 +170,13 @@ def test_past_due_keeps_access_through_the_grace_period(client, viewer, performe
     post_sandbox(client, sub_event("subscription.past_due"))
     subscription.refresh_from_db()
     assert subscription.status == Subscription.Status.PAST_DUE
-    Subscription.objects.filter(pk=subscription.pk).update(current_period_end=timezone.now() - datetime.timedelta(days=2))
+    Subscription.objects.filter(pk=subscription.pk).update(
+        current_period_end=timezone.now() - datetime.timedelta(days=2)
+    )
     assert has_active_subscription(viewer, performer)  # within 3 grace days
-    Subscription.objects.filter(pk=subscription.pk).update(current_period_end=timezone.now() - datetime.timedelta(days=4))
+    Subscription.objects.filter(pk=subscription.pk).update(
+        current_period_end=timezone.now() - datetime.timedelta(days=4)
+    )
     assert not has_active_subscription(viewer, performer)
     # A renewal after the failure brings it back to active.
     post_sandbox(client, sub_event("subscription.renewed", payment="inv_3"))
@@ -182,12 +196,16 @@ def stripe_on():
 
 
 def stripe_event(kind, obj, event_id=None):
-    return json.dumps({"id": event_id or f"evt_{uuid.uuid4().hex}", "object": "event", "type": kind, "data": {"object": obj}})
+    return json.dumps(
+        {"id": event_id or f"evt_{uuid.uuid4().hex}", "object": "event", "type": kind, "data": {"object": obj}}
+    )
 
 
 def post_stripe(client, payload: str, secret=STRIPE_SECRET, timestamp=None):
     header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp or int(time.time()))
-    return client.post("/webhooks/stripe/", data=payload, content_type="application/json", headers={"Stripe-Signature": header})
+    return client.post(
+        "/webhooks/stripe/", data=payload, content_type="application/json", headers={"Stripe-Signature": header}
+    )
 
 
 def session(purchase, **extra):
@@ -211,7 +229,9 @@ def test_stripe_paid_session_fulfils_and_signature_failures_write_nothing(client
     bad = stripe_event("checkout.session.completed", session(other, payment_intent="pi_9"))
     header = stripe.WebhookSignature.generate_signature_header(bad, STRIPE_SECRET, timestamp=int(time.time()))
     tampered = bad.replace('"paid"', '"PAID"')
-    r = client.post("/webhooks/stripe/", data=tampered, content_type="application/json", headers={"Stripe-Signature": header})
+    r = client.post(
+        "/webhooks/stripe/", data=tampered, content_type="application/json", headers={"Stripe-Signature": header}
+    )
     assert r.status_code == 400
     assert post_stripe(client, bad, timestamp=int(time.time()) - 3600).status_code == 400
     assert post_stripe(client, bad, secret="whsec_wrong").status_code == 400
@@ -244,7 +264,13 @@ def test_stripe_duplicate_replay_and_unpaid_sessions(client, viewer, stripe_on, 
 
 def test_stripe_subscription_events_out_of_order(client, viewer, performer, stripe_on, ledger_clean):
     purchase = pending_purchase(
-        viewer, provider="stripe", product=Product.SUBSCRIPTION, performer=performer, tokens=0, pack="", description="club"
+        viewer,
+        provider="stripe",
+        product=Product.SUBSCRIPTION,
+        performer=performer,
+        tokens=0,
+        pack="",
+        description="club",
     )
     post_stripe(client, stripe_event("checkout.session.completed", session(purchase, subscription="sub_S")))
     subscription = Subscription.objects.get(provider="stripe", provider_subscription_id="sub_S")
@@ -276,7 +302,9 @@ BTCPAY_SECRET = "btcpay-secret"
 
 @pytest.fixture
 def btcpay_on():
-    with override_settings(BTCPAY_URL="https://btcpay.invalid", BTCPAY_API_KEY="k", BTCPAY_WEBHOOK_SECRET=BTCPAY_SECRET):
+    with override_settings(
+        BTCPAY_URL="https://btcpay.invalid", BTCPAY_API_KEY="k", BTCPAY_WEBHOOK_SECRET=BTCPAY_SECRET
+    ):
         yield
 
 
@@ -298,7 +326,9 @@ def btcpay_body(purchase, kind="InvoiceSettled", delivery=None, original=None, t
 
 def post_btcpay(client, body, secret=BTCPAY_SECRET, signature=None):
     signature = signature or "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return client.post("/webhooks/btcpay/", data=body, content_type="application/json", headers={"BTCPay-Sig": signature})
+    return client.post(
+        "/webhooks/btcpay/", data=body, content_type="application/json", headers={"BTCPay-Sig": signature}
+    )
 
 
 def test_btcpay_signatures_redeliveries_and_order(client, viewer, btcpay_on, ledger_clean):
@@ -360,7 +390,9 @@ def test_ccbill_allow_list_confirmation_and_duplicates(client, viewer, ccbill_on
     assert post_ccbill(client, sale).status_code == 400  # CCBill does not know the transaction
     assert nothing_written(purchase)
     ccbill_on["ok"] = True
-    assert post_ccbill(client, {**sale, "billedInitialPrice": "0.99"}).json()["outcomes"][0].startswith("ignored: amount")
+    assert (
+        post_ccbill(client, {**sale, "billedInitialPrice": "0.99"}).json()["outcomes"][0].startswith("ignored: amount")
+    )
     WebhookEvent.objects.all().delete()
     assert post_ccbill(client, sale).json()["outcomes"] == ["fulfilled"]
     assert post_ccbill(client, sale).json()["outcomes"] == ["duplicate"]
@@ -375,9 +407,13 @@ def test_ccbill_flexform_digest_matches_documented_md5():
     from marquee.billing.gateways import CheckoutRequest
     from marquee.billing.gateways.ccbill.gateway import CCBillGateway
 
-    with override_settings(CCBILL_ACCOUNT="900000", CCBILL_SUBACCOUNT="0000", CCBILL_FLEXFORM_ID="ff", CCBILL_SALT="s4lt"):
-        url = CCBillGateway().start_checkout(
-            CheckoutRequest("ref", "x", 999, "USD", False, "https://e.test/ok", "https://e.test/no")
-        ).url
+    with override_settings(
+        CCBILL_ACCOUNT="900000", CCBILL_SUBACCOUNT="0000", CCBILL_FLEXFORM_ID="ff", CCBILL_SALT="s4lt"
+    ):
+        url = (
+            CCBillGateway()
+            .start_checkout(CheckoutRequest("ref", "x", 999, "USD", False, "https://e.test/ok", "https://e.test/no"))
+            .url
+        )
     expected = hashlib.md5(b"9.99" + b"30" + b"840" + b"s4lt").hexdigest()
     assert f"formDigest={expected}" in url and "X-purchase=ref" in url
