@@ -391,6 +391,8 @@ WEBHOOK_TOLERANCE_SECONDS = env_int("WEBHOOK_TOLERANCE_SECONDS", 300, minimum=30
 PERFORMER_SHARE_PERCENT = env_int("PERFORMER_SHARE_PERCENT", 60, minimum=0, maximum=100)
 # What one token is worth (cents) when tips are split into performer earnings.
 TOKEN_VALUE_CENTS = env_int("TOKEN_VALUE_CENTS", 10, minimum=1)
+# Hot platform accounts (fees, token float/supply) are split into this many rows.
+LEDGER_PLATFORM_SHARDS = env_int("LEDGER_PLATFORM_SHARDS", 16, minimum=1)
 EARNINGS_HOLD_DAYS = env_int("EARNINGS_HOLD_DAYS", 7, minimum=0)
 PAYOUT_MINIMUM_CENTS = env_int("PAYOUT_MINIMUM_CENTS", 5000, minimum=0)
 SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 3, minimum=0)

@@ -23,12 +23,15 @@ from marquee.ledger.services import (
     InsufficientFunds,
     Movement,
     performer_account,
+    performer_earnings,
     platform_account,
     post_transfer,
     provider_account,
     reverse_transfer,
     wallet_account,
 )
+from marquee.ledger.services import platform as ledger_platform
+from marquee.ledger.services import wallet as ledger_wallet
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import ShowKind
 
@@ -479,7 +482,10 @@ def cancel_subscription(*, user, subscription: Subscription, request=None) -> Su
 # --- tips --------------------------------------------------------------------
 
 
-def _goal_progress(performer) -> dict:
+def _goal_progress(performer) -> dict | None:
+    """Tokens tipped towards the performer's goal (this live show, else the last 24 h)."""
+    if not performer.tip_goal_tokens:
+        return None
     since = timezone.now() - datetime.timedelta(hours=24)
     live = performer.shows.filter(status="live").values_list("started_at", flat=True).first()
     if live:
@@ -504,9 +510,6 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
     if not isinstance(tokens, int) or not 1 <= tokens <= settings.TIP_MAX_TOKENS:
         raise BillingError("invalid_amount", f"A tip is 1 to {settings.TIP_MAX_TOKENS} tokens.")
     key = f"tip:{user.pk}:{idempotency_key}"[:200]
-    existing = Tip.objects.filter(transfer__idempotency_key=key).first()
-    if existing is not None:
-        return existing
     value = tokens * settings.TOKEN_VALUE_CENTS
     share, fee = split(value)
     now = timezone.now()
@@ -516,11 +519,11 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 kind=TransferKind.TIP,
                 idempotency_key=key,
                 movements=[
-                    Movement(wallet_account(user), -tokens),
-                    Movement(platform_account(AccountKind.TOKEN_SUPPLY), tokens),
-                    Movement(platform_account(AccountKind.TOKEN_FLOAT), -value),
-                    Movement(performer_account(performer, AccountKind.PERFORMER_PENDING), share),
-                    Movement(platform_account(AccountKind.PLATFORM_FEES), fee),
+                    Movement(ledger_wallet(user), -tokens),
+                    Movement(ledger_platform(AccountKind.TOKEN_SUPPLY, shard=user.pk), tokens),
+                    Movement(ledger_platform(AccountKind.TOKEN_FLOAT, shard=user.pk), -value),
+                    Movement(performer_earnings(performer, AccountKind.PERFORMER_PENDING), share),
+                    Movement(ledger_platform(AccountKind.PLATFORM_FEES, shard=user.pk), fee),
                 ],
                 user=user,
                 performer=performer,
@@ -541,7 +544,7 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 "tip",
                 {"id": tip.pk, "from": user.username, "tokens": tokens, "message": tip.message, "goal": progress},
             )
-            if progress["goal"] and progress["tokens"] >= progress["goal"] > progress["tokens"] - tokens:
+            if progress and progress["tokens"] >= progress["goal"] > progress["tokens"] - tokens:
                 send_room_event(performer.username, "goal_reached", {"goal": progress})
             record_audit(
                 action="billing.tip",
@@ -552,6 +555,12 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             )
     except InsufficientFunds:
         raise BillingError("insufficient_tokens", "Not enough tokens in your wallet for this tip.", 402)
+    except IntegrityError:
+        # The same key sent twice at the same moment: the other one won.
+        existing = Tip.objects.filter(transfer__idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing
     return tip
 
 

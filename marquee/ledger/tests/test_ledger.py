@@ -78,7 +78,7 @@ def test_entries_must_sum_to_zero_per_unit(viewer):
 
 def test_insufficient_funds_moves_nothing(viewer, performer, ledger_clean):
     credit_tokens(viewer, 10, "k1")
-    with pytest.raises(InsufficientFunds):
+    with pytest.raises(InsufficientFunds), transaction.atomic():
         spend_tokens(viewer, performer, 11, "tip1")
     assert selectors.wallet_balance(viewer) == 10
     assert not Transfer.objects.filter(idempotency_key="tip1").exists()
