@@ -1,0 +1,76 @@
+"""The purchase in a real browser: wallet → sandbox checkout → back with the
+tokens, receipt listed; then a tip from the room's tip panel."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from marquee.billing.models import Purchase
+from marquee.ledger import selectors as ledger
+from tests.factories import PerformerFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM checks
+    # in the test body are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright import sync_api as playwright
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield context, page
+        browser.close()
+
+
+def login(context, live_server, user):
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+
+def test_buy_tokens_in_sandbox_then_tip(browser_page, live_server):
+    context, page = browser_page
+    buyer = UserFactory(username="buyer")
+    performer = PerformerFactory(user=UserFactory(username="star"), display_name="Star")
+    performer.tip_menu.create(label="Wave", tokens=15)
+    login(context, live_server, buyer)
+
+    page.goto(f"{live_server.url}/billing/wallet/")
+    page.get_by_role("button", name="100 tokens — $9.99").click()
+    page.wait_for_url("**/billing/sandbox/**")
+    # No card fields, ever: the only inputs are hidden ones and the site search.
+    assert page.locator("input:not([type=hidden]):not([type=search])").count() == 0
+    page.get_by_role("button", name="Pay $9.99").click()
+    page.wait_for_url(f"{live_server.url}/billing/wallet/")
+    assert page.locator(".wallet-balance strong").inner_text() == "100"
+    assert ledger.wallet_balance(buyer) == 100
+
+    page.goto(f"{live_server.url}/billing/purchases/")
+    page.get_by_role("link", name="100 tokens").click()
+    purchase = Purchase.objects.get(user=buyer)
+    page.wait_for_url(f"**/billing/receipts/{purchase.reference}/")
+    assert "$9.99" in page.locator(".receipt").inner_text()
+
+    page.goto(f"{live_server.url}/rooms/star/")
+    page.get_by_role("button", name="Wave 15").click()
+    page.locator(".tip-ok").wait_for()
+    assert page.locator("[data-wallet-balance]").inner_text() == "85"
+    assert ledger.wallet_balance(buyer) == 85
