@@ -10,7 +10,7 @@ class PurchaseAdmin(admin.ModelAdmin):
     list_filter = ["status", "product", "provider"]
     search_fields = ["reference", "provider_reference", "user__username", "user__email"]
     readonly_fields = [f.name for f in Purchase._meta.fields]
-    actions = ["sandbox_refund", "sandbox_chargeback"]
+    actions = ["refund_purchase", "sandbox_chargeback"]
 
     def has_add_permission(self, request):
         return False
@@ -21,14 +21,17 @@ class PurchaseAdmin(admin.ModelAdmin):
     def _reverse(self, request, queryset, chargeback: bool):
         for purchase in queryset:
             try:
-                outcomes = services.sandbox_reverse(purchase=purchase, chargeback=chargeback)
+                if chargeback:
+                    outcomes = services.sandbox_reverse(purchase=purchase, chargeback=True)
+                else:
+                    outcomes = services.staff_refund(purchase=purchase, actor=request.user)
             except services.BillingError as exc:
                 self.message_user(request, f"{purchase.reference}: {exc.message}", messages.ERROR)
                 continue
             self.message_user(request, f"{purchase.reference}: {', '.join(outcomes)}")
 
-    @admin.action(description="Refund through the sandbox provider")
-    def sandbox_refund(self, request, queryset):
+    @admin.action(description="Refund (through the purchase's provider)")
+    def refund_purchase(self, request, queryset):
         self._reverse(request, queryset, chargeback=False)
 
     @admin.action(description="Chargeback through the sandbox provider")

@@ -59,9 +59,15 @@ def _hold_until(now):
 # --- checkout ---------------------------------------------------------------
 
 
-def _check_price(cents: int) -> None:
-    if not settings.PRICE_MIN_CENTS <= cents <= settings.PRICE_MAX_CENTS:
-        raise BillingError("price_out_of_range", "This price is outside the platform's limits.", 409)
+def check_price(cents: int) -> None:
+    """Platform price limits: performers' settings forms validate with this,
+    and checkout refuses a price outside them (a price shown is the price charged)."""
+    if not isinstance(cents, int) or not settings.PRICE_MIN_CENTS <= cents <= settings.PRICE_MAX_CENTS:
+        raise BillingError(
+            "price_out_of_range",
+            f"Prices must be between ${settings.PRICE_MIN_CENTS / 100:.2f} and ${settings.PRICE_MAX_CENTS / 100:.2f}.",
+            409,
+        )
 
 
 def _describe(*, user, product, pack, show, performer) -> dict:
@@ -84,7 +90,7 @@ def _describe(*, user, product, pack, show, performer) -> dict:
         if selectors.has_show_ticket(user, show):
             raise BillingError("already_owned", "You already have access to this show.", 409)
         price = show.price_cents if product == Product.TICKET else show.performer.private_show_price_cents
-        _check_price(price)
+        check_price(price)
         label = "Ticket" if product == Product.TICKET else "Private show"
         return {
             "amount_cents": price,
@@ -99,7 +105,7 @@ def _describe(*, user, product, pack, show, performer) -> dict:
             raise BillingError("own_club", "You cannot subscribe to yourself.", 409)
         if selectors.has_active_subscription(user, performer):
             raise BillingError("already_owned", "You are already subscribed.", 409)
-        _check_price(performer.subscription_price_cents)
+        check_price(performer.subscription_price_cents)
         return {
             "amount_cents": performer.subscription_price_cents,
             "description": f"Fan club: {performer.display_name} (monthly)",
@@ -712,10 +718,22 @@ def sandbox_complete_checkout(*, purchase: Purchase, pay: bool) -> list[str]:
     return sandbox_emit(event_type="payment.succeeded" if pay else "payment.declined", data=data)
 
 
+def staff_refund(*, purchase: Purchase, actor) -> list[str]:
+    """Staff refund: the sandbox emits its event; a real provider is asked to
+    refund, and its webhook applies the effect (so the ledger follows the provider)."""
+    if purchase.status != Purchase.Status.PAID:
+        raise BillingError("not_paid", "Only paid purchases can be refunded.", 409)
+    if purchase.provider == "sandbox":
+        return sandbox_reverse(purchase=purchase, chargeback=False)
+    get_gateway(purchase.provider).refund(purchase.provider_reference, purchase.amount_cents)
+    record_audit(action="billing.refund_requested", actor=actor, target=purchase)
+    return ["refund requested from the provider"]
+
+
 def sandbox_reverse(*, purchase: Purchase, chargeback: bool) -> list[str]:
     """Staff's refund / chargeback through the sandbox (admin action)."""
     if purchase.provider != "sandbox":
-        raise BillingError("wrong_provider", "Only sandbox purchases can be reversed from here.")
+        raise BillingError("wrong_provider", "Only sandbox purchases can be charged back from here.")
     return sandbox_emit(
         event_type="chargeback.created" if chargeback else "refund.succeeded",
         data={"purchase": str(purchase.reference), "payment": purchase.provider_reference},

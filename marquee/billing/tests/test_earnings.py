@@ -49,14 +49,14 @@ def test_staff_refund_removes_access_and_reverses_earnings(viewer, performer, st
     purchase = buy_ticket(viewer, show)
     assert has_show_ticket(viewer, show)
     assert ledger.performer_balances(performer)[PENDING] == 600
-    admin_action(staff, "sandbox_refund", purchase)
+    admin_action(staff, "refund_purchase", purchase)
     purchase.refresh_from_db()
     assert purchase.status == Purchase.Status.REFUNDED
     assert not has_show_ticket(viewer, show)
     assert ledger.performer_balances(performer)[PENDING] == 0
     assert AuditEvent.objects.filter(action="billing.refund").exists()
     # Refunding twice, or a chargeback after the refund, changes nothing.
-    admin_action(staff, "sandbox_refund", purchase)
+    admin_action(staff, "refund_purchase", purchase)
     admin_action(staff, "sandbox_chargeback", purchase)
     assert Transfer.objects.filter(kind__in=["refund", "chargeback"]).count() == 1
 
@@ -137,3 +137,25 @@ def test_earnings_read_api_for_dashboards(viewer, performer, ledger_clean):
     services.sandbox_reverse(purchase=purchase, chargeback=False)
     rows = list(ledger.earnings_transfers(performer).values_list("kind", "gross_cents", "performer_cents"))
     assert rows == [("tip", 100, 60), ("ticket", 500, 300), ("refund", 500, 300)]
+
+
+@override_settings(STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x")
+def test_staff_refund_of_a_provider_purchase_asks_the_provider_and_waits_for_its_webhook(viewer, staff, monkeypatch):
+    purchase = pending_purchase(viewer, provider="stripe")
+    services.fulfil_purchase(purchase=purchase, payment_reference="pi_42")
+    calls = []
+    monkeypatch.setattr("stripe.Refund.create", lambda **kwargs: calls.append(kwargs))
+    admin_action(staff, "refund_purchase", purchase)
+    assert calls == [{"payment_intent": "pi_42", "amount": 999, "api_key": "sk_test_x"}]
+    purchase.refresh_from_db()
+    assert purchase.status == Purchase.Status.PAID  # the charge.refunded webhook applies it
+    assert ledger.wallet_balance(viewer) == 100
+
+
+def test_staff_admin_pages_are_refused_to_strangers(client, outsider, viewer):
+    purchase = fund(viewer, 100)
+    client.force_login(outsider)
+    response = client.post("/admin/billing/purchase/", {"action": "refund_purchase", "_selected_action": [purchase.pk]})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    purchase.refresh_from_db()
+    assert purchase.status == Purchase.Status.PAID and ledger.wallet_balance(viewer) == 100
