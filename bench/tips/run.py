@@ -29,6 +29,11 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
+
+# As in production: no per-query debug logging (the dev default DEBUG=1 adds it).
+settings.DEBUG = False
+
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
@@ -40,6 +45,11 @@ def client(user_id, performer_id, index, args, start, results) -> None:
     from marquee.performers.models import Performer
 
     connections.close_all()  # never share the parent's socket
+    if args.diagnose == "no-audit":
+        services.record_audit = lambda **kwargs: None
+    if args.diagnose == "async-commit":
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
     user = User.objects.get(pk=user_id)
     performer = Performer.objects.select_related("user").get(pk=performer_id)
     latencies, failed, n = [], 0, 0
@@ -64,6 +74,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--tokens", type=int, default=1)
+    parser.add_argument(
+        "--diagnose",
+        choices=["none", "no-audit", "async-commit"],
+        default="none",
+        help="diagnostics only (never production): skip the audit row, or commit without waiting for the WAL flush",
+    )
     parser.add_argument("--performers", type=int, default=1, help="rooms tipped (client i tips room i %% n)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -106,7 +122,9 @@ def main() -> None:
     failures = [failed for _, failed in per_client]
     report = check_invariants()
     ok = len(flat) - sum(failures)
-    print(f"rooms={args.performers} clients={args.clients} seconds={elapsed:.1f} tips={ok} failed={sum(failures)}")
+    print(
+        f"diagnose={args.diagnose} rooms={args.performers} clients={args.clients} seconds={elapsed:.1f} tips={ok} failed={sum(failures)}"
+    )
     print(f"tips_per_second={ok / elapsed:.0f}")
     print(f"latency_ms p50={statistics.median(flat) * 1000:.1f} p99={flat[int(len(flat) * 0.99) - 1] * 1000:.1f}")
     print(f"invariant_violations={len(report.problems)}")
