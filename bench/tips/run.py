@@ -122,9 +122,8 @@ def main() -> None:
     failures = [failed for _, failed in per_client]
     report = check_invariants()
     ok = len(flat) - sum(failures)
-    print(
-        f"diagnose={args.diagnose} rooms={args.performers} clients={args.clients} seconds={elapsed:.1f} tips={ok} failed={sum(failures)}"
-    )
+    print(f"diagnose={args.diagnose} rooms={args.performers} clients={args.clients}")
+    print(f"seconds={elapsed:.1f} tips={ok} failed={sum(failures)}")
     print(f"tips_per_second={ok / elapsed:.0f}")
     print(f"latency_ms p50={statistics.median(flat) * 1000:.1f} p99={flat[int(len(flat) * 0.99) - 1] * 1000:.1f}")
     print(f"invariant_violations={len(report.problems)}")
