@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 from marquee.billing.models import Purchase
@@ -37,6 +38,9 @@ def browser_page(live_server, monkeypatch):
         page.set_default_timeout(15000)
         yield context, page
         browser.close()
+        # ORM calls made while Playwright's loop runs get their own
+        # (context-local) connections: close them here, not at DB teardown.
+        connections.close_all()
 
 
 def login(context, live_server, user):
