@@ -10,9 +10,25 @@ from marquee.ledger import selectors as ledger_selectors
 register = template.Library()
 
 
+def _offers(user, performer) -> dict:
+    """Tickets for the performer's premium shows and the fan club, with what
+    the viewer already owns."""
+    authenticated = user is not None and user.is_authenticated
+    own_room = authenticated and user.pk == performer.user_id
+    shows = list(
+        performer.shows.filter(kind="premium", status__in=["scheduled", "live"]).order_by("scheduled_start")[:3]
+    )
+    return {
+        "tickets": [{"show": show, "owned": authenticated and selectors.has_show_ticket(user, show)} for show in shows],
+        "club_member": authenticated and selectors.has_active_subscription(user, performer),
+        "sells": not own_room and performer.is_verified,
+    }
+
+
 def tip_panel_context(user, performer) -> dict:
     authenticated = user is not None and user.is_authenticated
     return {
+        **_offers(user, performer),
         "performer": performer,
         "tip_menu": performer.tip_menu.all(),
         "balance": ledger_selectors.wallet_balance(user) if authenticated else None,

@@ -1,5 +1,6 @@
 """The purchase in a real browser: wallet → sandbox checkout → back with the
-tokens, receipt listed; then a tip from the room's tip panel."""
+tokens, receipt listed; a tip from the room's tip panel; a ticket for the live
+premium show bought from the room → back in the room with access."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from django.db import connections
 from django.test import Client
 
 from marquee.billing.models import Purchase
+from marquee.compliance.geo import UNKNOWN
 from marquee.ledger import selectors as ledger
-from tests.factories import PerformerFactory, UserFactory
+from marquee.shows.selectors import access_show
+from tests.factories import PerformerFactory, ShowFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,3 +81,15 @@ def test_buy_tokens_in_sandbox_then_tip(browser_page, live_server):
     page.locator(".tip-ok").wait_for()
     assert page.locator("[data-wallet-balance]").inner_text() == "85"
     assert ledger.wallet_balance(buyer) == 85
+
+    show = ShowFactory(performer=performer, title="Premiere", kind="premium", price_cents=799, status="live")
+    assert access_show(buyer, show, UNKNOWN).code == "paywall"
+    page.goto(f"{live_server.url}/rooms/star/")
+    page.get_by_role("button", name="Ticket: Premiere — $7.99").click()
+    page.wait_for_url("**/billing/sandbox/**")
+    page.get_by_role("button", name="Pay $7.99").click()
+    page.wait_for_url(f"{live_server.url}/rooms/star/")
+    assert "You have a ticket" in page.locator(".room-offers").inner_text()
+    assert access_show(buyer, show, UNKNOWN).allowed
+    page.goto(f"{live_server.url}/billing/purchases/")
+    assert page.get_by_role("link", name="Ticket: Premiere (Star)").count() == 1

@@ -166,3 +166,15 @@ def test_fifty_threads_tipping_from_ten_wallets():
         expected = funds[user.pk] - tip_tokens * min(funds[user.pk] // tip_tokens, 5)
         assert ledger.wallet_balance(user) == expected >= 0
     call_command("ledger_check")
+
+
+def test_room_offers_ticket_and_fan_club_but_not_to_the_performer(client, viewer, performer):
+    from tests.factories import ShowFactory
+
+    ShowFactory(performer=performer, title="Gala", kind="premium", price_cents=799)
+    client.force_login(viewer)
+    page = client.get("/rooms/performer/").content.decode()
+    assert "Ticket: Gala — $7.99" in page and "Join the fan club — $9.99/month" in page
+    client.force_login(performer.user)
+    own = client.get("/rooms/performer/").content.decode()
+    assert "Ticket: Gala" not in own and "Join the fan club" not in own
