@@ -365,9 +365,12 @@ GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "ver
 # (settings of the video issue go here)
 
 # --- Money (billing, ledger) ----------------------------------------------------
-# Only the sandbox gateway is on by default; the others switch on when their
-# secrets are set.  The sandbox secret signs the events its hosted page sends.
-SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
+# Only the sandbox gateway is on by default (and only in DEBUG: its Pay button
+# is free money); the others switch on when their secrets are set.  The
+# sandbox secret signs the events its hosted page sends.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
+# The provider the paywall / buy buttons use.
+PAYMENT_PROVIDER = env_choice("PAYMENT_PROVIDER", "sandbox", {"sandbox", "stripe", "ccbill", "btcpay"})
 SANDBOX_WEBHOOK_SECRET = (
     env_str("SANDBOX_WEBHOOK_SECRET", "dev-sandbox-webhook-secret") if DEBUG else env_str("SANDBOX_WEBHOOK_SECRET", "")
 )

@@ -43,7 +43,7 @@ class CheckoutInput(serializers.Serializer):
     show = serializers.IntegerField(required=False, default=None)
     performer = serializers.CharField(required=False, default="")
     next = serializers.CharField(required=False, default="")
-    provider = serializers.CharField(required=False, default="sandbox")
+    provider = serializers.CharField(required=False, default="", help_text="default: the site's PAYMENT_PROVIDER")
 
 
 class CheckoutView(APIView):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from marquee.accounts.models import User
 from marquee.billing import services
+from marquee.billing.gateways import get_gateway
 from marquee.billing.models import Product, Purchase
 from marquee.compliance.geo import UNKNOWN
 from marquee.performers.models import Performer
@@ -28,6 +29,9 @@ def _buy(user, **fields) -> Purchase:
 
 
 def seed(out) -> None:
+    if not get_gateway("sandbox", require_enabled=False).is_enabled():
+        out.write("billing: sandbox provider off (SANDBOX_ENABLED/SANDBOX_WEBHOOK_SECRET): no demo money")
+        return
     viewers = {u.username: u for u in User.objects.filter(username__in=["viewer1", "viewer2", "viewer3"])}
     for user in viewers.values():
         if not Purchase.objects.filter(user=user, product=Product.TOKENS, status=Purchase.Status.PAID).exists():

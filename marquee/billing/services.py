@@ -124,7 +124,7 @@ def start_checkout(
     performer=None,
     return_url: str = "",
     success_url_for,
-    provider: str = "sandbox",
+    provider: str = "",
     request=None,
 ) -> tuple[Purchase, str]:
     """Create a pending purchase and the provider's hosted page; returns
@@ -137,7 +137,7 @@ def start_checkout(
         raise BillingError("not_found", "This room does not exist.", 404)
     if show is not None and not policy.can_view_performer(user, show.performer, location):
         raise BillingError("not_found", "This room does not exist.", 404)
-    gateway = get_gateway(provider)
+    gateway = get_gateway(provider or settings.PAYMENT_PROVIDER)
     item = _describe(user=user, product=product, pack=pack, show=show, performer=performer)
     with transaction.atomic():
         purchase = Purchase.objects.create(

@@ -20,6 +20,7 @@ SANDBOX_SECRET = "test-sandbox-secret"
 @pytest.fixture(autouse=True)
 def _money_settings():
     with override_settings(
+        SANDBOX_ENABLED=True,
         SANDBOX_WEBHOOK_SECRET=SANDBOX_SECRET,
         PERFORMER_SHARE_PERCENT=60,
         TOKEN_VALUE_CENTS=10,
