@@ -46,10 +46,40 @@ class CheckoutInput(serializers.Serializer):
     provider = serializers.CharField(required=False, default="", help_text="default: the site's PAYMENT_PROVIDER")
 
 
+class CheckoutOutput(serializers.Serializer):
+    url = serializers.URLField(help_text="The provider's hosted payment page")
+    purchase = PurchaseSerializer()
+
+
+class WalletEntrySerializer(serializers.Serializer):
+    tokens = serializers.IntegerField()
+    kind = serializers.CharField()
+    performer = serializers.CharField(allow_null=True)
+    memo = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TokenPackSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    tokens = serializers.IntegerField()
+    price_cents = serializers.IntegerField()
+    label = serializers.CharField()
+
+
+class WalletSerializer(serializers.Serializer):
+    balance_tokens = serializers.IntegerField()
+    history = WalletEntrySerializer(many=True)
+    packs = TokenPackSerializer(many=True)
+
+
 class CheckoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=CheckoutInput, summary="Start a checkout; returns the hosted payment page's URL")
+    @extend_schema(
+        request=CheckoutInput,
+        responses={201: CheckoutOutput},
+        summary="Start a checkout; returns the hosted payment page's URL",
+    )
     def post(self, request):
         data = CheckoutInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -82,7 +112,7 @@ class CheckoutView(APIView):
 class WalletView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Token balance and wallet history")
+    @extend_schema(responses=WalletSerializer, summary="Token balance and wallet history")
     def get(self, request):
         history = [
             {
@@ -228,10 +258,15 @@ def _own_performer(request):
     return performer
 
 
+class EarningsSerializer(serializers.Serializer):
+    balances = serializers.DictField(child=serializers.IntegerField(), help_text="cents per earnings account")
+    payouts = PayoutSerializer(many=True)
+
+
 class EarningsView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Your earnings balances (cents) and payouts")
+    @extend_schema(responses=EarningsSerializer, summary="Your earnings balances (cents) and payouts")
     def get(self, request):
         performer = _own_performer(request)
         return Response(
