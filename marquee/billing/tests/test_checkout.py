@@ -171,3 +171,24 @@ def test_account_page_shows_wallet_and_subscriptions(client, viewer, performer):
     page = client.get("/me/")
     assert page.status_code == 200, page.status_code
     assert b"Wallet and purchases" in page.content and b"Performer One" in page.content and b">Cancel<" in page.content
+
+
+def test_paywall_form_fields_from_the_player_contract(client, viewer, performer, ledger_clean):
+    """The player's paywall posts product, show (may be empty), performer and next."""
+    client.force_login(viewer)
+    response = client.post(
+        "/billing/checkout/",
+        {"product": "subscription", "show": "", "performer": "performer", "next": "/rooms/performer/"},
+    )
+    assert response.status_code == 302 and response["Location"].startswith("/billing/sandbox/")
+    client.post(response["Location"], {"action": "pay"})
+    assert has_active_subscription(viewer, performer)
+    private = ShowFactory(performer=performer, kind="private", status="live")
+    response = client.post(
+        "/billing/checkout/",
+        {"product": "private", "show": str(private.pk), "performer": "performer", "next": "https://evil.example/"},
+    )
+    done = client.post(response["Location"], {"action": "pay"})
+    back = client.get(done["Location"])
+    assert back["Location"] == f"/billing/receipts/{Purchase.objects.get(show=private).reference}/"  # no open redirect
+    assert has_show_ticket(viewer, private)
