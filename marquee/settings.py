@@ -404,9 +404,12 @@ FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")
 NGINX_BINARY = env_str("NGINX_BINARY", "nginx")
 
 # --- Money (billing, ledger) ----------------------------------------------------
-# Only the sandbox gateway is on by default; the others switch on when their
-# secrets are set.  The sandbox secret signs the events its hosted page sends.
-SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
+# Only the sandbox gateway is on by default (and only in DEBUG: its Pay button
+# is free money); the others switch on when their secrets are set.  The
+# sandbox secret signs the events its hosted page sends.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
+# The provider the paywall / buy buttons use.
+PAYMENT_PROVIDER = env_choice("PAYMENT_PROVIDER", "sandbox", {"sandbox", "stripe", "ccbill", "btcpay"})
 SANDBOX_WEBHOOK_SECRET = (
     env_str("SANDBOX_WEBHOOK_SECRET", "dev-sandbox-webhook-secret") if DEBUG else env_str("SANDBOX_WEBHOOK_SECRET", "")
 )
@@ -430,6 +433,8 @@ WEBHOOK_TOLERANCE_SECONDS = env_int("WEBHOOK_TOLERANCE_SECONDS", 300, minimum=30
 PERFORMER_SHARE_PERCENT = env_int("PERFORMER_SHARE_PERCENT", 60, minimum=0, maximum=100)
 # What one token is worth (cents) when tips are split into performer earnings.
 TOKEN_VALUE_CENTS = env_int("TOKEN_VALUE_CENTS", 10, minimum=1)
+# Hot platform accounts (fees, token float/supply) are split into this many rows.
+LEDGER_PLATFORM_SHARDS = env_int("LEDGER_PLATFORM_SHARDS", 16, minimum=1)
 EARNINGS_HOLD_DAYS = env_int("EARNINGS_HOLD_DAYS", 7, minimum=0)
 PAYOUT_MINIMUM_CENTS = env_int("PAYOUT_MINIMUM_CENTS", 5000, minimum=0)
 SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 3, minimum=0)
@@ -438,6 +443,10 @@ PRICE_MIN_CENTS = env_int("PRICE_MIN_CENTS", 199, minimum=1)
 PRICE_MAX_CENTS = env_int("PRICE_MAX_CENTS", 19999, minimum=1)
 TIP_MAX_TOKENS = env_int("TIP_MAX_TOKENS", 100000, minimum=1)
 # Token packs: id -> (tokens, price in cents).
+CELERY_BEAT_SCHEDULE["billing-release-earnings"] = {
+    "task": "marquee.billing.tasks.release_due_earnings",
+    "schedule": 3600.0,
+}
 TOKEN_PACKS = {
     "small": {"tokens": 100, "price_cents": 999, "label": "100 tokens"},
     "medium": {"tokens": 550, "price_cents": 4999, "label": "550 tokens"},
