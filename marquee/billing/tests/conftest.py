@@ -27,6 +27,10 @@ def _money_settings():
         EARNINGS_HOLD_DAYS=7,
         PAYOUT_MINIMUM_CENTS=5000,
         SUBSCRIPTION_GRACE_DAYS=3,
+        # These tests are about money mechanics; the age-verification gate in
+        # front of purchases is tested in marquee/compliance/tests and in
+        # test_checkout.py::test_unverified_buyer_is_refused_and_nothing_is_created.
+        AGE_VERIFICATION_BEFORE_PURCHASE=False,
     ):
         yield
 

@@ -192,3 +192,18 @@ def test_paywall_form_fields_from_the_player_contract(client, viewer, performer,
     back = client.get(done["Location"])
     assert back["Location"] == f"/billing/receipts/{Purchase.objects.get(show=private).reference}/"  # no open redirect
     assert has_show_ticket(viewer, private)
+
+
+def test_unverified_buyer_is_refused_and_nothing_is_created(client, viewer, settings):
+    # The gate the rest of this module switches off: no purchase before age verification.
+    settings.AGE_VERIFICATION_BEFORE_PURCHASE = True
+    client.force_login(viewer)
+    response = api_checkout(client, product="tokens", pack="medium")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "age_verification_required"
+    assert not Purchase.objects.exists()
+    assert ledger.wallet_balance(viewer) == 0
+    from marquee.compliance.testing import approve_age
+
+    approve_age(viewer)
+    assert api_checkout(client, product="tokens", pack="medium").status_code == 201
