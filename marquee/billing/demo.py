@@ -17,7 +17,7 @@ TIPS = [
     ("viewer1", "performer1", 5, "Say hi"),
     ("viewer2", "performer1", 50, "Shout-out"),
     ("viewer2", "performer3", 10, "Love the sketches"),
-    ("viewer3", "performer2", 25, ""),
+    ("viewer1", "performer2", 25, ""),
 ]
 
 

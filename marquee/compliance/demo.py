@@ -58,12 +58,15 @@ def seed(out) -> None:
             },
         )
         services.review_performer_record(record=record, approved=True, reviewer=admin)
-    viewer1 = User.objects.filter(username="viewer1").first()
-    if viewer1 is not None and not viewer1.age_verifications.exists():
-        AgeVerification.objects.create(
-            user=viewer1, provider="sandbox", method="document", status="approved", decided_at=timezone.now()
-        )
-    viewer2 = User.objects.filter(username="viewer2").first()
-    if viewer2 is not None and not viewer2.age_verifications.exists():
-        services.submit_sandbox_document(user=viewer2, data=placeholder_card("ID"), content_type="image/png")
-    out.write("compliance: custodian group, performer records, viewer1 verified, viewer2 pending review")
+    # viewer1 and viewer2 are verified (they buy and tip in the money demo);
+    # viewer3's document waits for staff review in the admin.
+    for username in ("viewer1", "viewer2"):
+        viewer = User.objects.filter(username=username).first()
+        if viewer is not None and not viewer.age_verifications.exists():
+            AgeVerification.objects.create(
+                user=viewer, provider="sandbox", method="document", status="approved", decided_at=timezone.now()
+            )
+    viewer3 = User.objects.filter(username="viewer3").first()
+    if viewer3 is not None and not viewer3.age_verifications.exists():
+        services.submit_sandbox_document(user=viewer3, data=placeholder_card("ID"), content_type="image/png")
+    out.write("compliance: custodian group, performer records, viewer1-2 verified, viewer3 pending review")
