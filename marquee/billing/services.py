@@ -34,6 +34,7 @@ from marquee.ledger.services import platform as ledger_platform
 from marquee.ledger.services import wallet as ledger_wallet
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import ShowKind
+from marquee.recommendations import tracking
 
 logger = logging.getLogger(__name__)
 
@@ -321,6 +322,15 @@ def _book_purchase(purchase: Purchase, now) -> Transfer:
     return transfer
 
 
+def _track_purchase(purchase: Purchase) -> None:
+    """Tickets and subscriptions are strong signals for recommendations."""
+    kind = {Product.TICKET: "ticket", Product.PRIVATE: "ticket", Product.SUBSCRIPTION: "subscription"}.get(
+        purchase.product
+    )
+    if kind and purchase.performer_id:
+        tracking.record(user_id=purchase.user_id, performer_id=purchase.performer_id, kind=kind)
+
+
 def fulfil_purchase(*, purchase: Purchase, payment_reference: str = "", subscription_id: str = "") -> str:
     """Paid: grant what was bought and book the money, exactly once."""
     now = timezone.now()
@@ -345,6 +355,7 @@ def fulfil_purchase(*, purchase: Purchase, payment_reference: str = "", subscrip
             )
             Purchase.objects.filter(pk=purchase.pk).update(subscription=subscription)
         transfer = _book_purchase(purchase, now)
+        _track_purchase(purchase)
         record_audit(
             action="billing.purchase_paid",
             actor_id=purchase.user_id,
@@ -439,6 +450,8 @@ def renew_subscription(*, subscription: Subscription, event: NormalizedEvent) ->
             target=subscription,
             details={"purchase": purchase.pk, "extended": bool(extended)},
         )
+        if extended:
+            tracking.record(user_id=subscription.user_id, performer_id=subscription.performer_id, kind="subscription")
     return "renewed" if extended else "booked; subscription stays canceled"
 
 
@@ -559,6 +572,7 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 target=tip,
                 details={"tokens": tokens, "to": performer.pk},
             )
+            tracking.record(user_id=user.pk, performer_id=performer.pk, kind="tip", weight=tokens)
     except InsufficientFunds:
         raise BillingError("insufficient_tokens", "Not enough tokens in your wallet for this tip.", 402)
     except IntegrityError:

@@ -11,7 +11,7 @@ from marquee.compliance.geo import location_for_request
 from marquee.lib.api_errors import ApiError
 from marquee.performers import selectors as performer_selectors
 from marquee.performers import services as performer_services
-from marquee.shows import selectors
+from marquee.shows import selectors, services
 
 RoomStateSerializer = inline_serializer(
     "RoomState",
@@ -45,7 +45,10 @@ class RoomView(APIView):
         performer = performer_selectors.get_visible_performer(username, viewer=request.user, location=location)
         if performer is None:
             raise ApiError("not_found", "This room does not exist.", 404)
-        response = Response(selectors.room_state(request.user, performer, location))
+        state = selectors.room_state(request.user, performer, location)
+        if state.get("playback_url"):
+            services.record_watch_heartbeat(user=request.user, performer=performer)
+        response = Response(state)
         # Signed per viewer: never cached by anyone else.
         response["Cache-Control"] = "private, no-store"
         return response

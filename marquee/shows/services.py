@@ -5,8 +5,10 @@ leaves an audit row; a refusal changes nothing else."""
 from __future__ import annotations
 
 import datetime
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.events import send_room_event
 from marquee.performers.models import Performer, ShowKind
 from marquee.performers.selectors import stream_key_matches
+from marquee.recommendations import tracking
 from marquee.shows.models import Show
 from marquee.shows.tasks import refresh_live_thumbnail
 
@@ -169,3 +172,26 @@ def end_orphaned_shows() -> int:
                 record_audit(action="show.ended_orphaned", target=show, details={"session": show.media_session})
                 ended += 1
     return ended
+
+
+# A viewer's player refreshes the room state at least every 30 s while it
+# plays; the time between two refreshes is watch time (capped, so a tab left
+# asleep for an hour does not count as an hour of watching).
+WATCH_HEARTBEAT_CAP_SECONDS = 60
+
+
+def record_watch_heartbeat(*, user, performer: Performer, now: float | None = None) -> int:
+    """Counts the seconds since this viewer's previous heartbeat for this room
+    as watch time (recommendations); returns the seconds counted."""
+    if not user.is_authenticated or user.pk == performer.user_id:
+        return 0
+    now = time.time() if now is None else now
+    key = f"watch-heartbeat:{user.pk}:{performer.pk}"
+    previous = cache.get(key)
+    cache.set(key, now, timeout=WATCH_HEARTBEAT_CAP_SECONDS * 2)
+    if previous is None:
+        return 0
+    seconds = int(min(max(now - previous, 0), WATCH_HEARTBEAT_CAP_SECONDS))
+    if seconds:
+        tracking.record(user_id=user.pk, performer_id=performer.pk, kind="watch", weight=seconds)
+    return seconds

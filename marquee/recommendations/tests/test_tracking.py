@@ -72,3 +72,43 @@ def test_in_process_buffer_hands_a_full_batch_to_the_worker(settings, viewer, pe
     assert not Interaction.objects.exists()
     buffer.push((viewer.pk, performer.pk, "chat", 1, 1_700_000_001.0))
     assert Interaction.objects.count() == 2  # eager Celery in tests: the batch task ran
+
+
+@pytest.mark.django_db(transaction=True)
+def test_watch_heartbeats_count_capped_seconds_between_refreshes(viewer, performer):
+    from marquee.shows.services import WATCH_HEARTBEAT_CAP_SECONDS, record_watch_heartbeat
+
+    assert record_watch_heartbeat(user=viewer, performer=performer, now=1000.0) == 0  # first one only starts the clock
+    assert record_watch_heartbeat(user=viewer, performer=performer, now=1025.0) == 25
+    assert record_watch_heartbeat(user=viewer, performer=performer, now=1025.0 + 3600) == WATCH_HEARTBEAT_CAP_SECONDS
+    assert record_watch_heartbeat(user=performer.user, performer=performer, now=1000.0) == 0  # own room
+    tracking.flush()
+    assert sorted(Interaction.objects.values_list("user_id", "kind", "amount")) == [
+        (viewer.pk, "watch", 25),
+        (viewer.pk, "watch", WATCH_HEARTBEAT_CAP_SECONDS),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tips_and_tickets_are_tracked(viewer, performer, settings):
+    from marquee.billing import services as billing
+    from marquee.billing.models import Product, Purchase
+    from marquee.compliance.geo import UNKNOWN
+    from marquee.compliance.testing import approve_age
+    from tests.factories import ShowFactory
+
+    settings.SANDBOX_ENABLED = True
+    settings.SANDBOX_WEBHOOK_SECRET = "test-secret"
+    approve_age(viewer)
+    show = ShowFactory(performer=performer, kind="premium", price_cents=500)
+    ticket = Purchase.objects.create(
+        user=viewer, provider="sandbox", product=Product.TICKET, show=show, performer=performer, amount_cents=500
+    )
+    tokens = Purchase.objects.create(
+        user=viewer, provider="sandbox", product=Product.TOKENS, pack="small", tokens=100, amount_cents=999
+    )
+    billing.sandbox_complete_checkout(purchase=tokens, pay=True)
+    billing.sandbox_complete_checkout(purchase=ticket, pay=True)
+    billing.send_tip(user=viewer, performer=performer, tokens=30, idempotency_key="t1", location=UNKNOWN)
+    tracking.flush()
+    assert sorted(Interaction.objects.values_list("kind", "amount")) == [("ticket", 1), ("tip", 30)]
