@@ -90,7 +90,7 @@ test-postgres: deps
 PIP_AUDIT_SERVICE ?= pypi
 audit: deps
 	@if [ "$(SKIP_AUDIT)" = 1 ]; then echo "== pip-audit SKIPPED (SKIP_AUDIT=1) =="; exit 0; fi; \
-	echo "== pip-audit ($(PIP_AUDIT_SERVICE)) =="; \
+	echo "== pip-audit ($(PIP_AUDIT_SERVICE)) =="; mkdir -p var; \
 	$(BIN)/pip-audit --skip-editable --progress-spinner off -s $(PIP_AUDIT_SERVICE) > var/pip-audit.log 2>&1; rc=$$?; \
 	unaudited=$$(grep -c "could not be audited" var/pip-audit.log); \
 	if [ $$rc -ne 0 ]; then cat var/pip-audit.log; echo "pip-audit FAILED: known vulnerabilities (above)"; exit 1; fi; \
