@@ -121,10 +121,10 @@ _CONTACT = re.compile(
 def links_and_contacts(ctx: Context):
     if ctx.is_moderator:
         return None
-    if ctx.config["block_links"] and _URL.search(ctx.text):
-        return refuse("link_blocked", "Links are not allowed in this chat.")
     if ctx.config["block_contacts"] and _CONTACT.search(ctx.text):
         return refuse("contact_blocked", "Contact details and off-site payment names are not allowed in chat.")
+    if ctx.config["block_links"] and _URL.search(ctx.text):
+        return refuse("link_blocked", "Links are not allowed in this chat.")
     return None
 
 

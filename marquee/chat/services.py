@@ -264,21 +264,21 @@ def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") 
     _require_moderator(actor, performer)
     room = _room(performer)
     with transaction.atomic():
-        updated = ChatMessage.objects.filter(pk=held_id, performer=performer, state=ChatMessage.State.HELD).update(
-            state=ChatMessage.State.VISIBLE if approve else ChatMessage.State.REJECTED
-        )
-        if updated != 1:
+        held = ChatMessage.objects.select_for_update().filter(
+            pk=held_id, performer=performer, state=ChatMessage.State.HELD
+        ).first()
+        if held is None:
             raise ChatError("not_found", "No such held message (already reviewed?).")
-        held = ChatMessage.objects.get(pk=held_id)
         _log(actor=actor, performer=performer, action="held_approved" if approve else "held_rejected",
              target_user=held.author, details={"held_id": held_id}, ip=ip)
         if not approve:
+            ChatMessage.objects.filter(pk=held_id).update(state=ChatMessage.State.REJECTED)
             return None
-        # The id is taken now, so the row gets it inside this transaction.
+        # The row is locked, so it is published once; it takes its id now.
         event = protocol.message_event(username=held.author_name, role=held.author_role, text=held.text,
                                        created_at=held.created_at)
         seq = fanout.publish_room_event(room, event)
-        ChatMessage.objects.filter(pk=held_id).update(seq=seq)
+        ChatMessage.objects.filter(pk=held_id).update(state=ChatMessage.State.VISIBLE, seq=seq)
     return seq
 
 

@@ -109,15 +109,12 @@ class Socket:
         return self.close_code
 
     async def drain(self, wait=0.15) -> list[dict]:
-        """Everything that arrives within ``wait`` seconds."""
-        try:
-            while True:
-                frame = await self._next_frame(wait)
-                if frame is None:
-                    break
+        """Everything that arrives within ``wait`` seconds (receive_nothing
+        does not cancel the application the way a receive timeout does)."""
+        while self.close_code is None and not await self.comm.receive_nothing(timeout=wait):
+            frame = await self._next_frame(1)
+            if frame:
                 self.buffer.extend(frame)
-        except TimeoutError:
-            pass
         events, self.buffer = self.buffer, []
         return events
 
