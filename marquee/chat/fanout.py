@@ -520,7 +520,11 @@ def _can_resume(resume_from: int, seq: int, ring) -> bool:
 
 def publish_room_event(room: str, event: dict) -> int:
     """Give ``event`` the room's next id, keep it for resume, deliver it
-    everywhere.  Returns the id."""
+    everywhere.  Returns the id.  ``id`` is the room's event id, so a
+    payload's own ``id`` (a tip's) travels as ``<type>_id``."""
+    if "id" in event:
+        event = {**event, f"{event.get('type', 'event')}_id": event["id"]}
+        del event["id"]
     return backend().publish(room, event)
 
 
