@@ -56,12 +56,14 @@ def prepare() -> str:
 
     from marquee.accounts.models import User
     from marquee.chat import fanout
+    from marquee.chat.models import ChatMessage
     from marquee.performers.models import Performer
 
     call_command("migrate", verbosity=0)
     user, _ = User.objects.get_or_create(username=ROOM, defaults={"email": f"{ROOM}@bench.test"})
     Performer.objects.get_or_create(user=user, defaults={"display_name": "Bench", "verification_status": "verified"})
     Performer.objects.filter(user=user).update(anonymous_can_read_chat=True, chat_slow_mode_seconds=0)
+    ChatMessage.objects.filter(performer__user=user).delete()  # a fresh room each run
     fanout.backend().reset()
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
