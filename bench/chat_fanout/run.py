@@ -73,6 +73,25 @@ def prepare() -> str:
     return session.session_key
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds of the server and its worker processes: on a shared,
+    noisy machine CPU per delivery is the figure that stays comparable."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
     env = {**os.environ, "AGE_GATE_ENABLED": "0", "LOG_LEVEL": "WARNING"}
     app = "bench.chat_fanout.baseline:application" if baseline else "marquee.asgi:application"
@@ -101,6 +120,7 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
     last_id = None
     latencies = stats["latencies"]
     first = True
+    stats["received_sets"].append(received)
     while not stop.is_set():
         target = url + (f"?last_id={last_id}" if last_id is not None else "")
         try:
@@ -123,8 +143,7 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
                                 stats["duplicates"] += 1
                                 continue
                             received.add(seq)
-                            if stop.is_set():
-                                continue
+                            stats["count"] += 1
                             latencies.append(now - float(sent))
                     if stop.is_set():
                         break
@@ -135,12 +154,12 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
             stats.setdefault("errors", {}).setdefault(type(exc).__name__ + ":" + str(exc)[:60], 0)
             stats["errors"][type(exc).__name__ + ":" + str(exc)[:60]] += 1
             await asyncio.sleep(0.2)
-    stats["received_sets"].append(received)
 
 
 def client_process(url: str, n: int, conn, go, duration: float, expected_total: int) -> None:
     raise_fd_limit()
-    stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n}
+    stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n,
+             "count": 0}
 
     async def main():
         stop = asyncio.Event()
@@ -154,11 +173,23 @@ def client_process(url: str, n: int, conn, go, duration: float, expected_total: 
         await asyncio.wait_for(ready.wait(), 300)
         conn.send("ready")
         await asyncio.get_running_loop().run_in_executor(None, go.wait)
-        await asyncio.sleep(duration + 3)  # sending + drain
+        await asyncio.sleep(duration + 2)
+        # Drain: wait until nothing new arrived for 3 s (a lagging server
+        # delivers late, which shows as latency; only what never comes is lost).
+        quiet, last, waited = 0, -1, 0
+        while quiet < 3 and waited < 120:
+            await asyncio.sleep(1)
+            waited += 1
+            quiet = quiet + 1 if stats["count"] == last else 0
+            last = stats["count"]
         stop.set()
+        await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
         await asyncio.wait(tasks, timeout=5)
 
     asyncio.run(main())
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     received = [len(s) for s in stats["received_sets"]]
     conn.send({
         "latencies": stats["latencies"],
@@ -167,6 +198,7 @@ def client_process(url: str, n: int, conn, go, duration: float, expected_total: 
         "errors": stats.get("errors", {}),
         "received": received,
         "viewers": n,
+        "cpu_seconds": cpu.ru_utime + cpu.ru_stime,
     })
 
 
@@ -222,9 +254,11 @@ def main() -> None:
             assert pipe.recv() == "ready"
         connect_seconds = time.time() - t0
         time.sleep(1)
+        cpu_before = server_cpu(server.pid)
         go.set()
         sent = asyncio.run(sender(url, cookie, args.rate, args.seconds))
         results = [pipe.recv() for pipe in pipes]
+        server_cpu_seconds = server_cpu(server.pid) - cpu_before
         for proc in procs:
             proc.join(10)
     finally:
@@ -251,6 +285,10 @@ def main() -> None:
         "viewers_with_every_message": complete,
         "duplicates": sum(r["duplicates"] for r in results),
         "disconnects": sum(r["disconnects"] for r in results),
+        "server_cpu_seconds": round(server_cpu_seconds, 2),
+        "server_cpu_us_per_delivery": round(server_cpu_seconds * 1e6 / deliveries, 2) if deliveries else None,
+        "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
+        "load_average": os.getloadavg(),
         "p50_ms": round(pct(0.50), 1),
         "p99_ms": round(pct(0.99), 1),
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,

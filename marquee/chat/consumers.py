@@ -31,7 +31,13 @@ _CLOSE = object()
 
 class Connection:
     """One socket as the hub sees it: identity, position in the room's event
-    stream, and a bounded outgoing buffer with a writer task."""
+    stream, and a bounded outgoing buffer.
+
+    Frames are written eagerly: ``push`` steps the ASGI ``send`` coroutine
+    itself, which completes at once while the transport is writable (no task
+    switch per delivery).  Only when a send has to wait (the client is slow)
+    does a task take over and later frames queue behind it, up to the bound.
+    """
 
     def __init__(self, send, room: str):
         self._send = send
@@ -51,12 +57,14 @@ class Connection:
         self.closed = False
         self.close_code = None
         self._out: deque = deque()
-        self._wake = asyncio.Event()
+        self.driver = None  # the task finishing a send that had to wait
         self.done = asyncio.get_running_loop().create_future()
-        self.writer = asyncio.create_task(self._write())
 
     def push(self, frame: str) -> None:
         if self.closed:
+            return
+        if self.driver is None and not self._out:
+            self._start({"type": "websocket.send", "text": frame})
             return
         if len(self._out) >= settings.CHAT_CLIENT_BUFFER_FRAMES:
             # Can't keep up: drop it rather than slow anyone down; it resumes.
@@ -64,7 +72,51 @@ class Connection:
             self.close(fanout.CLOSE_TOO_SLOW)
             return
         self._out.append(frame)
-        self._wake.set()
+
+    def _start(self, message: dict) -> None:
+        coro = self._send(message)
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return  # written synchronously: the common case
+        except Exception:
+            self._gone()
+            return
+        self.driver = asyncio.ensure_future(self._finish(coro, waiting_on))
+
+    async def _finish(self, coro, waiting_on) -> None:
+        """Drive a send that had to wait, then drain the queue in order."""
+        try:
+            while True:
+                try:
+                    await waiting_on
+                except asyncio.CancelledError:
+                    coro.close()
+                    raise
+                except Exception:  # noqa: S110  (the coroutine sees it when resumed)
+                    pass
+                try:
+                    waiting_on = coro.send(None)
+                except StopIteration:
+                    break
+            while self._out:
+                item = self._out.popleft()
+                if isinstance(item, tuple):
+                    await self._send({"type": "websocket.close", "code": item[1]})
+                    return
+                await self._send({"type": "websocket.send", "text": item})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._gone()
+        finally:
+            self.driver = None
+
+    def _gone(self) -> None:
+        self.closed = True
+        self._out.clear()
+        if not self.done.done():
+            self.done.set_result(None)
 
     def send_event(self, event: dict) -> None:
         self.push("[" + fanout._dumps(event) + "]")
@@ -79,22 +131,19 @@ class Connection:
             self.error(error_code, message)
         self.closed = True
         self.close_code = code
-        self._out.append((_CLOSE, code))
-        self._wake.set()
+        if self.driver is None and not self._out:
+            self._start({"type": "websocket.close", "code": code})
+        else:
+            self._out.append((_CLOSE, code))
         if not self.done.done():
             self.done.set_result(code)
 
-    async def _write(self) -> None:
-        while True:
-            if not self._out:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            item = self._out.popleft()
-            if isinstance(item, tuple):
-                await self._send({"type": "websocket.close", "code": item[1]})
-                return
-            await self._send({"type": "websocket.send", "text": item})
+    async def flushed(self, timeout: float) -> None:
+        if self.driver is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.driver), timeout)
+            except (TimeoutError, asyncio.CancelledError, Exception):
+                self.driver.cancel()
 
     def hello(self, *, last_id: int, reset: bool, viewers: int) -> dict:
         return {
@@ -150,10 +199,7 @@ class ChatSocket:
                 await hub.leave(conn)
             if not conn.closed:
                 conn.close(1000)
-            try:
-                await asyncio.wait_for(asyncio.shield(conn.writer), timeout=1)
-            except (TimeoutError, asyncio.CancelledError, Exception):
-                conn.writer.cancel()
+            await conn.flushed(timeout=1)
 
     # Opening: who is this, may they be here, then join the room's stream.
 
@@ -235,7 +281,7 @@ class ChatSocket:
                 if message["type"] == "websocket.disconnect":
                     conn.closed = True
                     return
-                if not budget.take():
+                if not budget.take(moderator=conn.is_moderator):
                     if budget.should_warn():
                         conn.error("flood", "Too many frames: slow down.")
                     continue
@@ -371,8 +417,10 @@ def _resume_from(scope) -> int | None:
 
 
 class _Budget:
-    """Frames a client may send: a token bucket (10/s, bursts of 20); beyond
-    it frames are dropped with at most one error per second."""
+    """Frames a client may send: a token bucket (10/s, bursts of 20; ten
+    times that for the performer and moderators, who are not rate-limited
+    by the pipeline either); beyond it frames are dropped with at most one
+    error per second."""
 
     rate, burst = 10.0, 20.0
 
@@ -381,9 +429,10 @@ class _Budget:
         self.stamp = time.monotonic()
         self.warned = 0.0
 
-    def take(self) -> bool:
+    def take(self, *, moderator: bool = False) -> bool:
         now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        scale = 10 if moderator else 1
+        self.tokens = min(self.burst * scale, self.tokens + (now - self.stamp) * self.rate * scale)
         self.stamp = now
         if self.tokens >= 1:
             self.tokens -= 1
