@@ -34,7 +34,7 @@ ROOM = "benchroom"
 
 
 def raise_fd_limit(wanted: int = 65536) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
 
 
@@ -95,9 +95,27 @@ def server_cpu(pid: int) -> float:
 def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
     env = {**os.environ, "AGE_GATE_ENABLED": "0", "LOG_LEVEL": "WARNING"}
     app = "bench.chat_fanout.baseline:application" if baseline else "marquee.asgi:application"
-    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--workers",
-           str(workers), "--no-access-log", "--log-level", "warning", "--ws-per-message-deflate", "false",
-           "--backlog", "8192", "--ws", os.environ.get("BENCH_WS", "websockets-sansio")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--ws-per-message-deflate",
+        "false",
+        "--backlog",
+        "8192",
+        "--ws",
+        os.environ.get("BENCH_WS", "websockets-sansio"),
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, preexec_fn=raise_fd_limit)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -124,8 +142,9 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
     while not stop.is_set():
         target = url + (f"?last_id={last_id}" if last_id is not None else "")
         try:
-            async with websockets.connect(target, compression=None, max_size=None, open_timeout=60,
-                                          origin="http://127.0.0.1", ping_interval=None) as ws:
+            async with websockets.connect(
+                target, compression=None, max_size=None, open_timeout=60, origin="http://127.0.0.1", ping_interval=None
+            ) as ws:
                 async for frame in ws:
                     if first:  # joined: the hello frame arrived
                         counter[0] += 1
@@ -156,10 +175,9 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
             await asyncio.sleep(0.2)
 
 
-def client_process(url: str, n: int, conn, go, duration: float, expected_total: int) -> None:
+def client_process(url: str, n: int, conn, go, sending_done, duration: float) -> None:
     raise_fd_limit()
-    stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n,
-             "count": 0}
+    stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n, "count": 0}
 
     async def main():
         stop = asyncio.Event()
@@ -173,7 +191,7 @@ def client_process(url: str, n: int, conn, go, duration: float, expected_total: 
         await asyncio.wait_for(ready.wait(), 300)
         conn.send("ready")
         await asyncio.get_running_loop().run_in_executor(None, go.wait)
-        await asyncio.sleep(duration + 2)
+        await asyncio.get_running_loop().run_in_executor(None, sending_done.wait)
         # Drain: wait until nothing new arrived for 3 s (a lagging server
         # delivers late, which shows as latency; only what never comes is lost).
         quiet, last, waited = 0, -1, 0
@@ -191,26 +209,36 @@ def client_process(url: str, n: int, conn, go, duration: float, expected_total: 
     asyncio.run(main())
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     received = [len(s) for s in stats["received_sets"]]
-    conn.send({
-        "latencies": stats["latencies"],
-        "duplicates": stats["duplicates"],
-        "disconnects": stats["disconnects"],
-        "errors": stats.get("errors", {}),
-        "received": received,
-        "viewers": n,
-        "cpu_seconds": cpu.ru_utime + cpu.ru_stime,
-    })
+    conn.send(
+        {
+            "latencies": stats["latencies"],
+            "duplicates": stats["duplicates"],
+            "disconnects": stats["disconnects"],
+            "errors": stats.get("errors", {}),
+            "received": received,
+            "viewers": n,
+            "cpu_seconds": cpu.ru_utime + cpu.ru_stime,
+        }
+    )
 
 
 async def sender(url: str, cookie: str, rate: float, duration: float) -> int:
     import websockets
 
     sent = 0
-    async with websockets.connect(url, compression=None, origin="http://127.0.0.1", open_timeout=60,
-                                  additional_headers={"Cookie": f"sessionid={cookie}"}) as ws:
+    acked = 0
+    async with websockets.connect(
+        url,
+        compression=None,
+        origin="http://127.0.0.1",
+        open_timeout=60,
+        additional_headers={"Cookie": f"sessionid={cookie}"},
+    ) as ws:
+
         async def drain():
-            async for _ in ws:
-                pass
+            nonlocal acked
+            async for frame in ws:
+                acked += sum(1 for e in json.loads(frame) if e.get("type") == "ack")
 
         drainer = asyncio.create_task(drain())
         start = time.time()
@@ -219,7 +247,10 @@ async def sender(url: str, cookie: str, rate: float, duration: float) -> int:
             await asyncio.sleep(max(0, target - time.time()))
             await ws.send(json.dumps({"type": "message", "text": f"b:{sent}:{time.time():.6f}"}))
             sent += 1
-        await asyncio.sleep(2)
+        # Every post accepted (published) before we hang up.
+        deadline = time.time() + 120
+        while acked < sent and time.time() < deadline:
+            await asyncio.sleep(0.1)
         drainer.cancel()
     return sent
 
@@ -240,12 +271,13 @@ def main() -> None:
     url = f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}/chat/"
     try:
         go = multiprocessing.Event()
+        sending_done = multiprocessing.Event()
         pipes, procs = [], []
-        per = [args.viewers // args.clients + (1 if i < args.viewers % args.clients else 0) for i in range(args.clients)]
+        base, extra = divmod(args.viewers, args.clients)
+        per = [base + (1 if i < extra else 0) for i in range(args.clients)]
         for n in per:
             parent, child = multiprocessing.Pipe()
-            proc = multiprocessing.Process(target=client_process,
-                                           args=(url, n, child, go, args.seconds, args.viewers))
+            proc = multiprocessing.Process(target=client_process, args=(url, n, child, go, sending_done, args.seconds))
             proc.start()
             pipes.append(parent)
             procs.append(proc)
@@ -257,6 +289,7 @@ def main() -> None:
         cpu_before = server_cpu(server.pid)
         go.set()
         sent = asyncio.run(sender(url, cookie, args.rate, args.seconds))
+        sending_done.set()
         results = [pipe.recv() for pipe in pipes]
         server_cpu_seconds = server_cpu(server.pid) - cpu_before
         for proc in procs:
@@ -273,27 +306,35 @@ def main() -> None:
     def pct(p):
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
 
-    print(json.dumps({
-        "mode": "channels group_send baseline" if args.baseline else "per-room publish + in-process fan-out",
-        "viewers": args.viewers, "rate": args.rate, "seconds": args.seconds, "server_workers": args.workers,
-        "connect_seconds": round(connect_seconds, 1),
-        "sent": sent,
-        "deliveries": deliveries,
-        "deliveries_per_s": round(deliveries / args.seconds),
-        "expected_deliveries": expected,
-        "lost": expected - deliveries,
-        "viewers_with_every_message": complete,
-        "duplicates": sum(r["duplicates"] for r in results),
-        "disconnects": sum(r["disconnects"] for r in results),
-        "server_cpu_seconds": round(server_cpu_seconds, 2),
-        "server_cpu_us_per_delivery": round(server_cpu_seconds * 1e6 / deliveries, 2) if deliveries else None,
-        "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
-        "load_average": os.getloadavg(),
-        "p50_ms": round(pct(0.50), 1),
-        "p99_ms": round(pct(0.99), 1),
-        "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
-        "errors": {k: v for r in results for k, v in r["errors"].items()},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "mode": "channels group_send baseline" if args.baseline else "per-room publish + in-process fan-out",
+                "viewers": args.viewers,
+                "rate": args.rate,
+                "seconds": args.seconds,
+                "server_workers": args.workers,
+                "connect_seconds": round(connect_seconds, 1),
+                "sent": sent,
+                "deliveries": deliveries,
+                "deliveries_per_s": round(deliveries / args.seconds),
+                "expected_deliveries": expected,
+                "lost": expected - deliveries,
+                "viewers_with_every_message": complete,
+                "duplicates": sum(r["duplicates"] for r in results),
+                "disconnects": sum(r["disconnects"] for r in results),
+                "server_cpu_seconds": round(server_cpu_seconds, 2),
+                "server_cpu_us_per_delivery": round(server_cpu_seconds * 1e6 / deliveries, 2) if deliveries else None,
+                "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
+                "load_average": os.getloadavg(),
+                "p50_ms": round(pct(0.50), 1),
+                "p99_ms": round(pct(0.99), 1),
+                "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+                "errors": {k: v for r in results for k, v in r["errors"].items()},
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ from marquee.lib.api_errors import ApiError
 def _access(request, username):
     viewer = request.user if request.user.is_authenticated else None
     access = selectors.access_chat(
-        viewer=viewer, username=username, location=location_for_request(request),
+        viewer=viewer,
+        username=username,
+        location=location_for_request(request),
         age_gate_passed=passed_age_gate(request),
     )
     if not access.decision:

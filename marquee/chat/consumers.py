@@ -246,7 +246,7 @@ class ChatSocket:
         try:
             message = await asyncio.wait_for(receive(), timeout=settings.CHAT_AUTH_TIMEOUT_SECONDS)
         except TimeoutError:
-            conn.close(fanout.CLOSE_UNAUTHENTICATED, "auth_timeout", "Send {\"type\": \"auth\"} first.")
+            conn.close(fanout.CLOSE_UNAUTHENTICATED, "auth_timeout", 'Send {"type": "auth"} first.')
             return None
         if message["type"] != "websocket.receive":
             conn.closed = True
@@ -337,8 +337,15 @@ class ChatSocket:
             self._identify(conn, user, access)
             fanout.get_hub().users[user.pk].add(conn)
         conn.expires_at, conn.session_key = payload["exp"], session_key
-        conn.send_event({"type": "authenticated", "user": user.username, "expires_at": payload["exp"],
-                         "can_post": conn.can_post, "is_moderator": conn.is_moderator})
+        conn.send_event(
+            {
+                "type": "authenticated",
+                "user": user.username,
+                "expires_at": payload["exp"],
+                "can_post": conn.can_post,
+                "is_moderator": conn.is_moderator,
+            }
+        )
 
     async def _post(self, conn: Connection, data: dict, ref) -> None:
         if not conn.can_post:
@@ -383,8 +390,12 @@ def _run_mod_action(conn: Connection, data: dict) -> None:
     if action == "delete":
         services.delete_message(**common, message_id=int(data["message_id"]))
     elif action == "timeout":
-        services.timeout_user(**common, target=_user_named(data["user"]), seconds=int(data.get("seconds", 300)),
-                              reason=str(data.get("reason", ""))[:200])
+        services.timeout_user(
+            **common,
+            target=_user_named(data["user"]),
+            seconds=int(data.get("seconds", 300)),
+            reason=str(data.get("reason", ""))[:200],
+        )
     elif action == "ban":
         services.ban_user(**common, target=_user_named(data["user"]), reason=str(data.get("reason", ""))[:200])
     elif action == "unban":

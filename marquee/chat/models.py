@@ -30,8 +30,10 @@ class ChatMessage(models.Model):
         ordering = ["seq"]
         constraints = [
             models.UniqueConstraint(fields=["performer", "seq"], name="chatmessage_unique_room_seq"),
-            models.CheckConstraint(condition=Q(seq__isnull=False) | Q(state="held") | Q(state="rejected"),
-                                   name="chatmessage_published_has_seq"),
+            models.CheckConstraint(
+                condition=Q(seq__isnull=False) | Q(state="held") | Q(state="rejected"),
+                name="chatmessage_published_has_seq",
+            ),
         ]
         indexes = [
             models.Index(fields=["performer", "state", "seq"]),
@@ -47,8 +49,9 @@ class ChatBan(models.Model):
         TIMEOUT = "timeout", "Timeout"
         BAN = "ban", "Ban"
 
-    performer = models.ForeignKey("performers.Performer", on_delete=models.CASCADE, null=True, blank=True,
-                                  related_name="chat_bans")
+    performer = models.ForeignKey(
+        "performers.Performer", on_delete=models.CASCADE, null=True, blank=True, related_name="chat_bans"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_bans")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     reason = models.CharField(max_length=200, blank=True)
@@ -60,8 +63,9 @@ class ChatBan(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "performer"])]
         constraints = [
-            models.CheckConstraint(condition=~Q(kind="timeout") | Q(expires_at__isnull=False),
-                                   name="chatban_timeout_expires"),
+            models.CheckConstraint(
+                condition=~Q(kind="timeout") | Q(expires_at__isnull=False), name="chatban_timeout_expires"
+            ),
         ]
 
 
@@ -81,8 +85,9 @@ class ModerationAction(models.Model):
     performer = models.ForeignKey("performers.Performer", on_delete=models.CASCADE, related_name="moderation_log")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     action = models.CharField(max_length=30)
-    target_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

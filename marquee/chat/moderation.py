@@ -90,8 +90,9 @@ def rate_limit(ctx: Context):
         offences = cache.incr(offence_key)
         steps = ctx.config["rate_limit_timeouts"]
         seconds = steps[min(offences, len(steps)) - 1]
-        return refuse("rate_limited", f"Too many messages: you are timed out for {seconds} seconds.",
-                      timeout_seconds=seconds)
+        return refuse(
+            "rate_limited", f"Too many messages: you are timed out for {seconds} seconds.", timeout_seconds=seconds
+        )
     return refuse("rate_limited", "Too many messages: slow down.")
 
 
@@ -130,8 +131,22 @@ def links_and_contacts(ctx: Context):
 
 # Profanity: better-profanity's maintained word list and its leetspeak map,
 # matched after normalizing the text (its own matcher costs ~25 ms a message).
-_LEET = str.maketrans({"@": "a", "4": "a", "1": "i", "!": "i", "|": "l", "3": "e", "0": "o", "$": "s", "5": "s",
-                       "7": "t", "+": "t", "v": "u"})
+_LEET = str.maketrans(
+    {
+        "@": "a",
+        "4": "a",
+        "1": "i",
+        "!": "i",
+        "|": "l",
+        "3": "e",
+        "0": "o",
+        "$": "s",
+        "5": "s",
+        "7": "t",
+        "+": "t",
+        "v": "u",
+    }
+)
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -249,8 +264,17 @@ def classifier(ctx: Context):
     return None
 
 
-RULES = [length_limit, account_age, rate_limit, slow_mode, links_and_contacts, profanity, regex_rules, secret_words,
-         classifier]
+RULES = [
+    length_limit,
+    account_age,
+    rate_limit,
+    slow_mode,
+    links_and_contacts,
+    profanity,
+    regex_rules,
+    secret_words,
+    classifier,
+]
 
 
 def run(ctx: Context) -> Verdict:

@@ -68,23 +68,46 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
     now = timezone.now()
     if verdict.action == moderation.REFUSE:
         if verdict.timeout_seconds:
-            _restrict(actor=None, performer=performer, target=user, kind=ChatBan.Kind.TIMEOUT,
-                      seconds=verdict.timeout_seconds, reason=verdict.code)
+            _restrict(
+                actor=None,
+                performer=performer,
+                target=user,
+                kind=ChatBan.Kind.TIMEOUT,
+                seconds=verdict.timeout_seconds,
+                reason=verdict.code,
+            )
         return PostResult("refused", verdict.code, verdict.message)
     if verdict.action == moderation.HOLD:
         held = ChatMessage.objects.create(
-            performer=performer, author=user, author_name=user.username, author_role=role, text=ctx.text,
-            state=ChatMessage.State.HELD, flags=ctx.flags, created_at=now,
+            performer=performer,
+            author=user,
+            author_name=user.username,
+            author_role=role,
+            text=ctx.text,
+            state=ChatMessage.State.HELD,
+            flags=ctx.flags,
+            created_at=now,
         )
         fanout.publish_moderator_event(room, {"type": "review", "action": "held", **_held_payload(held)})
         return PostResult("held", verdict.code, verdict.message)
     event = protocol.message_event(username=user.username, role=role, text=ctx.text, created_at=now)
     seq = fanout.publish_room_event(room, event)
-    store.enqueue(ChatMessage(performer_id=performer.pk, seq=seq, author_id=user.pk, author_name=user.username,
-                              author_role=role, text=ctx.text, flags=ctx.flags, created_at=now))
+    store.enqueue(
+        ChatMessage(
+            performer_id=performer.pk,
+            seq=seq,
+            author_id=user.pk,
+            author_name=user.username,
+            author_role=role,
+            text=ctx.text,
+            flags=ctx.flags,
+            created_at=now,
+        )
+    )
     if ctx.flags:
-        fanout.publish_moderator_event(room, {"type": "review", "action": "flagged", "message_id": seq,
-                                              "user": user.username, "flags": ctx.flags})
+        fanout.publish_moderator_event(
+            room, {"type": "review", "action": "flagged", "message_id": seq, "user": user.username, "flags": ctx.flags}
+        )
     _watch_for_spike(room, ctx.config)
     return PostResult("sent", event_id=seq)
 
@@ -98,13 +121,20 @@ def _watch_for_spike(room: str, config: dict) -> None:
         return
     seconds, duration = config["auto_slow_mode_seconds"], config["auto_slow_mode_duration"]
     if cache.add(f"chat:auto-slow:{room}", seconds, timeout=duration):
-        fanout.publish_room_event(room, {"type": "moderation", "action": "slow_mode", "seconds": seconds,
-                                         "automatic": True, "duration": duration})
+        fanout.publish_room_event(
+            room,
+            {"type": "moderation", "action": "slow_mode", "seconds": seconds, "automatic": True, "duration": duration},
+        )
 
 
 def _held_payload(message: ChatMessage) -> dict:
-    return {"held_id": message.pk, "user": message.author_name, "text": message.text, "flags": message.flags,
-            "ts": message.created_at.isoformat()}
+    return {
+        "held_id": message.pk,
+        "user": message.author_name,
+        "text": message.text,
+        "flags": message.flags,
+        "ts": message.created_at.isoformat(),
+    }
 
 
 # --- Moderator tools ------------------------------------------------------------------------
@@ -116,10 +146,16 @@ def _require_moderator(actor, performer) -> None:
 
 
 def _log(*, actor, performer, action: str, target_user=None, details: dict | None = None, ip: str = "") -> None:
-    ModerationAction.objects.create(performer=performer, actor=actor, action=action, target_user=target_user,
-                                    details=details or {})
-    record_audit(action=f"chat.{action}", actor=actor, ip=ip, target=performer,
-                 details={**(details or {}), **({"user_id": target_user.pk} if target_user else {})})
+    ModerationAction.objects.create(
+        performer=performer, actor=actor, action=action, target_user=target_user, details=details or {}
+    )
+    record_audit(
+        action=f"chat.{action}",
+        actor=actor,
+        ip=ip,
+        target=performer,
+        details={**(details or {}), **({"user_id": target_user.pk} if target_user else {})},
+    )
 
 
 def _check_target(actor, performer, target) -> None:
@@ -138,8 +174,10 @@ def _mark_deleted(performer, seqs: set[int]) -> None:
     ChatMessage.objects.filter(performer=performer, seq__in=existing).update(state=ChatMessage.State.DELETED)
     now = timezone.now()
     ChatMessage.objects.bulk_create(
-        [ChatMessage(performer=performer, seq=s, state=ChatMessage.State.DELETED, created_at=now)
-         for s in seqs - existing],
+        [
+            ChatMessage(performer=performer, seq=s, state=ChatMessage.State.DELETED, created_at=now)
+            for s in seqs - existing
+        ],
         ignore_conflicts=True,
     )
 
@@ -175,17 +213,27 @@ def clear_user_messages(*, actor, performer, target, ip: str = "", hours: int = 
     room = _room(performer)
     since = timezone.now() - datetime.timedelta(hours=hours)
     seqs = set(
-        ChatMessage.objects.filter(performer=performer, author=target, state=ChatMessage.State.VISIBLE,
-                                   created_at__gte=since).values_list("seq", flat=True)
+        ChatMessage.objects.filter(
+            performer=performer, author=target, state=ChatMessage.State.VISIBLE, created_at__gte=since
+        ).values_list("seq", flat=True)
     )
     seqs |= {m.seq for m in store.pending_for(performer.pk, target.pk)}
     seqs |= set(_recent_message_ids(room, username=target.username))
     with transaction.atomic():
         _mark_deleted(performer, seqs)
-        _log(actor=actor, performer=performer, action="messages_cleared", target_user=target,
-             details={"count": len(seqs)}, ip=ip)
-        send_room_event(room, "moderation", {"action": "cleared", "user": target.username,
-                                             "message_ids": sorted(seqs), "by": actor.username})
+        _log(
+            actor=actor,
+            performer=performer,
+            action="messages_cleared",
+            target_user=target,
+            details={"count": len(seqs)},
+            ip=ip,
+        )
+        send_room_event(
+            room,
+            "moderation",
+            {"action": "cleared", "user": target.username, "message_ids": sorted(seqs), "by": actor.username},
+        )
     return sorted(seqs)
 
 
@@ -193,13 +241,18 @@ def _restrict(*, actor, performer, target, kind: str, seconds: int | None, reaso
     room = _room(performer) if performer is not None else None
     expires = timezone.now() + datetime.timedelta(seconds=seconds) if seconds else None
     with transaction.atomic():
-        ban = ChatBan.objects.create(performer=performer, user=target, kind=kind, reason=reason[:200],
-                                     created_by=actor, expires_at=expires)
+        ban = ChatBan.objects.create(
+            performer=performer, user=target, kind=kind, reason=reason[:200], created_by=actor, expires_at=expires
+        )
         details = {"seconds": seconds, "reason": reason}
         if performer is not None:
             _log(actor=actor, performer=performer, action=f"user_{kind}", target_user=target, details=details, ip=ip)
-            payload = {"action": kind, "user": target.username, "seconds": seconds,
-                       "by": actor.username if actor else "automod"}
+            payload = {
+                "action": kind,
+                "user": target.username,
+                "seconds": seconds,
+                "by": actor.username if actor else "automod",
+            }
             send_room_event(room, "moderation", payload)
         else:
             record_audit(action="chat.site_ban", actor=actor, ip=ip, target=target, details=details)
@@ -214,15 +267,23 @@ def timeout_user(*, actor, performer, target, seconds: int, reason: str = "", ip
     _check_target(actor, performer, target)
     if not 1 <= seconds <= 7 * 86400:
         raise ChatError("invalid", "A timeout lasts from 1 second to 7 days.")
-    return _restrict(actor=actor, performer=performer, target=target, kind=ChatBan.Kind.TIMEOUT, seconds=seconds,
-                     reason=reason, ip=ip)
+    return _restrict(
+        actor=actor,
+        performer=performer,
+        target=target,
+        kind=ChatBan.Kind.TIMEOUT,
+        seconds=seconds,
+        reason=reason,
+        ip=ip,
+    )
 
 
 def ban_user(*, actor, performer, target, reason: str = "", ip: str = "") -> ChatBan:
     _require_moderator(actor, performer)
     _check_target(actor, performer, target)
-    return _restrict(actor=actor, performer=performer, target=target, kind=ChatBan.Kind.BAN, seconds=None,
-                     reason=reason, ip=ip)
+    return _restrict(
+        actor=actor, performer=performer, target=target, kind=ChatBan.Kind.BAN, seconds=None, reason=reason, ip=ip
+    )
 
 
 def lift_restrictions(*, actor, performer, target, ip: str = "") -> int:
@@ -231,10 +292,17 @@ def lift_restrictions(*, actor, performer, target, ip: str = "") -> int:
         lifted = ChatBan.objects.filter(performer=performer, user=target, lifted_at__isnull=True).update(
             lifted_at=timezone.now()
         )
-        _log(actor=actor, performer=performer, action="user_unbanned", target_user=target, details={"lifted": lifted},
-             ip=ip)
-        send_room_event(_room(performer), "moderation", {"action": "unban", "user": target.username,
-                                                         "by": actor.username})
+        _log(
+            actor=actor,
+            performer=performer,
+            action="user_unbanned",
+            target_user=target,
+            details={"lifted": lifted},
+            ip=ip,
+        )
+        send_room_event(
+            _room(performer), "moderation", {"action": "unban", "user": target.username, "by": actor.username}
+        )
     return lifted
 
 
@@ -243,8 +311,9 @@ def site_ban(*, actor, target, reason: str, ip: str = "") -> ChatBan:
         raise ChatError("forbidden", "Only staff can ban site-wide.")
     if target.is_staff:
         raise ChatError("forbidden", "Staff accounts cannot be banned here.")
-    return _restrict(actor=actor, performer=None, target=target, kind=ChatBan.Kind.BAN, seconds=None, reason=reason,
-                     ip=ip)
+    return _restrict(
+        actor=actor, performer=None, target=target, kind=ChatBan.Kind.BAN, seconds=None, reason=reason, ip=ip
+    )
 
 
 def set_slow_mode(*, actor, performer, seconds: int, ip: str = "") -> None:
@@ -255,8 +324,11 @@ def set_slow_mode(*, actor, performer, seconds: int, ip: str = "") -> None:
         Performer.objects.filter(pk=performer.pk).update(chat_slow_mode_seconds=seconds)
         performer.chat_slow_mode_seconds = seconds
         _log(actor=actor, performer=performer, action="slow_mode", details={"seconds": seconds}, ip=ip)
-        send_room_event(_room(performer), "moderation", {"action": "slow_mode", "seconds": seconds,
-                                                         "automatic": False, "by": actor.username})
+        send_room_event(
+            _room(performer),
+            "moderation",
+            {"action": "slow_mode", "seconds": seconds, "automatic": False, "by": actor.username},
+        )
 
 
 def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") -> int | None:
@@ -264,26 +336,36 @@ def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") 
     _require_moderator(actor, performer)
     room = _room(performer)
     with transaction.atomic():
-        held = ChatMessage.objects.select_for_update().filter(
-            pk=held_id, performer=performer, state=ChatMessage.State.HELD
-        ).first()
+        held = (
+            ChatMessage.objects.select_for_update()
+            .filter(pk=held_id, performer=performer, state=ChatMessage.State.HELD)
+            .first()
+        )
         if held is None:
             raise ChatError("not_found", "No such held message (already reviewed?).")
-        _log(actor=actor, performer=performer, action="held_approved" if approve else "held_rejected",
-             target_user=held.author, details={"held_id": held_id}, ip=ip)
+        _log(
+            actor=actor,
+            performer=performer,
+            action="held_approved" if approve else "held_rejected",
+            target_user=held.author,
+            details={"held_id": held_id},
+            ip=ip,
+        )
         if not approve:
             ChatMessage.objects.filter(pk=held_id).update(state=ChatMessage.State.REJECTED)
             return None
         # The row is locked, so it is published once; it takes its id now.
-        event = protocol.message_event(username=held.author_name, role=held.author_role, text=held.text,
-                                       created_at=held.created_at)
+        event = protocol.message_event(
+            username=held.author_name, role=held.author_role, text=held.text, created_at=held.created_at
+        )
         seq = fanout.publish_room_event(room, event)
         ChatMessage.objects.filter(pk=held_id).update(state=ChatMessage.State.VISIBLE, seq=seq)
     return seq
 
 
-def update_room_rules(*, actor, performer, blocked_words=None, regex_rules=None, secret_words=None,
-                      overrides=None, ip: str = "") -> ChatRoomRules:
+def update_room_rules(
+    *, actor, performer, blocked_words=None, regex_rules=None, secret_words=None, overrides=None, ip: str = ""
+) -> ChatRoomRules:
     _require_moderator(actor, performer)
     for rule in regex_rules or []:
         try:
@@ -305,7 +387,16 @@ def update_room_rules(*, actor, performer, blocked_words=None, regex_rules=None,
             rules.overrides = overrides
         rules.save()
         # The secret words themselves stay out of the log.
-        _log(actor=actor, performer=performer, action="rules_updated",
-             details={"blocked_words": len(rules.blocked_words), "regex_rules": len(rules.regex_rules),
-                      "secret_words": len(rules.secret_words), "overrides": sorted(rules.overrides)}, ip=ip)
+        _log(
+            actor=actor,
+            performer=performer,
+            action="rules_updated",
+            details={
+                "blocked_words": len(rules.blocked_words),
+                "regex_rules": len(rules.regex_rules),
+                "secret_words": len(rules.secret_words),
+                "overrides": sorted(rules.overrides),
+            },
+            ip=ip,
+        )
     return rules

@@ -6,77 +6,176 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('performers', '0001_initial'),
+        ("performers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChatRoomRules',
+            name="ChatRoomRules",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('overrides', models.JSONField(blank=True, default=dict)),
-                ('blocked_words', models.JSONField(blank=True, default=list)),
-                ('regex_rules', models.JSONField(blank=True, default=list)),
-                ('secret_words', models.JSONField(blank=True, default=list)),
-                ('performer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='chat_rules', to='performers.performer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("overrides", models.JSONField(blank=True, default=dict)),
+                ("blocked_words", models.JSONField(blank=True, default=list)),
+                ("regex_rules", models.JSONField(blank=True, default=list)),
+                ("secret_words", models.JSONField(blank=True, default=list)),
+                (
+                    "performer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chat_rules",
+                        to="performers.performer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ModerationAction',
+            name="ModerationAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=30)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('performer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='moderation_log', to='performers.performer')),
-                ('target_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("action", models.CharField(max_length=30)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "performer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="moderation_log",
+                        to="performers.performer",
+                    ),
+                ),
+                (
+                    "target_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ChatBan',
+            name="ChatBan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('timeout', 'Timeout'), ('ban', 'Ban')], max_length=10)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('lifted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('performer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='chat_bans', to='performers.performer')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chat_bans', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("timeout", "Timeout"), ("ban", "Ban")], max_length=10)),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("lifted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "performer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chat_bans",
+                        to="performers.performer",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chat_bans",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'performer'], name='chat_chatba_user_id_2614f7_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('kind', 'timeout'), _negated=True), ('expires_at__isnull', False), _connector='OR'), name='chatban_timeout_expires')],
+                "indexes": [models.Index(fields=["user", "performer"], name="chat_chatba_user_id_2614f7_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind", "timeout"), _negated=True), ("expires_at__isnull", False), _connector="OR"
+                        ),
+                        name="chatban_timeout_expires",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ChatMessage',
+            name="ChatMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(blank=True, null=True)),
-                ('author_name', models.CharField(blank=True, max_length=30)),
-                ('author_role', models.CharField(default='viewer', max_length=10)),
-                ('text', models.TextField(blank=True)),
-                ('state', models.CharField(choices=[('visible', 'Visible'), ('deleted', 'Deleted by a moderator'), ('held', 'Held for review'), ('rejected', 'Rejected on review')], default='visible', max_length=10)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField()),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('performer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chat_messages', to='performers.performer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.BigIntegerField(blank=True, null=True)),
+                ("author_name", models.CharField(blank=True, max_length=30)),
+                ("author_role", models.CharField(default="viewer", max_length=10)),
+                ("text", models.TextField(blank=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("visible", "Visible"),
+                            ("deleted", "Deleted by a moderator"),
+                            ("held", "Held for review"),
+                            ("rejected", "Rejected on review"),
+                        ],
+                        default="visible",
+                        max_length=10,
+                    ),
+                ),
+                ("flags", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "performer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chat_messages",
+                        to="performers.performer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['performer', 'state', 'seq'], name='chat_chatme_perform_a0d3fb_idx'), models.Index(fields=['performer', 'author', 'created_at'], name='chat_chatme_perform_af38a8_idx')],
-                'constraints': [models.UniqueConstraint(fields=('performer', 'seq'), name='chatmessage_unique_room_seq'), models.CheckConstraint(condition=models.Q(('seq__isnull', False), ('state', 'held'), ('state', 'rejected'), _connector='OR'), name='chatmessage_published_has_seq')],
+                "ordering": ["seq"],
+                "indexes": [
+                    models.Index(fields=["performer", "state", "seq"], name="chat_chatme_perform_a0d3fb_idx"),
+                    models.Index(fields=["performer", "author", "created_at"], name="chat_chatme_perform_af38a8_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("performer", "seq"), name="chatmessage_unique_room_seq"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("seq__isnull", False), ("state", "held"), ("state", "rejected"), _connector="OR"
+                        ),
+                        name="chatmessage_published_has_seq",
+                    ),
+                ],
             },
         ),
     ]

@@ -44,8 +44,15 @@ def session_cookie(user) -> bytes:
 class Socket:
     """A WebSocket test client speaking the chat protocol (frames are arrays)."""
 
-    def __init__(self, room: str, *, cookie: bytes | None = None, query: str = "", origin=b"http://testserver",
-                 client_ip: str | None = None):
+    def __init__(
+        self,
+        room: str,
+        *,
+        cookie: bytes | None = None,
+        query: str = "",
+        origin=b"http://testserver",
+        client_ip: str | None = None,
+    ):
         from marquee.asgi import application
 
         headers = [(b"host", b"testserver")]

@@ -25,7 +25,7 @@ def test_history_pages_back_with_before(client, performer, viewer):
     services.delete_message(actor=performer.user, performer=performer, message_id=69)
     client.force_login(viewer)
     first = client.get(URL.format("performer")).json()
-    assert [m["id"] for m in first["messages"]] == list(range(20, 69)) + [70]
+    assert [m["id"] for m in first["messages"]] == [*range(20, 69), 70]
     assert first["next_before"] == 20
     older = client.get(URL.format("performer"), {"before": first["next_before"]}).json()
     assert [m["id"] for m in older["messages"]] == list(range(1, 20))

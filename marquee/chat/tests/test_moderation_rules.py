@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def post(user, performer, text, *, moderator=False):
-    return services.post_message(user=user, performer=performer, text=text,
-                                 role="moderator" if moderator else "viewer", is_moderator=moderator)
+    return services.post_message(
+        user=user, performer=performer, text=text, role="moderator" if moderator else "viewer", is_moderator=moderator
+    )
 
 
 def rules(performer, **fields):
@@ -129,10 +130,14 @@ def test_platform_and_room_word_lists(viewer, performer, settings):
 
 
 def test_custom_regex_rules_block_or_hold(viewer, outsider, performer):
-    services.update_room_rules(actor=performer.user, performer=performer, regex_rules=[
-        {"pattern": r"\bspoiler\b", "action": "block", "message": "No spoilers."},
-        {"pattern": r"giveaway", "action": "hold"},
-    ])
+    services.update_room_rules(
+        actor=performer.user,
+        performer=performer,
+        regex_rules=[
+            {"pattern": r"\bspoiler\b", "action": "block", "message": "No spoilers."},
+            {"pattern": r"giveaway", "action": "hold"},
+        ],
+    )
     blocked = post(viewer, performer, "SPOILER: it ends")
     assert (blocked.code, blocked.message) == ("blocked_pattern", "No spoilers.")
     assert post(outsider, performer, "free giveaway").status == "held"
@@ -150,16 +155,19 @@ def test_regex_rules_are_linear_time_and_validated(performer):
     assert not ChatRoomRules.objects.exists()
 
 
-@pytest.mark.parametrize("text, code", [
-    ("see https://example.com", "link_blocked"),
-    ("www.example.org", "link_blocked"),
-    ("my site example dot com", "link_blocked"),
-    ("mail me jane.doe@example.net", "contact_blocked"),
-    ("jane (at) example (dot) net", "contact_blocked"),
-    ("call +1 (555) 123-4567", "contact_blocked"),
-    ("add me on whatsapp", "contact_blocked"),
-    ("pay me by cash app", "contact_blocked"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("see https://example.com", "link_blocked"),
+        ("www.example.org", "link_blocked"),
+        ("my site example dot com", "link_blocked"),
+        ("mail me jane.doe@example.net", "contact_blocked"),
+        ("jane (at) example (dot) net", "contact_blocked"),
+        ("call +1 (555) 123-4567", "contact_blocked"),
+        ("add me on whatsapp", "contact_blocked"),
+        ("pay me by cash app", "contact_blocked"),
+    ],
+)
 def test_links_and_contact_details_blocked(viewer, performer, text, code):
     assert post(viewer, performer, text).code == code
 

@@ -9,8 +9,8 @@ from allauth.headless.tokens.strategies.jwt import internal
 from django.test import Client
 
 from marquee.chat.models import ChatBan
-from marquee.compliance.models import AuditEvent
 from marquee.chat.tests.conftest import Socket, run, session_cookie
+from marquee.compliance.models import AuditEvent
 from marquee.performers.models import RegionBlock
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,8 +22,9 @@ def access_token(user, expires_in=None) -> str:
     session = client.session
     if expires_in is None:
         return internal.create_access_token(user, session, {})
-    return internal.create_token("access", sub=str(user.pk), sid=internal.session_key_to_sid(session.session_key),
-                                 expires_in=expires_in)[0]
+    return internal.create_token(
+        "access", sub=str(user.pk), sid=internal.session_key_to_sid(session.session_key), expires_in=expires_in
+    )[0]
 
 
 def test_jwt_first_message_authenticates(viewer, performer):

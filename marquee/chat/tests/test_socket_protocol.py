@@ -14,7 +14,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-XSS = ['<img src=x onerror=alert(1)>', '<script>alert("x")</script>', '"><svg/onload=alert(1)>', "{{7*7}}"]
+XSS = ["<img src=x onerror=alert(1)>", '<script>alert("x")</script>', '"><svg/onload=alert(1)>', "{{7*7}}"]
 
 
 def test_xss_payloads_travel_as_plain_text(outsider, performer):
