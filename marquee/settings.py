@@ -365,7 +365,45 @@ GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "ver
 # (settings of the video issue go here)
 
 # --- Money (billing, ledger) ----------------------------------------------------
-# (settings of the money issue go here)
+# Only the sandbox gateway is on by default; the others switch on when their
+# secrets are set.  The sandbox secret signs the events its hosted page sends.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
+SANDBOX_WEBHOOK_SECRET = (
+    env_str("SANDBOX_WEBHOOK_SECRET", "dev-sandbox-webhook-secret") if DEBUG else env_str("SANDBOX_WEBHOOK_SECRET", "")
+)
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+CCBILL_ACCOUNT = env_str("CCBILL_ACCOUNT", "")
+CCBILL_SUBACCOUNT = env_str("CCBILL_SUBACCOUNT", "")
+CCBILL_FLEXFORM_ID = env_str("CCBILL_FLEXFORM_ID", "")
+CCBILL_SALT = env_str("CCBILL_SALT", "")
+CCBILL_API_URL = env_str("CCBILL_API_URL", "https://api.ccbill.com")
+CCBILL_API_TOKEN = env_str("CCBILL_API_TOKEN", "")
+# CCBill webhooks carry no signature: only these source networks are accepted.
+CCBILL_WEBHOOK_ALLOWED_NETWORKS = env_networks("CCBILL_WEBHOOK_ALLOWED_NETWORKS", ["64.38.212.0/24", "64.38.215.0/24"])
+BTCPAY_URL = env_str("BTCPAY_URL", "")
+BTCPAY_STORE_ID = env_str("BTCPAY_STORE_ID", "")
+BTCPAY_API_KEY = env_str("BTCPAY_API_KEY", "")
+BTCPAY_WEBHOOK_SECRET = env_str("BTCPAY_WEBHOOK_SECRET", "")
+# Webhook signatures older than this are refused (replay window).
+WEBHOOK_TOLERANCE_SECONDS = env_int("WEBHOOK_TOLERANCE_SECONDS", 300, minimum=30)
+# Performer share of every sale and tip, in percent (the rest is the platform fee).
+PERFORMER_SHARE_PERCENT = env_int("PERFORMER_SHARE_PERCENT", 60, minimum=0, maximum=100)
+# What one token is worth (cents) when tips are split into performer earnings.
+TOKEN_VALUE_CENTS = env_int("TOKEN_VALUE_CENTS", 10, minimum=1)
+EARNINGS_HOLD_DAYS = env_int("EARNINGS_HOLD_DAYS", 7, minimum=0)
+PAYOUT_MINIMUM_CENTS = env_int("PAYOUT_MINIMUM_CENTS", 5000, minimum=0)
+SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 3, minimum=0)
+SUBSCRIPTION_PERIOD_DAYS = env_int("SUBSCRIPTION_PERIOD_DAYS", 30, minimum=1)
+PRICE_MIN_CENTS = env_int("PRICE_MIN_CENTS", 199, minimum=1)
+PRICE_MAX_CENTS = env_int("PRICE_MAX_CENTS", 19999, minimum=1)
+TIP_MAX_TOKENS = env_int("TIP_MAX_TOKENS", 100000, minimum=1)
+# Token packs: id -> (tokens, price in cents).
+TOKEN_PACKS = {
+    "small": {"tokens": 100, "price_cents": 999, "label": "100 tokens"},
+    "medium": {"tokens": 550, "price_cents": 4999, "label": "550 tokens"},
+    "large": {"tokens": 1200, "price_cents": 9999, "label": "1,200 tokens"},
+}
 
 # --- Chat -----------------------------------------------------------------------
 # Fan-out: events of a room are batched per window into one frame; a client

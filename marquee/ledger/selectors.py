@@ -1,0 +1,95 @@
+"""Reads of the ledger (see docs/ledger.md for the earnings read API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q, Sum
+
+from marquee.ledger.models import EARNING_KINDS, Account, AccountKind, Entry, Transfer
+
+
+def wallet_balance(user) -> int:
+    """Tokens in ``user``'s wallet (0 if they never had any)."""
+    if user is None or not user.is_authenticated:
+        return 0
+    return Account.objects.filter(kind=AccountKind.WALLET, user=user).values_list("balance", flat=True).first() or 0
+
+
+def wallet_history(user, limit: int = 50):
+    """Wallet entries, newest first, with their transfer (kind, performer, created_at)."""
+    return (
+        Entry.objects.filter(account__kind=AccountKind.WALLET, account__user=user)
+        .select_related("transfer", "transfer__performer__user")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def performer_balances(performer) -> dict[str, int]:
+    """Cents per earnings account: pending, available, payouts in flight."""
+    result = {
+        AccountKind.PERFORMER_PENDING.value: 0,
+        AccountKind.PERFORMER_AVAILABLE.value: 0,
+        AccountKind.PAYOUTS_IN_FLIGHT.value: 0,
+    }
+    for kind, balance in Account.objects.filter(performer=performer).values_list("kind", "balance"):
+        result[kind] = balance
+    return result
+
+
+def earnings_transfers(performer, *, since=None, until=None):
+    """Transfers that earned ``performer`` money (tips, tickets, subscriptions,
+    private shows, content), with refunds/chargebacks of them, in a time range.
+
+    Each row has ``kind``, ``created_at``, ``gross_cents`` (what the supporter
+    paid), ``performer_cents`` (the performer's share; fee = gross − share),
+    ``available_at`` and ``user`` (the supporter).  Reversals carry the amounts
+    they undo: subtract them."""
+    rows = Transfer.objects.filter(performer=performer).filter(
+        Q(kind__in=[k.value for k in EARNING_KINDS]) | Q(kind__in=["refund", "chargeback"])
+    )
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
+    return rows.select_related("user", "related").order_by("created_at")
+
+
+@dataclass
+class CheckReport:
+    problems: list[str] = field(default_factory=list)
+    transfers: int = 0
+    accounts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_invariants() -> CheckReport:
+    """Every ledger invariant, checked from the rows themselves."""
+    report = CheckReport(transfers=Transfer.objects.count(), accounts=Account.objects.count())
+    for unit_row in Entry.objects.values("unit").annotate(total=Sum("amount")):
+        if unit_row["total"]:
+            report.problems.append(f"entries in {unit_row['unit']} sum to {unit_row['total']}, not 0")
+    unbalanced = (
+        Entry.objects.values("transfer_id", "unit").annotate(total=Sum("amount")).exclude(total=0).order_by()[:20]
+    )
+    for row in unbalanced:
+        report.problems.append(f"transfer {row['transfer_id']} {row['unit']} entries sum to {row['total']}")
+    empty = Transfer.objects.filter(entries__isnull=True).values_list("pk", flat=True)[:20]
+    for pk in empty:
+        report.problems.append(f"transfer {pk} has no entries")
+    mismatched = (
+        Account.objects.annotate(entry_sum=Sum("entries__amount"))
+        .exclude(Q(entry_sum=None, balance=0) | Q(entry_sum=F("balance")))
+        .values_list("code", "balance", "entry_sum")[:50]
+    )
+    for code, balance, entry_sum in mismatched:
+        report.problems.append(f"account {code}: stored balance {balance} != sum of entries {entry_sum or 0}")
+    for code, balance in Account.objects.filter(allow_negative=False, balance__lt=0).values_list("code", "balance"):
+        report.problems.append(f"account {code} is negative: {balance}")
+    wrong_unit = Entry.objects.exclude(unit=F("account__unit")).values_list("pk", flat=True)[:20]
+    for pk in wrong_unit:
+        report.problems.append(f"entry {pk} unit differs from its account's")
+    return report

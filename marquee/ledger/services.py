@@ -1,0 +1,234 @@
+"""Writes to the ledger.  Every movement of value goes through ``post_transfer``.
+
+Concurrency: balances change only through conditional ``UPDATE`` statements
+(``balance = balance + d WHERE balance + d >= 0`` for accounts that must not go
+negative), issued in one fixed order — holding accounts by id first, then the
+platform's shared accounts by id — so two transfers can never wait on each other
+in a cycle, and the shared rows are locked as briefly as possible.  The CHECK
+constraint on ``Account`` is the backstop if any code path ever skips this.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from marquee.ledger.models import NON_NEGATIVE_KINDS, Account, AccountKind, Entry, Transfer, Unit
+
+
+class LedgerError(Exception):
+    """A transfer that would break double entry (programming error)."""
+
+
+class InsufficientFunds(Exception):
+    """An account that must not go negative does not hold enough."""
+
+    def __init__(self, account: Account, needed: int):
+        self.account = account
+        self.needed = needed
+        super().__init__(f"{account.code} holds less than {needed} {account.unit}")
+
+
+@dataclass(frozen=True)
+class Movement:
+    account: Account
+    amount: int  # positive: into the account; negative: out of it
+
+
+# --- accounts ---------------------------------------------------------------
+
+_UNIT_OF = {
+    AccountKind.WALLET: Unit.TOKENS,
+    AccountKind.TOKEN_SUPPLY: Unit.TOKENS,
+}
+
+
+def _get_or_create(code: str, **fields) -> Account:
+    account = Account.objects.filter(code=code).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(code=code, **fields)
+    except IntegrityError:
+        # Created concurrently by someone else: theirs is as good as ours.
+        return Account.objects.get(code=code)
+
+
+def wallet_account(user) -> Account:
+    return _get_or_create(f"wallet:{user.pk}", kind=AccountKind.WALLET, unit=Unit.TOKENS, user=user)
+
+
+def performer_account(performer, kind: str) -> Account:
+    assert kind in (AccountKind.PERFORMER_PENDING, AccountKind.PERFORMER_AVAILABLE, AccountKind.PAYOUTS_IN_FLIGHT)
+    return _get_or_create(f"{kind}:{performer.pk}", kind=kind, unit=Unit.CENTS, performer=performer)
+
+
+def platform_account(kind: str, unit: str | None = None, *, provider: str = "") -> Account:
+    """The platform's shared accounts (may go negative: they face the outside world)."""
+    assert kind not in NON_NEGATIVE_KINDS
+    unit = unit or _UNIT_OF.get(kind, Unit.CENTS)
+    code = f"{kind}:{unit}" + (f":{provider}" if provider else "")
+    return _get_or_create(code, kind=kind, unit=unit, allow_negative=True)
+
+
+def provider_account(provider: str) -> Account:
+    return platform_account(AccountKind.PROVIDER_CLEARING, Unit.CENTS, provider=provider)
+
+
+def loss_account(unit: str) -> Account:
+    return platform_account(AccountKind.CHARGEBACK_LOSS, unit)
+
+
+# --- transfers --------------------------------------------------------------
+
+
+def _lock_order(account: Account):
+    return (account.allow_negative, account.pk)
+
+
+def post_transfer(
+    *,
+    kind: str,
+    idempotency_key: str,
+    movements: Iterable[Movement],
+    user=None,
+    performer=None,
+    source_type: str = "",
+    source_id: str | int = "",
+    related: Transfer | None = None,
+    available_at=None,
+    gross_cents: int = 0,
+    performer_cents: int = 0,
+    memo: str = "",
+) -> tuple[Transfer, bool]:
+    """Record one transfer; returns ``(transfer, created)``.
+
+    Idempotent on ``idempotency_key``: a second call with the same key returns
+    the first transfer and moves nothing.  Raises ``InsufficientFunds`` (and
+    moves nothing) when a holding account would go negative."""
+    movements = [m for m in movements if m.amount != 0]
+    if not movements:
+        raise LedgerError("a transfer needs at least one non-zero movement")
+    totals: dict[str, int] = defaultdict(int)
+    deltas: dict[int, int] = defaultdict(int)
+    accounts: dict[int, Account] = {}
+    for movement in movements:
+        if not isinstance(movement.amount, int):
+            raise LedgerError("amounts are integers")
+        totals[movement.account.unit] += movement.amount
+        deltas[movement.account.pk] += movement.amount
+        accounts[movement.account.pk] = movement.account
+    if any(totals.values()):
+        raise LedgerError(f"entries do not sum to zero per unit: {dict(totals)}")
+
+    existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                transfer = Transfer.objects.create(
+                    kind=kind,
+                    idempotency_key=idempotency_key,
+                    created_at=now,
+                    user=user,
+                    performer=performer,
+                    source_type=source_type,
+                    source_id=str(source_id),
+                    related=related,
+                    available_at=available_at,
+                    gross_cents=gross_cents,
+                    performer_cents=performer_cents,
+                    memo=memo[:200],
+                )
+        except IntegrityError:
+            existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None:
+                raise
+            return existing, False
+        for account in sorted(accounts.values(), key=_lock_order):
+            delta = deltas[account.pk]
+            if delta == 0:
+                continue
+            rows = Account.objects.filter(pk=account.pk)
+            if delta < 0:
+                rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=-delta))
+            if rows.update(balance=F("balance") + delta) != 1:
+                raise InsufficientFunds(account, -delta)
+        Entry.objects.bulk_create(
+            [
+                Entry(transfer=transfer, account_id=pk, amount=delta, unit=accounts[pk].unit, created_at=now)
+                for pk, delta in deltas.items()
+                if delta
+            ]
+        )
+    return transfer, True
+
+
+def reverse_transfer(*, original: Transfer, kind: str, idempotency_key: str, memo: str = "") -> tuple[Transfer, bool]:
+    """Undo ``original`` with a new transfer (refund or chargeback).
+
+    Value that was paid into a holding account is taken back from it; if it
+    has been spent or paid out, a performer's pending earnings are clawed
+    back first, then available earnings, and what is still missing is booked
+    to the loss account of that unit."""
+    existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        entries = list(original.entries.select_related("account"))
+        involved = {e.account_id: e.account for e in entries}
+        extra: dict[int, Account] = {}
+        for entry in entries:
+            if entry.account.performer_id and entry.account.kind == AccountKind.PERFORMER_PENDING:
+                available = performer_account(entry.account.performer, AccountKind.PERFORMER_AVAILABLE)
+                extra[available.pk] = available
+        loss = {unit: loss_account(unit) for unit in {e.unit for e in entries}}
+        for account in loss.values():
+            extra[account.pk] = account
+        involved.update(extra)
+        # Lock every row this reversal touches, in the one global order,
+        # before reading the balances the clawback depends on.
+        rows = Account.objects.select_for_update().filter(pk__in=list(involved)).order_by("allow_negative", "pk")
+        locked = {a.pk: a for a in rows}
+        movements: list[Movement] = []
+        remaining = {pk: account.balance for pk, account in locked.items()}
+        for entry in entries:
+            account = locked[entry.account_id]
+            amount = -entry.amount
+            if amount >= 0 or account.allow_negative:
+                movements.append(Movement(account, amount))
+                remaining[account.pk] += amount
+                continue
+            wanted = -amount
+            sources = [account]
+            if account.kind == AccountKind.PERFORMER_PENDING:
+                sources.append(performer_account(account.performer, AccountKind.PERFORMER_AVAILABLE))
+            for source in sources:
+                take = min(wanted, max(remaining[source.pk], 0))
+                if take:
+                    movements.append(Movement(locked[source.pk], -take))
+                    remaining[source.pk] -= take
+                    wanted -= take
+            if wanted:
+                movements.append(Movement(loss[entry.unit], -wanted))
+        return post_transfer(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            movements=movements,
+            user=original.user,
+            performer=original.performer,
+            source_type=original.source_type,
+            source_id=original.source_id,
+            related=original,
+            gross_cents=original.gross_cents,
+            performer_cents=original.performer_cents,
+            memo=memo or f"{kind} of transfer {original.pk}",
+        )
