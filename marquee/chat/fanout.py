@@ -255,7 +255,7 @@ def _warm_up():
 
 
 class RoomState:
-    __slots__ = ("batch", "flush_handle", "joining", "live", "mods", "subscribed", "viewers")
+    __slots__ = ("batch", "flush_handle", "joining", "last_seq", "live", "subscribed", "viewers")
 
     def __init__(self):
         self.live: set = set()
@@ -264,6 +264,7 @@ class RoomState:
         self.flush_handle = None
         self.subscribed = False
         self.viewers = -1
+        self.last_seq = 0
 
 
 class Hub:
@@ -296,6 +297,7 @@ class Hub:
             await backend().subscribe(self, conn.room)
             state.subscribed = True
         seq, ring = await backend().arecent(conn.room)
+        state.last_seq = max(state.last_seq, seq)
         reset = False
         if resume_from is not None and _can_resume(resume_from, seq, ring):
             events = [raw for s, raw in ring if s > resume_from]
@@ -353,6 +355,13 @@ class Hub:
         state = self.rooms.get(room)
         if state is None:
             return
+        if state.last_seq and seq > state.last_seq + 1:
+            # This process missed events (e.g. its subscription reconnected):
+            # its sockets resume from their last id rather than skip them.
+            logger.warning("room %s: events %s..%s missed; sockets resume", room, state.last_seq + 1, seq - 1)
+            for conn in list(state.live):
+                conn.close(CLOSE_TOO_SLOW)
+        state.last_seq = max(state.last_seq, seq)
         for conn in state.joining:
             if conn.pending is not None:
                 conn.pending.append((seq, raw))

@@ -142,6 +142,8 @@ def test_two_browsers_chat_and_moderator_deletes(server):
                 expect(line.locator(".chat-text")).to_have_text(text)  # rendered as text
                 assert line.locator("img").count() == 0
             assert alice.locator(".chat-mod-btn").count() == 0  # no moderator tools for viewers
+            alice.reload()  # a fresh join shows recent history
+            expect(alice.locator(".chat-message", has_text="hello from alice")).to_have_count(1, timeout=10000)
 
             performer.locator(".chat-message", has_text="hello from alice").get_by_role(
                 "button", name="Delete alice"

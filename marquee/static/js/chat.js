@@ -58,7 +58,19 @@ function startChat(panel) {
         return;
       }
       const wasAtBottom = stickToBottom;
-      for (const event of events) handle(event);
+      // A join frame is hello + history: ids there may skip (deleted or
+      // non-message events are left out), so no gap check inside it.
+      const hello = events[0] && events[0].type === "hello" ? events[0] : null;
+      if (hello) {
+        if (hello.reset || lastId === null) {
+          log.replaceChildren();
+          lastId = null;
+        }
+        for (const event of events) handle(event, true);
+        lastId = Math.max(lastId ?? 0, hello.last_id, ...events.map((e) => (typeof e.id === "number" ? e.id : 0)));
+      } else {
+        for (const event of events) handle(event, false);
+      }
       trim();
       if (wasAtBottom) log.scrollTop = log.scrollHeight;
     });
@@ -93,18 +105,20 @@ function startChat(panel) {
     return true;
   }
 
-  function handle(event) {
+  function handle(event, joining) {
     if (typeof event.id === "number") {
       if (lastId !== null && event.id <= lastId) return; // already seen
-      lastId = event.id;
+      if (!joining && lastId !== null && event.id > lastId + 1 && socket) {
+        socket.close(); // ids have no gaps: one was missed, so resume from lastId
+        return;
+      }
+      if (!joining) lastId = event.id;
     }
     document.dispatchEvent(new CustomEvent("marquee:room-event", { detail: event }));
     switch (event.type) {
       case "hello":
-        if (event.reset) log.replaceChildren();
         isModerator = Boolean(event.is_moderator);
         panel.classList.toggle("is-moderator", isModerator);
-        if (typeof event.last_id === "number" && lastId === null) lastId = event.last_id;
         if (event.viewers >= 0) viewersEl.textContent = `${event.viewers} watching`;
         break;
       case "message":
