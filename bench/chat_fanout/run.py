@@ -243,7 +243,8 @@ async def sender(url: str, cookie: str, rate: float, duration: float) -> int:
         async def drain():
             nonlocal acked
             async for frame in ws:
-                acked += sum(1 for e in json.loads(frame) if e.get("type") == "ack")
+                # Acks, or errors (a refused post): either way it was processed.
+                acked += sum(1 for e in json.loads(frame) if e.get("type") in ("ack", "error"))
 
         drainer = asyncio.create_task(drain())
         start = time.time()

@@ -162,9 +162,15 @@ def _normalize_word(word: str) -> str:
     return " ".join(_WORD.findall(_fold(word)))
 
 
+# Numbers on their own ("455 tokens", a time) are not leetspeak: only digits
+# touching a letter are read as letters ("sh1t", "4ss").
+_LONE_NUMBER = re.compile(r"(?<![a-z@$!|+])[\d.,:]*\d(?![a-z@$!|+])")
+
+
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_LEET)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _LONE_NUMBER.sub(" ", plain).translate(_LEET)
 
 
 def _squeeze(word: str) -> str:

@@ -111,12 +111,24 @@ def test_automatic_slow_mode_on_a_spike(viewer, outsider, performer, settings):
     assert post(viewer, performer, "and again").code == "slow_mode"
 
 
-@pytest.mark.parametrize("text", ["you piece of sh1t", "s h i t", "f.u.c.k this", "fuuuuuck", "SHIT", "$h!t"])
+@pytest.mark.parametrize("text", ["you piece of sh1t", "s h i t", "f.u.c.k this", "fuuuuuck", "SHIT", "$h!t", "4ss"])
 def test_profanity_with_leetspeak_and_spacing(viewer, performer, text):
     assert post(viewer, performer, text).code == "profanity"
 
 
-@pytest.mark.parametrize("text", ["class assignment", "assess the passage", "Scunthorpe", "cocktail hour", "a b c"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "class assignment",
+        "assess the passage",
+        "Scunthorpe",
+        "cocktail hour",
+        "a b c",
+        "tip 455 tokens",
+        "at 17:45:55",
+        "b:12:1795714455.5",
+    ],
+)
 def test_clean_words_pass_profanity_filter(text):
     assert not moderation.contains_profanity(text)
 
