@@ -30,11 +30,14 @@ node_modules/.installed: package.json package-lock.json scripts/copy-vendor.mjs
 	npm run --silent build
 	@touch $@
 
-# System packages (media server, ffmpeg, browser for tests): installed with
+# System packages (media server, ffmpeg, browser for tests, and venv/npm when
+# missing): installed with
 # apt-get when we are root, otherwise we stop and say what to run.
 sysdeps:
 	@missing=""; \
 	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing system packages:$$missing"; \

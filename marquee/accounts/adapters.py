@@ -1,4 +1,13 @@
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from django.conf import settings
+from django.db import transaction
+
+from marquee.compliance.services import record_audit
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -9,6 +18,28 @@ class AccountAdapter(DefaultAccountAdapter):
             user.save()
         return user
 
+    def send_mail(self, template_prefix, email, context):
+        # Name the site in e-mails, not whatever Host header the request carried.
+        site = SimpleNamespace(name="Marquee", domain=urlsplit(settings.SITE_URL).netloc)
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
+
     def get_client_ip(self, request):
         # Rate limits key on the address our trusted-proxy rule resolved.
         return getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR")
+
+    def authentication_failed(self, request, **credentials):
+        login = str(credentials.get("email") or credentials.get("username") or "")[:254].lower()
+        record_audit(action="auth.login_failed", request=request, details={"login": login})
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):
+    def end_sessions(self, sessions):
+        request = context.request
+        for session in sessions:
+            with transaction.atomic():
+                session.end()
+                record_audit(
+                    action="auth.session_revoked",
+                    request=request,
+                    details={"reason": "ended_by_user", "session_ip": session.ip or ""},
+                )

@@ -1,3 +1,9 @@
+import json
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+
 from marquee.lib.clientip import resolve_client_ip
 
 
@@ -10,3 +16,56 @@ class ClientIPMiddleware:
     def __call__(self, request):
         request.client_ip = resolve_client_ip(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
         return self.get_response(request)
+
+
+class JSONBodyGuardMiddleware:
+    """Refuses oversized or malformed JSON bodies on the machine APIs with a
+    JSON 4xx before any view sees them (views would answer an empty 400 or,
+    for some parsers, a 500)."""
+
+    PREFIXES = ("/api/", "/_allauth/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(self.PREFIXES) and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            refused = self._check(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    def _check(self, request):
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if not (content_type == "application/json" or content_type.endswith("+json")):
+            # Multipart uploads have their own limits (FILE_UPLOAD_*), enforced by Django.
+            return None
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return self._error(request, 400, "bad_request", "Invalid Content-Length header.")
+        if limit is not None and declared > limit:
+            return self._error(request, 413, "payload_too_large", f"Request body is larger than {limit} bytes.")
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return self._error(request, 413, "payload_too_large", f"Request body is larger than {limit} bytes.")
+        if not body.strip():
+            return None
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return self._error(request, 400, "invalid_json", "The request body is not valid JSON.")
+        if request.path.startswith("/_allauth/") and not isinstance(data, dict):
+            return self._error(request, 400, "invalid_json", "The request body must be a JSON object.")
+        return None
+
+    @staticmethod
+    def _error(request, status: int, code: str, message: str):
+        if request.path.startswith("/_allauth/"):
+            # allauth's own error shape, so its client libraries understand it.
+            body = {"status": status, "errors": [{"code": code, "message": message}]}
+        else:
+            body = {"error": {"code": code, "message": message}}
+        return JsonResponse(body, status=status)

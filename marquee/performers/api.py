@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marquee.compliance.geo import location_for_request
+from marquee.lib.api_errors import ApiError
 from marquee.performers import selectors, services
 
 
@@ -101,3 +102,40 @@ class FollowView(APIView):
         performer = _visible_or_404(request, username)
         services.unfollow_performer(user=request.user, performer=performer)
         return Response({"following": False})
+
+
+class ApplicationInput(serializers.Serializer):
+    display_name = serializers.CharField(max_length=60)
+
+
+class ApplicationSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    display_name = serializers.CharField()
+    verification_status = serializers.CharField()
+
+
+class MyPerformerView(APIView):
+    """The caller's own performer profile: read it, or apply to become one."""
+
+    @extend_schema(responses=ApplicationSerializer, summary="My performer profile (404 if I have not applied)")
+    def get(self, request):
+        performer = getattr(request.user, "performer", None) if hasattr(request.user, "performer") else None
+        if performer is None:
+            raise ApiError("not_a_performer", "You have not applied to become a performer.", status.HTTP_404_NOT_FOUND)
+        return Response(ApplicationSerializer(performer).data)
+
+    @extend_schema(
+        request=ApplicationInput, responses={201: ApplicationSerializer}, summary="Apply to become a performer"
+    )
+    def post(self, request):
+        if hasattr(request.user, "performer"):
+            raise ApiError("already_applied", "You already have a performer profile.", status.HTTP_409_CONFLICT)
+        data = ApplicationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            performer = services.apply_as_performer(
+                user=request.user, display_name=data.validated_data["display_name"], request=request
+            )
+        except services.ApplicationRefused as exc:
+            raise ApiError("application_refused", str(exc), status.HTTP_403_FORBIDDEN)
+        return Response(ApplicationSerializer(performer).data, status=status.HTTP_201_CREATED)

@@ -25,9 +25,22 @@ def unfollow_performer(*, user, performer: Performer) -> bool:
     return bool(deleted)
 
 
+class ApplicationRefused(Exception):
+    """The user may not become a performer (message says why)."""
+
+
 @transaction.atomic
 def apply_as_performer(*, user, display_name: str, request=None) -> Performer:
-    performer, created = Performer.objects.get_or_create(user=user, defaults={"display_name": display_name})
+    """Create the user's performer profile, unverified until staff review
+    their documents.  Applying twice returns the existing profile."""
+    if not user.is_adult:
+        raise ApplicationRefused("Only adults with a date of birth on file can apply to perform.")
+    display_name = display_name.strip()
+    if not display_name:
+        raise ApplicationRefused("Choose a display name.")
+    performer, created = Performer.objects.get_or_create(
+        user=user, defaults={"display_name": display_name, "verification_status": Performer.Verification.UNVERIFIED}
+    )
     if created:
         record_audit(action="performer.applied", actor=user, request=request, target=performer)
     return performer

@@ -7,4 +7,5 @@ urlpatterns = [
     path("rooms/<str:username>/", views.room, name="room"),
     path("rooms/<str:username>/follow/", views.follow, name="follow"),
     path("performers/<str:username>/", views.profile, name="profile"),
+    path("become-a-performer/", views.apply, name="performer_apply"),
 ]

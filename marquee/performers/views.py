@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -78,3 +80,27 @@ def follow(request, username):
             {"performer": performer, "is_following": selectors.is_following(request.user, performer)},
         )
     return redirect("room", username=performer.username)
+
+
+class ApplyForm(forms.Form):
+    display_name = forms.CharField(max_length=60, help_text="Shown on your room and profile. You can change it later.")
+    accept_terms = forms.BooleanField(
+        label="I am 18 or older and will only perform on camera with people who are 18 or older and have agreed to it."
+    )
+
+
+@login_required
+def apply(request):
+    existing = getattr(request.user, "performer", None) if hasattr(request.user, "performer") else None
+    form = ApplyForm(request.POST or None, initial={"display_name": request.user.username})
+    if existing is None and request.method == "POST" and form.is_valid():
+        try:
+            services.apply_as_performer(
+                user=request.user, display_name=form.cleaned_data["display_name"], request=request
+            )
+        except services.ApplicationRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Application received. Turn on two-factor authentication while we review it.")
+            return redirect("account")
+    return render(request, "performers/apply.html", {"form": form, "existing": existing})
