@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -42,6 +43,7 @@ class RoomMessagesView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("before", int), OpenApiParameter("limit", int)],
+        responses={200: OpenApiTypes.OBJECT},
         summary="Chat history of a room, newest page first (page back with ?before=<oldest id>)",
     )
     def get(self, request, username):
@@ -61,7 +63,7 @@ def _moderator_access(request, username):
 
 
 class ModerationLogView(APIView):
-    @extend_schema(summary="The room's moderation log (moderators)")
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The room's moderation log (moderators)")
     def get(self, request, username):
         access = _moderator_access(request, username)
         entries = [
@@ -78,7 +80,7 @@ class ModerationLogView(APIView):
 
 
 class HeldMessagesView(APIView):
-    @extend_schema(summary="Messages held for review (moderators)")
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="Messages held for review (moderators)")
     def get(self, request, username):
         access = _moderator_access(request, username)
         held = [
