@@ -187,3 +187,26 @@ def test_slow_client_is_disconnected_not_waited_for(settings):
         conn.driver.cancel()
 
     run(scenario)
+
+
+def test_a_process_that_missed_events_makes_its_sockets_resume():
+    """Ids have no gaps; if this process's subscription skipped some, its
+    sockets are closed with 4408 so they resume instead of silently missing."""
+
+    async def scenario():
+        hub = fanout.get_hub()
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        conn = Connection(send, "gappy")
+        state = hub.rooms["gappy"] = fanout.RoomState()
+        state.live.add(conn)
+        hub.deliver("gappy", 1, '{"id":1,"type":"message"}')
+        assert not conn.closed
+        hub.deliver("gappy", 3, '{"id":3,"type":"message"}')
+        assert conn.closed and conn.close_code == fanout.CLOSE_TOO_SLOW
+        del hub.rooms["gappy"]
+
+    run(scenario)
