@@ -7,15 +7,18 @@ PY := $(BIN)/python
 export PORT ?= 8000
 export RTMP_PORT ?= 1935
 export MEDIA_HTTP_PORT ?= 8081
+# honcho gives each Procfile process its own PORT (web's +100, +200, ...): tell
+# the media server where the web process really listens.
+export MEDIA_HOOK_BASE_URL ?= http://127.0.0.1:$(PORT)
 # PostgreSQL + Redis used by the second test run (CI starts both).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # Which set-ups `make test` covers: "sqlite postgres" (default) or one of them.
 TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
-SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg chromium
+SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg fonts-dejavu-core chromium
 
-.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean
+.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -68,7 +71,7 @@ format: deps
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: sysdeps deps lint
+test: sysdeps deps lint audit
 	DATABASE_URL= REDIS_URL= $(PY) manage.py makemigrations --check --dry-run
 	@for setup in $(TEST_SETUPS); do $(MAKE) --no-print-directory test-$$setup || exit 1; done
 
@@ -79,6 +82,23 @@ test-sqlite: deps
 test-postgres: deps
 	@echo "== test suite on PostgreSQL + Redis =="
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# Known-vulnerability check of every installed dependency (pip-audit, PyPI's
+# advisory data).  --strict: a package that could not be checked is a failure,
+# so an unreachable advisory service never passes silently.  SKIP_AUDIT=1
+# skips it (offline development only; never in CI).
+PIP_AUDIT_SERVICE ?= pypi
+audit: deps
+	@if [ "$(SKIP_AUDIT)" = 1 ]; then echo "== pip-audit SKIPPED (SKIP_AUDIT=1) =="; exit 0; fi; \
+	echo "== pip-audit ($(PIP_AUDIT_SERVICE)) =="; \
+	$(BIN)/pip-audit --skip-editable --progress-spinner off -s $(PIP_AUDIT_SERVICE) > var/pip-audit.log 2>&1; rc=$$?; \
+	unaudited=$$(grep -c "could not be audited" var/pip-audit.log); \
+	if [ $$rc -ne 0 ]; then cat var/pip-audit.log; echo "pip-audit FAILED: known vulnerabilities (above)"; exit 1; fi; \
+	if [ "$$unaudited" -gt 0 ]; then \
+	  echo "pip-audit WARNING: $$unaudited packages could not be audited: the vulnerability service ($(PIP_AUDIT_SERVICE))"; \
+	  echo "  has no data for them from this network (see var/pip-audit.log; set PIP_AUDIT_STRICT=1 to fail on this)."; \
+	  if [ "$(PIP_AUDIT_STRICT)" = 1 ]; then exit 1; fi; \
+	fi; tail -n 1 var/pip-audit.log
 
 clean:
 	rm -rf var/staticfiles var/celery-broker

@@ -8,6 +8,8 @@ requires real secrets.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 
@@ -375,12 +377,39 @@ GEO_LOCAL_LOCATION = env_str("GEO_LOCAL_LOCATION", "")
 GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "verify", {"allow", "verify"})
 
 # --- Live video (shows) -------------------------------------------------------
-# (settings of the video issue go here)
+# The project renders its own nginx(-rtmp) config into MEDIA_VAR_DIR and runs
+# it in the foreground (`manage.py run_media`); nothing under /etc/nginx.
+MEDIA_VAR_DIR = Path(env_str("MEDIA_VAR_DIR", str(VAR_DIR / "media")))
+MEDIA_RTMP_BIND = env_str("MEDIA_RTMP_BIND", "127.0.0.1")
+MEDIA_HTTP_BIND = env_str("MEDIA_HTTP_BIND", "127.0.0.1")
+# What OBS is told ("rtmp://<host>:<port>/live") and where viewers fetch HLS.
+MEDIA_RTMP_PUBLIC_URL = env_str("MEDIA_RTMP_PUBLIC_URL", f"rtmp://127.0.0.1:{RTMP_PORT}/live")
+MEDIA_PUBLIC_URL = env_str("MEDIA_PUBLIC_URL", f"http://127.0.0.1:{MEDIA_HTTP_PORT}").rstrip("/")
+# Where nginx calls the Django media hooks (an address of a web process).
+MEDIA_HOOK_BASE_URL = env_str("MEDIA_HOOK_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+MEDIA_HOOK_ALLOWED_IPS = env_networks("MEDIA_HOOK_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+# on_update period: how soon a ban or a regenerated key cuts a live stream.
+MEDIA_UPDATE_INTERVAL = env_int("MEDIA_UPDATE_INTERVAL", 30, minimum=1, maximum=600)
+# Shared by Django (signs) and nginx secure_link (checks) playback URLs; by
+# default derived from SECRET_KEY (one-way), set it to share it with edges.
+MEDIA_PLAYBACK_SECRET = env_str(
+    "MEDIA_PLAYBACK_SECRET", hmac.new(SECRET_KEY.encode(), b"marquee.media.playback", hashlib.sha256).hexdigest()
+)
+PLAYBACK_URL_TTL = env_int("PLAYBACK_URL_TTL", 300, minimum=30, maximum=86400)
+# A scheduled show whose start is this close is the one that goes live.
+SHOW_START_WINDOW_MINUTES = env_int("SHOW_START_WINDOW_MINUTES", 60, minimum=0)
+LIVE_THUMBNAIL_INTERVAL = env_int("LIVE_THUMBNAIL_INTERVAL", 30, minimum=1)
+DEMO_STREAM = env_bool("DEMO_STREAM", True)
+FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")
+NGINX_BINARY = env_str("NGINX_BINARY", "nginx")
 
 # --- Money (billing, ledger) ----------------------------------------------------
-# Only the sandbox gateway is on by default; the others switch on when their
-# secrets are set.  The sandbox secret signs the events its hosted page sends.
-SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
+# Only the sandbox gateway is on by default (and only in DEBUG: its Pay button
+# is free money); the others switch on when their secrets are set.  The
+# sandbox secret signs the events its hosted page sends.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
+# The provider the paywall / buy buttons use.
+PAYMENT_PROVIDER = env_choice("PAYMENT_PROVIDER", "sandbox", {"sandbox", "stripe", "ccbill", "btcpay"})
 SANDBOX_WEBHOOK_SECRET = (
     env_str("SANDBOX_WEBHOOK_SECRET", "dev-sandbox-webhook-secret") if DEBUG else env_str("SANDBOX_WEBHOOK_SECRET", "")
 )
@@ -404,6 +433,8 @@ WEBHOOK_TOLERANCE_SECONDS = env_int("WEBHOOK_TOLERANCE_SECONDS", 300, minimum=30
 PERFORMER_SHARE_PERCENT = env_int("PERFORMER_SHARE_PERCENT", 60, minimum=0, maximum=100)
 # What one token is worth (cents) when tips are split into performer earnings.
 TOKEN_VALUE_CENTS = env_int("TOKEN_VALUE_CENTS", 10, minimum=1)
+# Hot platform accounts (fees, token float/supply) are split into this many rows.
+LEDGER_PLATFORM_SHARDS = env_int("LEDGER_PLATFORM_SHARDS", 16, minimum=1)
 EARNINGS_HOLD_DAYS = env_int("EARNINGS_HOLD_DAYS", 7, minimum=0)
 PAYOUT_MINIMUM_CENTS = env_int("PAYOUT_MINIMUM_CENTS", 5000, minimum=0)
 SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 3, minimum=0)
@@ -412,6 +443,10 @@ PRICE_MIN_CENTS = env_int("PRICE_MIN_CENTS", 199, minimum=1)
 PRICE_MAX_CENTS = env_int("PRICE_MAX_CENTS", 19999, minimum=1)
 TIP_MAX_TOKENS = env_int("TIP_MAX_TOKENS", 100000, minimum=1)
 # Token packs: id -> (tokens, price in cents).
+CELERY_BEAT_SCHEDULE["billing-release-earnings"] = {
+    "task": "marquee.billing.tasks.release_due_earnings",
+    "schedule": 3600.0,
+}
 TOKEN_PACKS = {
     "small": {"tokens": 100, "price_cents": 999, "label": "100 tokens"},
     "medium": {"tokens": 550, "price_cents": 4999, "label": "550 tokens"},
@@ -456,10 +491,111 @@ CHAT_CHANNEL_PREFIX = env_str("CACHE_KEY_PREFIX", "marquee") + ":chat"  # Redis 
 CHAT_CLASSIFIER = env_str("CHAT_CLASSIFIER", "marquee.chat.classifier.ProfanityCheckClassifier")
 
 # --- Performer dashboard (content, schedule) ------------------------------------
-# (settings of the dashboard issue go here)
+# Recurring schedules are materialized as shows this many days ahead.
+SCHEDULE_HORIZON_DAYS = env_int("SCHEDULE_HORIZON_DAYS", 56, minimum=7, maximum=366)
+SHOW_REMINDER_MINUTES = env_int("SHOW_REMINDER_MINUTES", 10, minimum=1, maximum=120)
+# Prices performers set are checked against the money section's PRICE_MIN_CENTS/PRICE_MAX_CENTS.
+TIP_MENU_MAX_TOKENS = env_int("TIP_MENU_MAX_TOKENS", 100_000, minimum=1)
+CONTENT_SET_MAX_TOKENS = env_int("CONTENT_SET_MAX_TOKENS", 100_000, minimum=1)
+# Private uploads: outside MEDIA_ROOT, served only through signed URLs.
+CONTENT_ROOT = Path(env_str("CONTENT_ROOT", str(VAR_DIR / "content")))
+CONTENT_MAX_IMAGE_BYTES = env_int("CONTENT_MAX_IMAGE_BYTES", 20 * 1024 * 1024, minimum=1024)
+CONTENT_MAX_VIDEO_BYTES = env_int("CONTENT_MAX_VIDEO_BYTES", 500 * 1024 * 1024, minimum=1024)
+CONTENT_MAX_IMAGE_PIXELS = env_int("CONTENT_MAX_IMAGE_PIXELS", 50_000_000, minimum=10_000)
+CONTENT_URL_MAX_AGE = env_int("CONTENT_URL_MAX_AGE", 600, minimum=30)
+INSTALLED_APPS += ["marquee.earnings"]
+# Earnings of a closed (performer-local) day are summarized once the day has been over this long.
+EARNINGS_ROLLUP_SETTLE_MINUTES = env_int("EARNINGS_ROLLUP_SETTLE_MINUTES", 60, minimum=1)
+CELERY_BEAT_SCHEDULE["earnings-rollups"] = {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["shows-send-reminders"] = {
+    "task": "marquee.shows.schedule_tasks.send_show_reminders",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["shows-extend-schedules"] = {
+    "task": "marquee.shows.schedule_tasks.extend_schedules",
+    "schedule": 6 * 3600.0,
+}
 
 # --- Recommendations ------------------------------------------------------------
-# (settings of the recommendations issue go here)
+# Model artifacts (versioned .npz files + a CURRENT pointer swapped atomically).
+# (Tests get their own folder, never a developer's trained model.)
+RECS_DIR = Path(env_str("RECS_DIR", str(VAR_DIR / ("recommender-test" if TESTING else "recommender"))))
+RECS_FACTORS = env_int("RECS_FACTORS", 32, minimum=2, maximum=512)
+RECS_ITERATIONS = env_int("RECS_ITERATIONS", 10, minimum=1, maximum=100)
+# implicit's own thread pool (0 = one per core); BLAS is held to 1 thread.
+RECS_TRAIN_THREADS = env_int("RECS_TRAIN_THREADS", 0, minimum=0, maximum=256)
+RECS_TRAIN_MINUTES = env_int("RECS_TRAIN_MINUTES", 60, minimum=1)
+RECS_KEEP_VERSIONS = env_int("RECS_KEEP_VERSIONS", 3, minimum=1)
+# Per-viewer top-K lists in the cache; keys carry the model version.
+RECS_TOP_K = env_int("RECS_TOP_K", 100, minimum=10, maximum=1000)
+RECS_CACHE_SECONDS = env_int("RECS_CACHE_SECONDS", 900, minimum=1)
+RECS_MAX_LIMIT = 100
+RECS_LIVE_BOOST = 0.5
+# Interaction buffer: Redis list drained by the worker, or (no Redis) an
+# in-process batch handed to the worker when full or old.
+RECS_BUFFER_KEY = env_str("CACHE_KEY_PREFIX", "marquee") + ":recs:interactions"
+RECS_FLUSH_BATCH = env_int("RECS_FLUSH_BATCH", 200, minimum=1)
+RECS_FLUSH_SECONDS = env_int("RECS_FLUSH_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["recommendations-flush"] = {
+    "task": "marquee.recommendations.tasks.flush_interactions",
+    "schedule": float(RECS_FLUSH_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["recommendations-train"] = {
+    "task": "marquee.recommendations.tasks.train_recommender",
+    "schedule": RECS_TRAIN_MINUTES * 60.0,
+}
 
 # --- Compliance and hardening ---------------------------------------------------
-# (settings of the compliance issue go here)
+# Parallel audit hash chains (PostgreSQL): appends hold one chain's lock to
+# commit; more chains = more concurrent writers (docs/benchmarks.md).
+AUDIT_CHAINS = env_int("AUDIT_CHAINS", 8, minimum=1, maximum=256)
+# Jurisdiction rules are read from the database and cached this long.
+JURISDICTION_CACHE_SECONDS = env_int("JURISDICTION_CACHE_SECONDS", 300, minimum=0)
+# A geo block is audit-logged at most once per client IP per this many seconds.
+GEO_BLOCK_AUDIT_SECONDS = env_int("GEO_BLOCK_AUDIT_SECONDS", 3600, minimum=1)
+# Viewer age verification: sandbox (staff review uploads), veriff or persona.
+AGE_VERIFICATION_PROVIDER = env_choice("AGE_VERIFICATION_PROVIDER", "sandbox", {"sandbox", "veriff", "persona"})
+AGE_VERIFICATION_VALID_DAYS = env_int("AGE_VERIFICATION_VALID_DAYS", 365, minimum=1)
+# Every buyer is age-verified before the first purchase, wherever they are.
+AGE_VERIFICATION_BEFORE_PURCHASE = env_bool("AGE_VERIFICATION_BEFORE_PURCHASE", True)
+VERIFF_API_KEY = env_str("VERIFF_API_KEY", "")
+VERIFF_SHARED_SECRET = env_str("VERIFF_SHARED_SECRET", "")
+VERIFF_BASE_URL = env_str("VERIFF_BASE_URL", "https://stationapi.veriff.com")
+PERSONA_API_KEY = env_str("PERSONA_API_KEY", "")
+PERSONA_WEBHOOK_SECRET = env_str("PERSONA_WEBHOOK_SECRET", "")
+PERSONA_TEMPLATE_ID = env_str("PERSONA_TEMPLATE_ID", "")
+PERSONA_BASE_URL = env_str("PERSONA_BASE_URL", "https://withpersona.com")
+# Signed webhooks older than this are refused (replay window).
+VERIFICATION_WEBHOOK_TOLERANCE_SECONDS = env_int("VERIFICATION_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=30)
+# 2257 records: ID images are encrypted with this Fernet key (comma-separated
+# list to rotate: the first encrypts, all decrypt).  Only DEBUG derives a
+# development key from SECRET_KEY; production must set it.
+RECORDS_ENCRYPTION_KEY = env_list("RECORDS_ENCRYPTION_KEY", [])
+if not RECORDS_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfiguredEnv("RECORDS_ENCRYPTION_KEY must be set when DEBUG=0 (Fernet.generate_key())")
+    import base64
+    import hashlib
+
+    RECORDS_ENCRYPTION_KEY = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"marquee-records-dev:" + SECRET_KEY.encode()).digest()).decode()
+    ]
+# Blocked regions get 451 on every page and API call; verify-regions are sent
+# to the age-verification page before any page with adult content.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("marquee.compliance.middleware.AgeGateMiddleware"),
+    "marquee.compliance.middleware.JurisdictionMiddleware",
+)
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+RECORDS_MAX_UPLOAD_BYTES = env_int("RECORDS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
+# API rate limits: per client IP for everyone and anonymous callers, per user
+# for accounts; keyed by the trusted-proxy client address, not raw headers.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "marquee.compliance.throttles.AnonIPThrottle",
+    "marquee.compliance.throttles.UserThrottle",
+    "marquee.compliance.throttles.IPThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ip"] = env_str("API_RATE_IP", "1200/min")
+# Shown on the 2257 statement page.
+RECORDS_CUSTODIAN = env_str("RECORDS_CUSTODIAN", "Custodian of Records, Marquee (set RECORDS_CUSTODIAN)")
+SILENCED_SYSTEM_CHECKS = ["models.W040"]  # SQLite ignores covering-index columns; PostgreSQL uses them

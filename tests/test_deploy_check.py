@@ -25,6 +25,8 @@ def test_check_deploy_passes_with_production_env(tmp_path):
         "CSRF_TRUSTED_ORIGINS": "https://marquee.example.com",
         "SITE_URL": "https://marquee.example.com",
         "MEDIA_HOOK_SECRET": "hook-" + "s" * 40,
+        # Fernet key for 2257 ID images (required when DEBUG=0).
+        "RECORDS_ENCRYPTION_KEY": "x0hHcI8m3n0Y3cd3Ddn8R1q0m4JkQ0Q0m6x8bQkqv8Y=",
         "MARQUEE_VAR_DIR": str(tmp_path / "var"),
         "DATABASE_URL": "",
         "REDIS_URL": "",

@@ -25,7 +25,9 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_client_ip(self, request):
         # Rate limits key on the address our trusted-proxy rule resolved.
-        return getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR")
+        # No address at all (e.g. a unix socket without a proxy): allauth's own
+        # rule refuses with 403 rather than storing a session without an IP.
+        return getattr(request, "client_ip", None) or super().get_client_ip(request)
 
     def authentication_failed(self, request, **credentials):
         login = str(credentials.get("email") or credentials.get("username") or "")[:254].lower()

@@ -1,12 +1,75 @@
-"""Reads of what a viewer has paid for.  The money issue fills these in with
-purchases and subscriptions; until then nothing is paid for."""
+"""Reads of what a viewer has paid for, their wallet and history."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from marquee.billing.models import Payout, Product, Purchase, Subscription, Tip
+
 
 def has_show_ticket(user, show) -> bool:
-    return False
+    if user is None or not user.is_authenticated:
+        return False
+    return Purchase.objects.filter(
+        user=user, show=show, status=Purchase.Status.PAID, product__in=[Product.TICKET, Product.PRIVATE]
+    ).exists()
+
+
+def active_subscriptions_q(now=None) -> Q:
+    """Subscriptions that give access now: active or canceled until the period
+    end; past due until the period end plus the grace period."""
+    now = now or timezone.now()
+    grace = datetime.timedelta(days=settings.SUBSCRIPTION_GRACE_DAYS)
+    return Q(status__in=[Subscription.Status.ACTIVE, Subscription.Status.CANCELED], current_period_end__gt=now) | Q(
+        status=Subscription.Status.PAST_DUE, current_period_end__gt=now - grace
+    )
 
 
 def has_active_subscription(user, performer) -> bool:
-    return False
+    if user is None or not user.is_authenticated:
+        return False
+    return Subscription.objects.filter(active_subscriptions_q(), user=user, performer=performer).exists()
+
+
+def purchases_for(user):
+    return (
+        Purchase.objects.filter(user=user)
+        .exclude(status=Purchase.Status.PENDING)
+        .select_related("performer__user", "show")
+    )
+
+
+def access_purchase(user, reference) -> Purchase | None:
+    """The buyer's own purchase (staff may see any); None for anyone else."""
+    if user is None or not user.is_authenticated:
+        return None
+    rows = Purchase.objects.select_related("performer__user", "show", "user")
+    if not user.is_staff:
+        rows = rows.filter(user=user)
+    return rows.filter(reference=reference).first()
+
+
+def subscriptions_for(user):
+    return Subscription.objects.filter(user=user).select_related("performer__user")
+
+
+def access_subscription(user, pk) -> Subscription | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Subscription.objects.filter(user=user, pk=pk).select_related("performer__user").first()
+
+
+def recent_tips(performer, limit: int = 20):
+    return Tip.objects.filter(performer=performer).select_related("user").order_by("-created_at")[:limit]
+
+
+def payouts_for(performer):
+    return Payout.objects.filter(performer=performer)
+
+
+def token_packs() -> list[dict]:
+    return [{"id": key, **value} for key, value in settings.TOKEN_PACKS.items()]

@@ -10,6 +10,8 @@ GENESIS_HASH = "0" * 64
 
 def canonical_content(event) -> bytes:
     content = {
+        # Chain 0 rows hash exactly as before chains existed.
+        **({"chain": event.chain} if event.chain else {}),
         "sequence": event.sequence,
         "created_at": event.created_at.isoformat(),
         "actor_id": event.actor_id,
@@ -30,10 +32,16 @@ def compute_hash(event) -> str:
 
 
 def verify_chain(events) -> tuple[bool, object | None, str]:
-    """Walk the events in sequence order; return (ok, first_bad_event, why)."""
+    """Walk the events ordered by (chain, sequence); return (ok,
+    first_bad_event, why)."""
     previous_hash = GENESIS_HASH
     expected_sequence = None
+    current_chain = None
     for event in events:
+        if event.chain != current_chain:
+            current_chain, previous_hash, expected_sequence = event.chain, GENESIS_HASH, None
+            if event.sequence != 1:
+                return False, event, f"chain {event.chain} starts at sequence {event.sequence} (rows deleted)"
         if expected_sequence is not None and event.sequence != expected_sequence:
             return False, event, f"sequence jumps from {expected_sequence - 1} to {event.sequence} (rows deleted)"
         if event.prev_hash != previous_hash:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 
 AGE_GATE_SESSION_KEY = "age_gate_passed"
 # Paths that must work before the gate: auth, API (its own auth), machine
@@ -46,3 +47,77 @@ class AgeGateMiddleware:
         ):
             return HttpResponseRedirect("/age-gate/?" + urlencode({"next": request.get_full_path()}))
         return self.get_response(request)
+
+
+# Paths that stay reachable from a blocked region: machine endpoints, static
+# files, the legal pages that explain the block, and the (staff-only) admin.
+_GEO_EXEMPT_PREFIXES = ("/static/", "/healthz", "/webhooks/", "/media/hooks/", "/legal/", "/admin/", "/favicon.ico")
+# Reachable before age verification: logging in and verifying itself.
+_VERIFY_EXEMPT_PREFIXES = (
+    *_GEO_EXEMPT_PREFIXES,
+    "/accounts/",
+    "/_allauth/",
+    "/age-gate/",
+    "/verify-age/",
+    "/performer-verification/",
+    "/api/v1/me",
+    "/api/v1/age-verification/",
+    "/api/schema/",
+    "/api/docs/",
+)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/_allauth/"))
+
+
+def _request_user(request):
+    """The session user, or for API calls the bearer of a valid access token
+    (DRF authenticates only inside the view, after this middleware)."""
+    user = getattr(request, "user", None)
+    if (user is None or not user.is_authenticated) and _is_api(request) and "HTTP_AUTHORIZATION" in request.META:
+        from rest_framework.exceptions import AuthenticationFailed
+
+        from marquee.lib.api import JWTAuthentication
+
+        try:
+            result = JWTAuthentication().authenticate(request)
+        except AuthenticationFailed:
+            result = None  # the view answers 401 itself
+        if result is not None:
+            return result[0]
+    return user
+
+
+class JurisdictionMiddleware:
+    """Platform jurisdiction rules for every request: 451 (page or JSON) in
+    blocked regions, and the age-verification requirement where the law asks
+    for it before any adult content.  Same decision as
+    ``policy.can_view_adult_content``, which the room/player also ask."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from marquee.compliance import policy, services
+        from marquee.compliance.geo import location_for_request
+
+        if request.path.startswith(_GEO_EXEMPT_PREFIXES):
+            return self.get_response(request)
+        location = location_for_request(request)
+        decision = policy.can_view_adult_content(_request_user(request), location)
+        if decision or (decision.status != 451 and request.path.startswith(_VERIFY_EXEMPT_PREFIXES)):
+            return self.get_response(request)
+        if decision.status == 451:
+            services.record_geo_block(request=request, location=location, region=decision.extra.get("region", ""))
+            if _is_api(request):
+                return JsonResponse({"error": {"code": decision.code, "message": decision.message}}, status=451)
+            return render(
+                request, "compliance/blocked.html", {"message": decision.message, "location": location}, status=451
+            )
+        if _is_api(request) or request.method not in ("GET", "HEAD"):
+            return JsonResponse(
+                {"error": {"code": decision.code, "message": decision.message, **decision.extra}},
+                status=decision.status,
+            )
+        return HttpResponseRedirect(decision.extra["verify_url"] + "?" + urlencode({"next": request.get_full_path()}))

@@ -4,7 +4,9 @@ signing, chat and recommendations all call these, never their own copies."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 
 from marquee.compliance.geo import Location
 from marquee.lib.decisions import ALLOW, Decision, deny
@@ -45,11 +47,39 @@ def can_view_performer(viewer, performer, location: Location) -> Decision:
     return ALLOW
 
 
+def _blocked_decision(location: Location) -> Decision | None:
+    from marquee.compliance import selectors
+
+    rule = selectors.is_blocked(location)
+    if rule is None:
+        return None
+    message = rule.reason or "Marquee is not available in your region."
+    return deny("unavailable_for_legal_reasons", message, 451, region=rule.region)
+
+
+def _verification_required() -> Decision:
+    return deny(
+        "age_verification_required",
+        "Verify your age before continuing.",
+        403,
+        verify_url=reverse("age_verification"),
+    )
+
+
 def can_purchase(user, location: Location) -> Decision:
+    """Before any purchase: logged in, adult, not in a blocked region, and an
+    age verification on file (always, wherever the buyer is)."""
+    from marquee.compliance import selectors
+
     if user is None or not user.is_authenticated:
         return deny("not_authenticated", "Log in to buy.", 401)
     if not user.is_adult:
         return deny("age_restricted", "You must be 18 or older to buy anything on Marquee.", 403)
+    blocked = _blocked_decision(location)
+    if blocked is not None:
+        return blocked
+    if settings.AGE_VERIFICATION_BEFORE_PURCHASE and not selectors.is_age_verified(user):
+        return _verification_required()
     return ALLOW
 
 
@@ -66,6 +96,14 @@ def can_stream(performer) -> Decision:
 
 
 def can_view_adult_content(viewer, location: Location) -> Decision:
-    """Jurisdiction rules: blocked regions, and regions that require age
-    verification before any adult content (filled in by the compliance issue)."""
+    """Jurisdiction rules: a blocked region gets 451; a region that requires
+    age verification (or an unknown location when GEO_UNKNOWN_POLICY=verify)
+    needs a current verification first."""
+    from marquee.compliance import selectors
+
+    blocked = _blocked_decision(location)
+    if blocked is not None:
+        return blocked
+    if selectors.requires_age_verification(location) and not selectors.is_age_verified(viewer):
+        return _verification_required()
     return ALLOW

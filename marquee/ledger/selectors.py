@@ -25,6 +25,14 @@ def wallet_history(user, limit: int = 50):
     )
 
 
+def platform_total(kind: str, unit: str) -> int:
+    """A platform account's balance summed over its shards (see ``services.platform``)."""
+    return (
+        Account.objects.filter(kind=kind, unit=unit, user=None, performer=None).aggregate(total=Sum("balance"))["total"]
+        or 0
+    )
+
+
 def performer_balances(performer) -> dict[str, int]:
     """Cents per earnings account: pending, available, payouts in flight."""
     result = {

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,8 +36,20 @@ class InsufficientFunds(Exception):
 
 
 @dataclass(frozen=True)
+class AccountSpec:
+    """How to find (or open) an account; resolved in one query per transfer."""
+
+    code: str
+    kind: str
+    unit: str
+    user: object = None
+    performer: object = None
+    allow_negative: bool = False
+
+
+@dataclass(frozen=True)
 class Movement:
-    account: Account
+    account: Account | AccountSpec
     amount: int  # positive: into the account; negative: out of it
 
 
@@ -48,33 +61,66 @@ _UNIT_OF = {
 }
 
 
-def _get_or_create(code: str, **fields) -> Account:
-    account = Account.objects.filter(code=code).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(code=code, **fields)
-    except IntegrityError:
-        # Created concurrently by someone else: theirs is as good as ours.
-        return Account.objects.get(code=code)
+def resolve_accounts(specs: Iterable[AccountSpec]) -> dict[str, Account]:
+    """``code -> Account`` for every spec, opening missing accounts."""
+    specs = {spec.code: spec for spec in specs}
+    found = {a.code: a for a in Account.objects.filter(code__in=list(specs))}
+    for code, spec in specs.items():
+        if code in found:
+            continue
+        try:
+            with transaction.atomic():
+                found[code] = Account.objects.create(
+                    code=code,
+                    kind=spec.kind,
+                    unit=spec.unit,
+                    user=spec.user,
+                    performer=spec.performer,
+                    allow_negative=spec.allow_negative,
+                )
+        except IntegrityError:
+            # Opened concurrently by someone else: theirs is as good as ours.
+            found[code] = Account.objects.get(code=code)
+    return found
 
 
-def wallet_account(user) -> Account:
-    return _get_or_create(f"wallet:{user.pk}", kind=AccountKind.WALLET, unit=Unit.TOKENS, user=user)
+def wallet(user) -> AccountSpec:
+    return AccountSpec(f"wallet:{user.pk}", AccountKind.WALLET, Unit.TOKENS, user=user)
 
 
-def performer_account(performer, kind: str) -> Account:
+def performer_earnings(performer, kind: str) -> AccountSpec:
     assert kind in (AccountKind.PERFORMER_PENDING, AccountKind.PERFORMER_AVAILABLE, AccountKind.PAYOUTS_IN_FLIGHT)
-    return _get_or_create(f"{kind}:{performer.pk}", kind=kind, unit=Unit.CENTS, performer=performer)
+    return AccountSpec(f"{kind}:{performer.pk}", kind, Unit.CENTS, performer=performer)
 
 
-def platform_account(kind: str, unit: str | None = None, *, provider: str = "") -> Account:
-    """The platform's shared accounts (may go negative: they face the outside world)."""
+def platform(kind: str, unit: str | None = None, *, provider: str = "", shard: int = 0) -> AccountSpec:
+    """The platform's shared accounts (may go negative: they face the outside world).
+
+    ``shard``: hot accounts touched by every tip are split into
+    ``LEDGER_PLATFORM_SHARDS`` rows (``code#n``) so concurrent tips do not
+    queue on one row lock; the account's total is the sum over its shards."""
     assert kind not in NON_NEGATIVE_KINDS
     unit = unit or _UNIT_OF.get(kind, Unit.CENTS)
     code = f"{kind}:{unit}" + (f":{provider}" if provider else "")
-    return _get_or_create(code, kind=kind, unit=unit, allow_negative=True)
+    if shard % settings.LEDGER_PLATFORM_SHARDS:
+        code += f"#{shard % settings.LEDGER_PLATFORM_SHARDS}"
+    return AccountSpec(code, kind, unit, allow_negative=True)
+
+
+def _one(spec: AccountSpec) -> Account:
+    return resolve_accounts([spec])[spec.code]
+
+
+def wallet_account(user) -> Account:
+    return _one(wallet(user))
+
+
+def performer_account(performer, kind: str) -> Account:
+    return _one(performer_earnings(performer, kind))
+
+
+def platform_account(kind: str, unit: str | None = None, *, provider: str = "") -> Account:
+    return _one(platform(kind, unit, provider=provider))
 
 
 def provider_account(provider: str) -> Account:
@@ -109,12 +155,22 @@ def post_transfer(
 ) -> tuple[Transfer, bool]:
     """Record one transfer; returns ``(transfer, created)``.
 
-    Idempotent on ``idempotency_key``: a second call with the same key returns
-    the first transfer and moves nothing.  Raises ``InsufficientFunds`` (and
-    moves nothing) when a holding account would go negative."""
+    Call it inside ``transaction.atomic()``: it adds no savepoint of its own
+    (round trips are the cost of a tip), so when it raises, the caller's
+    atomic block is what rolls back.  Idempotent on ``idempotency_key``: a
+    second call with the same key returns the first transfer and moves
+    nothing (a *concurrent* duplicate raises IntegrityError; retrying returns
+    the first).  Raises ``InsufficientFunds`` when a holding account would go
+    negative."""
     movements = [m for m in movements if m.amount != 0]
     if not movements:
         raise LedgerError("a transfer needs at least one non-zero movement")
+    specs = [m.account for m in movements if isinstance(m.account, AccountSpec)]
+    if specs:
+        resolved = resolve_accounts(specs)
+        movements = [
+            Movement(resolved[m.account.code], m.amount) if isinstance(m.account, AccountSpec) else m for m in movements
+        ]
     totals: dict[str, int] = defaultdict(int)
     deltas: dict[int, int] = defaultdict(int)
     accounts: dict[int, Account] = {}
@@ -131,28 +187,21 @@ def post_transfer(
     if existing is not None:
         return existing, False
     now = timezone.now()
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                transfer = Transfer.objects.create(
-                    kind=kind,
-                    idempotency_key=idempotency_key,
-                    created_at=now,
-                    user=user,
-                    performer=performer,
-                    source_type=source_type,
-                    source_id=str(source_id),
-                    related=related,
-                    available_at=available_at,
-                    gross_cents=gross_cents,
-                    performer_cents=performer_cents,
-                    memo=memo[:200],
-                )
-        except IntegrityError:
-            existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is None:
-                raise
-            return existing, False
+    with transaction.atomic(savepoint=False):
+        transfer = Transfer.objects.create(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            created_at=now,
+            user=user,
+            performer=performer,
+            source_type=source_type,
+            source_id=str(source_id),
+            related=related,
+            available_at=available_at,
+            gross_cents=gross_cents,
+            performer_cents=performer_cents,
+            memo=memo[:200],
+        )
         for account in sorted(accounts.values(), key=_lock_order):
             delta = deltas[account.pk]
             if delta == 0:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hmac
+
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -66,3 +68,11 @@ def is_room_moderator(user, performer) -> bool:
     if user.pk == performer.user_id or user.is_staff:
         return True
     return performer.moderators.filter(user=user).exists()
+
+
+def stream_key_matches(performer: Performer, secret: str) -> bool:
+    from marquee.performers.services import hash_stream_key
+
+    if not performer.stream_key_hash or not secret:
+        return False
+    return hmac.compare_digest(performer.stream_key_hash, hash_stream_key(secret))

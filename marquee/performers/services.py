@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from marquee.compliance.services import record_audit
 from marquee.performers.models import Follow, Performer
+from marquee.recommendations import tracking
 
 
 @transaction.atomic
@@ -16,6 +21,7 @@ def follow_performer(*, user, performer: Performer) -> bool:
             Follow.objects.create(user=user, performer=performer)
     except IntegrityError:
         return False
+    tracking.record(user_id=user.pk, performer_id=performer.pk, kind="follow")
     return True
 
 
@@ -44,3 +50,29 @@ def apply_as_performer(*, user, display_name: str, request=None) -> Performer:
     if created:
         record_audit(action="performer.applied", actor=user, request=request, target=performer)
     return performer
+
+
+def hash_stream_key(secret: str) -> str:
+    """Stream keys are 256-bit random secrets, so one SHA-256 is enough (no
+    slow hash needed: there is nothing to brute-force)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def regenerate_stream_key(*, performer: Performer, actor=None, request=None) -> str:
+    """A new stream key; the old one stops working at once (and a stream
+    published with it is cut on its next media update).  Returns the secret:
+    the only time it exists outside the publisher's OBS."""
+    secret = secrets.token_urlsafe(32)
+    had_key = bool(performer.stream_key_hash)
+    performer.stream_key_hash = hash_stream_key(secret)
+    performer.stream_key_rotated_at = timezone.now()
+    performer.save(update_fields=["stream_key_hash", "stream_key_rotated_at"])
+    record_audit(
+        action="performer.stream_key_regenerated",
+        actor=actor,
+        request=request,
+        target=performer,
+        details={"replaced_key": had_key},
+    )
+    return secret

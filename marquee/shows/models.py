@@ -26,6 +26,14 @@ class Show(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     peak_viewers = models.PositiveIntegerField(default=0)
+    # Set when this show is one occurrence of a recurring schedule.
+    schedule_rule = models.ForeignKey(
+        "shows.ScheduleRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="shows"
+    )
+    # The media server's id of the publishing connection while live: hooks
+    # from any other connection (a refused duplicate, a stale one) are ignored.
+    media_session = models.CharField(max_length=64, blank=True)
+    media_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,3 +53,7 @@ class Show(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status == self.Status.LIVE
+
+
+# The schedule (recurrence rules, reminders) lives in its own module.
+from marquee.shows.schedule_models import Notification, ScheduleRule  # noqa: E402,F401

@@ -15,7 +15,17 @@ def upcoming_shows(performer, limit: int = 5):
     return performer.shows.filter(status=Show.Status.SCHEDULED).order_by("scheduled_start")[:limit]
 
 
+def format_price(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
 def _paywall(show: Show) -> dict:
+    paywall = _paywall_offer(show)
+    paywall["price_display"] = format_price(paywall["price_cents"])
+    return paywall
+
+
+def _paywall_offer(show: Show) -> dict:
     performer = show.performer
     if show.kind == ShowKind.PREMIUM:
         return {
@@ -68,3 +78,31 @@ def access_show(viewer, show: Show, location: Location) -> Decision:
 
 def live_shows_with_performers():
     return Show.objects.filter(status=Show.Status.LIVE).select_related("performer__user")
+
+
+def room_state(viewer, performer, location: Location) -> dict:
+    """What the room API and the player need: live or not, the show, and
+    either a signed playback URL or what to buy (``paywall``)."""
+    from marquee.shows.playback import signed_playback_url
+
+    show = current_show(performer)
+    state = {
+        "username": performer.username,
+        "is_live": show is not None,
+        "show": None,
+        "playback_url": None,
+        "playback_expires_at": None,
+        "paywall": None,
+        "denied": None,
+    }
+    if show is None:
+        return state
+    state["show"] = {"id": show.pk, "kind": show.kind, "title": show.title, "price_cents": show.price_cents}
+    decision = access_show(viewer, show, location)
+    if decision:
+        state["playback_url"], state["playback_expires_at"] = signed_playback_url(viewer, performer.username)
+    elif "paywall" in decision.extra:
+        state["paywall"] = decision.extra["paywall"]
+    else:
+        state["denied"] = {"code": decision.code, "message": decision.message}
+    return state

@@ -78,7 +78,7 @@ def test_entries_must_sum_to_zero_per_unit(viewer):
 
 def test_insufficient_funds_moves_nothing(viewer, performer, ledger_clean):
     credit_tokens(viewer, 10, "k1")
-    with pytest.raises(InsufficientFunds):
+    with pytest.raises(InsufficientFunds), transaction.atomic():
         spend_tokens(viewer, performer, 11, "tip1")
     assert selectors.wallet_balance(viewer) == 10
     assert not Transfer.objects.filter(idempotency_key="tip1").exists()
@@ -198,3 +198,20 @@ def test_concurrent_spends_never_overdraw():
         assert selectors.wallet_balance(user) == (25 + i) % 10
     assert selectors.performer_balances(performer)[AccountKind.PERFORMER_PENDING] == allowed * 60
     call_command("ledger_check")
+
+
+def test_platform_shards_sum_to_the_account_total(viewer, performer, ledger_clean):
+    from marquee.ledger.services import platform
+
+    credit_tokens(viewer, 50, "k")
+    for shard in (0, 1, 5):
+        post_transfer(
+            kind="grant",
+            idempotency_key=f"s{shard}",
+            movements=[
+                Movement(platform(AccountKind.PLATFORM_FEES, shard=shard), 7),
+                Movement(provider_account("sandbox"), -7),
+            ],
+        )
+    assert Account.objects.filter(kind=AccountKind.PLATFORM_FEES).count() == 3
+    assert selectors.platform_total(AccountKind.PLATFORM_FEES, Unit.CENTS) == 21

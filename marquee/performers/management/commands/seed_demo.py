@@ -8,7 +8,8 @@ import importlib
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-DEMO_APPS = ["accounts", "performers", "shows", "ledger", "billing", "chat", "content", "compliance", "recommendations"]
+# compliance before money: demo purchases need verified buyers and performers.
+DEMO_APPS = ["accounts", "performers", "compliance", "shows", "ledger", "billing", "chat", "content", "recommendations"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,135 @@
+"""Tips per second and latency on PostgreSQL with concurrent clients.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/marquee_bench \
+        .venv/bin/python bench/tips/run.py --clients 16 --seconds 20
+
+Each client is a separate process (like separate web workers; no shared
+GIL) with its own database connection calling the real
+``billing.services.send_tip`` (one transaction: ledger transfer with
+conditional updates, tip row, audit row, room event on commit).  Wallets are
+funded through the real sandbox purchase path first.  Afterwards every ledger
+invariant is checked (``ledger_check``)."""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
+os.environ.setdefault("REDIS_URL", "")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+
+# As in production: no per-query debug logging (the dev default DEBUG=1 adds it).
+settings.DEBUG = False
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+
+
+def client(user_id, performer_id, index, args, start, results) -> None:
+    from marquee.accounts.models import User
+    from marquee.billing import services
+    from marquee.compliance.geo import UNKNOWN
+    from marquee.performers.models import Performer
+
+    connections.close_all()  # never share the parent's socket
+    if args.diagnose == "no-audit":
+        services.record_audit = lambda **kwargs: None
+    if args.diagnose == "async-commit":
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+    user = User.objects.get(pk=user_id)
+    performer = Performer.objects.select_related("user").get(pk=performer_id)
+    latencies, failed, n = [], 0, 0
+    start.wait()
+    deadline = time.perf_counter() + args.seconds
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        try:
+            services.send_tip(
+                user=user, performer=performer, tokens=args.tokens, idempotency_key=f"b{index}-{n}", location=UNKNOWN
+            )
+        except Exception:
+            failed += 1
+        latencies.append(time.perf_counter() - t0)
+        n += 1
+    connections.close_all()
+    results.put((latencies, failed))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--tokens", type=int, default=1)
+    parser.add_argument(
+        "--diagnose",
+        choices=["none", "no-audit", "async-commit"],
+        default="none",
+        help="diagnostics only (never production): skip the audit row, or commit without waiting for the WAL flush",
+    )
+    parser.add_argument("--performers", type=int, default=1, help="rooms tipped (client i tips room i %% n)")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("set DATABASE_URL to a PostgreSQL database")
+    call_command("migrate", verbosity=0)
+
+    from marquee.billing import services
+    from marquee.billing.models import Product, Purchase
+    from marquee.ledger.selectors import check_invariants
+    from tests.factories import PerformerFactory, UserFactory
+
+    run = uuid.uuid4().hex[:6]
+    performers = [PerformerFactory(user=UserFactory(username=f"bench-perf-{run}-{i}")) for i in range(args.performers)]
+    users = []
+    for i in range(args.clients):
+        user = UserFactory(username=f"bench-{run}-{i}")
+        purchase = Purchase.objects.create(
+            user=user, provider="sandbox", product=Product.TOKENS, tokens=10**6, amount_cents=10**6, description="bench"
+        )
+        services.sandbox_complete_checkout(purchase=purchase, pay=True)
+        users.append(user)
+
+    user_ids = [u.pk for u in users]
+    connections.close_all()
+    start = multiprocessing.Barrier(len(user_ids) + 1)
+    results = multiprocessing.Queue()
+    workers = [
+        multiprocessing.Process(target=client, args=(uid, performers[i % len(performers)].pk, i, args, start, results))
+        for i, uid in enumerate(user_ids)
+    ]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    per_client = [results.get() for _ in workers]
+    elapsed = time.perf_counter() - began
+    for worker in workers:
+        worker.join()
+    flat = sorted(x for latencies, _ in per_client for x in latencies)
+    failures = [failed for _, failed in per_client]
+    report = check_invariants()
+    ok = len(flat) - sum(failures)
+    print(f"diagnose={args.diagnose} rooms={args.performers} clients={args.clients}")
+    print(f"seconds={elapsed:.1f} tips={ok} failed={sum(failures)}")
+    print(f"tips_per_second={ok / elapsed:.0f}")
+    print(f"latency_ms p50={statistics.median(flat) * 1000:.1f} p99={flat[int(len(flat) * 0.99) - 1] * 1000:.1f}")
+    print(f"invariant_violations={len(report.problems)}")
+    for problem in report.problems[:10]:
+        print("  ", problem)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from marquee.billing import services
+
+
+@shared_task
+def release_due_earnings() -> int:
+    """Pending → available once the hold is over (beat: hourly)."""
+    return services.release_due_earnings()

@@ -1,0 +1,95 @@
+"""The purchase in a real browser: wallet → sandbox checkout → back with the
+tokens, receipt listed; a tip from the room's tip panel; a ticket for the live
+premium show bought from the room → back in the room with access."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+
+from marquee.billing.models import Purchase
+from marquee.compliance.geo import UNKNOWN
+from marquee.ledger import selectors as ledger
+from marquee.shows.selectors import access_show
+from tests.factories import PerformerFactory, ShowFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM checks
+    # in the test body are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright import sync_api as playwright
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield context, page
+        browser.close()
+        # ORM calls made while Playwright's loop runs get their own
+        # (context-local) connections: close them here, not at DB teardown.
+        connections.close_all()
+
+
+def login(context, live_server, user):
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+
+def test_buy_tokens_in_sandbox_then_tip(browser_page, live_server):
+    context, page = browser_page
+    buyer = UserFactory(username="buyer")
+    performer = PerformerFactory(user=UserFactory(username="star"), display_name="Star")
+    performer.tip_menu.create(label="Wave", tokens=15)
+    login(context, live_server, buyer)
+
+    page.goto(f"{live_server.url}/billing/wallet/")
+    page.get_by_role("button", name="100 tokens — $9.99").click()
+    page.wait_for_url("**/billing/sandbox/**")
+    # No card fields, ever: the only inputs are hidden ones and the site search.
+    assert page.locator("input:not([type=hidden]):not([type=search])").count() == 0
+    page.get_by_role("button", name="Pay $9.99").click()
+    page.wait_for_url(f"{live_server.url}/billing/wallet/")
+    assert page.locator(".wallet-balance strong").inner_text() == "100"
+    assert ledger.wallet_balance(buyer) == 100
+
+    page.goto(f"{live_server.url}/billing/purchases/")
+    page.get_by_role("link", name="100 tokens").click()
+    purchase = Purchase.objects.get(user=buyer)
+    page.wait_for_url(f"**/billing/receipts/{purchase.reference}/")
+    assert "$9.99" in page.locator(".receipt").inner_text()
+
+    page.goto(f"{live_server.url}/rooms/star/")
+    page.get_by_role("button", name="Wave 15").click()
+    page.locator(".tip-ok").wait_for()
+    assert page.locator("[data-wallet-balance]").inner_text() == "85"
+    assert ledger.wallet_balance(buyer) == 85
+
+    show = ShowFactory(performer=performer, title="Premiere", kind="premium", price_cents=799, status="live")
+    assert access_show(buyer, show, UNKNOWN).code == "paywall"
+    page.goto(f"{live_server.url}/rooms/star/")
+    page.get_by_role("button", name="Ticket: Premiere — $7.99").click()
+    page.wait_for_url("**/billing/sandbox/**")
+    page.get_by_role("button", name="Pay $7.99").click()
+    page.wait_for_url(f"{live_server.url}/rooms/star/")
+    assert "You have a ticket" in page.locator(".room-offers").inner_text()
+    assert access_show(buyer, show, UNKNOWN).allowed
+    page.goto(f"{live_server.url}/billing/purchases/")
+    assert page.get_by_role("link", name="Ticket: Premiere (Star)").count() == 1

@@ -1,0 +1,200 @@
+"""Writes of the content app: sets, uploads, previews, purchases."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from marquee.compliance.services import record_audit
+from marquee.content.models import ContentPurchase, MediaItem, MediaSet
+from marquee.content.uploads import UploadRefused, clean_upload
+
+MAX_ITEMS_PER_SET = 200
+
+
+class ContentError(Exception):
+    def __init__(self, message: str, code: str = "invalid", status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+def _validate_set(*, title: str, free_for_subscribers: bool, price_tokens: int) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ContentError("Give the set a title.", "bad_title")
+    if not 0 <= price_tokens <= settings.CONTENT_SET_MAX_TOKENS:
+        raise ContentError(f"The price must be between 0 and {settings.CONTENT_SET_MAX_TOKENS} tokens.", "bad_price")
+    if not free_for_subscribers and price_tokens == 0:
+        raise ContentError("Make the set free for subscribers, give it a price, or both.", "no_way_in")
+    return title[:120]
+
+
+@transaction.atomic
+def create_set(
+    *,
+    performer,
+    title: str,
+    description: str = "",
+    free_for_subscribers: bool = True,
+    price_tokens: int = 0,
+    request=None,
+) -> MediaSet:
+    title = _validate_set(title=title, free_for_subscribers=free_for_subscribers, price_tokens=price_tokens)
+    media_set = MediaSet.objects.create(
+        performer=performer,
+        title=title,
+        description=description.strip()[:2000],
+        free_for_subscribers=free_for_subscribers,
+        price_tokens=price_tokens,
+    )
+    record_audit(action="content.set_created", actor=performer.user, request=request, target=media_set)
+    return media_set
+
+
+@transaction.atomic
+def update_set(
+    *,
+    media_set: MediaSet,
+    title: str,
+    description: str,
+    free_for_subscribers: bool,
+    price_tokens: int,
+    is_published: bool,
+    request=None,
+) -> MediaSet:
+    title = _validate_set(title=title, free_for_subscribers=free_for_subscribers, price_tokens=price_tokens)
+    if is_published and not media_set.items.filter(status=MediaItem.Status.READY).exists():
+        raise ContentError("Upload at least one file before publishing.", "empty_set")
+    MediaSet.objects.filter(pk=media_set.pk).update(
+        title=title,
+        description=description.strip()[:2000],
+        free_for_subscribers=free_for_subscribers,
+        price_tokens=price_tokens,
+        is_published=is_published,
+    )
+    media_set.refresh_from_db()
+    record_audit(
+        action="content.set_updated",
+        actor=media_set.performer.user,
+        request=request,
+        target=media_set,
+        details={"published": is_published, "price_tokens": price_tokens},
+    )
+    return media_set
+
+
+def upload_item(*, media_set: MediaSet, upload, request=None) -> MediaItem:
+    """Check and clean the file (outside the transaction: it can take a while),
+    then store it and queue its thumbnail/preview."""
+    if media_set.items.count() >= MAX_ITEMS_PER_SET:
+        raise ContentError(f"A set holds at most {MAX_ITEMS_PER_SET} files.", "set_full")
+    try:
+        clean = clean_upload(upload)
+    except UploadRefused as exc:
+        raise ContentError(exc.message, exc.code, exc.status) from None
+    try:
+        with transaction.atomic():
+            item = MediaItem(
+                media_set=media_set,
+                kind=clean.kind,
+                mime=clean.mime,
+                size_bytes=clean.file.size,
+                width=clean.width,
+                height=clean.height,
+            )
+            item.file.save(clean.file.name, clean.file, save=False)
+            item.save()
+            record_audit(
+                action="content.uploaded",
+                actor=media_set.performer.user,
+                request=request,
+                target=item,
+                details={"kind": clean.kind, "bytes": item.size_bytes},
+            )
+            transaction.on_commit(lambda: _queue_previews(item.pk))
+    finally:
+        clean.file.close()
+    return item
+
+
+def _queue_previews(item_id: int) -> None:
+    from marquee.content.tasks import make_previews
+
+    make_previews.delay(item_id)
+
+
+@transaction.atomic
+def delete_item(*, item: MediaItem, request=None) -> None:
+    files = [f for f in (item.file, item.thumbnail, item.preview) if f]
+    names = [(f.storage, f.name) for f in files]
+    record_audit(action="content.deleted", actor=item.media_set.performer.user, request=request, target=item)
+    item.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
+
+
+@transaction.atomic
+def purchase_set(*, user, media_set: MediaSet, location, request=None) -> ContentPurchase:
+    """Buy a set with tokens: one ledger transfer (wallet → performer pending
+    earnings + platform fee, like a tip) and the purchase row, together."""
+    from marquee.compliance import policy
+    from marquee.ledger.models import AccountKind, TransferKind
+    from marquee.ledger.services import (
+        InsufficientFunds,
+        Movement,
+        performer_account,
+        platform_account,
+        post_transfer,
+        wallet_account,
+    )
+
+    allowed = policy.can_purchase(user, location)
+    if not allowed:
+        raise ContentError(allowed.message, allowed.code, allowed.status)
+    performer = media_set.performer
+    if (
+        not media_set.is_published
+        or media_set.price_tokens <= 0
+        or not policy.can_view_performer(user, performer, location)
+    ):
+        raise ContentError("This set is not for sale.", "not_for_sale", 404)
+    if user.pk == performer.user_id:
+        raise ContentError("This is your own set.", "own_set", 400)
+    existing = ContentPurchase.objects.filter(user=user, media_set=media_set).first()
+    if existing is not None:
+        return existing
+    tokens = media_set.price_tokens
+    gross = tokens * settings.TOKEN_VALUE_CENTS
+    share = gross * settings.PERFORMER_SHARE_PERCENT // 100
+    supply = platform_account(AccountKind.TOKEN_SUPPLY)
+    try:
+        transfer, _ = post_transfer(
+            kind=TransferKind.CONTENT,
+            idempotency_key=f"content:{media_set.pk}:user:{user.pk}",
+            user=user,
+            performer=performer,
+            source_type="content.mediaset",
+            source_id=media_set.pk,
+            movements=[
+                Movement(wallet_account(user), -tokens),
+                Movement(supply, tokens),
+                Movement(platform_account(AccountKind.TOKEN_FLOAT), -gross),
+                Movement(performer_account(performer, AccountKind.PERFORMER_PENDING), share),
+                Movement(platform_account(AccountKind.PLATFORM_FEES), gross - share),
+            ],
+            available_at=timezone.now() + datetime.timedelta(days=settings.EARNINGS_HOLD_DAYS),
+            gross_cents=gross,
+            performer_cents=share,
+            memo=f"content set {media_set.pk}",
+        )
+    except InsufficientFunds:
+        raise ContentError(f"You need {tokens} tokens to buy this set.", "insufficient_tokens", 402) from None
+    purchase = ContentPurchase.objects.create(
+        user=user, media_set=media_set, price_tokens=tokens, ledger_reference=f"transfer:{transfer.pk}"
+    )
+    record_audit(action="content.purchased", actor=user, request=request, target=media_set, details={"tokens": tokens})
+    return purchase

@@ -1,0 +1,169 @@
+"""Checking and cleaning an uploaded file before anything is stored.
+
+The type comes from the bytes (``filetype``), never the name; images are
+decoded under a pixel limit (decompression bombs) and re-encoded so no EXIF or
+GPS data survives; videos are remuxed by PyAV without their metadata."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import uuid
+import warnings
+from dataclasses import dataclass
+
+import av
+import filetype
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+VIDEO_TYPES = {"video/mp4", "video/webm", "video/quicktime", "video/x-matroska"}
+
+
+class UploadRefused(Exception):
+    def __init__(self, message: str, code: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+@dataclass
+class CleanUpload:
+    kind: str  # "image" | "video"
+    mime: str
+    file: File
+    width: int = 0
+    height: int = 0
+
+
+def sniff(upload) -> str:
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    guess = filetype.guess(head)
+    return guess.mime if guess else ""
+
+
+def clean_upload(upload) -> CleanUpload:
+    """Validate and sanitize one uploaded file; raises ``UploadRefused``."""
+    size = upload.size or 0
+    if size <= 0:
+        raise UploadRefused("The file is empty.", "empty")
+    if size > max(settings.CONTENT_MAX_IMAGE_BYTES, settings.CONTENT_MAX_VIDEO_BYTES):
+        raise UploadRefused("The file is too large.", "too_large", 413)
+    mime = sniff(upload)
+    if mime in IMAGE_TYPES:
+        if size > settings.CONTENT_MAX_IMAGE_BYTES:
+            limit = settings.CONTENT_MAX_IMAGE_BYTES // (1024 * 1024)
+            raise UploadRefused(f"Photos may be at most {limit} MB.", "too_large", 413)
+        return _clean_image(upload, mime)
+    if mime in VIDEO_TYPES:
+        if size > settings.CONTENT_MAX_VIDEO_BYTES:
+            limit = settings.CONTENT_MAX_VIDEO_BYTES // (1024 * 1024)
+            raise UploadRefused(f"Videos may be at most {limit} MB.", "too_large", 413)
+        return _clean_video(upload, mime)
+    raise UploadRefused(
+        "Only photos (JPEG, PNG, WebP, GIF) and videos (MP4, WebM, MOV, MKV) can be uploaded; "
+        "this file's content is neither, whatever its name says.",
+        "unsupported_type",
+        415,
+    )
+
+
+def open_limited_image(source) -> Image.Image:
+    """Open an image, refusing decompression bombs before decoding pixels."""
+    limit = settings.CONTENT_MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(source)
+            width, height = image.size
+            if width * height > limit:
+                raise UploadRefused(
+                    f"The image is too large ({width}×{height} pixels; at most {limit:,} pixels).",
+                    "too_many_pixels",
+                    413,
+                )
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRefused("The image is too large to decode safely.", "too_many_pixels", 413) from None
+    except UploadRefused:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UploadRefused("The image could not be read (damaged or unsupported).", "bad_image") from None
+    return image
+
+
+def _clean_image(upload, mime: str) -> CleanUpload:
+    upload.seek(0)
+    image = open_limited_image(upload)
+    # Apply the camera orientation, then write fresh pixels: no EXIF/GPS/XMP is carried over.
+    image = ImageOps.exif_transpose(image)
+    keep_alpha = image.mode in ("RGBA", "LA", "P") and mime in ("image/png", "image/webp", "image/gif")
+    out = io.BytesIO()
+    if keep_alpha:
+        image.convert("RGBA").save(out, "PNG", optimize=True)
+        ext, out_mime = "png", "image/png"
+    else:
+        image.convert("RGB").save(out, "JPEG", quality=90, optimize=True)
+        ext, out_mime = "jpg", "image/jpeg"
+    return CleanUpload(
+        kind="image",
+        mime=out_mime,
+        file=ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{ext}"),
+        width=image.width,
+        height=image.height,
+    )
+
+
+def _clean_video(upload, mime: str) -> CleanUpload:
+    """Remux (no re-encode) into a fresh container: streams are copied, metadata
+    (location tags, device names) is not."""
+    ext = {"video/webm": "webm", "video/x-matroska": "mkv"}.get(mime, "mp4")
+    # Closed below and unlinked in ``finally``; PyAV needs real paths.
+    src = tempfile.NamedTemporaryFile(suffix=".upload", delete=False)  # noqa: SIM115
+    dst = tempfile.NamedTemporaryFile(suffix=f".{ext}", delete=False)  # noqa: SIM115
+    try:
+        upload.seek(0)
+        for chunk in upload.chunks():
+            src.write(chunk)
+        src.close()
+        dst.close()
+        width = height = 0
+        try:
+            with av.open(src.name) as inp:
+                video = next((s for s in inp.streams if s.type == "video"), None)
+                if video is None:
+                    raise UploadRefused("The file has no video stream.", "bad_video")
+                width, height = video.codec_context.width, video.codec_context.height
+                keep = [s for s in inp.streams if s.type in ("video", "audio")]
+                with av.open(dst.name, "w", format={"webm": "webm", "mkv": "matroska"}.get(ext, "mp4")) as out:
+                    mapping = {s.index: out.add_stream_from_template(s) for s in keep}
+                    for packet in inp.demux(keep):
+                        if packet.dts is None:
+                            continue
+                        packet.stream = mapping[packet.stream.index]
+                        out.mux(packet)
+        except UploadRefused:
+            raise
+        except (av.error.FFmpegError, ValueError, KeyError):
+            raise UploadRefused("The video could not be read (damaged or unsupported).", "bad_video") from None
+        # The open handle outlives the unlink below (POSIX), so nothing large sits in memory.
+        handle = open(dst.name, "rb")  # noqa: SIM115
+        return CleanUpload(
+            kind="video",
+            mime=mime,
+            file=File(handle, name=f"{uuid.uuid4().hex}.{ext}"),
+            width=width,
+            height=height,
+        )
+    finally:
+        for path in (src.name, dst.name):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from marquee.earnings import api
+
+urlpatterns = [path("dashboard/earnings/", api.EarningsView.as_view(), name="api_dashboard_earnings")]

@@ -1,0 +1,188 @@
+"""Dashboard API: room settings, tip menu, moderators, region blocks."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marquee.accounts.selectors import has_two_factor
+from marquee.lib.api_errors import ApiError
+from marquee.performers import dashboard_services as services
+from marquee.performers import regions
+from marquee.performers.dashboard_access import IsPerformer
+from marquee.performers.models import RegionBlock, RoomModerator, TipMenuItem
+
+
+class RoomSettingsSerializer(serializers.Serializer):
+    default_show_kind = serializers.CharField()
+    default_ticket_price_cents = serializers.IntegerField(min_value=0)
+    subscription_price_cents = serializers.IntegerField(min_value=0)
+    private_show_price_cents = serializers.IntegerField(min_value=0)
+    room_topic = serializers.CharField(allow_blank=True, max_length=200)
+    tip_goal_tokens = serializers.IntegerField(min_value=0)
+    tip_goal_label = serializers.CharField(allow_blank=True, max_length=120)
+    timezone = serializers.CharField(max_length=64)
+
+
+class TipMenuItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    label = serializers.CharField(max_length=80)
+    tokens = serializers.IntegerField(min_value=1)
+
+
+class ModeratorSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(max_length=150)
+
+
+class RegionBlockSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    region = serializers.CharField(max_length=6, help_text="FR, US-TX, GB-SCT …")
+    label = serializers.CharField(read_only=True)
+
+
+def _error(exc: services.SettingsError) -> ApiError:
+    return ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT if exc.code == "duplicate" else 400)
+
+
+def _room_data(performer) -> dict:
+    return RoomSettingsSerializer(performer).data
+
+
+class DashboardView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Dashboard overview: room settings, safety, links")
+    def get(self, request):
+        performer = request.performer
+        return Response(
+            {
+                "username": performer.username,
+                "display_name": performer.display_name,
+                "verification_status": performer.verification_status,
+                "two_factor_enabled": has_two_factor(request.user),
+                "room": _room_data(performer),
+            }
+        )
+
+
+class RoomSettingsView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses=RoomSettingsSerializer, summary="My room settings")
+    def get(self, request):
+        return Response(_room_data(request.performer))
+
+    @extend_schema(request=RoomSettingsSerializer, responses=RoomSettingsSerializer, summary="Change room settings")
+    def patch(self, request):
+        merged = {**_room_data(request.performer), **request.data}
+        data = RoomSettingsSerializer(data=merged)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            performer = services.update_room_settings(
+                performer=request.performer, timezone_name=v.pop("timezone"), request=request, **v
+            )
+        except services.SettingsError as exc:
+            raise _error(exc) from None
+        return Response(_room_data(performer))
+
+
+class TipMenuView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses=TipMenuItemSerializer(many=True), summary="My tip menu")
+    def get(self, request):
+        return Response(TipMenuItemSerializer(request.performer.tip_menu.all(), many=True).data)
+
+    @extend_schema(request=TipMenuItemSerializer, responses={201: TipMenuItemSerializer}, summary="Add a tip-menu item")
+    def post(self, request):
+        data = TipMenuItemSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            item = services.add_tip_menu_item(performer=request.performer, request=request, **data.validated_data)
+        except services.SettingsError as exc:
+            raise _error(exc) from None
+        return Response(TipMenuItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class TipMenuItemView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses={204: None}, summary="Remove a tip-menu item")
+    def delete(self, request, item_id: int):
+        get_object_or_404(TipMenuItem, pk=item_id, performer=request.performer)
+        services.remove_tip_menu_item(performer=request.performer, item_id=item_id, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _moderator_data(moderator: RoomModerator) -> dict:
+    return {"user_id": moderator.user_id, "username": moderator.user.username}
+
+
+class ModeratorsView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses=ModeratorSerializer(many=True), summary="My room's moderators")
+    def get(self, request):
+        return Response([_moderator_data(m) for m in request.performer.moderators.select_related("user")])
+
+    @extend_schema(request=ModeratorSerializer, responses={201: ModeratorSerializer}, summary="Appoint a moderator")
+    def post(self, request):
+        data = ModeratorSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            moderator = services.appoint_moderator(
+                performer=request.performer, username=data.validated_data["username"], request=request
+            )
+        except services.SettingsError as exc:
+            raise _error(exc) from None
+        return Response(_moderator_data(moderator), status=status.HTTP_201_CREATED)
+
+
+class ModeratorView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses={204: None}, summary="Remove a moderator")
+    def delete(self, request, user_id: int):
+        get_object_or_404(RoomModerator, performer=request.performer, user_id=user_id)
+        services.remove_moderator(performer=request.performer, user_id=user_id, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _block_data(block: RegionBlock) -> dict:
+    return {"id": block.pk, "region": str(block), "label": regions.region_label(block.country, block.subdivision)}
+
+
+class RegionBlocksView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses=RegionBlockSerializer(many=True), summary="Regions where my room is hidden")
+    def get(self, request):
+        return Response([_block_data(b) for b in request.performer.region_blocks.order_by("country", "subdivision")])
+
+    @extend_schema(request=RegionBlockSerializer, responses={201: RegionBlockSerializer}, summary="Block a region")
+    def post(self, request):
+        data = RegionBlockSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            block = services.add_region_block(
+                performer=request.performer, region=data.validated_data["region"], request=request
+            )
+        except services.SettingsError as exc:
+            raise _error(exc) from None
+        return Response(_block_data(block), status=status.HTTP_201_CREATED)
+
+
+class RegionBlockView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses={204: None}, summary="Unblock a region")
+    def delete(self, request, block_id: int):
+        get_object_or_404(RegionBlock, pk=block_id, performer=request.performer)
+        services.remove_region_block(performer=request.performer, block_id=block_id, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

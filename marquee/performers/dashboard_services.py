@@ -1,0 +1,146 @@
+"""Writes of the performer dashboard's room settings: prices, topic, tip menu,
+tip goal, moderators, region blocks.  Each is one transaction with its audit row."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from marquee.accounts.models import User
+from marquee.compliance.services import record_audit
+from marquee.performers import regions
+from marquee.performers.models import Performer, RegionBlock, RoomModerator, ShowKind, TipMenuItem
+
+TIP_MENU_MAX_ITEMS = 30
+DEFAULT_KINDS = (ShowKind.PUBLIC, ShowKind.PREMIUM, ShowKind.SUBSCRIBERS)
+
+
+class SettingsError(Exception):
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _check_price(label: str, cents: int) -> None:
+    low, high = settings.PRICE_MIN_CENTS, settings.PRICE_MAX_CENTS
+    if not low <= cents <= high:
+        raise SettingsError(f"{label} must be between ${low / 100:.2f} and ${high / 100:.2f}.", "price_out_of_range")
+
+
+@transaction.atomic
+def update_room_settings(
+    *,
+    performer: Performer,
+    default_show_kind: str,
+    default_ticket_price_cents: int,
+    subscription_price_cents: int,
+    private_show_price_cents: int,
+    room_topic: str,
+    tip_goal_tokens: int,
+    tip_goal_label: str,
+    timezone_name: str,
+    request=None,
+) -> Performer:
+    if default_show_kind not in DEFAULT_KINDS:
+        raise SettingsError("Default show kind must be public, premium or subscribers-only.", "bad_kind")
+    _check_price("Ticket price", default_ticket_price_cents)
+    _check_price("Subscription price", subscription_price_cents)
+    _check_price("Private show price", private_show_price_cents)
+    if not 0 <= tip_goal_tokens <= settings.TIP_MENU_MAX_TOKENS * 10:
+        raise SettingsError("The tip goal is out of range.", "bad_goal")
+    try:
+        ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"Unknown timezone “{timezone_name}”.", "bad_timezone") from None
+    fields = {
+        "default_show_kind": default_show_kind,
+        "default_ticket_price_cents": default_ticket_price_cents,
+        "subscription_price_cents": subscription_price_cents,
+        "private_show_price_cents": private_show_price_cents,
+        "room_topic": room_topic.strip()[:200],
+        "tip_goal_tokens": tip_goal_tokens,
+        "tip_goal_label": tip_goal_label.strip()[:120],
+        "timezone": timezone_name,
+    }
+    before = {name: getattr(performer, name) for name in fields}
+    Performer.objects.filter(pk=performer.pk).update(**fields)
+    performer.refresh_from_db()
+    changed = {k: [before[k], v] for k, v in fields.items() if before[k] != v}
+    record_audit(action="room.settings_changed", request=request, target=performer, details={"changed": changed})
+    return performer
+
+
+@transaction.atomic
+def add_tip_menu_item(*, performer: Performer, label: str, tokens: int, request=None) -> TipMenuItem:
+    label = label.strip()
+    if not label:
+        raise SettingsError("Give the tip-menu item a label.", "bad_label")
+    if not 1 <= tokens <= settings.TIP_MENU_MAX_TOKENS:
+        raise SettingsError(f"Tokens must be between 1 and {settings.TIP_MENU_MAX_TOKENS}.", "bad_tokens")
+    if performer.tip_menu.count() >= TIP_MENU_MAX_ITEMS:
+        raise SettingsError(f"The tip menu holds at most {TIP_MENU_MAX_ITEMS} items.", "too_many")
+    item = TipMenuItem.objects.create(
+        performer=performer, label=label[:80], tokens=tokens, position=performer.tip_menu.count()
+    )
+    record_audit(action="room.tip_menu_added", request=request, target=item, details={"tokens": tokens})
+    return item
+
+
+@transaction.atomic
+def remove_tip_menu_item(*, performer: Performer, item_id: int, request=None) -> bool:
+    deleted, _ = TipMenuItem.objects.filter(performer=performer, pk=item_id).delete()
+    if deleted:
+        record_audit(action="room.tip_menu_removed", request=request, target=performer, details={"item": item_id})
+    return bool(deleted)
+
+
+@transaction.atomic
+def appoint_moderator(*, performer: Performer, username: str, request=None) -> RoomModerator:
+    user = User.objects.filter(username__iexact=username.strip()).first()
+    if user is None:
+        raise SettingsError(f"No user called “{username.strip()}”.", "no_such_user")
+    if user.pk == performer.user_id:
+        raise SettingsError("You already moderate your own room.", "self")
+    try:
+        with transaction.atomic():
+            moderator = RoomModerator.objects.create(performer=performer, user=user)
+    except IntegrityError:
+        raise SettingsError(f"{user.username} is already a moderator.", "duplicate") from None
+    record_audit(action="room.moderator_appointed", request=request, target=performer, details={"user": user.pk})
+    return moderator
+
+
+@transaction.atomic
+def remove_moderator(*, performer: Performer, user_id: int, request=None) -> bool:
+    deleted, _ = RoomModerator.objects.filter(performer=performer, user_id=user_id).delete()
+    if deleted:
+        record_audit(action="room.moderator_removed", request=request, target=performer, details={"user": user_id})
+    return bool(deleted)
+
+
+@transaction.atomic
+def add_region_block(*, performer: Performer, region: str, request=None) -> RegionBlock:
+    parsed = regions.parse_region(region)
+    if parsed is None:
+        raise SettingsError(f"Unknown region “{region}”. Use a country code (FR) or US-TX / GB-SCT.", "bad_region")
+    country, sub = parsed
+    try:
+        with transaction.atomic():
+            block = RegionBlock.objects.create(performer=performer, country=country, subdivision=sub)
+    except IntegrityError:
+        raise SettingsError(f"{regions.region_label(country, sub)} is already blocked.", "duplicate") from None
+    record_audit(action="room.region_blocked", request=request, target=performer, details={"region": str(block)})
+    return block
+
+
+@transaction.atomic
+def remove_region_block(*, performer: Performer, block_id: int, request=None) -> bool:
+    block = RegionBlock.objects.filter(performer=performer, pk=block_id).first()
+    if block is None:
+        return False
+    block.delete()
+    record_audit(action="room.region_unblocked", request=request, target=performer, details={"region": str(block)})
+    return True

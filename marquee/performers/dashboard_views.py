@@ -1,0 +1,172 @@
+"""Dashboard pages of the performers app: the overview and room settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from marquee.accounts.selectors import has_two_factor
+from marquee.performers import dashboard_services as services
+from marquee.performers import regions
+from marquee.performers.dashboard_access import performer_required
+from marquee.performers.dashboard_forms import (
+    ModeratorForm,
+    RegionBlockForm,
+    RoomSettingsForm,
+    TipMenuItemForm,
+    cents,
+)
+from marquee.shows import schedule
+
+
+@performer_required
+def index(request):
+    performer = request.performer
+    context = {
+        "performer": performer,
+        "two_factor": has_two_factor(request.user),
+        "upcoming": schedule.public_upcoming(performer)[:5],
+        "dash_section": "home",
+    }
+    return render(request, "performers/dashboard/index.html", context)
+
+
+def _room_context(request, performer, settings_form=None):
+    return {
+        "performer": performer,
+        "settings_form": settings_form or RoomSettingsForm.for_performer(performer),
+        "tip_form": TipMenuItemForm(),
+        "moderator_form": ModeratorForm(),
+        "region_form": RegionBlockForm(),
+        "tip_menu": performer.tip_menu.all(),
+        "moderators": performer.moderators.select_related("user").order_by("user__username"),
+        "region_blocks": [
+            (block, regions.region_label(block.country, block.subdivision))
+            for block in performer.region_blocks.order_by("country", "subdivision")
+        ],
+        "two_factor": has_two_factor(request.user),
+        "dash_section": "room",
+    }
+
+
+@performer_required
+def room_settings(request):
+    performer = request.performer
+    form = None
+    if request.method == "POST":
+        form = RoomSettingsForm.for_performer(performer, request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_room_settings(
+                    performer=performer,
+                    default_show_kind=data["default_show_kind"],
+                    default_ticket_price_cents=cents(data["ticket_price"]),
+                    subscription_price_cents=cents(data["subscription_price"]),
+                    private_show_price_cents=cents(data["private_price"]),
+                    room_topic=data["room_topic"],
+                    tip_goal_tokens=data["tip_goal_tokens"],
+                    tip_goal_label=data["tip_goal_label"],
+                    timezone_name=data["timezone"],
+                    request=request,
+                )
+            except services.SettingsError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Room settings saved.")
+                return redirect("dashboard_room")
+        status = 400
+    else:
+        status = 200
+    return render(request, "performers/dashboard/room.html", _room_context(request, performer, form), status=status)
+
+
+def _run(request, action, success: str):
+    try:
+        action()
+    except services.SettingsError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("dashboard_room")
+
+
+def _form_errors(request, form):
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+    return redirect("dashboard_room")
+
+
+@performer_required
+@require_POST
+def tip_menu(request):
+    performer = request.performer
+    if request.POST.get("remove"):
+        return _run(
+            request,
+            lambda: services.remove_tip_menu_item(
+                performer=performer, item_id=_int(request.POST["remove"]), request=request
+            ),
+            "Tip-menu item removed.",
+        )
+    form = TipMenuItemForm(request.POST)
+    if not form.is_valid():
+        return _form_errors(request, form)
+    return _run(
+        request,
+        lambda: services.add_tip_menu_item(performer=performer, request=request, **form.cleaned_data),
+        "Tip-menu item added.",
+    )
+
+
+@performer_required
+@require_POST
+def moderators(request):
+    performer = request.performer
+    if request.POST.get("remove"):
+        return _run(
+            request,
+            lambda: services.remove_moderator(
+                performer=performer, user_id=_int(request.POST["remove"]), request=request
+            ),
+            "Moderator removed.",
+        )
+    form = ModeratorForm(request.POST)
+    if not form.is_valid():
+        return _form_errors(request, form)
+    username = form.cleaned_data["username"]
+    return _run(
+        request,
+        lambda: services.appoint_moderator(performer=performer, username=username, request=request),
+        f"{username} can now moderate your room.",
+    )
+
+
+@performer_required
+@require_POST
+def region_blocks(request):
+    performer = request.performer
+    if request.POST.get("remove"):
+        return _run(
+            request,
+            lambda: services.remove_region_block(
+                performer=performer, block_id=_int(request.POST["remove"]), request=request
+            ),
+            "Region unblocked.",
+        )
+    form = RegionBlockForm(request.POST)
+    if not form.is_valid():
+        return _form_errors(request, form)
+    return _run(
+        request,
+        lambda: services.add_region_block(performer=performer, region=form.cleaned_data["region"], request=request),
+        "Region blocked: people there will not see your room.",
+    )
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

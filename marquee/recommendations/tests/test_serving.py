@@ -1,0 +1,127 @@
+"""Personal, cold-start and similar lists; visibility applied after the cache."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from marquee.compliance.geo import UNKNOWN, Location
+from marquee.performers.models import RegionBlock
+from marquee.recommendations import selectors, services, training
+from marquee.recommendations.models import Interaction
+from marquee.recommendations.tests.conftest import tagged_performer
+from marquee.shows.models import Show
+from tests.factories import ShowFactory, UserFactory
+
+TEXAS = Location(country="US", subdivision="TX")
+
+
+def names(performers):
+    return [p.user.username for p in performers]
+
+
+def test_viewer_gets_their_taste_group_first(trained):
+    fan = trained["cook_fans"][0]
+    result = names(selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=4, live_boost=False))
+    assert sorted(result) == ["c0", "c1", "c2", "c3"]
+    art_fan = trained["art_fans"][0]
+    result = names(selectors.recommended_performers(viewer=art_fan, location=UNKNOWN, limit=4, live_boost=False))
+    assert sorted(result) == ["a0", "a1", "a2", "a3"]
+
+
+def test_new_viewer_gets_popular_performers(trained):
+    newcomer = UserFactory(username="newcomer")
+    result = names(selectors.recommended_performers(viewer=newcomer, location=UNKNOWN, limit=3, live_boost=False))
+    assert result[0] == "a0"  # watched or followed by the most viewers
+
+
+def test_viewer_with_history_newer_than_the_model_is_folded_in(trained):
+    newcomer = UserFactory(username="newcomer")
+    Interaction.objects.create(user=newcomer, performer=trained["cooks"][1], kind="watch", amount=3600)
+    result = names(selectors.recommended_performers(viewer=newcomer, location=UNKNOWN, limit=4, live_boost=False))
+    assert sorted(result) == ["c0", "c1", "c2", "c3"]
+
+
+def test_new_performer_reaches_viewers_and_rooms_with_the_same_tags(trained):
+    rookie = tagged_performer("rookiecook", "cooking")  # joined after training: no interactions at all
+    fan = trained["cook_fans"][0]
+    personal = names(selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=8, live_boost=False))
+    assert "rookiecook" in personal
+    assert personal.index("rookiecook") < min(personal.index(a) for a in ["a1", "a2", "a3"] if a in personal)
+    similar = names(selectors.similar_performers(performer=rookie, viewer=fan, location=UNKNOWN, limit=4))
+    assert sorted(similar) == ["c0", "c1", "c2", "c3"]
+
+
+def test_similar_performers_are_the_same_kind_and_never_the_room_itself(trained):
+    cook = trained["cooks"][0]
+    similar = names(selectors.similar_performers(performer=cook, viewer=None, location=UNKNOWN, limit=3))
+    assert sorted(similar) == ["c1", "c2", "c3"]
+
+
+def test_anonymous_visitors_get_live_rooms_first_then_popular(trained):
+    ShowFactory(performer=trained["cooks"][3], status=Show.Status.LIVE)
+    result = selectors.recommended_performers(viewer=None, location=UNKNOWN, limit=3)
+    assert names(result)[:2] == ["c3", "a0"]
+    assert result[0].is_live and not result[1].is_live
+
+
+def test_hidden_performer_disappears_at_once_even_from_cached_lists(trained):
+    fan = trained["cook_fans"][0]
+    before = names(selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=20))
+    assert "c1" in before
+    key = selectors._cache_key(selectors.current_artifacts(), "viewer", fan.pk)
+    cached_ids = [pk for pk, _, _ in cache.get(key)]
+    services.hide_performer(user=fan, performer=trained["cooks"][1])
+    after = names(selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=20))
+    assert "c1" not in after
+    assert [pk for pk, _, _ in cache.get(key)] == cached_ids  # served from the same cached list
+    assert trained["cooks"][1].pk in cached_ids
+
+
+def test_region_blocked_and_suspended_performers_never_appear(trained):
+    fan = trained["cook_fans"][0]
+    selectors.recommended_performers(viewer=fan, location=TEXAS, limit=20)  # warm the cache
+    RegionBlock.objects.create(performer=trained["cooks"][2], country="US", subdivision="TX")
+    suspended = trained["cooks"][0]
+    suspended.is_suspended = True
+    suspended.save()
+    in_texas = names(selectors.recommended_performers(viewer=fan, location=TEXAS, limit=20))
+    assert "c2" not in in_texas and "c0" not in in_texas and "c1" in in_texas
+    elsewhere = names(selectors.recommended_performers(viewer=fan, location=Location(country="FR"), limit=20))
+    assert "c2" in elsewhere and "c0" not in elsewhere
+    anonymous = names(selectors.recommended_performers(viewer=None, location=TEXAS, limit=20))
+    assert "c2" not in anonymous
+    similar = names(selectors.similar_performers(performer=trained["cooks"][1], viewer=fan, location=TEXAS, limit=9))
+    assert "c2" not in similar and "c0" not in similar
+
+
+def test_a_performer_never_sees_their_own_room(trained):
+    own = trained["artists"][1]
+    Interaction.objects.create(user=own.user, performer=trained["artists"][2], kind="watch", amount=3600)
+    result = names(selectors.recommended_performers(viewer=own.user, location=UNKNOWN, limit=20))
+    assert "a1" not in result and "a2" in result
+
+
+def test_new_model_version_replaces_cached_lists(trained):
+    fan = trained["art_fans"][0]
+    selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=5)
+    old = selectors.current_artifacts()
+    assert cache.get(selectors._cache_key(old, "viewer", fan.pk)) is not None
+    training.train()
+    new = selectors.current_artifacts()
+    assert new.version != old.version
+    assert cache.get(selectors._cache_key(new, "viewer", fan.pk)) is None
+
+
+def test_without_any_model_popularity_comes_from_follows(db):
+    tagged_performer("quiet")
+    loved = tagged_performer("loved")
+    for i in range(3):
+        loved.followers.create(user=UserFactory(username=f"follower{i}"))
+    assert selectors.current_artifacts() is None
+    assert names(selectors.recommended_performers(viewer=None, location=UNKNOWN, limit=2)) == ["loved", "quiet"]
+
+
+def test_unverified_performers_are_not_recommended(trained):
+    trained["artists"][0].verification_status = "pending"
+    trained["artists"][0].save()
+    assert "a0" not in names(selectors.recommended_performers(viewer=None, location=UNKNOWN, limit=20))

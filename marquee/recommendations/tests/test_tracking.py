@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from marquee.performers import services as performer_services
+from marquee.recommendations import tasks, tracking
+from marquee.recommendations.models import Interaction
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recorded_events_reach_the_database_in_a_batch(viewer, performer):
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="watch", weight=95.4)
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="tip", weight=25)
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="chat")
+    assert tracking.flush() == 3
+    rows = sorted(Interaction.objects.values_list("user_id", "performer_id", "kind", "amount"))
+    assert rows == [
+        (viewer.pk, performer.pk, "chat", 1),
+        (viewer.pk, performer.pk, "tip", 25),
+        (viewer.pk, performer.pk, "watch", 95),
+    ]
+    assert tracking.flush() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_of_a_rolled_back_transaction_are_dropped(viewer, performer):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="follow")
+        raise RuntimeError("rolled back")
+    assert tracking.flush() == 0
+    assert not Interaction.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_follow_service_records_a_follow(viewer, performer):
+    assert performer_services.follow_performer(user=viewer, performer=performer)
+    assert not performer_services.follow_performer(user=viewer, performer=performer)  # repeat: no second event
+    tracking.flush()
+    assert list(Interaction.objects.values_list("user_id", "performer_id", "kind")) == [
+        (viewer.pk, performer.pk, "follow")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_zero_weights_and_deleted_users_are_ignored(viewer, outsider, performer):
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="watch", weight=0)
+    tracking.record(user_id=outsider.pk, performer_id=performer.pk, kind="watch", weight=30)
+    outsider.delete()
+    assert tracking.flush() == 0
+    assert not Interaction.objects.exists()
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="Unknown interaction kind"):
+        tracking.record(user_id=1, performer_id=1, kind="like")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_beat_task_writes_buffered_events(viewer, performer):
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="ticket")
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="subscription")
+    tasks.flush_interactions()
+    assert sorted(Interaction.objects.values_list("kind", flat=True)) == ["subscription", "ticket"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_process_buffer_hands_a_full_batch_to_the_worker(settings, viewer, performer):
+    settings.RECS_FLUSH_BATCH = 2
+    buffer = tracking._LocalBuffer()
+    buffer.push((viewer.pk, performer.pk, "chat", 1, 1_700_000_000.0))
+    assert not Interaction.objects.exists()
+    buffer.push((viewer.pk, performer.pk, "chat", 1, 1_700_000_001.0))
+    assert Interaction.objects.count() == 2  # eager Celery in tests: the batch task ran

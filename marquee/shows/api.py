@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marquee.compliance.geo import location_for_request
+from marquee.lib.api_errors import ApiError
+from marquee.performers import selectors as performer_selectors
+from marquee.performers import services as performer_services
+from marquee.shows import selectors
+
+RoomStateSerializer = inline_serializer(
+    "RoomState",
+    {
+        "username": serializers.CharField(),
+        "is_live": serializers.BooleanField(),
+        "show": serializers.DictField(allow_null=True),
+        "playback_url": serializers.CharField(allow_null=True),
+        "playback_expires_at": serializers.IntegerField(allow_null=True),
+        "paywall": serializers.DictField(allow_null=True),
+        "denied": serializers.DictField(allow_null=True),
+    },
+)
+
+StreamKeySerializer = inline_serializer(
+    "StreamKey",
+    {
+        "server": serializers.CharField(),
+        "stream_key": serializers.CharField(allow_null=True),
+        "rotated_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class RoomView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=RoomStateSerializer, summary="Room state: live show, signed playback URL or paywall")
+    def get(self, request, username):
+        location = location_for_request(request)
+        performer = performer_selectors.get_visible_performer(username, viewer=request.user, location=location)
+        if performer is None:
+            raise ApiError("not_found", "This room does not exist.", 404)
+        response = Response(selectors.room_state(request.user, performer, location))
+        # Signed per viewer: never cached by anyone else.
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _own_performer(request):
+    performer = getattr(request.user, "performer", None)
+    if performer is None:
+        raise ApiError("not_a_performer", "Only performers have a stream key.", 403)
+    return performer
+
+
+class StreamKeyView(APIView):
+    @extend_schema(responses=StreamKeySerializer, summary="OBS server address (the key itself is never shown again)")
+    def get(self, request):
+        performer = _own_performer(request)
+        return Response(
+            {
+                "server": settings.MEDIA_RTMP_PUBLIC_URL,
+                "stream_key": None,
+                "rotated_at": performer.stream_key_rotated_at,
+            }
+        )
+
+    @extend_schema(request=None, responses=StreamKeySerializer, summary="Regenerate the stream key (shown once)")
+    def post(self, request):
+        performer = _own_performer(request)
+        secret = performer_services.regenerate_stream_key(performer=performer, actor=request.user, request=request)
+        performer.refresh_from_db(fields=["stream_key_rotated_at"])
+        response = Response(
+            {
+                "server": settings.MEDIA_RTMP_PUBLIC_URL,
+                "stream_key": f"{performer.username}?key={secret}",
+                "rotated_at": performer.stream_key_rotated_at,
+            },
+            status=201,
+        )
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,183 @@
+"""Dashboard schedule pages (calendar, new shows, cancel) and the public iCal feed."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from marquee.compliance.geo import location_for_request
+from marquee.performers.dashboard_access import performer_required
+from marquee.performers.selectors import get_visible_performer
+from marquee.shows import schedule
+from marquee.shows.models import Show
+from marquee.shows.schedule_forms import OneOffShowForm, RecurringShowForm
+from marquee.shows.schedule_models import ScheduleRule
+
+
+def _parse_day(value: str | None, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+@performer_required
+def schedule_page(request):
+    performer = request.performer
+    zone = schedule.performer_zone(performer)
+    today = timezone.now().astimezone(zone).date()
+    view = "week" if request.GET.get("view") == "week" else "month"
+    day = _parse_day(request.GET.get("day"), today)
+    context = {
+        "performer": performer,
+        "view": view,
+        "month": schedule.month_calendar(performer, day.year, day.month) if view == "month" else None,
+        "week": schedule.week_calendar(performer, day) if view == "week" else None,
+        "day": day,
+        "zone": zone.key,
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "calendar":
+        return render(request, "shows/schedule/_calendar.html", context)
+    context.update(
+        {
+            "one_off_form": OneOffShowForm(initial=_form_defaults(performer)),
+            "recurring_form": RecurringShowForm(initial=_form_defaults(performer)),
+            "rules": schedule.performer_rules(performer),
+            "upcoming": schedule.public_upcoming(performer)[:20],
+        }
+    )
+    return render(request, "shows/schedule/page.html", context)
+
+
+def _form_defaults(performer) -> dict:
+    kind = performer.default_show_kind if performer.default_show_kind != "private" else "public"
+    return {"kind": kind, "price": performer.default_ticket_price_cents / 100}
+
+
+def _form_error(request, form_or_message):
+    if isinstance(form_or_message, str):
+        messages.error(request, form_or_message)
+    else:
+        for field, errors in form_or_message.errors.items():
+            label = form_or_message.fields[field].label or field if field in form_or_message.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+
+
+@performer_required
+@require_POST
+def schedule_one_off(request):
+    performer = request.performer
+    form = OneOffShowForm(request.POST)
+    if not form.is_valid():
+        _form_error(request, form)
+        return redirect("dashboard_schedule")
+    data = form.cleaned_data
+    starts_at = datetime.datetime.combine(data["date"], data["time"], tzinfo=schedule.performer_zone(performer))
+    try:
+        show = schedule.schedule_show(
+            performer=performer,
+            title=data["title"],
+            kind=data["kind"],
+            starts_at=starts_at,
+            expected_minutes=data["expected_minutes"],
+            price_cents=form.price_cents(),
+            request=request,
+        )
+    except schedule.ScheduleError as exc:
+        _form_error(request, exc.message)
+        return redirect("dashboard_schedule")
+    messages.success(request, f"“{show.title}” is on the schedule.")
+    return redirect(f"{_schedule_url()}?day={data['date'].isoformat()}")
+
+
+def _schedule_url():
+    from django.urls import reverse
+
+    return reverse("dashboard_schedule")
+
+
+@performer_required
+@require_POST
+def schedule_recurring(request):
+    performer = request.performer
+    form = RecurringShowForm(request.POST)
+    if not form.is_valid():
+        _form_error(request, form)
+        return redirect("dashboard_schedule")
+    data = form.cleaned_data
+    try:
+        rule = schedule.create_schedule_rule(
+            performer=performer,
+            title=data["title"],
+            kind=data["kind"],
+            weekdays=data["weekdays"],
+            start_time=data["time"],
+            starts_on=data["starts_on"],
+            until=data["until"],
+            expected_minutes=data["expected_minutes"],
+            price_cents=form.price_cents(),
+            publish=data["publish"],
+            request=request,
+        )
+    except schedule.ScheduleError as exc:
+        _form_error(request, exc.message)
+        return redirect("dashboard_schedule")
+    messages.success(
+        request, f"“{rule.title}” repeats {', '.join(schedule.rule_weekdays(rule))} at {rule.start_time:%H:%M}."
+    )
+    return redirect("dashboard_schedule")
+
+
+@performer_required
+@require_POST
+def cancel_show(request, show_id: int):
+    show = get_object_or_404(Show, pk=show_id, performer=request.performer)
+    try:
+        schedule.cancel_show(show=show, request=request)
+    except schedule.ScheduleError as exc:
+        _form_error(request, exc.message)
+    else:
+        messages.success(request, f"“{show.title}” was cancelled.")
+    return redirect("dashboard_schedule")
+
+
+@performer_required
+@require_POST
+def rule_action(request, rule_id: int):
+    rule = get_object_or_404(ScheduleRule, pk=rule_id, performer=request.performer, is_active=True)
+    try:
+        if request.POST.get("action") == "publish":
+            schedule.publish_schedule_rule(rule=rule, request=request)
+            messages.success(request, f"“{rule.title}” is published.")
+        else:
+            count = schedule.cancel_schedule_rule(rule=rule, request=request)
+            messages.success(request, f"“{rule.title}” stopped; {count} upcoming shows cancelled.")
+    except schedule.ScheduleError as exc:
+        _form_error(request, exc.message)
+    return redirect("dashboard_schedule")
+
+
+def ical_feed(request, username: str):
+    performer = get_visible_performer(username, viewer=request.user, location=location_for_request(request))
+    if performer is None:
+        raise Http404("No such room.")
+    body = schedule.ical_feed(performer, base_url=settings.SITE_URL)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{performer.username}.ics"'
+    return response
+
+
+@login_required
+def notifications(request):
+    items = list(schedule.Notification.objects.filter(user=request.user).select_related("show")[:50])
+    if request.method == "POST":
+        schedule.mark_notifications_read(user=request.user)
+        return redirect("notifications")
+    return render(request, "shows/schedule/notifications.html", {"notifications": items})

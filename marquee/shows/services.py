@@ -1,0 +1,171 @@
+"""Show lifecycle driven by the media server's hooks: publish → live,
+update → keep or cut, publish done → ended.  Every accept, refusal and cut
+leaves an audit row; a refusal changes nothing else."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from marquee.compliance import policy
+from marquee.compliance.services import record_audit
+from marquee.lib.decisions import ALLOW, Decision, deny
+from marquee.lib.events import send_room_event
+from marquee.performers.models import Performer, ShowKind
+from marquee.performers.selectors import stream_key_matches
+from marquee.shows.models import Show
+from marquee.shows.tasks import refresh_live_thumbnail
+
+
+def _find_performer(username: str) -> Performer | None:
+    return Performer.objects.select_related("user").filter(user__username=username).first()
+
+
+def _audit_media(action: str, *, performer: Performer | None, username: str, session: str, addr: str, **details):
+    record_audit(
+        action=action,
+        actor_id=performer.user_id if performer else None,
+        ip=addr,
+        user_agent="media-server",
+        target=performer,
+        target_type="" if performer else "performers.performer",
+        target_id="" if performer else username[:64],
+        details={"stream": username[:150], "session": session, **details},
+    )
+
+
+def _refuse(code: str, message: str, *, performer, username, session, addr) -> Decision:
+    with transaction.atomic():
+        _audit_media(
+            "media.publish_refused", performer=performer, username=username, session=session, addr=addr, code=code
+        )
+    return deny(code, message, 403)
+
+
+def _show_to_start(performer: Performer, now) -> Show:
+    """The scheduled show starting about now, or a new one from the room defaults."""
+    window = datetime.timedelta(minutes=settings.SHOW_START_WINDOW_MINUTES)
+    scheduled = (
+        performer.shows.select_for_update()
+        .filter(status=Show.Status.SCHEDULED, scheduled_start__gte=now - window, scheduled_start__lte=now + window)
+        .order_by("scheduled_start")
+        .first()
+    )
+    if scheduled is not None:
+        return scheduled
+    kind = performer.default_show_kind
+    price = {ShowKind.PREMIUM: performer.default_ticket_price_cents, ShowKind.PRIVATE: 0}.get(kind, 0)
+    if kind == ShowKind.PREMIUM and price <= 0:
+        kind = ShowKind.PUBLIC
+    return Show(
+        performer=performer,
+        title=(performer.room_topic or f"{performer.display_name} live")[:120],
+        kind=kind,
+        price_cents=price if kind == ShowKind.PREMIUM else 0,
+        scheduled_start=now,
+    )
+
+
+def start_publish(*, username: str, key: str, session: str, addr: str = "") -> Decision:
+    """``on_publish``: go live, or refuse (unknown performer, wrong key, not
+    allowed to stream, already live)."""
+    where = {"username": username, "session": session, "addr": addr}
+    performer = _find_performer(username)
+    if performer is None:
+        return _refuse("unknown_stream", "No such stream.", performer=None, **where)
+    if not stream_key_matches(performer, key):
+        return _refuse("bad_key", "Invalid stream key.", performer=performer, **where)
+    allowed = policy.can_stream(performer)
+    if not allowed:
+        return _refuse(allowed.code, allowed.message, performer=performer, **where)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            Performer.objects.select_for_update().filter(pk=performer.pk).first()
+            if performer.shows.filter(status=Show.Status.LIVE).exists():
+                raise IntegrityError("already live")
+            show = _show_to_start(performer, now)
+            show.status = Show.Status.LIVE
+            show.started_at = now
+            show.media_session = session
+            show.media_seen_at = now
+            show.save()
+            _audit_media("media.publish_accepted", performer=performer, show=show.pk, **where)
+            send_room_event(username, "show_started", {"show_id": show.pk, "kind": show.kind, "title": show.title})
+            # The first preview once a few segments exist; then every on_update.
+            transaction.on_commit(lambda: refresh_live_thumbnail.apply_async((username,), countdown=5))
+    except IntegrityError:
+        # Another publish won (the database allows one live show per performer).
+        return _refuse("already_live", "This performer is already live.", performer=performer, **where)
+    return ALLOW
+
+
+def _end(show: Show, *, now) -> None:
+    show.status = Show.Status.ENDED
+    show.ended_at = now
+    show.save(update_fields=["status", "ended_at"])
+    send_room_event(show.performer.username, "show_ended", {"show_id": show.pk, "kind": show.kind, "title": show.title})
+
+
+# nginx may send the first update while our answer to its publish call is
+# still on the way; an update this young without its show is not a cut.
+PUBLISH_IN_FLIGHT_SECONDS = 10
+
+
+def check_publish(*, username: str, session: str, seconds_live: int = 0, addr: str = "") -> Decision:
+    """``on_update``: keep the stream, or cut it when its performer may no
+    longer stream, its key was regenerated, or its show is no longer live."""
+    performer = _find_performer(username)
+    show = performer.shows.filter(status=Show.Status.LIVE).first() if performer else None
+    reason = ""
+    if show is None and performer is not None and seconds_live < PUBLISH_IN_FLIGHT_SECONDS:
+        return ALLOW
+    if show is None or show.media_session != session:
+        reason = "not_live"
+    elif not (allowed := policy.can_stream(performer)):
+        reason = allowed.code
+    elif performer.stream_key_rotated_at and performer.stream_key_rotated_at > show.started_at:
+        reason = "key_regenerated"
+    now = timezone.now()
+    with transaction.atomic():
+        if not reason:
+            Show.objects.filter(pk=show.pk).update(media_seen_at=now)
+            transaction.on_commit(lambda: refresh_live_thumbnail.delay(username))
+            return ALLOW
+        _audit_media(
+            "media.stream_cut", performer=performer, username=username, session=session, addr=addr, reason=reason
+        )
+        # Ending here too: the media server's publish-done may never arrive.
+        if show is not None and show.media_session == session:
+            _end(show, now=now)
+    return deny(reason, "Stream cut.", 403)
+
+
+def end_publish(*, username: str, session: str, addr: str = "") -> Show | None:
+    """``on_publish_done``: end the show this connection was publishing (a
+    refused duplicate publisher's done-call ends nothing).  Idempotent."""
+    performer = _find_performer(username)
+    if performer is None:
+        return None
+    with transaction.atomic():
+        show = performer.shows.select_for_update().filter(status=Show.Status.LIVE, media_session=session).first()
+        if show is None:
+            return None
+        _end(show, now=timezone.now())
+        _audit_media("media.publish_done", performer=performer, username=username, session=session, addr=addr)
+    return show
+
+
+def end_orphaned_shows() -> int:
+    """When the media server (re)starts nobody is publishing: end shows left live."""
+    ended = 0
+    for show in Show.objects.filter(status=Show.Status.LIVE).select_related("performer__user"):
+        with transaction.atomic():
+            if Show.objects.filter(pk=show.pk, status=Show.Status.LIVE).exists():
+                _end(show, now=timezone.now())
+                record_audit(action="show.ended_orphaned", target=show, details={"session": show.media_session})
+                ended += 1
+    return ended

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from marquee.compliance import policy
+from marquee.compliance.geo import location_for_request
+from marquee.performers import selectors as performer_selectors
+from marquee.performers import services as performer_services
+from marquee.shows import services, thumbnails
+
+# nginx-rtmp hook names → what they do.
+HOOK_EVENTS = {"publish", "update", "publish_done"}
+
+
+def _hook_allowed(request) -> bool:
+    token = request.GET.get("token", "") or request.headers.get("X-Media-Hook-Secret", "")
+    if not hmac.compare_digest(token.encode(), settings.MEDIA_HOOK_SECRET.encode()):
+        return False
+    try:
+        address = ipaddress.ip_address(request.client_ip)
+    except ValueError:
+        return False
+    return any(address in network for network in settings.MEDIA_HOOK_ALLOWED_IPS)
+
+
+@csrf_exempt
+@require_POST
+def media_hook(request, event):
+    """nginx-rtmp notifications.  Any non-2xx answer refuses the publish
+    (``publish``) or cuts the running stream (``update``)."""
+    if event not in HOOK_EVENTS:
+        raise Http404("Unknown media hook.")
+    if not _hook_allowed(request):
+        return HttpResponseForbidden("Forbidden.")
+    stream = request.POST.get("name", "")[:150]
+    session = request.POST.get("clientid", "")[:64]
+    addr = request.POST.get("addr", "")[:45]
+    if not stream or not session:
+        return HttpResponse("name and clientid are required.", status=400)
+    if event == "publish":
+        decision = services.start_publish(username=stream, key=request.POST.get("key", ""), session=session, addr=addr)
+    elif event == "update":
+        try:
+            seconds_live = int(request.POST.get("time", "0"))
+        except ValueError:
+            seconds_live = 0
+        decision = services.check_publish(username=stream, session=session, seconds_live=seconds_live, addr=addr)
+    else:
+        services.end_publish(username=stream, session=session, addr=addr)
+        return HttpResponse("ok")
+    if not decision:
+        return HttpResponse(decision.message, status=decision.status)
+    return HttpResponse("ok")
+
+
+@require_GET
+def live_thumbnail(request, username):
+    performer = performer_selectors.get_visible_performer(
+        username, viewer=request.user, location=location_for_request(request)
+    )
+    path = thumbnails.thumbnail_path(username) if performer else None
+    if path is None or not path.exists():
+        raise Http404("No preview.")
+    # Small (~15 kB): read at once, no streaming response under ASGI.
+    response = HttpResponse(path.read_bytes(), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=15"
+    return response
+
+
+def _own_performer_or_404(request):
+    performer = getattr(request.user, "performer", None)
+    if performer is None:
+        raise Http404("Only performers have stream settings.")
+    return performer
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stream_settings(request):
+    """OBS settings; POST regenerates the key and shows it this once."""
+    performer = _own_performer_or_404(request)
+    new_key = None
+    if request.method == "POST":
+        new_key = performer_services.regenerate_stream_key(performer=performer, actor=request.user, request=request)
+    context = {
+        "performer": performer,
+        "server_url": settings.MEDIA_RTMP_PUBLIC_URL,
+        "stream_key": f"{performer.username}?key={new_key}" if new_key else None,
+        "can_stream": policy.can_stream(performer),
+    }
+    return render(request, "shows/stream_settings.html", context)

@@ -1,0 +1,116 @@
+// Room player: signed HLS via hls.js, paywall, live/offline without reloads.
+// State comes from the room API; chat's "marquee:room-event" (show_started /
+// show_ended) triggers a refresh at once, polling covers pages without chat.
+import Hls from "../vendor/hls.min.mjs";
+
+const root = document.querySelector("[data-player]");
+const POLL_LIVE_MS = 30000;
+const POLL_PAYWALL_MS = 5000;
+const POLL_OFFLINE_MS = 10000;
+const TOKEN_PREFIX = /\/v\/[A-Za-z0-9]+\/[0-9]+\/[A-Za-z0-9_-]+\//;
+
+if (root) {
+  const video = root.querySelector("[data-player-video]");
+  const parts = {
+    offline: root.querySelector("[data-player-offline]"),
+    denied: root.querySelector("[data-player-denied]"),
+    paywall: root.querySelector("[data-paywall]"),
+  };
+  let hls = null;
+  let stream = null; // playlist URL without its token, to spot a new stream
+  let tokenPrefix = null; // "/v/<viewer>/<expires>/<sig>/" currently valid
+  let timer = null;
+
+  const withCurrentToken = (url) => (tokenPrefix ? url.replace(TOKEN_PREFIX, tokenPrefix) : url);
+
+  function show(which) {
+    for (const [name, el] of Object.entries(parts)) el.hidden = name !== which;
+    video.hidden = which !== "video";
+    root.classList.toggle("player-offline", which !== "video");
+  }
+
+  function stop() {
+    if (hls) { hls.destroy(); hls = null; }
+    video.removeAttribute("src");
+    stream = null;
+  }
+
+  function play(url) {
+    const base = url.replace(TOKEN_PREFIX, "/");
+    tokenPrefix = url.match(TOKEN_PREFIX)[0];
+    if (base === stream) return; // same stream: new token only, segments pick it up
+    stop();
+    stream = base;
+    if (Hls.isSupported()) {
+      hls = new Hls({
+        liveSyncDurationCount: 2, // ~2 s behind live with 1 s fragments
+        liveMaxLatencyDurationCount: 6,
+        backBufferLength: 10,
+        // Every playlist and segment request carries the newest token.
+        xhrSetup: (xhr, requestUrl) => xhr.open("GET", withCurrentToken(requestUrl), true),
+      });
+      hls.on(Hls.Events.ERROR, (_event, data) => {
+        if (data.fatal) { stop(); schedule(2000); }
+      });
+      hls.loadSource(url);
+      hls.attachMedia(video);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = url;
+    }
+    video.play().catch(() => {});
+  }
+
+  function setBadge(live) {
+    const badge = document.querySelector("[data-live-badge]");
+    if (!badge) return;
+    badge.textContent = live ? "Live" : "Offline";
+    badge.classList.toggle("badge-live", live);
+    badge.classList.toggle("badge-offline", !live);
+  }
+
+  function paywall(offer) {
+    parts.paywall.querySelector("[data-paywall-message]").textContent = offer.message;
+    parts.paywall.querySelector("[data-paywall-product]").value = offer.product || "";
+    parts.paywall.querySelector("[data-paywall-show]").value = offer.show_id || "";
+    parts.paywall.querySelector("[data-paywall-button]").textContent = `Buy for $${offer.price_display}`;
+  }
+
+  function apply(state) {
+    setBadge(state.is_live);
+    if (!state.is_live) { stop(); show("offline"); return schedule(POLL_OFFLINE_MS); }
+    if (state.playback_url) {
+      show("video");
+      play(state.playback_url);
+      // Renew a minute before expiry (or halfway through short tokens).
+      const left = state.playback_expires_at * 1000 - Date.now();
+      return schedule(Math.min(POLL_LIVE_MS, Math.max(1000, Math.min(left - 60000, left / 2))));
+    }
+    stop();
+    if (state.paywall) { paywall(state.paywall); show("paywall"); return schedule(POLL_PAYWALL_MS); }
+    parts.denied.textContent = state.denied ? state.denied.message : "";
+    show("denied");
+    return schedule(POLL_OFFLINE_MS);
+  }
+
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, ms);
+  }
+
+  async function refresh() {
+    try {
+      const response = await fetch(root.dataset.roomApi, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(`room API ${response.status}`);
+      apply(await response.json());
+    } catch {
+      schedule(POLL_OFFLINE_MS);
+    }
+  }
+
+  document.addEventListener("marquee:room-event", (event) => {
+    const detail = event.detail || {};
+    const names = [detail.type, detail.event, detail.subtype];
+    if (names.includes("show_started") || names.includes("show_ended")) refresh();
+  });
+  refresh();
+}
