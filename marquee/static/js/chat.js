@@ -127,9 +127,11 @@ function startChat(panel) {
       case "tip":
         addLine("tip", `${event.from || event.user || "Someone"} tipped ${event.tokens} tokens`, event.message);
         break;
-      case "goal_reached":
-        addLine("goal", `Goal reached${event.label ? `: ${event.label}` : ""}!`);
+      case "goal_reached": {
+        const label = event.label || (event.goal && event.goal.label) || "";
+        addLine("goal", `Goal reached${label ? `: ${label}` : ""}!`);
         break;
+      }
       case "show_started":
         addLine("system", `Show started${event.title ? `: ${event.title}` : ""}`);
         break;
