@@ -454,7 +454,41 @@ TOKEN_PACKS = {
 }
 
 # --- Chat -----------------------------------------------------------------------
-# (settings of the chat issue go here)
+# Fan-out: events of a room are batched per window into one frame; a client
+# whose unsent frames exceed the buffer is disconnected (it resumes on reconnect).
+CHAT_BATCH_WINDOW_MS = env_int("CHAT_BATCH_WINDOW_MS", 100, minimum=0, maximum=1000)
+CHAT_CLIENT_BUFFER_FRAMES = env_int("CHAT_CLIENT_BUFFER_FRAMES", 200, minimum=4)
+CHAT_HISTORY_EVENTS = env_int("CHAT_HISTORY_EVENTS", 1000, minimum=50)  # kept per room for resume
+CHAT_JOIN_MESSAGES = 50
+CHAT_AUTH_TIMEOUT_SECONDS = env_int("CHAT_AUTH_TIMEOUT_SECONDS", 5, minimum=1)
+CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 4096, minimum=512)
+CHAT_STORE_FLUSH_MS = env_int("CHAT_STORE_FLUSH_MS", 500, minimum=10)
+CHAT_PRESENCE_SECONDS = env_int("CHAT_PRESENCE_SECONDS", 5, minimum=1)
+# redis-py 8: an explicit socket_timeout for commands (the publisher) and enough
+# connections for mass reconnects; the subscriber blocks without a timeout
+# and relies on health checks (channels_redis#422).
+CHAT_REDIS_SOCKET_TIMEOUT = env_int("CHAT_REDIS_SOCKET_TIMEOUT", 5, minimum=1)
+CHAT_REDIS_MAX_CONNECTIONS = env_int("CHAT_REDIS_MAX_CONNECTIONS", 1000, minimum=10)
+# Platform moderation defaults; a room overrides them in its ChatRoomRules row.
+CHAT_MODERATION = {
+    "max_length": env_int("CHAT_MAX_LENGTH", 500, minimum=1),
+    "rate_limit_messages": env_int("CHAT_RATE_LIMIT_MESSAGES", 5, minimum=1),
+    "rate_limit_seconds": env_int("CHAT_RATE_LIMIT_SECONDS", 5, minimum=1),
+    # Each further offence within an hour times out for the next step.
+    "rate_limit_timeouts": [30, 120, 600, 3600],
+    "auto_slow_mode_messages_per_10s": env_int("CHAT_AUTO_SLOW_MODE_RATE", 100, minimum=1),
+    "auto_slow_mode_seconds": 5,
+    "auto_slow_mode_duration": 60,
+    "min_account_age_minutes": env_int("CHAT_MIN_ACCOUNT_AGE_MINUTES", 10, minimum=0),
+    "block_links": True,
+    "block_contacts": True,
+    "words": env_list("CHAT_BLOCKED_WORDS", []),
+    "regex_rules": [],
+    "classifier_hold_threshold": 0.80,
+    "classifier_block_threshold": 0.97,
+}
+CHAT_CHANNEL_PREFIX = env_str("CACHE_KEY_PREFIX", "marquee") + ":chat"  # Redis keys and pub/sub channels
+CHAT_CLASSIFIER = env_str("CHAT_CLASSIFIER", "marquee.chat.classifier.ProfanityCheckClassifier")
 
 # --- Performer dashboard (content, schedule) ------------------------------------
 # Recurring schedules are materialized as shows this many days ahead.

@@ -1,18 +1,551 @@
 """Delivery of room and user events to open sockets.
 
-Placeholder until the chat issue lands its per-room pub/sub fan-out: events
-are dropped when nobody can receive them yet."""
+One publish per event per room.  The event gets the room's next id, goes into
+the room's recent history (for resume) and out to every process holding
+sockets in that room, atomically, so every process sees ids in order:
+
+* ``REDIS_URL`` set: a Lua script does INCR + ZADD + PUBLISH; each process
+  keeps ONE subscription per room it has sockets in.
+* embedded default: the same in memory, in this process.
+
+Each process serializes an event once, collects a room's events for
+``CHAT_BATCH_WINDOW_MS`` and writes ONE frame (a JSON array) to each local
+socket's bounded buffer.  A socket whose buffer overflows is closed (4408);
+the client reconnects and resumes from its last id.  Nothing waits on a slow
+socket, so a slow client never slows the room.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import os
+import threading
+import uuid
+from collections import defaultdict, deque
+
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+# Close codes (documented in docs/chat-protocol.md).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_SLOW = 4408
 
-def publish_room_event(room: str, event: dict) -> None:
-    logger.debug("room event %s: %s", room, event.get("type"))
+PROCESS_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _dumps(event: dict) -> str:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def _with_id(seq: int, event: dict) -> str:
+    # The id goes first and is spliced in so the body is serialized once.
+    return f'{{"id":{seq},' + _dumps(event)[1:]
+
+
+def _channel(kind: str, name: str = "") -> str:
+    return f"{settings.CHAT_CHANNEL_PREFIX}:{kind}:{name}" if name else f"{settings.CHAT_CHANNEL_PREFIX}:{kind}"
+
+
+# --- Backends ---------------------------------------------------------------------
+
+
+class MemoryBackend:
+    """Ids, history and delivery inside this process (embedded default)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seq: dict[str, int] = defaultdict(int)
+        self._rings: dict[str, deque] = {}
+
+    def _ring(self, room):
+        ring = self._rings.get(room)
+        if ring is None:
+            ring = self._rings[room] = deque(maxlen=settings.CHAT_HISTORY_EVENTS)
+        return ring
+
+    def publish(self, room: str, event: dict) -> int:
+        with self._lock:
+            seq = self._seq[room] + 1
+            self._seq[room] = seq
+            raw = _with_id(seq, event)
+            self._ring(room).append((seq, raw))
+            # Inside the lock: hubs receive events in id order.
+            for hub in live_hubs():
+                hub.loop.call_soon_threadsafe(hub.deliver, room, seq, raw)
+        return seq
+
+    def publish_ephemeral(self, kind: str, name: str, event: dict) -> None:
+        raw = _dumps(event)
+        for hub in live_hubs():
+            hub.loop.call_soon_threadsafe(hub.deliver_ephemeral, kind, name, raw)
+
+    def recent(self, room: str) -> tuple[int, list[tuple[int, str]]]:
+        with self._lock:
+            return self._seq[room], list(self._ring(room))
+
+    async def arecent(self, room: str):
+        return self.recent(room)
+
+    async def subscribe(self, hub, room: str) -> None:
+        return None
+
+    async def unsubscribe(self, hub, room: str) -> None:
+        return None
+
+    async def viewer_count(self, room: str, local: int) -> int:
+        return local
+
+    def reset(self):
+        with self._lock:
+            self._seq.clear()
+            self._rings.clear()
+
+
+_PUBLISH_LUA = """
+local seq = redis.call('INCR', KEYS[1])
+local raw = '{"id":' .. seq .. ',' .. ARGV[1]
+redis.call('ZADD', KEYS[2], seq, raw)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
+redis.call('EXPIRE', KEYS[1], 604800)
+redis.call('EXPIRE', KEYS[2], 604800)
+redis.call('PUBLISH', KEYS[3], raw)
+return seq
+"""
+
+_RECENT_LUA = """
+return {redis.call('GET', KEYS[1]) or '0', redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')}
+"""
+
+
+class RedisBackend:
+    """Ids and history in Redis; one pub/sub subscription per room per process."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._sync = None
+        self._sync_pid = None
+
+    def _client(self):
+        import redis
+
+        if self._sync is None or self._sync_pid != os.getpid():
+            self._sync = redis.Redis.from_url(
+                self.url,
+                socket_timeout=settings.CHAT_REDIS_SOCKET_TIMEOUT,
+                socket_connect_timeout=settings.CHAT_REDIS_SOCKET_TIMEOUT,
+                max_connections=settings.CHAT_REDIS_MAX_CONNECTIONS,
+            )
+            self._sync_pid = os.getpid()
+            self._publish_script = self._sync.register_script(_PUBLISH_LUA)
+            self._recent_script = self._sync.register_script(_RECENT_LUA)
+        return self._sync
+
+    @staticmethod
+    def _keys(room):
+        return [_channel("seq", room), _channel("history", room), _channel("room", room)]
+
+    def publish(self, room: str, event: dict) -> int:
+        self._client()
+        body = _dumps(event)[1:]
+        return int(self._publish_script(keys=self._keys(room), args=[body, settings.CHAT_HISTORY_EVENTS]))
+
+    def publish_ephemeral(self, kind: str, name: str, event: dict) -> None:
+        self._client().publish(_channel(kind, name) if name else _channel(kind), _dumps(event))
+
+    @staticmethod
+    def _parse_recent(result):
+        seq_raw, flat = result
+        pairs = [(int(float(flat[i + 1])), flat[i].decode()) for i in range(0, len(flat), 2)]
+        return int(seq_raw), pairs
+
+    def recent(self, room: str):
+        self._client()
+        keys = self._keys(room)[:2]
+        return self._parse_recent(self._recent_script(keys=keys))
+
+    async def arecent(self, room: str):
+        hub = get_hub()
+        client = hub.async_redis()
+        result = await client.eval(_RECENT_LUA, 2, *self._keys(room)[:2])
+        return self._parse_recent(result)
+
+    async def subscribe(self, hub, room: str) -> None:
+        await hub.redis_subscribe(_channel("room", room), _channel("mods", room))
+
+    async def unsubscribe(self, hub, room: str) -> None:
+        await hub.redis_unsubscribe(_channel("room", room), _channel("mods", room))
+
+    async def viewer_count(self, room: str, local: int) -> int:
+        """Sum of every process's local count; entries older than three
+        presence periods (a dead process) are ignored."""
+        import time
+
+        client = get_hub().async_redis()
+        key = _channel("presence", room)
+        now = int(time.time())
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.hset(key, PROCESS_ID, f"{local}:{now}")
+            pipe.expire(key, settings.CHAT_PRESENCE_SECONDS * 3)
+            pipe.hvals(key)
+            results = await pipe.execute()
+        total = 0
+        for value in results[-1]:
+            count, _, stamp = value.decode().partition(":")
+            if now - int(stamp or 0) <= settings.CHAT_PRESENCE_SECONDS * 3:
+                total += int(count)
+        return total
+
+    def reset(self):
+        client = self._client()
+        for key in client.scan_iter(match=f"{settings.CHAT_CHANNEL_PREFIX}:*", count=1000):
+            client.delete(key)
+
+
+_backend = None
+
+
+def backend():
+    global _backend
+    if _backend is None:
+        _backend = RedisBackend(settings.REDIS_URL) if settings.REDIS_URL else MemoryBackend()
+    return _backend
+
+
+# --- Per-process hub: local sockets of each room --------------------------------------
+
+_hubs: dict = {}
+_hubs_lock = threading.Lock()
+
+
+def live_hubs():
+    with _hubs_lock:
+        for loop in [loop for loop in _hubs if loop.is_closed()]:
+            del _hubs[loop]
+        return list(_hubs.values())
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per process in production;
+    one per test loop under the test communicator)."""
+    loop = asyncio.get_running_loop()
+    with _hubs_lock:
+        hub = _hubs.get(loop)
+        if hub is None:
+            hub = _hubs[loop] = Hub(loop)
+            _warm_up()
+    return hub
+
+
+_warmed = False
+
+
+def _warm_up():
+    """Load the classifier model (~4 s of imports) before the first post needs it."""
+    global _warmed
+    if not _warmed:
+        _warmed = True
+        from marquee.chat.classifier import get_classifier
+
+        threading.Thread(target=get_classifier, name="chat-classifier-warm-up", daemon=True).start()
+
+
+class RoomState:
+    __slots__ = ("batch", "flush_handle", "joining", "last_seq", "live", "subscribed", "viewers")
+
+    def __init__(self):
+        self.live: set = set()
+        self.joining: set = set()
+        self.batch: list[tuple[int, str]] = []
+        self.flush_handle = None
+        self.subscribed = False
+        self.viewers = -1
+        self.last_seq = 0
+
+
+class Hub:
+    def __init__(self, loop):
+        self.loop = loop
+        self.rooms: dict[str, RoomState] = {}
+        self.users: dict[int, set] = defaultdict(set)
+        self._redis = None
+        self._pubsub = None
+        self._reader = None
+        self._sub_waiters: dict[str, asyncio.Event] = {}
+        self._sub_lock = asyncio.Lock()
+        self._background = None
+        self._snapshots: dict[str, tuple[int, list]] = {}
+
+    # Sockets come and go.
+
+    async def join(self, conn, resume_from: int | None) -> None:
+        """Register ``conn`` and send it hello + history, then live events,
+        with no gap and no duplicate between the two."""
+        state = self.rooms.get(conn.room)
+        if state is None:
+            state = self.rooms[conn.room] = RoomState()
+        conn.pending = []
+        state.joining.add(conn)
+        if conn.user_id:
+            self.users[conn.user_id].add(conn)
+        self._ensure_background()
+        if not state.subscribed:
+            await backend().subscribe(self, conn.room)
+            state.subscribed = True
+        seq, ring = await backend().arecent(conn.room)
+        state.last_seq = max(state.last_seq, seq)
+        reset = False
+        if resume_from is not None and _can_resume(resume_from, seq, ring):
+            events = [raw for s, raw in ring if s > resume_from]
+        else:
+            reset = resume_from is not None
+            events = await self.snapshot(conn.room, seq, ring)
+        conn.last_id = seq
+        state.joining.discard(conn)
+        if conn.closed:
+            return
+        events.extend(raw for s, raw in conn.pending if s > seq)
+        if conn.pending:
+            conn.last_id = max(seq, conn.pending[-1][0])
+        conn.pending = None
+        hello = conn.hello(last_id=seq, reset=reset, viewers=max(state.viewers, len(state.live) + 1))
+        conn.push("[" + ",".join([_dumps(hello), *events]) + "]")
+        state.live.add(conn)
+
+    async def leave(self, conn) -> None:
+        state = self.rooms.get(conn.room)
+        if conn.user_id and conn in self.users.get(conn.user_id, ()):
+            self.users[conn.user_id].discard(conn)
+            if not self.users[conn.user_id]:
+                del self.users[conn.user_id]
+        if state is None:
+            return
+        state.live.discard(conn)
+        state.joining.discard(conn)
+        if not state.live and not state.joining:
+            del self.rooms[conn.room]
+            self._snapshots.pop(conn.room, None)
+            if state.flush_handle is not None:
+                state.flush_handle.cancel()
+            if state.subscribed:
+                try:
+                    await backend().unsubscribe(self, conn.room)
+                except Exception:  # the connection is going away anyway
+                    logger.warning("unsubscribe from room %s failed", conn.room, exc_info=True)
+
+    async def snapshot(self, room: str, seq: int, ring) -> list[str]:
+        """The last N visible messages (and tips) for a fresh join: computed
+        once per room and id, so a mass reconnect costs one pass."""
+        cached = self._snapshots.get(room)
+        if cached and cached[0] == seq:
+            return list(cached[1])
+        from marquee.chat import protocol
+
+        events = await protocol.join_snapshot(room, ring)
+        self._snapshots[room] = (seq, events)
+        return list(events)
+
+    # Events arrive (in id order) ...
+
+    def deliver(self, room: str, seq: int, raw: str) -> None:
+        state = self.rooms.get(room)
+        if state is None:
+            return
+        if state.last_seq and seq > state.last_seq + 1:
+            # This process missed events (e.g. its subscription reconnected):
+            # its sockets resume from their last id rather than skip them.
+            logger.warning("room %s: events %s..%s missed; sockets resume", room, state.last_seq + 1, seq - 1)
+            for conn in list(state.live):
+                conn.close(CLOSE_TOO_SLOW)
+        state.last_seq = max(state.last_seq, seq)
+        for conn in state.joining:
+            if conn.pending is not None:
+                conn.pending.append((seq, raw))
+        state.batch.append((seq, raw))
+        window = settings.CHAT_BATCH_WINDOW_MS
+        if window <= 0:
+            self._flush(state)
+        elif state.flush_handle is None:
+            state.flush_handle = self.loop.call_later(window / 1000, self._flush, state)
+
+    def _flush(self, state: RoomState) -> None:
+        state.flush_handle = None
+        batch, state.batch = state.batch, []
+        if not batch:
+            return
+        first, last = batch[0][0], batch[-1][0]
+        frame = "[" + ",".join(raw for _, raw in batch) + "]"
+        for conn in list(state.live):
+            if conn.last_id >= last:
+                continue
+            if conn.last_id >= first:  # joined mid-window: already has the start
+                frame_for = "[" + ",".join(raw for s, raw in batch if s > conn.last_id) + "]"
+            else:
+                frame_for = frame
+            conn.last_id = last
+            conn.push(frame_for)
+
+    def deliver_ephemeral(self, kind: str, name: str, raw: str) -> None:
+        """Events without an id: to a room's moderators, or to one user."""
+        frame = "[" + raw + "]"
+        if kind == "mods":
+            state = self.rooms.get(name)
+            for conn in list(state.live) if state else ():
+                if conn.is_moderator:
+                    conn.push(frame)
+        elif kind == "users":
+            event = json.loads(raw)
+            for conn in list(self.users.get(event.get("user_id"), ())):
+                conn.user_event(event)
+
+    # Background: presence counts and the message store.
+
+    def _ensure_background(self):
+        if self._background is None or self._background.done():
+            self._background = self.loop.create_task(self._background_loop())
+
+    async def _background_loop(self):
+        from asgiref.sync import sync_to_async
+
+        from marquee.chat import store
+
+        flush_every = settings.CHAT_STORE_FLUSH_MS / 1000
+        presence_every = settings.CHAT_PRESENCE_SECONDS
+        since_presence = presence_every
+        while self.rooms or store.pending_count():
+            await asyncio.sleep(flush_every)
+            if store.pending_count():
+                try:
+                    await sync_to_async(store.flush, thread_sensitive=False)()
+                except Exception:
+                    logger.exception("chat store flush failed")
+            since_presence += flush_every
+            if since_presence >= presence_every:
+                since_presence = 0
+                await self._update_presence()
+
+    async def _update_presence(self):
+        for room, state in list(self.rooms.items()):
+            try:
+                viewers = await backend().viewer_count(room, len(state.live))
+            except Exception:
+                logger.warning("presence update failed", exc_info=True)
+                continue
+            if viewers != state.viewers:
+                state.viewers = viewers
+                frame = "[" + _dumps({"type": "presence", "viewers": viewers}) + "]"
+                for conn in list(state.live):
+                    conn.push(frame)
+
+    # Redis subscription (one per room per process, on one connection).
+
+    def async_redis(self):
+        if self._redis is None:
+            import redis.asyncio
+
+            self._redis = redis.asyncio.Redis.from_url(
+                settings.REDIS_URL,
+                socket_timeout=settings.CHAT_REDIS_SOCKET_TIMEOUT,
+                socket_connect_timeout=settings.CHAT_REDIS_SOCKET_TIMEOUT,
+                max_connections=settings.CHAT_REDIS_MAX_CONNECTIONS,
+                health_check_interval=30,
+            )
+        return self._redis
+
+    async def redis_subscribe(self, *channels: str) -> None:
+        async with self._sub_lock:
+            if self._pubsub is None:
+                # The subscriber waits for messages indefinitely: no socket
+                # timeout here (an idle room is normal), health checks instead.
+                import redis.asyncio
+
+                sub = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_timeout=None, health_check_interval=30)
+                self._pubsub = sub.pubsub()
+                channels = (*channels, _channel("users"))
+            waiters = [self._sub_waiters.setdefault(c, asyncio.Event()) for c in channels]
+            await self._pubsub.subscribe(*channels)
+            if self._reader is None or self._reader.done():
+                self._reader = self.loop.create_task(self._read())
+        # Only once Redis confirmed the subscription may history be read,
+        # or an event published in between would be lost.
+        await asyncio.wait_for(asyncio.gather(*(w.wait() for w in waiters)), timeout=10)
+
+    async def redis_unsubscribe(self, *channels: str) -> None:
+        async with self._sub_lock:
+            for c in channels:
+                self._sub_waiters.pop(c, None)
+            if self._pubsub is not None:
+                await self._pubsub.unsubscribe(*channels)
+
+    async def _read(self):
+        room_prefix = _channel("room") + ":"
+        mods_prefix = _channel("mods") + ":"
+        users_channel = _channel("users")
+        pubsub = self._pubsub
+        while True:
+            try:
+                message = await pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("chat subscription read failed; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            channel = message["channel"].decode()
+            kind = message["type"]
+            if kind == "subscribe":
+                waiter = self._sub_waiters.get(channel)
+                if waiter:
+                    waiter.set()
+                continue
+            if kind != "message":
+                continue
+            data = message["data"].decode()
+            if channel.startswith(room_prefix):
+                seq = int(data[6 : data.index(",")])
+                self.deliver(channel[len(room_prefix) :], seq, data)
+            elif channel.startswith(mods_prefix):
+                self.deliver_ephemeral("mods", channel[len(mods_prefix) :], data)
+            elif channel == users_channel:
+                self.deliver_ephemeral("users", "", data)
+
+
+def _can_resume(resume_from: int, seq: int, ring) -> bool:
+    if resume_from > seq or resume_from < 0:
+        return False
+    if resume_from == seq:
+        return True
+    return bool(ring) and ring[0][0] <= resume_from + 1
+
+
+# --- Public API (called on commit by marquee.lib.events) ----------------------------
+
+
+def publish_room_event(room: str, event: dict) -> int:
+    """Give ``event`` the room's next id, keep it for resume, deliver it
+    everywhere.  Returns the id.  ``id`` is the room's event id, so a
+    payload's own ``id`` (a tip's) travels as ``<type>_id``."""
+    if "id" in event:
+        event = {**event, f"{event.get('type', 'event')}_id": event["id"]}
+        del event["id"]
+    return backend().publish(room, event)
+
+
+def publish_moderator_event(room: str, event: dict) -> None:
+    """Moderators of the room only; no id, not replayed."""
+    backend().publish_ephemeral("mods", room, event)
 
 
 def publish_user_event(user_id: int, event: dict) -> None:
-    logger.debug("user event %s: %s", user_id, event.get("type"))
+    """To every socket of one user (logout, site ban, room ban)."""
+    backend().publish_ephemeral("users", "", {**event, "user_id": user_id})
+
+
+def recent_events(room: str) -> tuple[int, list[tuple[int, str]]]:
+    return backend().recent(room)

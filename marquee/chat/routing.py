@@ -1,1 +1,7 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from marquee.chat.consumers import ChatSocket
+
+websocket_urlpatterns: list = [
+    path("ws/rooms/<str:username>/chat/", ChatSocket()),
+]

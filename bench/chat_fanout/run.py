@@ -1,0 +1,357 @@
+"""Chat fan-out benchmark: N viewers in one room, one sender at R msg/s.
+
+Starts uvicorn (1 or more worker processes) on a free port against the
+configured database and Redis, opens N WebSocket viewers spread over client
+processes (the ``websockets`` package), posts R messages/s for D seconds as
+the performer (through the real post path: pipeline, publish, store), and
+prints deliveries/s, p50/p99 latency (send → receive, same clock), losses,
+duplicates and slow-client disconnects.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/4 CACHE_KEY_PREFIX=chat \\
+        .venv/bin/python bench/chat_fanout/run.py --viewers 3000 --rate 20 --seconds 15 --workers 1
+
+``--baseline`` serves the room with a stock Channels consumer doing
+``group_send`` per message instead (bench/chat_fanout/baseline.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+ROOM = "benchroom"
+
+
+def raise_fd_limit(wanted: int = 65536) -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare() -> str:
+    """Room, performer and a session cookie for the sender."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from marquee.accounts.models import User
+    from marquee.chat import fanout
+    from marquee.chat.models import ChatMessage
+    from marquee.performers.models import Performer
+
+    call_command("migrate", verbosity=0)
+    user, _ = User.objects.get_or_create(username=ROOM, defaults={"email": f"{ROOM}@bench.test"})
+    Performer.objects.get_or_create(user=user, defaults={"display_name": "Bench", "verification_status": "verified"})
+    Performer.objects.filter(user=user).update(anonymous_can_read_chat=True, chat_slow_mode_seconds=0)
+    ChatMessage.objects.filter(performer__user=user).delete()  # a fresh room each run
+    fanout.backend().reset()
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds of the server and its worker processes: on a shared,
+    noisy machine CPU per delivery is the figure that stays comparable."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
+    env = {**os.environ, "AGE_GATE_ENABLED": "0", "LOG_LEVEL": "WARNING"}
+    app = "bench.chat_fanout.baseline:application" if baseline else "marquee.asgi:application"
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--ws-per-message-deflate",
+        "false",
+        "--backlog",
+        "8192",
+        "--ws",
+        os.environ.get("BENCH_WS", "websockets-sansio"),
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, preexec_fn=raise_fd_limit)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+# --- viewers (client processes) --------------------------------------------------------
+
+
+async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Event, counter: list) -> None:
+    import websockets
+
+    received: set[int] = set()
+    last_id = None
+    latencies = stats["latencies"]
+    first = True
+    stats["received_sets"].append(received)
+    while not stop.is_set():
+        target = url + (f"?last_id={last_id}" if last_id is not None else "")
+        try:
+            async with websockets.connect(
+                target, compression=None, max_size=None, open_timeout=60, origin="http://127.0.0.1", ping_interval=None
+            ) as ws:
+                async for frame in ws:
+                    if first:  # joined: the hello frame arrived
+                        counter[0] += 1
+                        if counter[0] == stats["expected_viewers"]:
+                            ready.set()
+                        first = False
+                    now = time.time()
+                    for event in json.loads(frame):
+                        if "id" in event:
+                            last_id = event["id"]
+                        if event.get("type") == "message" and event.get("text", "").startswith("b:"):
+                            _, seq, sent = event["text"].split(":")
+                            seq = int(seq)
+                            if seq in received:
+                                stats["duplicates"] += 1
+                                continue
+                            received.add(seq)
+                            stats["count"] += 1
+                            stats["last"] = now
+                            latencies.append(now - float(sent))
+                    if stop.is_set():
+                        break
+        except Exception as exc:
+            if stop.is_set():
+                break
+            stats["disconnects"] += 1
+            stats.setdefault("errors", {}).setdefault(type(exc).__name__ + ":" + str(exc)[:60], 0)
+            stats["errors"][type(exc).__name__ + ":" + str(exc)[:60]] += 1
+            await asyncio.sleep(0.2)
+
+
+def client_process(url: str, n: int, conn, go, sending_done, sent_count, duration: float) -> None:
+    raise_fd_limit()
+    stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n, "count": 0}
+
+    async def main():
+        stop = asyncio.Event()
+        ready = asyncio.Event()
+        counter = [0]
+        tasks = []
+        for i in range(n):
+            tasks.append(asyncio.create_task(viewer(url, stats, stop, ready, counter)))
+            if i % 100 == 99:
+                await asyncio.sleep(0.05)
+        await asyncio.wait_for(ready.wait(), 300)
+        conn.send("ready")
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
+        await asyncio.get_running_loop().run_in_executor(None, sending_done.wait)
+        # Drain: until every viewer has every message, or nothing new arrived
+        # for 10 s (a lagging server delivers late, which shows as latency;
+        # only what never comes is lost).
+        quiet, last, waited = 0, -1, 0
+        while quiet < 10 and waited < 180:
+            if all(len(r) >= sent_count.value for r in stats["received_sets"]):
+                break
+            await asyncio.sleep(1)
+            waited += 1
+            quiet = quiet + 1 if stats["count"] == last else 0
+            last = stats["count"]
+        stop.set()
+        await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=5)
+
+    asyncio.run(main())
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    received = [len(s) for s in stats["received_sets"]]
+    conn.send(
+        {
+            "latencies": stats["latencies"],
+            "duplicates": stats["duplicates"],
+            "disconnects": stats["disconnects"],
+            "errors": stats.get("errors", {}),
+            "received": received,
+            "viewers": n,
+            "cpu_seconds": cpu.ru_utime + cpu.ru_stime,
+            "last": stats.get("last", 0.0),
+        }
+    )
+
+
+async def sender(url: str, cookie: str, rate: float, duration: float) -> int:
+    import websockets
+
+    sent = 0
+    acked = 0
+    async with websockets.connect(
+        url,
+        compression=None,
+        origin="http://127.0.0.1",
+        open_timeout=60,
+        additional_headers={"Cookie": f"sessionid={cookie}"},
+    ) as ws:
+
+        async def drain():
+            nonlocal acked
+            async for frame in ws:
+                # Acks, or errors (a refused post): either way it was processed.
+                acked += sum(1 for e in json.loads(frame) if e.get("type") in ("ack", "error"))
+
+        drainer = asyncio.create_task(drain())
+        start = time.time()
+        while time.time() - start < duration:
+            target = start + sent / rate
+            await asyncio.sleep(max(0, target - time.time()))
+            await ws.send(json.dumps({"type": "message", "text": f"b:{sent}:{time.time():.6f}"}))
+            sent += 1
+        # Every post accepted (published) before we hang up.
+        deadline = time.time() + 120
+        while acked < sent and time.time() < deadline:
+            await asyncio.sleep(0.1)
+        drainer.cancel()
+    return sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--viewers", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=2, help="viewer client processes")
+    parser.add_argument("--baseline", action="store_true", help="stock Channels group_send consumer")
+    args = parser.parse_args()
+    raise_fd_limit()
+    cookie = prepare()
+    port = free_port()
+    server = start_server(port, args.workers, args.baseline)
+    url = f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}/chat/"
+    try:
+        go = multiprocessing.Event()
+        sending_done = multiprocessing.Event()
+        sent_count = multiprocessing.Value("i", 0)
+        pipes, procs = [], []
+        base, extra = divmod(args.viewers, args.clients)
+        per = [base + (1 if i < extra else 0) for i in range(args.clients)]
+        for n in per:
+            parent, child = multiprocessing.Pipe()
+            proc = multiprocessing.Process(
+                target=client_process, args=(url, n, child, go, sending_done, sent_count, args.seconds)
+            )
+            proc.start()
+            pipes.append(parent)
+            procs.append(proc)
+        t0 = time.time()
+        for pipe in pipes:
+            assert pipe.recv() == "ready"
+        connect_seconds = time.time() - t0
+        time.sleep(1)
+        cpu_before = server_cpu(server.pid)
+        go_time = time.time()
+        go.set()
+        sent = asyncio.run(sender(url, cookie, args.rate, args.seconds))
+        sent_count.value = sent
+        sending_done.set()
+        results = [pipe.recv() for pipe in pipes]
+        server_cpu_seconds = server_cpu(server.pid) - cpu_before
+        for proc in procs:
+            proc.join(10)
+    finally:
+        server.terminate()
+        server.wait(10)
+    latencies = sorted(x for r in results for x in r["latencies"])
+    received = [x for r in results for x in r["received"]]
+    deliveries = sum(received)
+    expected = sent * args.viewers
+    complete = sum(1 for x in received if x == sent)
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+    print(
+        json.dumps(
+            {
+                "mode": "channels group_send baseline" if args.baseline else "per-room publish + in-process fan-out",
+                "viewers": args.viewers,
+                "rate": args.rate,
+                "seconds": args.seconds,
+                "server_workers": args.workers,
+                "connect_seconds": round(connect_seconds, 1),
+                "sent": sent,
+                "deliveries": deliveries,
+                "deliveries_per_s": round(deliveries / args.seconds),
+                # Over the real span (first send to last delivery): below the rate
+                # above when the server falls behind.
+                "deliveries_per_s_wall": round(
+                    deliveries / max(args.seconds, max(r["last"] for r in results) - go_time)
+                ),
+                "expected_deliveries": expected,
+                "lost": expected - deliveries,
+                "viewers_with_every_message": complete,
+                "duplicates": sum(r["duplicates"] for r in results),
+                "disconnects": sum(r["disconnects"] for r in results),
+                "server_cpu_seconds": round(server_cpu_seconds, 2),
+                "server_cpu_us_per_delivery": round(server_cpu_seconds * 1e6 / deliveries, 2) if deliveries else None,
+                "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
+                "load_average": os.getloadavg(),
+                "p50_ms": round(pct(0.50), 1),
+                "p99_ms": round(pct(0.99), 1),
+                "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+                "errors": {k: v for r in results for k, v in r["errors"].items()},
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

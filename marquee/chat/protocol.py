@@ -1,0 +1,66 @@
+"""Shapes of the events on the wire (docs/chat-protocol.md) and the join snapshot."""
+
+from __future__ import annotations
+
+import json
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+# Event types a fresh join shows from history (the rest is live-only state).
+SNAPSHOT_TYPES = {"message", "tip", "goal_reached", "show_started", "show_ended"}
+
+
+def message_event(*, username: str, role: str, text: str, created_at) -> dict:
+    return {
+        "type": "message",
+        "user": username,
+        "role": role,
+        "text": text,
+        "ts": created_at.isoformat(),
+    }
+
+
+def message_from_row(row) -> dict:
+    event = message_event(username=row.author_name, role=row.author_role, text=row.text, created_at=row.created_at)
+    return {"id": row.seq, **event}
+
+
+def error_event(code: str, message: str, **extra) -> dict:
+    return {"type": "error", "code": code, "message": message, **extra}
+
+
+def _deleted_ids(events: list[dict]) -> set[int]:
+    deleted: set[int] = set()
+    for event in events:
+        if event.get("type") == "moderation":
+            deleted.update(event.get("message_ids") or ())
+    return deleted
+
+
+async def join_snapshot(room: str, ring: list[tuple[int, str]]) -> list[str]:
+    """The last N visible messages (and tips, show and goal events) as raw
+    event strings, oldest first: from the room's recent history, topped up
+    from the database when the history is short."""
+    limit = settings.CHAT_JOIN_MESSAGES
+    parsed = [json.loads(raw) for _, raw in ring]
+    deleted = _deleted_ids(parsed)
+    keep = [
+        raw
+        for (seq, raw), event in zip(ring, parsed, strict=True)
+        if event.get("type") in SNAPSHOT_TYPES and seq not in deleted
+    ][-limit:]
+    first = ring[0][0] if ring else None
+    if len(keep) < limit and (first is None or first > 1):
+        older = await sync_to_async(_older_messages)(room, first, limit - len(keep), deleted)
+        keep = older + keep
+    return keep
+
+
+def _older_messages(room: str, before: int | None, limit: int, deleted: set[int]) -> list[str]:
+    from marquee.chat import selectors
+
+    rows = selectors.visible_messages(room, before=before, limit=limit)
+    from marquee.chat.fanout import _dumps
+
+    return [_dumps(message_from_row(row)) for row in rows if row.seq not in deleted]
