@@ -17,6 +17,7 @@ from marquee.compliance.services import record_audit
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import Performer
 from marquee.performers.selectors import is_room_moderator
+from marquee.recommendations import tracking
 
 
 class ChatError(Exception):
@@ -104,6 +105,7 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
             created_at=now,
         )
     )
+    tracking.record(user_id=user.pk, performer_id=performer.pk, kind="chat")
     if ctx.flags:
         fanout.publish_moderator_event(
             room, {"type": "review", "action": "flagged", "message_id": seq, "user": user.username, "flags": ctx.flags}

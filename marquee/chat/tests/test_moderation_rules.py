@@ -237,3 +237,18 @@ def test_stranger_cannot_review_or_change_rules(viewer, outsider, performer):
     held.refresh_from_db()
     assert held.state == "held" and history_texts() == []
     assert ChatRoomRules.objects.get(performer=performer).blocked_words == []
+
+
+def test_sent_messages_count_as_chat_activity_refused_ones_do_not(
+    viewer, performer, django_capture_on_commit_callbacks
+):
+    from marquee.recommendations import tracking
+    from marquee.recommendations.models import Interaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(viewer, performer, "hello").status == "sent"
+        assert post(viewer, performer, "").status == "refused"
+    tracking.flush()
+    assert list(Interaction.objects.values_list("user_id", "performer_id", "kind")) == [
+        (viewer.pk, performer.pk, "chat")
+    ]
