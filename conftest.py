@@ -10,7 +10,10 @@ from tests.factories import PerformerFactory, UserFactory, appoint_moderator, en
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
+    from marquee.recommendations import tracking
+
     cache.clear()
+    tracking.discard()  # interactions buffered by an earlier test must not leak into this one
     yield
     cache.clear()
 

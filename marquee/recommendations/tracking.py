@@ -33,6 +33,11 @@ def record(*, user_id: int, performer_id: int, kind: str, weight: float | None =
     transaction.on_commit(lambda: _buffer().push(event), robust=True)
 
 
+def discard() -> None:
+    """Drops what is buffered without writing it (test isolation)."""
+    _buffer().discard()
+
+
 def flush() -> int:
     """Writes everything buffered now (tests, shutdown, the worker's beat task)."""
     return _buffer().flush_now()
@@ -73,6 +78,10 @@ class _LocalBuffer:
             batch = self._take()
         return store_interactions(events=batch) if batch else 0
 
+    def discard(self) -> None:
+        with self.lock:
+            self._take()
+
 
 class _RedisBuffer:
     def __init__(self, url: str, key: str):
@@ -90,6 +99,9 @@ class _RedisBuffer:
             pipe.ltrim(self.key, size, -1)
             raw, _ = pipe.execute()
         return [tuple(json.loads(item)) for item in raw]
+
+    def discard(self) -> None:
+        self.client.delete(self.key)
 
     def flush_now(self) -> int:
         from marquee.recommendations.services import store_interactions
