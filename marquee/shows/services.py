@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from marquee.compliance import policy
-from marquee.compliance.services import record_audit
+from marquee.compliance.services import record_audit, unverified_co_performers
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.events import send_room_event
 from marquee.performers.models import Performer, ShowKind
@@ -91,6 +91,10 @@ def start_publish(*, username: str, key: str, session: str, addr: str = "") -> D
             if performer.shows.filter(status=Show.Status.LIVE).exists():
                 raise IntegrityError("already live")
             show = _show_to_start(performer, now)
+            unverified = unverified_co_performers(show) if show.pk else []
+            if unverified:
+                # 2257: everyone who appears must be verified; roll back and refuse.
+                raise _CoPerformersUnverified(", ".join(p.display_name for p in unverified))
             show.status = Show.Status.LIVE
             show.started_at = now
             show.media_session = session
@@ -103,7 +107,14 @@ def start_publish(*, username: str, key: str, session: str, addr: str = "") -> D
     except IntegrityError:
         # Another publish won (the database allows one live show per performer).
         return _refuse("already_live", "This performer is already live.", performer=performer, **where)
+    except _CoPerformersUnverified as exc:
+        message = f"Co-performers must be verified before this show can go live: {exc}."
+        return _refuse("co_performer_not_verified", message, performer=performer, **where)
     return ALLOW
+
+
+class _CoPerformersUnverified(Exception):
+    pass
 
 
 def _end(show: Show, *, now) -> None:

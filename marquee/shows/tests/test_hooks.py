@@ -286,3 +286,23 @@ def test_stranger_cannot_publish_as_someone_else(client, performer, stream_key):
     before = snapshot()
     assert publish(client, "performer", stranger_key).status_code == 403
     assert snapshot() == before
+
+
+def test_show_with_an_unverified_co_performer_does_not_go_live(client, performer, stream_key):
+    from marquee.compliance.models import ShowPerformer
+    from marquee.performers.models import Performer
+
+    soon = ShowFactory(performer=performer, scheduled_start=timezone.now() + datetime.timedelta(minutes=5))
+    guest = PerformerFactory(display_name="Guest Star")
+    ShowPerformer.objects.create(show=soon, performer=guest)
+    Performer.objects.filter(pk=guest.pk).update(verification_status=Performer.Verification.REJECTED)
+    before = snapshot()
+    response = publish(client, "performer", stream_key)
+    assert response.status_code == 403
+    assert snapshot() == before
+    refusal = AuditEvent.objects.filter(action="media.publish_refused").latest("id")
+    assert refusal.details["code"] == "co_performer_not_verified"
+    Performer.objects.filter(pk=guest.pk).update(verification_status=Performer.Verification.VERIFIED)
+    assert publish(client, "performer", stream_key).status_code == 200
+    soon.refresh_from_db()
+    assert soon.status == Show.Status.LIVE
