@@ -1,6 +1,6 @@
 """Demo compliance data: a custodian-of-records group (the admin is in it),
 approved 2257 records for the demo performers with placeholder ID images,
-viewer1 age-verified, viewer2 waiting for staff review (sandbox)."""
+viewer1-2 age-verified, viewer3 waiting for staff review (sandbox)."""
 
 from __future__ import annotations
 
