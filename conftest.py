@@ -55,3 +55,28 @@ def age_ok_client(client):
     session["age_gate_passed"] = True
     session.save()
     return client
+
+
+_DB_FIXTURES = ("db", "transactional_db", "django_db_reset_sequences", "live_server")
+
+
+@pytest.fixture(autouse=True)
+def _ledger_invariants_hold_after_every_test(request):
+    """Every test that touches the database ends with a clean ledger
+    (the same checks as ``manage.py ledger_check``).  Tests that corrupt the
+    ledger on purpose opt out with ``@pytest.mark.ledger_tampered``."""
+    uses_db = request.node.get_closest_marker("django_db") or any(name in request.fixturenames for name in _DB_FIXTURES)
+    if not uses_db or request.node.get_closest_marker("ledger_tampered"):
+        yield
+        return
+    # Set the database up first so this check runs before it is rolled back.
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        transactional = True
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from marquee.ledger.selectors import check_invariants
+
+    report = check_invariants()
+    assert report.ok, "ledger invariants broken after the test:\n" + "\n".join(report.problems)
