@@ -63,10 +63,10 @@ _DB_FIXTURES = ("db", "transactional_db", "django_db_reset_sequences", "live_ser
 @pytest.fixture(autouse=True)
 def _ledger_invariants_hold_after_every_test(request):
     """Every test that touches the database ends with a clean ledger
-    (the same checks as ``manage.py ledger_check``).  Tests that corrupt the
-    ledger on purpose opt out with ``@pytest.mark.ledger_tampered``."""
+    (the same checks as ``manage.py ledger_check``).  Tests that break the
+    database or the ledger on purpose opt out with ``@pytest.mark.skip_ledger_check``."""
     uses_db = request.node.get_closest_marker("django_db") or any(name in request.fixturenames for name in _DB_FIXTURES)
-    if not uses_db or request.node.get_closest_marker("ledger_tampered"):
+    if not uses_db or request.node.get_closest_marker("skip_ledger_check"):
         yield
         return
     # Set the database up first so this check runs before it is rolled back.
