@@ -61,7 +61,9 @@ def client(user_id, performer_id, index, args, start, results) -> None:
             services.send_tip(
                 user=user, performer=performer, tokens=args.tokens, idempotency_key=f"b{index}-{n}", location=UNKNOWN
             )
-        except Exception:
+        except Exception as exc:
+            if not failed:
+                print(f"client {index}: first failure: {exc!r}", file=sys.stderr)
             failed += 1
         latencies.append(time.perf_counter() - t0)
         n += 1
@@ -87,7 +89,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     from marquee.billing import services
+    from django.utils import timezone
+
     from marquee.billing.models import Product, Purchase
+    from marquee.compliance.models import AgeVerification
     from marquee.ledger.selectors import check_invariants
     from tests.factories import PerformerFactory, UserFactory
 
@@ -96,6 +101,10 @@ def main() -> None:
     users = []
     for i in range(args.clients):
         user = UserFactory(username=f"bench-{run}-{i}")
+        # Buyers need an approved age verification (compliance policy on main).
+        AgeVerification.objects.create(
+            user=user, provider="bench", status=AgeVerification.Status.APPROVED, decided_at=timezone.now()
+        )
         purchase = Purchase.objects.create(
             user=user, provider="sandbox", product=Product.TOKENS, tokens=10**6, amount_cents=10**6, description="bench"
         )
