@@ -88,9 +88,9 @@ def main() -> None:
         sys.exit("set DATABASE_URL to a PostgreSQL database")
     call_command("migrate", verbosity=0)
 
-    from marquee.billing import services
     from django.utils import timezone
 
+    from marquee.billing import services
     from marquee.billing.models import Product, Purchase
     from marquee.compliance.models import AgeVerification
     from marquee.ledger.selectors import check_invariants
