@@ -17,6 +17,7 @@ from marquee.billing import selectors, services
 from marquee.billing.gateways import GatewayNotConfigured, WebhookRejected
 from marquee.compliance.geo import location_for_request
 from marquee.ledger import selectors as ledger_selectors
+from marquee.lib.http import json_error
 from marquee.performers.models import Performer
 from marquee.performers.selectors import get_visible_performer
 from marquee.shows.models import Show
@@ -195,7 +196,7 @@ def webhook(request, provider):
             provider=provider, body=request.body, headers=request.headers, client_ip=getattr(request, "client_ip", "")
         )
     except GatewayNotConfigured:
-        return JsonResponse({"error": {"code": "unknown_provider", "message": "No such payment provider."}}, status=404)
+        return json_error("unknown_provider", "No such payment provider.", 404)
     except WebhookRejected as exc:
-        return JsonResponse({"error": {"code": "invalid_webhook", "message": str(exc)}}, status=400)
+        return json_error("invalid_webhook", str(exc), 400)
     return JsonResponse({"received": True, "outcomes": outcomes})

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 
+from marquee.lib.http import json_error
+
 AGE_GATE_SESSION_KEY = "age_gate_passed"
 # Paths that must work before the gate: auth, API (its own auth), machine
 # endpoints, static files and the gate itself.
@@ -111,7 +113,7 @@ class JurisdictionMiddleware:
         if decision.status == 451:
             services.record_geo_block(request=request, location=location, region=decision.extra.get("region", ""))
             if _is_api(request):
-                return JsonResponse({"error": {"code": decision.code, "message": decision.message}}, status=451)
+                return json_error(decision.code, decision.message, 451)
             return render(
                 request, "compliance/blocked.html", {"message": decision.message, "location": location}, status=451
             )

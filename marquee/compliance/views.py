@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from marquee.compliance import selectors, services, verification
 from marquee.compliance.forms import AgeDocumentForm, PerformerRecordForm
 from marquee.compliance.models import AgeVerification, RecordDocument
+from marquee.lib.http import json_error
 
 
 def _safe_next(request) -> str:
@@ -75,9 +76,9 @@ def verification_webhook(request, provider):
         event = adapter.parse_webhook(request.body, request.headers)
         services.apply_provider_webhook(provider_name=provider, event_id=event.event_id, reference=event.reference)
     except verification.ProviderNotConfigured:
-        return JsonResponse({"error": {"code": "not_configured", "message": "Provider not configured."}}, status=500)
+        return json_error("not_configured", "Provider not configured.", 500)
     except (verification.WebhookRejected, services.ComplianceError) as error:
-        return JsonResponse({"error": {"code": error.code, "message": error.message}}, status=error.status)
+        return json_error(error.code, error.message, error.status)
     return JsonResponse({"ok": True})
 
 

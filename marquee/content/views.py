@@ -13,6 +13,7 @@ from marquee.compliance.geo import location_for_request
 from marquee.content import selectors, services
 from marquee.content.forms import MediaSetEditForm, MediaSetForm
 from marquee.content.models import MediaItem, MediaSet
+from marquee.lib.http import json_error
 from marquee.performers.dashboard_access import performer_required
 from marquee.performers.selectors import get_visible_performer
 
@@ -79,11 +80,11 @@ def dashboard_upload(request, set_id: int):
     media_set = get_object_or_404(MediaSet, pk=set_id, performer=request.performer)
     upload = request.FILES.get("file")
     if upload is None:
-        return JsonResponse({"error": {"code": "no_file", "message": "Choose a file to upload."}}, status=400)
+        return json_error("no_file", "Choose a file to upload.", 400)
     try:
         item = services.upload_item(media_set=media_set, upload=upload, request=request)
     except services.ContentError as exc:
-        return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+        return json_error(exc.code, exc.message, exc.status)
     item.refresh_from_db()
     return JsonResponse(
         {"id": item.pk, "kind": item.kind, "status": item.status, "urls": selectors.item_urls(item, request.user)},

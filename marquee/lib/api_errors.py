@@ -64,7 +64,3 @@ def exception_handler(exc, context):
     body = {"error": {"code": code, "message": _message_from_detail(getattr(exc, "detail", str(exc))), **extra}}
     new = Response(body, status=response.status_code, headers=dict(response.items()))
     return new
-
-
-def error_response(code: str, message: str, status_code: int, **extra) -> Response:
-    return Response({"error": {"code": code, "message": message, **extra}}, status=status_code)

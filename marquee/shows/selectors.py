@@ -76,10 +76,6 @@ def access_show(viewer, show: Show, location: Location) -> Decision:
     return deny("paywall", _paywall(show)["message"], 402, paywall=_paywall(show))
 
 
-def live_shows_with_performers():
-    return Show.objects.filter(status=Show.Status.LIVE).select_related("performer__user")
-
-
 def room_state(viewer, performer, location: Location) -> dict:
     """What the room API and the player need: live or not, the show, and
     either a signed playback URL or what to buy (``paywall``)."""
