@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "marquee.compliance.middleware.AgeGateMiddleware",
+    "marquee.lib.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "marquee.urls"

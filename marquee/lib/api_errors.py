@@ -8,6 +8,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from marquee.lib.errors import DomainError
+
 
 class ApiError(exceptions.APIException):
     """Raise from a view to answer ``{"error": {"code", "message"}}``."""
@@ -47,6 +49,8 @@ _CODES = {
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.as_json(), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

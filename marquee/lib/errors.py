@@ -6,6 +6,30 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.shortcuts import render
 
+
+class DomainError(Exception):
+    """The one error type of every service: a stable ``code``, a message a
+    person can read, and the HTTP ``status`` a caller should answer.
+
+    Raised by services and selectors; answered once for the JSON API
+    (``lib.api_errors.exception_handler``), for pages (``DomainErrorMiddleware``)
+    and for sockets (close/error frames built from the same three fields).
+    App-specific subclasses keep this signature: ``(code, message, status=400, **extra)``."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **extra):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.extra = extra
+
+    def as_json(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+
+    def response(self, request):
+        return _error(request, self.status, self.code, self.message, extra=self.extra)
+
+
 _MACHINE_PREFIXES = ("/api/", "/_allauth/", "/webhooks/", "/media/hooks/")
 
 
@@ -13,9 +37,9 @@ def _wants_json(request) -> bool:
     return request.path.startswith(_MACHINE_PREFIXES) or "application/json" in request.headers.get("Accept", "")
 
 
-def _error(request, status: int, code: str, message: str):
+def _error(request, status: int, code: str, message: str, extra: dict | None = None):
     if _wants_json(request):
-        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+        return JsonResponse({"error": {"code": code, "message": message, **(extra or {})}}, status=status)
     return render(request, "error.html", {"status": status, "message": message}, status=status)
 
 

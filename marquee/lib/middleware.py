@@ -5,6 +5,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
 from marquee.lib.clientip import resolve_client_ip
+from marquee.lib.errors import DomainError
 
 
 class ClientIPMiddleware:
@@ -69,3 +70,19 @@ class JSONBodyGuardMiddleware:
         else:
             body = {"error": {"code": code, "message": message}}
         return JsonResponse(body, status=status)
+
+
+class DomainErrorMiddleware:
+    """A ``DomainError`` that escapes a plain Django view becomes its 4xx
+    (JSON for machine paths, the error page otherwise), never a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DomainError):
+            return exception.response(request)
+        return None
