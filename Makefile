@@ -100,5 +100,23 @@ audit: deps
 	  if [ "$(PIP_AUDIT_STRICT)" = 1 ]; then exit 1; fi; \
 	fi; tail -n 1 var/pip-audit.log
 
+# Benchmarks (never part of `make test`): installs what they need (wrk, the
+# PostgreSQL client tools for pgbench) and runs each one on PostgreSQL + Redis,
+# printing each figure with the limit measured in the same run where there is
+# one.  BENCH=tips runs one; figures and method are in docs/benchmarks.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
+BENCH ?= tips playback_auth chat_fanout recommendations earnings latency transcode
+BENCH_SYSTEM_PACKAGES := wrk postgresql-client
+bench: sysdeps deps static
+	@missing=""; for p in $(BENCH_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	@psql "$(BENCH_DATABASE_URL)" -c 'select 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres marquee_bench
+	@for b in $(BENCH); do \
+	  echo "== bench/$$b (load average: $$(cut -d' ' -f1-3 /proc/loadavg)) =="; \
+	  DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) CACHE_KEY_PREFIX=bench \
+	    $(PY) bench/$$b/run.py || exit 1; \
+	done
+
 clean:
 	rm -rf var/staticfiles var/celery-broker

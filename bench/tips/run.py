@@ -8,14 +8,21 @@ GIL) with its own database connection calling the real
 ``billing.services.send_tip`` (one transaction: ledger transfer with
 conditional updates, tip row, audit row, room event on commit).  Wallets are
 funded through the real sandbox purchase path first.  Afterwards every ledger
-invariant is checked (``ledger_check``)."""
+invariant is checked (``ledger_check``).
+
+The limit: ``raw_tip.sql`` makes the same writes in raw SQL (pgbench,
+prepared statements, the same number of clients and rooms, the same wallets
+and accounts); it runs before and after the application figure, and the
+ratio application / limit (mean of the two limit runs) is printed."""
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
 import os
+import re
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -36,6 +43,73 @@ settings.DEBUG = False
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
+
+RAW_SCRIPT = Path(__file__).with_name("raw_tip.sql")
+
+
+def raw_sql_limit(clients: int, seconds: float) -> float:
+    """Tips per second of ``raw_tip.sql`` under pgbench (the physical limit)."""
+    db = settings.DATABASES["default"]
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+    command = [
+        "pgbench", "-n", "-M", "prepared", "-f", str(RAW_SCRIPT),
+        "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(max(1, int(seconds))),
+        "-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432), "-U", db.get("USER") or "postgres",
+        db["NAME"],
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    match = re.search(r"tps = ([0-9.]+)", out)
+    if not match:
+        sys.exit("pgbench printed no tps:\n" + out)
+    return float(match.group(1))
+
+
+def fill_raw_clients(users, performers) -> None:
+    """One row per pgbench client (pgbench's 0-based ``client_id`` is our index) with
+    the same accounts the tip service would use for that client."""
+    from marquee.billing.services import split
+    from marquee.ledger.models import AccountKind
+    from marquee.ledger.services import performer_account, platform, resolve_accounts, wallet_account
+
+    value = settings.TOKEN_VALUE_CENTS
+    share, fee = split(value)
+    rows = []
+    for index, user in enumerate(users):
+        performer = performers[index % len(performers)]
+        shards = resolve_accounts(
+            [
+                platform(kind, shard=user.pk)
+                for kind in (AccountKind.TOKEN_SUPPLY, AccountKind.TOKEN_FLOAT, AccountKind.PLATFORM_FEES)
+            ]
+        )
+        supply, float_, fees = (
+            shards[platform(kind, shard=user.pk).code]
+            for kind in (AccountKind.TOKEN_SUPPLY, AccountKind.TOKEN_FLOAT, AccountKind.PLATFORM_FEES)
+        )
+        pending = performer_account(performer, AccountKind.PERFORMER_PENDING)
+        rows.append(
+            (
+                index,
+                wallet_account(user).pk,
+                supply.pk,
+                float_.pk,
+                pending.pk,
+                fees.pk,
+                user.pk,
+                performer.pk,
+                value,
+                share,
+                fee,
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_tip_clients")
+        cursor.execute(
+            "CREATE TABLE bench_tip_clients (client int PRIMARY KEY, wallet_id bigint, supply_id bigint,"
+            " float_id bigint, pending_id bigint, fees_id bigint, user_id bigint, performer_id bigint,"
+            " value bigint, share bigint, fee bigint)"
+        )
+        cursor.executemany("INSERT INTO bench_tip_clients VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
 
 
 def client(user_id, performer_id, index, args, start, results) -> None:
@@ -83,6 +157,9 @@ def main() -> None:
         help="diagnostics only (never production): skip the audit row, or commit without waiting for the WAL flush",
     )
     parser.add_argument("--performers", type=int, default=1, help="rooms tipped (client i tips room i %% n)")
+    parser.add_argument(
+        "--no-limit", dest="limit", action="store_false", help="skip the raw-SQL limit runs (pgbench) around the figure"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("set DATABASE_URL to a PostgreSQL database")
@@ -111,8 +188,10 @@ def main() -> None:
         services.sandbox_complete_checkout(purchase=purchase, pay=True)
         users.append(user)
 
+    fill_raw_clients(users, performers)
     user_ids = [u.pk for u in users]
     connections.close_all()
+    limit_before = raw_sql_limit(args.clients, args.seconds) if args.limit else None
     start = multiprocessing.Barrier(len(user_ids) + 1)
     results = multiprocessing.Queue()
     workers = [
@@ -127,6 +206,7 @@ def main() -> None:
     elapsed = time.perf_counter() - began
     for worker in workers:
         worker.join()
+    limit_after = raw_sql_limit(args.clients, args.seconds) if args.limit else None
     flat = sorted(x for latencies, _ in per_client for x in latencies)
     failures = [failed for _, failed in per_client]
     report = check_invariants()
@@ -135,6 +215,10 @@ def main() -> None:
     print(f"seconds={elapsed:.1f} tips={ok} failed={sum(failures)}")
     print(f"tips_per_second={ok / elapsed:.0f}")
     print(f"latency_ms p50={statistics.median(flat) * 1000:.1f} p99={flat[int(len(flat) * 0.99) - 1] * 1000:.1f}")
+    if args.limit:
+        limit = (limit_before + limit_after) / 2
+        print(f"raw_sql_limit_tips_per_second before={limit_before:.0f} after={limit_after:.0f}")
+        print(f"ratio_app_to_limit={ok / elapsed / limit:.3f}")
     print(f"invariant_violations={len(report.problems)}")
     for problem in report.problems[:10]:
         print("  ", problem)
