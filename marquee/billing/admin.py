@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 
 from marquee.billing import services
+from marquee.billing.gateways import get_gateway
+from marquee.billing.gateways.paypal.gateway import CONTENT_POLICY_WARNING
 from marquee.billing.models import Payout, Purchase, Subscription, Tip, WebhookEvent
 
 
@@ -17,6 +19,11 @@ class PurchaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        if get_gateway("paypal", require_enabled=False).is_enabled():
+            self.message_user(request, CONTENT_POLICY_WARNING, messages.WARNING)
+        return super().changelist_view(request, extra_context)
 
     def _reverse(self, request, queryset, chargeback: bool):
         for purchase in queryset:
