@@ -4,6 +4,7 @@ from marquee.billing import services
 from marquee.billing.gateways import get_gateway
 from marquee.billing.gateways.paypal.gateway import CONTENT_POLICY_WARNING
 from marquee.billing.models import Payout, Purchase, Subscription, Tip, WebhookEvent
+from marquee.lib.errors import DomainError
 
 
 @admin.register(Purchase)
@@ -32,7 +33,7 @@ class PurchaseAdmin(admin.ModelAdmin):
                     outcomes = services.sandbox_reverse(purchase=purchase, chargeback=True)
                 else:
                     outcomes = services.staff_refund(purchase=purchase, actor=request.user)
-            except services.BillingError as exc:
+            except (services.BillingError, DomainError) as exc:
                 self.message_user(request, f"{purchase.reference}: {exc.message}", messages.ERROR)
                 continue
             self.message_user(request, f"{purchase.reference}: {', '.join(outcomes)}")

@@ -304,6 +304,39 @@ def test_stranger_cannot_complete_someone_elses_paypal_checkout(client, fake, vi
     assert (AuditEvent.objects.count(), Transfer.objects.count(), len(fake.requests)) == before
 
 
+def test_paypal_failures_are_clean_errors_that_change_nothing(client, fake, viewer, performer, staff):
+    show = ShowFactory(performer=performer, kind="premium", price_cents=799, status="live")
+    purchase, _ = buy_ticket(client, fake, viewer, show)
+    broken = httpx.MockTransport(lambda request: httpx.Response(503, json={"name": "SERVICE_UNAVAILABLE"}))
+    paypal_client.TRANSPORT = broken  # the fixture's monkeypatch restores the fake
+    client.force_login(staff)
+    audit_before = AuditEvent.objects.count()
+    page = client.post(
+        "/admin/billing/purchase/", {"action": "refund_purchase", "_selected_action": [purchase.pk]}, follow=True
+    )
+    assert b"PayPal could not refund this payment" in page.content
+    purchase.refresh_from_db()
+    assert purchase.status == Purchase.Status.PAID and AuditEvent.objects.count() == audit_before
+    client.force_login(viewer)
+    response = client.post(
+        "/api/v1/checkout/",
+        {"provider": "paypal", "product": "tokens", "pack": "small"},
+        content_type="application/json",
+    )
+    assert response.status_code == 502 and response.json()["error"]["code"] == "provider_unavailable"
+    assert ledger.wallet_balance(viewer) == 0
+
+
+def test_page_checkout_uses_paypal_when_it_is_the_sites_provider(client, fake, viewer, performer, settings):
+    settings.PAYMENT_PROVIDER = "paypal"
+    client.force_login(viewer)
+    response = client.post("/billing/checkout/", {"product": "subscription", "performer": "performer"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://www.paypal.test/webapps/billing/subscriptions?ba_token=BA-I-")
+    purchase = Purchase.objects.get()
+    assert purchase.provider == "paypal" and purchase.status == Purchase.Status.PENDING
+
+
 # --- webhook verification ---------------------------------------------------------
 
 

@@ -14,6 +14,8 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 
+from marquee.lib.errors import DomainError
+
 TIMEOUT = 15
 # Tests put an ``httpx.MockTransport`` here (the local fake of PayPal).
 TRANSPORT: httpx.BaseTransport | None = None
@@ -27,6 +29,11 @@ class PayPalError(Exception):
         details = body.get("details") or [{}]
         self.issue = str(details[0].get("issue", "")) if isinstance(details, list) and details else ""
         super().__init__(f"PayPal {status} {name} {self.issue}".strip())
+
+
+def unavailable(action: str) -> DomainError:
+    """What a buyer or staff member sees when PayPal fails or cannot be reached."""
+    return DomainError("provider_unavailable", f"PayPal could not {action}; please try again later.", 502)
 
 
 def http() -> httpx.Client:

@@ -11,6 +11,7 @@ import datetime
 import re
 from urllib.parse import quote
 
+import httpx
 from django.db import transaction
 from django.utils import timezone
 
@@ -112,7 +113,9 @@ def complete(*, purchase_reference: str, order_id: str = "", subscription_id: st
     except client.PayPalError as exc:
         if exc.status == 404:
             raise DomainError("not_found", "PayPal does not know this payment.", 404)
-        raise DomainError("provider_unavailable", "PayPal could not be reached; please try again.", 502)
+        raise client.unavailable("confirm the payment")
+    except httpx.HTTPError:
+        raise client.unavailable("confirm the payment")
     if event is None:
         return PENDING
     with transaction.atomic():

@@ -17,14 +17,18 @@ from a task when the buyer never comes back."""
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import quote, urljoin
 
+import httpx
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
 from marquee.billing.gateways.base import CheckoutRequest, CheckoutSession, NormalizedEvent, WebhookRejected
 from marquee.billing.gateways.paypal import client, events, verify
+
+logger = logging.getLogger(__name__)
 
 CONTENT_POLICY_WARNING = (
     "PayPal is enabled. PayPal's Acceptable Use Policy forbids sexually oriented content: use PayPal only "
@@ -98,6 +102,12 @@ class PayPalGateway:
         )
 
     def start_checkout(self, checkout: CheckoutRequest) -> CheckoutSession:
+        try:
+            return self._start_checkout(checkout)
+        except (client.PayPalError, httpx.HTTPError, KeyError):
+            raise client.unavailable("start the payment")
+
+    def _start_checkout(self, checkout: CheckoutRequest) -> CheckoutSession:
         ref = checkout.purchase_reference
         # PayPal appends ?token=<order id> (or ?subscription_id=…) to this URL.
         return_url = urljoin(checkout.success_url, reverse("paypal_return", args=[ref]))
@@ -161,6 +171,12 @@ class PayPalGateway:
         )
 
     def cancel_subscription(self, subscription_id: str) -> None:
+        """Called on commit of the viewer's cancel: a task, retried while PayPal is unreachable."""
+        from marquee.billing.gateways.paypal.tasks import cancel_subscription
+
+        cancel_subscription.delay(subscription_id=subscription_id)
+
+    def cancel_now(self, subscription_id: str) -> None:
         try:
             client.call(
                 "POST",
@@ -173,21 +189,24 @@ class PayPalGateway:
 
     def refund(self, payment_reference: str, amount_cents: int) -> None:
         """A capture (orders) or a sale (subscription payment); the webhook applies the ledger side."""
-        reference = quote(payment_reference, safe="")
+        reference, amount = quote(payment_reference, safe=""), money(amount_cents, events.CURRENCY)
         try:
-            client.call(
-                "POST",
-                f"/v2/payments/captures/{reference}/refund",
-                json={"amount": money(amount_cents, events.CURRENCY)},
-                request_id=f"marquee-refund-{payment_reference}",
-            )
-        except client.PayPalError as exc:
-            if exc.status != 404:
-                raise
-            amount = money(amount_cents, events.CURRENCY)
-            client.call(
-                "POST",
-                f"/v1/payments/sale/{reference}/refund",
-                json={"amount": {"total": amount["value"], "currency": amount["currency_code"]}},
-                request_id=f"marquee-refund-{payment_reference}",
-            )
+            try:
+                client.call(
+                    "POST",
+                    f"/v2/payments/captures/{reference}/refund",
+                    json={"amount": amount},
+                    request_id=f"marquee-refund-{payment_reference}",
+                )
+            except client.PayPalError as exc:
+                if exc.status != 404:
+                    raise
+                client.call(
+                    "POST",
+                    f"/v1/payments/sale/{reference}/refund",
+                    json={"amount": {"total": amount["value"], "currency": amount["currency_code"]}},
+                    request_id=f"marquee-refund-{payment_reference}",
+                )
+        except (client.PayPalError, httpx.HTTPError) as exc:
+            logger.warning("PayPal refund of %s failed: %s", payment_reference, exc)
+            raise client.unavailable("refund this payment")
