@@ -563,3 +563,21 @@ def test_viewer_cancel_tells_paypal(client, fake, viewer, performer, django_capt
     assert outcomes(
         post(client, subscription_event("CANCELLED", fake.subscriptions[subscription_id], "CANCELLED"))
     ) == ["ignored: already canceled"]
+
+
+def test_first_sale_webhook_before_the_buyer_returns_is_booked_once(client, fake, viewer, performer):
+    client.force_login(viewer)
+    purchase, url = checkout(client, product="subscription", performer="performer")
+    subscription_id = parse_qs(urlsplit(url).query)["ba_token"][0].removeprefix("BA-")
+    first_sale = fake.approve_subscription(subscription_id)
+    # Out of order: PayPal's sale notification beats the buyer's return.
+    body = sale_completed(subscription_id, first_sale, timezone.now())
+    assert outcomes(post(client, body)) == ["ignored: unknown subscription"]
+    client.get(f"/billing/paypal/{purchase.reference}/return/?subscription_id={subscription_id}")
+    purchase.refresh_from_db()
+    assert purchase.status == Purchase.Status.PAID and purchase.provider_reference == first_sale
+    assert outcomes(post(client, sale_completed(subscription_id, first_sale, timezone.now()))) == [
+        "ignored: renewal already booked"
+    ]
+    assert Transfer.objects.filter(kind="subscription").count() == 1
+    assert ledger.performer_balances(performer)[PENDING] == 999 * 60 // 100
