@@ -581,3 +581,26 @@ def test_first_sale_webhook_before_the_buyer_returns_is_booked_once(client, fake
     ]
     assert Transfer.objects.filter(kind="subscription").count() == 1
     assert ledger.performer_balances(performer)[PENDING] == 999 * 60 // 100
+
+
+def test_a_cached_certificate_is_refused_once_it_expires(client, fake, paid_capture):
+    from marquee.billing.gateways.base import WebhookRejected
+    from marquee.billing.gateways.paypal import verify
+
+    _, capture = paid_capture
+    assert outcomes(post(client, capture_completed(capture))) == ["fulfilled"]
+    assert fake.cert_fetches == 1
+    # A year and a bit later the same (cached) certificate has expired.
+    later = timezone.now() + datetime.timedelta(days=400)
+    body = capture_completed(capture)
+    with pytest.raises(WebhookRejected, match="expired"):
+        verify.verify(body=body, headers=pp.sign_headers(body, sent=later), now=later)
+    assert fake.cert_fetches == 1
+
+
+def test_capture_denied_declines_the_purchase(client, fake, paid_capture):
+    purchase, capture = paid_capture
+    body = pp.event("PAYMENT.CAPTURE.DENIED", "capture", {**capture, "status": "DECLINED"})
+    assert outcomes(post(client, body)) == ["declined"]
+    purchase.refresh_from_db()
+    assert purchase.status == Purchase.Status.DECLINED and not Transfer.objects.exists()
