@@ -410,7 +410,7 @@ NGINX_BINARY = env_str("NGINX_BINARY", "nginx")
 # sandbox secret signs the events its hosted page sends.
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 # The provider the paywall / buy buttons use.
-PAYMENT_PROVIDER = env_choice("PAYMENT_PROVIDER", "sandbox", {"sandbox", "stripe", "ccbill", "btcpay"})
+PAYMENT_PROVIDER = env_choice("PAYMENT_PROVIDER", "sandbox", {"sandbox", "stripe", "ccbill", "btcpay", "paypal"})
 SANDBOX_WEBHOOK_SECRET = (
     env_str("SANDBOX_WEBHOOK_SECRET", "dev-sandbox-webhook-secret") if DEBUG else env_str("SANDBOX_WEBHOOK_SECRET", "")
 )
@@ -428,6 +428,20 @@ BTCPAY_URL = env_str("BTCPAY_URL", "")
 BTCPAY_STORE_ID = env_str("BTCPAY_STORE_ID", "")
 BTCPAY_API_KEY = env_str("BTCPAY_API_KEY", "")
 BTCPAY_WEBHOOK_SECRET = env_str("BTCPAY_WEBHOOK_SECRET", "")
+# PayPal's acceptable-use policy forbids sexually oriented content: the
+# gateway is for sites whose shows PayPal allows, and stays off unless the
+# operator sets PAYPAL_ENABLED=1 deliberately (with the credentials).
+PAYPAL_ENABLED = env_bool("PAYPAL_ENABLED", False)
+PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID", "")
+PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET", "")
+PAYPAL_WEBHOOK_ID = env_str("PAYPAL_WEBHOOK_ID", "")
+# https://api-m.sandbox.paypal.com for PayPal's sandbox.
+PAYPAL_API_URL = env_str("PAYPAL_API_URL", "https://api-m.paypal.com")
+# Webhook signing certificates are fetched only over https from these hosts.
+PAYPAL_CERT_HOSTS = env_list(
+    "PAYPAL_CERT_HOSTS", ["api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"]
+)
+PAYPAL_BRAND_NAME = env_str("PAYPAL_BRAND_NAME", "Marquee")
 # Webhook signatures older than this are refused (replay window).
 WEBHOOK_TOLERANCE_SECONDS = env_int("WEBHOOK_TOLERANCE_SECONDS", 300, minimum=30)
 # Performer share of every sale and tip, in percent (the rest is the platform fee).

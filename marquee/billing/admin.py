@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 
 from marquee.billing import services
+from marquee.billing.gateways import get_gateway
+from marquee.billing.gateways.paypal.gateway import CONTENT_POLICY_WARNING
 from marquee.billing.models import Payout, Purchase, Subscription, Tip, WebhookEvent
+from marquee.lib.errors import DomainError
 
 
 @admin.register(Purchase)
@@ -18,6 +21,11 @@ class PurchaseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        if get_gateway("paypal", require_enabled=False).is_enabled():
+            self.message_user(request, CONTENT_POLICY_WARNING, messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
     def _reverse(self, request, queryset, chargeback: bool):
         for purchase in queryset:
             try:
@@ -25,7 +33,7 @@ class PurchaseAdmin(admin.ModelAdmin):
                     outcomes = services.sandbox_reverse(purchase=purchase, chargeback=True)
                 else:
                     outcomes = services.staff_refund(purchase=purchase, actor=request.user)
-            except services.BillingError as exc:
+            except (services.BillingError, DomainError) as exc:
                 self.message_user(request, f"{purchase.reference}: {exc.message}", messages.ERROR)
                 continue
             self.message_user(request, f"{purchase.reference}: {', '.join(outcomes)}")

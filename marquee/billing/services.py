@@ -246,6 +246,21 @@ def apply_event(*, provider: str, event: NormalizedEvent) -> str:
         return fulfil_purchase(
             purchase=purchase, payment_reference=event.payment_reference, subscription_id=event.subscription_id
         )
+    if event.type == EventType.PAYMENT_APPROVED:
+        purchase = _find_purchase(provider, event)
+        if purchase is None:
+            return "ignored: unknown purchase"
+        if purchase.status != Purchase.Status.PENDING:
+            return "ignored: not pending"
+        gateway, reference = get_gateway(provider), str(purchase.reference)
+        transaction.on_commit(
+            lambda: gateway.collect(
+                purchase_reference=reference,
+                payment_reference=event.payment_reference,
+                subscription_id=event.subscription_id,
+            )
+        )
+        return "approved: collecting"
     if event.type == EventType.PAYMENT_FAILED:
         purchase = _find_purchase(provider, event)
         if purchase is None:

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from marquee.billing import services
+from marquee.billing.gateways.paypal.tasks import collect_payment  # noqa: F401  (registers it with the worker)
 
 
 @shared_task

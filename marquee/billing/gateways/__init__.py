@@ -29,10 +29,12 @@ __all__ = [
 def _all() -> dict[str, Gateway]:
     from marquee.billing.gateways.btcpay.gateway import BTCPayGateway
     from marquee.billing.gateways.ccbill.gateway import CCBillGateway
+    from marquee.billing.gateways.paypal.gateway import PayPalGateway
     from marquee.billing.gateways.sandbox.gateway import SandboxGateway
     from marquee.billing.gateways.stripe.gateway import StripeGateway
 
-    return {g.name: g for g in (SandboxGateway(), StripeGateway(), CCBillGateway(), BTCPayGateway())}
+    gateways = (SandboxGateway(), StripeGateway(), CCBillGateway(), BTCPayGateway(), PayPalGateway())
+    return {g.name: g for g in gateways}
 
 
 def get_gateway(name: str, *, require_enabled: bool = True) -> Gateway:

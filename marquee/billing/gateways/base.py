@@ -10,6 +10,9 @@ from typing import Protocol
 class EventType:
     PAYMENT_SUCCEEDED = "payment_succeeded"
     PAYMENT_FAILED = "payment_failed"
+    # The buyer approved on the provider's page and the provider waits for us
+    # to collect (PayPal's capture): only gateways with ``collect()`` send it.
+    PAYMENT_APPROVED = "payment_approved"
     SUBSCRIPTION_RENEWED = "subscription_renewed"
     SUBSCRIPTION_PAST_DUE = "subscription_past_due"
     SUBSCRIPTION_ENDED = "subscription_ended"
