@@ -210,6 +210,13 @@ ACCOUNT_SIGNUP_FORM_CLASS = "marquee.accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "marquee.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Marquee] "
+# A stolen session or 5-minute access token must not be enough to change the
+# e-mail address, password or 2FA: ask for the password (or a second factor)
+# again, and tell the old address about every change (web and headless).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300, minimum=30, maximum=3600)
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+MFA_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/ip,5/5m/key",

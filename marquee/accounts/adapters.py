@@ -2,7 +2,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import context
+from allauth.core import context as allauth_context
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.conf import settings
 from django.db import transaction
@@ -20,8 +20,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix, email, context):
         # Name the site in e-mails, not whatever Host header the request carried.
+        # (allauth's own send_mail would look the site up from the request,
+        # which an on-commit notification may no longer have.)
         site = SimpleNamespace(name="Marquee", domain=urlsplit(settings.SITE_URL).netloc)
-        super().send_mail(template_prefix, email, {"current_site": site, **context})
+        ctx = {"request": allauth_context.request, "email": email, "current_site": site, **context}
+        self.render_mail(template_prefix, email, ctx).send()
 
     def get_client_ip(self, request):
         # Rate limits key on the address our trusted-proxy rule resolved.
@@ -36,7 +39,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class UserSessionsAdapter(DefaultUserSessionsAdapter):
     def end_sessions(self, sessions):
-        request = context.request
+        request = allauth_context.request
         for session in sessions:
             with transaction.atomic():
                 session.end()
