@@ -219,6 +219,8 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 MFA_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
+    # Per address (any account), and per account AND address: the adapter adds
+    # the address to allauth's per-account key, so strangers cannot lock the owner out.
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",

@@ -5,7 +5,9 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.crypto import get_random_string
 
 from marquee.compliance.services import record_audit
 
@@ -25,6 +27,20 @@ class AccountAdapter(DefaultAccountAdapter):
         site = SimpleNamespace(name="Marquee", domain=urlsplit(settings.SITE_URL).netloc)
         ctx = {"request": allauth_context.request, "email": email, "current_site": site, **context}
         self.render_mail(template_prefix, email, ctx).send()
+
+    def send_account_already_exists_mail(self, email):
+        # Signing up with a registered address must cost what a new signup
+        # costs (which hashes the password), or the answer's timing tells
+        # which addresses have accounts.  Hash a throwaway password the same way.
+        make_password(get_random_string(32))
+        super().send_account_already_exists_mail(email)
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # Failed logins count per account AND client address (allauth keys
+        # them per account alone), so strangers cannot lock the owner out;
+        # the per-address cap ("ip" in ACCOUNT_RATE_LIMITS) still stops one
+        # address from trying many accounts.
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{self.get_client_ip(request)}"
 
     def get_client_ip(self, request):
         # Rate limits key on the address our trusted-proxy rule resolved.
