@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "marquee.accounts.middleware.StaffTwoFactorMiddleware",
     "marquee.compliance.middleware.AgeGateMiddleware",
     "marquee.lib.middleware.DomainErrorMiddleware",
 ]

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from marquee.compliance import crypto, services
 from marquee.compliance.models import AuditEvent, PerformerRecord, RecordDocument, ShowPerformer
 from marquee.performers.models import Performer
-from tests.factories import PerformerFactory, ShowFactory, UserFactory
+from tests.factories import PerformerFactory, ShowFactory, UserFactory, enable_totp
 
 from .conftest import png_bytes
 
@@ -31,6 +31,7 @@ def newcomer(db):
 @pytest.fixture
 def custodian(db):
     user = UserFactory(username="custodian", is_staff=True)
+    enable_totp(user)  # the admin refuses staff without 2FA
     group = Group.objects.create(name="Custodian of records")
     group.permissions.add(
         Permission.objects.get(codename="view_id_documents"),
