@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -309,20 +310,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
-        "media-src": ["'self'", "blob:", "*"],
-        "connect-src": ["'self'", "ws:", "wss:", "*"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-        "base-uri": ["'self'"],
-        "object-src": ["'none'"],
-    }
-}
+# The Content Security Policy is set below, once the media origin is known.
 
 # --- Static, media, mail ---------------------------------------------------
 STATIC_URL = "/static/"
@@ -413,6 +401,39 @@ LIVE_THUMBNAIL_INTERVAL = env_int("LIVE_THUMBNAIL_INTERVAL", 30, minimum=1)
 DEMO_STREAM = env_bool("DEMO_STREAM", True)
 FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")
 NGINX_BINARY = env_str("NGINX_BINARY", "nginx")
+
+
+# --- Content Security Policy ---------------------------------------------------
+# No inline code anywhere.  Production pages may fetch and play media only from
+# the site and the media origin (hls.js loads playlists and segments with XHR)
+# and open WebSockets only to the site; DEBUG keeps any origin open for local
+# media servers on changing ports.
+def _origin(url: str, scheme: str | None = None) -> str:
+    parts = urlsplit(url)
+    return f"{scheme or parts.scheme}://{parts.netloc}"
+
+
+_SITE_ORIGIN = _origin(SITE_URL)
+_MEDIA_ORIGIN = _origin(MEDIA_PUBLIC_URL)
+# Chat sockets go to the site itself (ws:// for http://, wss:// for https://).
+WEBSOCKET_PUBLIC_URL = env_str(
+    "WEBSOCKET_PUBLIC_URL", _origin(SITE_URL, "wss" if SITE_URL.startswith("https:") else "ws")
+)
+_WS_ORIGIN = _origin(WEBSOCKET_PUBLIC_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:", _MEDIA_ORIGIN] + (["*"] if DEBUG else []),
+        "connect-src": ["'self'", _SITE_ORIGIN, _MEDIA_ORIGIN, _WS_ORIGIN] + (["ws:", "wss:", "*"] if DEBUG else []),
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # --- Money (billing, ledger) ----------------------------------------------------
 # Only the sandbox gateway is on by default (and only in DEBUG: its Pay button
