@@ -2,6 +2,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.conf import settings
@@ -27,6 +28,19 @@ class AccountAdapter(DefaultAccountAdapter):
         site = SimpleNamespace(name="Marquee", domain=urlsplit(settings.SITE_URL).netloc)
         ctx = {"request": allauth_context.request, "email": email, "current_site": site, **context}
         self.render_mail(template_prefix, email, ctx).send()
+
+    def send_confirmation_mail(self, request, emailconfirmation, signup):
+        super().send_confirmation_mail(request, emailconfirmation, signup)
+        address = emailconfirmation.email_address
+        if signup:
+            return
+        # An address being added: tell the verified primary address now, not
+        # only once the new one becomes primary.
+        primary = EmailAddress.objects.filter(user_id=address.user_id, primary=True, verified=True).first()
+        if primary is not None and primary.email.lower() != address.email.lower():
+            self.send_notification_mail(
+                "account/email/email_added", address.user, {"added_email": address.email}, email=primary.email
+            )
 
     def send_account_already_exists_mail(self, email):
         # Signing up with a registered address must cost what a new signup

@@ -81,8 +81,10 @@ def test_takeover_with_only_a_bearer_token_is_refused_at_the_first_step(app_clie
     assert _is_reauthentication_required(response), response.content
     response = as_thief("delete", "/account/email", {"email": "viewer.backup@example.test"})
     assert _is_reauthentication_required(response), response.content
-    response = as_thief("post", "/account/authenticators/totp", {"code": "123456"})
-    assert response.status_code in (400, 401) and "access_token" not in response.content.decode()
+    # Nor can the thief put a second factor of their own on the account.
+    secret = as_thief("get", "/account/authenticators/totp").json()["meta"]["secret"]
+    response = as_thief("post", "/account/authenticators/totp", {"code": pyotp.TOTP(secret).now()})
+    assert _is_reauthentication_required(response), response.content
 
     # The thief's address is on no account, so asking for a reset gets no reset link.
     app_client.call("post", "/auth/password/request", {"email": THIEF}, session=False)
@@ -112,6 +114,29 @@ def test_after_reauthenticating_the_change_works_and_the_old_address_is_told(app
     told = [m for m in mail.outbox if m.to == [owner.email]]
     assert len(told) == 1, [(m.to, m.subject) for m in mail.outbox]
     assert "viewer.backup@example.test" in told[0].body
+
+
+def test_adding_an_address_tells_the_primary_address(app_client, owner, stolen_access):
+    access = stolen_access
+    response = app_client.call(
+        "post", "/auth/reauthenticate", {"password": PASSWORD}, access_token=access, session=False
+    )
+    assert response.status_code == 200, response.content
+    response = app_client.call(
+        "post", "/account/email", {"email": "new.one@example.test"}, access_token=access, session=False
+    )
+    assert response.status_code == 200, response.content
+    told = [m for m in mail.outbox if m.to == [owner.email]]
+    assert len(told) == 1, [(m.to, m.subject) for m in mail.outbox]
+    assert "new.one@example.test" in told[0].body and "added" in told[0].subject.lower()
+    assert [m.to for m in mail.outbox if m.to != [owner.email]] == [["new.one@example.test"]]  # its code
+
+
+def test_stolen_token_cannot_remove_the_owners_second_factor(app_client, performer):
+    access, _ = app_client.login_with_totp(performer.user.email, performer.totp_secret)
+    response = app_client.call("delete", "/account/authenticators/totp", access_token=access, session=False)
+    assert _is_reauthentication_required(response), response.content
+    assert Authenticator.objects.filter(user=performer.user, type=Authenticator.Type.TOTP).exists()
 
 
 def test_password_change_tells_the_owner(app_client, owner, stolen_access):
