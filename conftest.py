@@ -45,7 +45,10 @@ def moderator(db, performer):
 
 @pytest.fixture
 def staff(db):
-    return UserFactory(username="staff", is_staff=True, is_superuser=True)
+    """A superuser with TOTP enrolled (the admin refuses staff without 2FA)."""
+    user = UserFactory(username="staff", is_staff=True, is_superuser=True)
+    user.totp_secret = enable_totp(user)
+    return user
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "marquee.accounts.middleware.StaffTwoFactorMiddleware",
     "marquee.compliance.middleware.AgeGateMiddleware",
     "marquee.lib.middleware.DomainErrorMiddleware",
 ]
@@ -210,8 +212,17 @@ ACCOUNT_SIGNUP_FORM_CLASS = "marquee.accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "marquee.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Marquee] "
+# A stolen session or 5-minute access token must not be enough to change the
+# e-mail address, password or 2FA: ask for the password (or a second factor)
+# again, and tell the old address about every change (web and headless).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300, minimum=30, maximum=3600)
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+MFA_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
+    # Per address (any account), and per account AND address: the adapter adds
+    # the address to allauth's per-account key, so strangers cannot lock the owner out.
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
@@ -299,20 +310,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
-        "media-src": ["'self'", "blob:", "*"],
-        "connect-src": ["'self'", "ws:", "wss:", "*"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-        "base-uri": ["'self'"],
-        "object-src": ["'none'"],
-    }
-}
+# The Content Security Policy is set below, once the media origin is known.
 
 # --- Static, media, mail ---------------------------------------------------
 STATIC_URL = "/static/"
@@ -403,6 +401,39 @@ LIVE_THUMBNAIL_INTERVAL = env_int("LIVE_THUMBNAIL_INTERVAL", 30, minimum=1)
 DEMO_STREAM = env_bool("DEMO_STREAM", True)
 FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")
 NGINX_BINARY = env_str("NGINX_BINARY", "nginx")
+
+
+# --- Content Security Policy ---------------------------------------------------
+# No inline code anywhere.  Production pages may fetch and play media only from
+# the site and the media origin (hls.js loads playlists and segments with XHR)
+# and open WebSockets only to the site; DEBUG keeps any origin open for local
+# media servers on changing ports.
+def _origin(url: str, scheme: str | None = None) -> str:
+    parts = urlsplit(url)
+    return f"{scheme or parts.scheme}://{parts.netloc}"
+
+
+_SITE_ORIGIN = _origin(SITE_URL)
+_MEDIA_ORIGIN = _origin(MEDIA_PUBLIC_URL)
+# Chat sockets go to the site itself (ws:// for http://, wss:// for https://).
+WEBSOCKET_PUBLIC_URL = env_str(
+    "WEBSOCKET_PUBLIC_URL", _origin(SITE_URL, "wss" if SITE_URL.startswith("https:") else "ws")
+)
+_WS_ORIGIN = _origin(WEBSOCKET_PUBLIC_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:", _MEDIA_ORIGIN] + (["*"] if DEBUG else []),
+        "connect-src": ["'self'", _SITE_ORIGIN, _MEDIA_ORIGIN, _WS_ORIGIN] + (["ws:", "wss:", "*"] if DEBUG else []),
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # --- Money (billing, ledger) ----------------------------------------------------
 # Only the sandbox gateway is on by default (and only in DEBUG: its Pay button

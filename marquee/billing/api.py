@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marquee.accounts.selectors import require_recent_reauthentication
 from marquee.billing import selectors, services
 from marquee.billing.gateways import GatewayNotConfigured
 from marquee.billing.views import checkout_target, success_url_builder
@@ -283,6 +284,8 @@ class PayoutView(APIView):
     @extend_schema(request=PayoutInput, responses=PayoutSerializer, summary="Request a payout (2FA required)")
     def post(self, request):
         _own_performer(request)
+        # Money leaves the platform: a stolen session or access token is not enough.
+        require_recent_reauthentication(request)
         data = PayoutInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:

@@ -31,6 +31,14 @@ def _hook_allowed(request) -> bool:
     return any(address in network for network in settings.MEDIA_HOOK_ALLOWED_IPS)
 
 
+def _hook_arg(request, key: str) -> str:
+    """The first value of ``key``: nginx-rtmp writes its own fields (name,
+    addr, clientid, call, time) first and appends the publisher's URL
+    arguments after them, so a later value is the publisher's forgery."""
+    values = request.POST.getlist(key)
+    return values[0] if values else ""
+
+
 @csrf_exempt
 @require_POST
 def media_hook(request, event):
@@ -40,16 +48,16 @@ def media_hook(request, event):
         raise Http404("Unknown media hook.")
     if not _hook_allowed(request):
         return HttpResponseForbidden("Forbidden.")
-    stream = request.POST.get("name", "")[:150]
-    session = request.POST.get("clientid", "")[:64]
-    addr = request.POST.get("addr", "")[:45]
+    stream = _hook_arg(request, "name")[:150]
+    session = _hook_arg(request, "clientid")[:64]
+    addr = _hook_arg(request, "addr")[:45]
     if not stream or not session:
         return HttpResponse("name and clientid are required.", status=400)
     if event == "publish":
-        decision = services.start_publish(username=stream, key=request.POST.get("key", ""), session=session, addr=addr)
+        decision = services.start_publish(username=stream, key=_hook_arg(request, "key"), session=session, addr=addr)
     elif event == "update":
         try:
-            seconds_live = int(request.POST.get("time", "0"))
+            seconds_live = int(_hook_arg(request, "time") or "0")
         except ValueError:
             seconds_live = 0
         decision = services.check_publish(username=stream, session=session, seconds_live=seconds_live, addr=addr)

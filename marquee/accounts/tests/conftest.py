@@ -31,13 +31,13 @@ class AppClient:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {access_token}"
         return headers
 
-    def call(self, method, path, data=None, *, access_token=None, session=True):
+    def call(self, method, path, data=None, *, access_token=None, session=True, **extra):
         url = path if path.startswith("/api/") else APP + path
         if session:
             headers = self._headers(access_token)
         else:
             headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token}"} if access_token else {}
-        kwargs = {"content_type": "application/json", **headers}
+        kwargs = {"content_type": "application/json", **headers, **extra}
         if data is not None:
             kwargs["data"] = json.dumps(data)
         # A mobile app keeps no cookies: only the tokens authenticate it.

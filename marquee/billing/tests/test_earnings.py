@@ -17,7 +17,7 @@ from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer, Unit
 from marquee.ledger.services import loss_account
-from tests.factories import PerformerFactory, ShowFactory, UserFactory
+from tests.factories import PASSWORD, PerformerFactory, ShowFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 PENDING, AVAILABLE, IN_FLIGHT = (
@@ -25,6 +25,10 @@ PENDING, AVAILABLE, IN_FLIGHT = (
     AccountKind.PERFORMER_AVAILABLE,
     AccountKind.PAYOUTS_IN_FLIGHT,
 )
+
+
+def reauthenticate(client):
+    assert client.post("/accounts/reauthenticate/", {"password": PASSWORD}).status_code == 302
 
 
 def buy_ticket(user, show):
@@ -100,6 +104,7 @@ def test_payout_needs_two_factor_minimum_and_funds(client, viewer, performer, le
     buy_ticket(viewer, show)
     services.release_due_earnings(now=timezone.now() + datetime.timedelta(days=8))
     client.force_login(performer.user)
+    reauthenticate(client)  # payouts need a recent password (issue 12)
     assert (
         client.post("/api/v1/payouts/", {"amount_cents": 999}, content_type="application/json").json()["error"]["code"]
         == "below_minimum"
@@ -121,6 +126,7 @@ def test_payout_needs_two_factor_minimum_and_funds(client, viewer, performer, le
 def test_payout_refused_without_two_factor_and_for_non_performers(client, viewer, ledger_clean):
     no_2fa = PerformerFactory(user=UserFactory(username="no2fa"))
     client.force_login(no_2fa.user)
+    reauthenticate(client)
     response = client.post("/api/v1/payouts/", {"amount_cents": 6000}, content_type="application/json")
     assert response.status_code == 403 and response.json()["error"]["code"] == "two_factor_required"
     client.force_login(viewer)

@@ -190,3 +190,53 @@ def test_appended_row_reads_back_identically():
 
     assert compute_hash(stored) == stored.entry_hash
     call_command("audit_verify", stdout=io.StringIO())
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL refuses the edit itself")
+def test_audit_verify_names_a_row_whose_actor_was_changed(viewer, outsider):
+    # The actor is part of the hash: pinning a row on someone else is detected.
+    events = [record_audit(action="test.event", actor=viewer, details={"i": i}) for i in range(3)]
+    victim = events[1]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE compliance_auditevent SET actor_id = %s WHERE id = %s", [outsider.pk, victim.pk])
+    with pytest.raises(CommandError, match=rf"id={victim.pk} chain=0 sequence={victim.sequence} .*altered"):
+        call_command("audit_verify")
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL refuses the edit itself")
+def test_audit_verify_names_the_next_row_when_a_row_is_rewritten_with_a_fresh_hash():
+    # A forger who knows the algorithm rewrites row 2 and its own hash; only the
+    # link (row 3's prev_hash) gives it away, and the row named is row 3.
+    from marquee.compliance.audit import compute_hash
+
+    events = _chain(4)
+    forged, following = events[1], events[2]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE compliance_auditevent SET details = %s WHERE id = %s", ['{"i": 99}', forged.pk])
+        cursor.execute(
+            "UPDATE compliance_auditevent SET entry_hash = %s WHERE id = %s",
+            [compute_hash(AuditEvent.objects.get(pk=forged.pk)), forged.pk],
+        )
+    with pytest.raises(
+        CommandError, match=rf"id={following.pk} chain=0 sequence={following.sequence} .*prev_hash does not match"
+    ):
+        call_command("audit_verify")
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL refuses the edit itself")
+def test_audit_verify_names_a_row_whose_prev_hash_was_relinked():
+    # Row 3 relinked past row 2 (prev_hash and its own hash rewritten).
+    from marquee.compliance.audit import compute_hash
+
+    events = _chain(4)
+    victim = events[2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE compliance_auditevent SET prev_hash = %s WHERE id = %s", [events[0].entry_hash, victim.pk]
+        )
+        cursor.execute(
+            "UPDATE compliance_auditevent SET entry_hash = %s WHERE id = %s",
+            [compute_hash(AuditEvent.objects.get(pk=victim.pk)), victim.pk],
+        )
+    with pytest.raises(CommandError, match=rf"id={victim.pk} chain=0 sequence={victim.sequence} .*prev_hash"):
+        call_command("audit_verify")

@@ -3,6 +3,7 @@ settings, API rate limits."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -147,6 +148,30 @@ def test_production_settings_pass_check_deploy():
     result = subprocess.run([sys.executable, "-c", code], env=_production_env(), capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split()[-6:] == ["True", "True", "True", "True", "DENY", "verify"]
+
+
+def test_production_csp_limits_media_and_connections_to_the_site_and_media_origin():
+    # Issue 17: no wildcard sources; media from the media origin, sockets to the site.
+    code = (
+        "import django, json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'marquee.settings'; django.setup();"
+        "from django.test import Client;"
+        "response = Client().get('/healthz', secure=True, HTTP_HOST='marquee.example');"
+        "print(json.dumps(response['Content-Security-Policy']))"
+    )
+    env = _production_env(SITE_URL="https://marquee.example", MEDIA_PUBLIC_URL="https://media.marquee.example/hls/")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    header = json.loads(result.stdout.strip().splitlines()[-1])
+    directives = {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+    assert directives["connect-src"] == [
+        "'self'",
+        "https://marquee.example",
+        "https://media.marquee.example",
+        "wss://marquee.example",
+    ]
+    assert directives["media-src"] == ["'self'", "blob:", "https://media.marquee.example"]
+    for name, sources in directives.items():
+        assert not {"*", "ws:", "wss:", "http:", "https:"} & set(sources), (name, sources)
 
 
 def test_rate_limits_declared_in_settings(settings):

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from marquee.compliance import crypto, services
 from marquee.compliance.models import AuditEvent, PerformerRecord, RecordDocument, ShowPerformer
 from marquee.performers.models import Performer
-from tests.factories import PerformerFactory, ShowFactory, UserFactory
+from tests.factories import PerformerFactory, ShowFactory, UserFactory, enable_totp
 
 from .conftest import png_bytes
 
@@ -31,6 +31,7 @@ def newcomer(db):
 @pytest.fixture
 def custodian(db):
     user = UserFactory(username="custodian", is_staff=True)
+    enable_totp(user)  # the admin refuses staff without 2FA
     group = Group.objects.create(name="Custodian of records")
     group.permissions.add(
         Permission.objects.get(codename="view_id_documents"),
@@ -187,15 +188,38 @@ def test_export_command_and_admin_action(client, newcomer, custodian, viewer, pr
         assert {(s["title"], s["role"]) for s in entry["shows"]} == {("Duet", "co-performer"), ("Solo", "host")}
         assert archive.read(f"{record.pk}/id_front.png").startswith(b"\x89PNG")
     assert AuditEvent.objects.filter(action="performer_record.exported", actor_id=custodian.pk).count() == 1
-    assert partner_show.pk
+    # Both shows are in the export, by id: the co-performed one and her own.
+    assert {s["id"] for s in entry["shows"]} == {show.pk, partner_show.pk}
     # Admin action: refused for plain staff, works for the custodian.
+    exports_before = AuditEvent.objects.filter(action="performer_record.exported").count()
+    client.force_login(_records_staff_without_custodian_permission())
+    response = client.post(
+        "/admin/compliance/performerrecord/", {"action": "export_records", "_selected_action": [record.pk]}
+    )
+    assert response.status_code == 302  # back to the list, with an error message
+    assert response["Content-Type"] != "application/zip" and b"PK" not in response.content[:2]
+    messages = [m.message for m in response.wsgi_request._messages]
+    assert "Only the custodian of records may export records." in messages
+    assert AuditEvent.objects.filter(action="performer_record.exported").count() == exports_before
     client.force_login(custodian)
     response = client.post(
         "/admin/compliance/performerrecord/", {"action": "export_records", "_selected_action": [record.pk]}
     )
     assert response["Content-Type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
-        assert "index.json" in archive.namelist()
+        assert json.loads(archive.read("index.json"))["records"][0]["legal_name"] == "Jane Q Example"
+    assert AuditEvent.objects.filter(action="performer_record.exported").count() == exports_before + 1
+
+
+def _records_staff_without_custodian_permission():
+    """Staff with 2FA who may list and edit records, but not see IDs or export."""
+    user = UserFactory(username="recordsclerk", is_staff=True)
+    enable_totp(user)
+    user.user_permissions.add(
+        Permission.objects.get(codename="view_performerrecord"),
+        Permission.objects.get(codename="change_performerrecord"),
+    )
+    return user
 
 
 def test_performer_record_api_is_own_only(client, newcomer, performer, private_root):
