@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "marquee.billing",
     "marquee.chat",
     "marquee.content",
+    "marquee.access",
     "marquee.recommendations",
 ]
 

@@ -117,13 +117,13 @@ def test_non_staff_cannot_edit_rules(client, viewer):
 
 def test_room_access_decision_uses_jurisdiction(geoip_db, viewer, performer):
     """access_show (used by the player/playback signer) asks the same policy."""
+    from marquee.access.selectors import Viewer, watch
     from marquee.compliance.geo import locate
-    from marquee.shows.selectors import access_show
     from tests.factories import ShowFactory
 
     show = ShowFactory(performer=performer)
-    assert access_show(viewer, show, locate(TEXAS_V4)).code == "age_verification_required"
-    assert access_show(viewer, show, locate(CALIFORNIA_V4))
+    assert watch(Viewer(viewer, locate(TEXAS_V4)), show).code == "age_verification_required"
+    assert watch(Viewer(viewer, locate(CALIFORNIA_V4)), show)
 
 
 def test_verified_app_user_with_access_token_passes_in_verify_region(client, geoip_db, viewer, performer):
