@@ -16,6 +16,7 @@ from marquee.compliance import policy
 from marquee.compliance.geo import Location, location_for_request
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.errors import DomainError
+from marquee.performers import selectors as performer_selectors
 from marquee.performers.models import Performer, ShowKind
 from marquee.shows.models import Show
 from marquee.shows.selectors import current_show
@@ -71,10 +72,7 @@ def view_performer(viewer: Viewer, performer) -> Decision:
 
 def find_room(viewer: Viewer, username: str) -> Performer | None:
     """The performer behind a room URL, or None when missing or hidden."""
-    performer = Performer.objects.select_related("user").filter(user__username=username).first()
-    if performer is None or not view_performer(viewer, performer):
-        return None
-    return performer
+    return performer_selectors.get_visible_performer(username, viewer=viewer.user, location=viewer.location)
 
 
 def enter_room(viewer: Viewer, performer) -> Decision:

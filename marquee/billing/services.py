@@ -106,7 +106,7 @@ def _describe(*, user, product, pack, show, performer) -> dict:
             "show": show,
         }
     if product == Product.SUBSCRIPTION:
-        if performer is None or not performer.is_verified:
+        if performer is None:  # (may this performer sell at all: policy.can_earn, checked before)
             raise BillingError("not_for_sale", "This performer has no fan club.", 409)
         if performer.user_id == user.pk:
             raise BillingError("own_club", "You cannot subscribe to yourself.", 409)
