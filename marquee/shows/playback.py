@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from urllib.parse import quote
 from django.conf import settings
 
 PLAYLIST = "index.m3u8"
+logger = logging.getLogger(__name__)
 
 
 def viewer_token(viewer) -> str:
@@ -70,19 +72,26 @@ def _stream_dir(stream: str) -> Path:
 def open_show_media(show_id: int, stream: str) -> None:
     """The show went live: its URLs may now reach the stream's segments.
     Any other link to the same stream (a show that ended without us hearing)
-    goes first."""
-    folder = live_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = _stream_dir(stream).resolve()
-    for link in folder.iterdir():
-        if link.is_symlink() and link.name != str(show_id) and Path(os.readlink(link)).resolve() == target:
-            link.unlink(missing_ok=True)
-    partial = folder / f".{show_id}.{os.getpid()}.tmp"
-    partial.unlink(missing_ok=True)
-    partial.symlink_to(target, target_is_directory=True)
-    partial.replace(folder / str(show_id))
+    goes first.  Runs on commit of the publish hook; a failure is logged and
+    fails closed (nobody can play), never turning the publish into a 500."""
+    try:
+        folder = live_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = _stream_dir(stream).resolve()
+        for link in folder.iterdir():
+            if link.is_symlink() and link.name != str(show_id) and Path(os.readlink(link)).resolve() == target:
+                link.unlink(missing_ok=True)
+        partial = folder / f".{show_id}.{os.getpid()}.tmp"
+        partial.unlink(missing_ok=True)
+        partial.symlink_to(target, target_is_directory=True)
+        partial.replace(folder / str(show_id))
+    except OSError:
+        logger.exception("could not open playback for show %s", show_id)
 
 
 def close_show_media(show_id: int) -> None:
     """The show ended: every URL minted for it stops at once."""
-    (live_dir() / str(int(show_id))).unlink(missing_ok=True)
+    try:
+        (live_dir() / str(int(show_id))).unlink(missing_ok=True)
+    except OSError:
+        logger.exception("could not close playback for show %s", show_id)
