@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marquee.billing import selectors as billing
+from marquee.billing.models import Product
 from marquee.compliance import policy
 from marquee.compliance.geo import Location, location_for_request
 from marquee.lib.decisions import ALLOW, Decision, deny
@@ -158,12 +159,18 @@ def paywall_offer(show: Show) -> dict:
     return offer
 
 
+# What can be paid for: billing's checkout products, content sets, tips.
+PRODUCTS = frozenset({*Product.values, "content", "tip"})
+
+
 def buy(viewer: Viewer, product: str, *, performer=None, show=None, media_set=None) -> Decision:
     """May ``viewer`` pay for ``product`` (tokens, ticket, private,
     subscription, content, tip) from here?  The buyer's side (logged in,
     adult, region, age verification), a room they may see, and a seller who
     may earn.  What the product itself costs and whether it is on sale is
     the owning service's job."""
+    if product not in PRODUCTS:
+        return deny("unknown_product", "Unknown product.", 400)
     allowed = policy.can_purchase(viewer.user, viewer.location)
     if not allowed:
         return allowed
