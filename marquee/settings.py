@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "marquee.billing",
     "marquee.chat",
     "marquee.content",
+    "marquee.access",
     "marquee.recommendations",
 ]
 

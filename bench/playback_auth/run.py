@@ -81,6 +81,8 @@ def main() -> None:
     (config.hls_dir / "bench").mkdir(parents=True)
     segment = config.hls_dir / "bench" / "7.ts"
     segment.write_bytes(os.urandom(SEGMENT_BYTES))
+    # The link Django makes when show 1 goes live (shows.playback.open_show_media).
+    (var_dir / "live" / "1").symlink_to(config.hls_dir.resolve() / "bench", target_is_directory=True)
     # nginx-rtmp's hls_cleanup deletes fragments that look old: keep it fresh.
     stop = threading.Event()
 
@@ -93,7 +95,7 @@ def main() -> None:
     try:
         time.sleep(1)
         signed = f"http://127.0.0.1:{config.http_port}" + playback_path(
-            viewer="u42", stream="bench", expires=int(time.time()) + 3600, file="7.ts"
+            viewer="u42", show=1, stream="bench", expires=int(time.time()) + 3600, file="7.ts"
         )
         plain = f"http://127.0.0.1:{plain_port}/plain/bench/7.ts"
         wrk(plain, nginx.pid)  # warm-up (page cache, open_file_cache)

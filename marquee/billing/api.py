@@ -8,14 +8,13 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marquee.access import selectors as access
 from marquee.accounts.selectors import require_recent_reauthentication
 from marquee.billing import selectors, services
 from marquee.billing.gateways import GatewayNotConfigured
-from marquee.billing.views import checkout_target, success_url_builder
-from marquee.compliance.geo import location_for_request
+from marquee.billing.views import ask_to_buy, checkout_target, success_url_builder
 from marquee.ledger import selectors as ledger_selectors
 from marquee.lib.api_errors import ApiError
-from marquee.performers.selectors import get_visible_performer
 
 
 def _api_error(exc: services.BillingError) -> ApiError:
@@ -87,9 +86,11 @@ class CheckoutView(APIView):
         values = data.validated_data
         try:
             show, performer = checkout_target(values["product"], show_id=values["show"], username=values["performer"])
+            viewer = access.Viewer.from_request(request)
+            ask_to_buy(viewer, values["product"], show=show, performer=performer)
             purchase, url = services.start_checkout(
                 user=request.user,
-                location=location_for_request(request),
+                location=viewer.location,
                 product=values["product"],
                 pack=values["pack"],
                 show=show,
@@ -205,7 +206,7 @@ class RoomTipsView(APIView):
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
 
     def _performer(self, request, username):
-        performer = get_visible_performer(username, viewer=request.user, location=location_for_request(request))
+        performer = access.find_room(access.Viewer.from_request(request), username)
         if performer is None:
             raise ApiError("not_found", "This room does not exist.", 404)
         return performer
@@ -222,14 +223,16 @@ class RoomTipsView(APIView):
         key = request.headers.get("Idempotency-Key", "")[:100] or data.validated_data["idempotency_key"]
         if not key:
             raise ApiError("idempotency_key_required", "Send an Idempotency-Key header (any unique string per tip).")
+        viewer = access.Viewer.from_request(request)
         try:
+            ask_to_buy(viewer, "tip", performer=performer)
             tip = services.send_tip(
                 user=request.user,
                 performer=performer,
                 tokens=data.validated_data["tokens"],
                 message=data.validated_data["message"],
                 idempotency_key=key,
-                location=location_for_request(request),
+                location=viewer.location,
                 request=request,
             )
         except services.BillingError as exc:

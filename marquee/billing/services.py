@@ -53,6 +53,12 @@ def split(gross_cents: int) -> tuple[int, int]:
     return share, gross_cents - share
 
 
+def _require_can_earn(performer) -> None:
+    """Every sale to, tip to and payout for a performer: verified, not suspended."""
+    if performer is not None and not (allowed := policy.can_earn(performer)):
+        raise BillingError(allowed.code, allowed.message, allowed.status)
+
+
 def _hold_until(now):
     return now + datetime.timedelta(days=settings.EARNINGS_HOLD_DAYS)
 
@@ -100,7 +106,7 @@ def _describe(*, user, product, pack, show, performer) -> dict:
             "show": show,
         }
     if product == Product.SUBSCRIPTION:
-        if performer is None or not performer.is_verified:
+        if performer is None:  # (may this performer sell at all: policy.can_earn, checked before)
             raise BillingError("not_for_sale", "This performer has no fan club.", 409)
         if performer.user_id == user.pk:
             raise BillingError("own_club", "You cannot subscribe to yourself.", 409)
@@ -138,6 +144,7 @@ def start_checkout(
         raise BillingError("not_found", "This room does not exist.", 404)
     if show is not None and not policy.can_view_performer(user, show.performer, location):
         raise BillingError("not_found", "This room does not exist.", 404)
+    _require_can_earn(performer or (show.performer if show is not None else None))
     gateway = get_gateway(provider or settings.PAYMENT_PROVIDER)
     item = _describe(user=user, product=product, pack=pack, show=show, performer=performer)
     with transaction.atomic():
@@ -539,8 +546,7 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
         raise BillingError("not_found", "This room does not exist.", 404)
     if performer.user_id == user.pk:
         raise BillingError("own_room", "You cannot tip yourself.", 409)
-    if not performer.is_verified or performer.is_suspended:
-        raise BillingError("not_accepting", "This performer cannot receive tips.", 409)
+    _require_can_earn(performer)
     if not isinstance(tokens, int) or not 1 <= tokens <= settings.TIP_MAX_TOKENS:
         raise BillingError("invalid_amount", f"A tip is 1 to {settings.TIP_MAX_TOKENS} tokens.")
     key = f"tip:{user.pk}:{idempotency_key}"[:200]
@@ -659,6 +665,7 @@ def request_payout(*, user, amount_cents: int, request=None) -> Payout:
     performer = getattr(user, "performer", None)
     if performer is None:
         raise BillingError("not_a_performer", "Only performers can request payouts.", 403)
+    _require_can_earn(performer)
     try:
         require_two_factor(user)
     except TwoFactorRequired as exc:

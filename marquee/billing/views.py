@@ -13,13 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from marquee.access import selectors as access
 from marquee.billing import selectors, services
 from marquee.billing.gateways import GatewayNotConfigured, WebhookRejected
-from marquee.compliance.geo import location_for_request
 from marquee.ledger import selectors as ledger_selectors
 from marquee.lib.http import json_error
 from marquee.performers.models import Performer
-from marquee.performers.selectors import get_visible_performer
 from marquee.shows.models import Show
 
 
@@ -54,6 +53,13 @@ def checkout_target(product: str, *, show_id=None, username: str = ""):
     return show, performer
 
 
+def ask_to_buy(viewer, product: str, **target) -> None:
+    """The entitlement module's answer before any sale (shared with the API)."""
+    allowed = access.buy(viewer, product, **target)
+    if not allowed:
+        raise services.BillingError(allowed.code, allowed.message, allowed.status)
+
+
 def success_url_builder(request):
     return lambda purchase: request.build_absolute_uri(reverse("checkout_return", args=[purchase.reference]))
 
@@ -68,9 +74,11 @@ def checkout_start(request):
         show, performer = checkout_target(
             product, show_id=request.POST.get("show"), username=request.POST.get("performer", "")
         )
+        viewer = access.Viewer.from_request(request)
+        ask_to_buy(viewer, product, show=show, performer=performer)
         _, url = services.start_checkout(
             user=request.user,
-            location=location_for_request(request),
+            location=viewer.location,
             product=product,
             pack=request.POST.get("pack", ""),
             show=show,
@@ -141,13 +149,15 @@ def tip_send(request, username):
     """The room's tip buttons (htmx swaps the panel; without JS, back to the room)."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('account_login')}?next={reverse('room', args=[username])}")
-    location = location_for_request(request)
-    performer = get_visible_performer(username, viewer=request.user, location=location)
+    viewer = access.Viewer.from_request(request)
+    location = viewer.location
+    performer = access.find_room(viewer, username)
     if performer is None:
         raise Http404("No such room.")
     error = ""
     tokens = _int_or_none(request.POST.get("tokens"))
     try:
+        ask_to_buy(viewer, "tip", performer=performer)
         services.send_tip(
             user=request.user,
             performer=performer,
@@ -163,7 +173,7 @@ def tip_send(request, username):
     if request.headers.get("HX-Request"):
         from marquee.billing.templatetags.billing_tags import tip_panel_context
 
-        context = tip_panel_context(request.user, performer)
+        context = tip_panel_context(viewer, performer)
         context.update({"tip_error": error, "tip_sent": not error, "request": request})
         return render(request, "billing/_tip_panel.html", context, status=200)
     if error:

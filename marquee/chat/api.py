@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marquee.access import selectors as entitlement
 from marquee.chat import protocol, selectors
 from marquee.compliance.geo import location_for_request
 from marquee.compliance.middleware import passed_age_gate
@@ -14,7 +15,7 @@ from marquee.lib.api_errors import ApiError
 
 def _access(request, username):
     viewer = request.user if request.user.is_authenticated else None
-    access = selectors.access_chat(
+    access = entitlement.chat(
         viewer=viewer,
         username=username,
         location=location_for_request(request),

@@ -21,7 +21,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from marquee.chat import fanout, protocol, selectors, services
+from marquee.access import selectors as entitlement
+from marquee.chat import fanout, protocol, services
 from marquee.compliance.geo import locate
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
@@ -209,7 +210,7 @@ class ChatSocket:
         authenticated = bool(user is not None and user.is_authenticated)
         location = locate(client_ip_from_scope(scope))
         age_ok = bool(session is not None and await database_sync_to_async(session.get)(AGE_GATE_SESSION_KEY))
-        access = await database_sync_to_async(selectors.access_chat)(
+        access = await database_sync_to_async(entitlement.chat)(
             viewer=user if authenticated else None, username=conn.room, location=location, age_gate_passed=age_ok
         )
         if authenticated:
@@ -219,7 +220,7 @@ class ChatSocket:
             user = await self._first_message_auth(receive, conn)
             if user is None:
                 return False
-            access = await database_sync_to_async(selectors.access_chat)(
+            access = await database_sync_to_async(entitlement.chat)(
                 viewer=user, username=conn.room, location=location, age_gate_passed=True
             )
             authenticated = True
@@ -329,7 +330,7 @@ class ChatSocket:
         if conn.user_id is not None and user.pk != conn.user_id:
             return conn.close(fanout.CLOSE_UNAUTHENTICATED, "user_changed", "Reconnect to change user.")
         if conn.user_id is None:
-            access = await database_sync_to_async(selectors.access_chat)(
+            access = await database_sync_to_async(entitlement.chat)(
                 viewer=user, username=conn.room, location=locate(conn.ip), age_gate_passed=True
             )
             if not access.decision:

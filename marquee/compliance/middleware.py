@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 
 from marquee.lib.http import json_error
 
@@ -29,11 +30,16 @@ _EXEMPT_PREFIXES = (
 )
 
 
+def declared_adult(request) -> bool:
+    """Whether this browser session clicked through the 18+ gate."""
+    session = getattr(request, "session", None)
+    return bool(session is not None and session.get(AGE_GATE_SESSION_KEY))
+
+
 def passed_age_gate(request) -> bool:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return True
-    return bool(request.session.get(AGE_GATE_SESSION_KEY))
+    from marquee.compliance import policy
+
+    return policy.passed_age_gate(getattr(request, "user", None), declared_adult(request))
 
 
 class AgeGateMiddleware:
@@ -54,19 +60,33 @@ class AgeGateMiddleware:
 # Paths that stay reachable from a blocked region: machine endpoints, static
 # files, the legal pages that explain the block, and the (staff-only) admin.
 _GEO_EXEMPT_PREFIXES = ("/static/", "/healthz", "/webhooks/", "/media/hooks/", "/legal/", "/admin/", "/favicon.ico")
-# Reachable before age verification: logging in and verifying itself.
-_VERIFY_EXEMPT_PREFIXES = (
-    *_GEO_EXEMPT_PREFIXES,
-    "/accounts/",
-    "/_allauth/",
-    "/age-gate/",
-    "/verify-age/",
-    "/performer-verification/",
-    "/api/v1/me",
-    "/api/v1/age-verification/",
-    "/api/schema/",
-    "/api/docs/",
+# Reachable before age verification: logging in (whole allauth trees) and
+# verifying itself.  Everything else is named exactly (resolved URL names, not
+# path prefixes): "/api/v1/me" as a prefix also opened /api/v1/me/follows/...
+_VERIFY_EXEMPT_PREFIXES = (*_GEO_EXEMPT_PREFIXES, "/accounts/", "/_allauth/")
+_VERIFY_EXEMPT_URL_NAMES = frozenset(
+    {
+        "age_gate",
+        "age_verification",
+        "age_verification_start",
+        "age_document",
+        "performer_verification",
+        "api_me",
+        "api_age_verification",
+        "api_schema",
+        "api_docs",
+    }
 )
+
+
+def _exempt_from_verification(request) -> bool:
+    if request.path.startswith(_VERIFY_EXEMPT_PREFIXES):
+        return True
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return match.url_name in _VERIFY_EXEMPT_URL_NAMES
 
 
 def _is_api(request) -> bool:
@@ -108,7 +128,7 @@ class JurisdictionMiddleware:
             return self.get_response(request)
         location = location_for_request(request)
         decision = policy.can_view_adult_content(_request_user(request), location)
-        if decision or (decision.status != 451 and request.path.startswith(_VERIFY_EXEMPT_PREFIXES)):
+        if decision or (decision.status != 451 and _exempt_from_verification(request)):
             return self.get_response(request)
         if decision.status == 451:
             services.record_geo_block(request=request, location=location, region=decision.extra.get("region", ""))

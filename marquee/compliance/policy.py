@@ -83,6 +83,27 @@ def can_purchase(user, location: Location) -> Decision:
     return ALLOW
 
 
+def can_earn(performer) -> Decision:
+    """May this performer sell, be tipped, be paid out (and be shown live to
+    anyone but themselves): identity verified and not suspended.  The one
+    rule behind every sale, tip and payout."""
+    if performer.is_suspended:
+        return deny("performer_suspended", "This performer account is suspended.", 403)
+    if not performer.is_verified:
+        return deny("performer_not_verified", "This performer's identity verification is not approved yet.", 403)
+    return ALLOW
+
+
+def passed_age_gate(user, declared: bool) -> bool:
+    """The 18+ gate: an adult account counts; an anonymous visitor (page or
+    API) must have declared it in their session (``declared``)."""
+    if not settings.AGE_GATE_ENABLED:
+        return True
+    if user is not None and user.is_authenticated and user.is_adult:
+        return True
+    return bool(declared)
+
+
 def can_stream(performer) -> Decision:
     from marquee.accounts.selectors import has_two_factor
 

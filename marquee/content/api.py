@@ -10,6 +10,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marquee.access import selectors as access
 from marquee.compliance.geo import location_for_request
 from marquee.content import selectors, services
 from marquee.content.models import MediaItem, MediaSet
@@ -155,10 +156,10 @@ class PurchaseView(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT, summary="Buy a set with tokens")
     def post(self, request, set_id: int):
         media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
+        viewer = access.Viewer.from_request(request)
+        access.require(access.buy(viewer, "content", media_set=media_set))
         try:
-            services.purchase_set(
-                user=request.user, media_set=media_set, location=location_for_request(request), request=request
-            )
+            services.purchase_set(user=request.user, media_set=media_set, location=viewer.location, request=request)
         except services.ContentError as exc:
             raise _error(exc) from None
         return Response(_set_data(media_set, request.user, with_items=True), status=status.HTTP_201_CREATED)

@@ -164,6 +164,8 @@ def purchase_set(*, user, media_set: MediaSet, location, request=None) -> Conten
         raise ContentError("This set is not for sale.", "not_for_sale", 404)
     if user.pk == performer.user_id:
         raise ContentError("This is your own set.", "own_set", 400)
+    if not (earns := policy.can_earn(performer)):
+        raise ContentError(earns.message, earns.code, earns.status)
     existing = ContentPurchase.objects.filter(user=user, media_set=media_set).first()
     if existing is not None:
         return existing

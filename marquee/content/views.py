@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from marquee.access import selectors as access
 from marquee.compliance.geo import location_for_request
 from marquee.content import selectors, services
 from marquee.content.forms import MediaSetEditForm, MediaSetForm
@@ -151,10 +152,10 @@ def serve_file(request, token: str):
 @require_POST
 def buy_set(request, set_id: int):
     media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
+    viewer = access.Viewer.from_request(request)
+    access.require(access.buy(viewer, "content", media_set=media_set))
     try:
-        services.purchase_set(
-            user=request.user, media_set=media_set, location=location_for_request(request), request=request
-        )
+        services.purchase_set(user=request.user, media_set=media_set, location=viewer.location, request=request)
     except services.ContentError as exc:
         if exc.status == 404:
             raise Http404(exc.message) from None

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from marquee.access import selectors as access
 from marquee.compliance.geo import location_for_request
 from marquee.performers import selectors, services
 from marquee.performers.models import Tag
@@ -42,7 +43,9 @@ def _performer_or_404(request, username):
 
 
 def room(request, username):
-    performer = _performer_or_404(request, username)
+    performer = access.find_room(access.Viewer.from_request(request), username)
+    if performer is None:
+        raise Http404("No such room.")
     context = {
         "performer": performer,
         "show": show_selectors.current_show(performer),

@@ -7,11 +7,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marquee.compliance.geo import location_for_request
+from marquee.access import selectors as access
 from marquee.lib.api_errors import ApiError
-from marquee.performers import selectors as performer_selectors
 from marquee.performers import services as performer_services
-from marquee.shows import selectors, services
+from marquee.shows import services
 
 RoomStateSerializer = inline_serializer(
     "RoomState",
@@ -41,11 +40,11 @@ class RoomView(APIView):
 
     @extend_schema(responses=RoomStateSerializer, summary="Room state: live show, signed playback URL or paywall")
     def get(self, request, username):
-        location = location_for_request(request)
-        performer = performer_selectors.get_visible_performer(username, viewer=request.user, location=location)
+        viewer = access.Viewer.from_request(request)
+        performer = access.find_room(viewer, username)
         if performer is None:
             raise ApiError("not_found", "This room does not exist.", 404)
-        state = selectors.room_state(request.user, performer, location)
+        state = access.room_state(viewer, performer)
         if state.get("playback_url"):
             services.record_watch_heartbeat(user=request.user, performer=performer)
         response = Response(state)

@@ -17,9 +17,9 @@ RTMP_MODULE = "ngx_rtmp_module.so"
 RTMP_LOG_FORMAT = (
     '\'$remote_addr [$time_local] $command "$app" "$name" $bytes_received $bytes_sent ($session_readable_time)\''
 )
-# Playback paths: /v/<viewer>/<expires>/<sig>/<stream>/<file>.
+# Playback paths: /v/<viewer>/<show>/<expires>/<sig>/<stream>/<file> (see shows.playback).
 PLAYBACK_LOCATION = (
-    r'"^/v/(?<viewer>[A-Za-z0-9]+)/(?<expires>[0-9]+)/(?<sig>[A-Za-z0-9_-]+)/(?<stream>[^/]+)/'
+    r'"^/v/(?<viewer>[A-Za-z0-9]+)/(?<show>[0-9]+)/(?<expires>[0-9]+)/(?<sig>[A-Za-z0-9_-]+)/(?<stream>[^/]+)/'
     r'(?<file>[A-Za-z0-9_-]+\.(?:m3u8|ts))$"'
 )
 
@@ -140,7 +140,7 @@ http {{
 
         location ~ {PLAYBACK_LOCATION} {{
             secure_link $sig,$expires;
-            secure_link_md5 {_quoted("$expires:$viewer:$stream:" + config.playback_secret)};
+            secure_link_md5 {_quoted("$expires:$viewer:$show:$stream:" + config.playback_secret)};
             # "" = forged or malformed, "0" = expired: both refused alike.
             if ($secure_link = "") {{ return 403; }}
             if ($secure_link = "0") {{ return 403; }}
@@ -150,7 +150,9 @@ http {{
             # often its size): validators would answer 304 with a stale list.
             etag off;
             if_modified_since off;
-            alias {hls}/$stream/$file;
+            # live/<show> links to the stream's folder only while that show
+            # is live: a URL of an earlier show finds nothing.
+            alias {var}/live/$show/$file;
         }}
 
         # Anything without a valid token is refused the same way.
@@ -164,7 +166,7 @@ http {{
 
 
 def write_config(config: MediaConfig) -> Path:
-    for sub in ("logs", "temp", "hls"):
+    for sub in ("logs", "temp", "hls", "live"):
         (config.var_dir / sub).mkdir(parents=True, exist_ok=True)
     config.conf_path.write_text(render_config(config))
     # It holds the hook and playback secrets.

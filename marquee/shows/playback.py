@@ -1,22 +1,31 @@
 """Signed playback URLs checked by nginx ``secure_link`` with no call to Python.
 
-``/v/<viewer>/<expires>/<sig>/<stream>/index.m3u8``: the token sits in the
-path, so the playlist's relative segment URLs inherit it.  nginx computes
-``md5("<expires>:<viewer>:<stream>:<secret>")`` (base64url, unpadded) and
-compares it with ``<sig>``; the secret comes last so the MD5 construction
+``/v/<viewer>/<show>/<expires>/<sig>/<stream>/index.m3u8``: the token sits in
+the path, so the playlist's relative segment URLs inherit it.  nginx computes
+``md5("<expires>:<viewer>:<show>:<stream>:<secret>")`` (base64url, unpadded)
+and compares it with ``<sig>``; the secret comes last so the MD5 construction
 cannot be length-extended.
+
+nginx serves ``<media var>/live/<show>/<file>``: a link to the stream's HLS
+folder that exists only while that show is live (made at go-live, removed
+when it ends).  So a URL minted for one show stops the moment the room moves
+on to another (a paid or private one), not at its expiry.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
+import os
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
 
 PLAYLIST = "index.m3u8"
+logger = logging.getLogger(__name__)
 
 
 def viewer_token(viewer) -> str:
@@ -27,21 +36,62 @@ def viewer_token(viewer) -> str:
     return "anon"
 
 
-def playback_signature(*, viewer: str, stream: str, expires: int, secret: str | None = None) -> str:
+def playback_signature(*, viewer: str, show: int, stream: str, expires: int, secret: str | None = None) -> str:
     secret = settings.MEDIA_PLAYBACK_SECRET if secret is None else secret
-    message = f"{expires}:{viewer}:{stream}:{secret}".encode()
+    message = f"{expires}:{viewer}:{show}:{stream}:{secret}".encode()
     # MD5 because nginx secure_link_md5 offers nothing else; see the module docstring.
     digest = hashlib.md5(message, usedforsecurity=False).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def playback_path(*, viewer: str, stream: str, expires: int, file: str = PLAYLIST) -> str:
-    sig = playback_signature(viewer=viewer, stream=stream, expires=expires)
-    return f"/v/{viewer}/{expires}/{sig}/{quote(stream, safe='')}/{file}"
+def playback_path(*, viewer: str, show: int, stream: str, expires: int, file: str = PLAYLIST) -> str:
+    sig = playback_signature(viewer=viewer, show=show, stream=stream, expires=expires)
+    return f"/v/{viewer}/{int(show)}/{expires}/{sig}/{quote(stream, safe='')}/{file}"
 
 
-def signed_playback_url(viewer, stream: str, *, now: float | None = None) -> tuple[str, int]:
-    """(absolute playlist URL, expiry as a Unix time) for this viewer and stream."""
+def signed_playback_url(viewer, show, *, now: float | None = None) -> tuple[str, int]:
+    """(absolute playlist URL, expiry as a Unix time) for this viewer and show.
+    Callers ask ``access.watch`` first; this only signs."""
     expires = int(now if now is not None else time.time()) + settings.PLAYBACK_URL_TTL
-    path = playback_path(viewer=viewer_token(viewer), stream=stream, expires=expires)
+    path = playback_path(viewer=viewer_token(viewer), show=show.pk, stream=show.performer.username, expires=expires)
     return settings.MEDIA_PUBLIC_URL + path, expires
+
+
+# --- the per-show link nginx serves from -------------------------------------------
+
+
+def live_dir() -> Path:
+    return Path(settings.MEDIA_VAR_DIR) / "live"
+
+
+def _stream_dir(stream: str) -> Path:
+    # Same folder nginx-rtmp writes (hls_nested): <var>/hls/<stream>.
+    return Path(settings.MEDIA_VAR_DIR) / "hls" / stream.lstrip(".")
+
+
+def open_show_media(show_id: int, stream: str) -> None:
+    """The show went live: its URLs may now reach the stream's segments.
+    Any other link to the same stream (a show that ended without us hearing)
+    goes first.  Runs on commit of the publish hook; a failure is logged and
+    fails closed (nobody can play), never turning the publish into a 500."""
+    try:
+        folder = live_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = _stream_dir(stream).resolve()
+        for link in folder.iterdir():
+            if link.is_symlink() and link.name != str(show_id) and Path(os.readlink(link)).resolve() == target:
+                link.unlink(missing_ok=True)
+        partial = folder / f".{show_id}.{os.getpid()}.tmp"
+        partial.unlink(missing_ok=True)
+        partial.symlink_to(target, target_is_directory=True)
+        partial.replace(folder / str(show_id))
+    except OSError:
+        logger.exception("could not open playback for show %s", show_id)
+
+
+def close_show_media(show_id: int) -> None:
+    """The show ended: every URL minted for it stops at once."""
+    try:
+        (live_dir() / str(int(show_id))).unlink(missing_ok=True)
+    except OSError:
+        logger.exception("could not close playback for show %s", show_id)

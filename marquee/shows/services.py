@@ -19,6 +19,7 @@ from marquee.lib.events import send_room_event
 from marquee.performers.models import Performer, ShowKind
 from marquee.performers.selectors import stream_key_matches
 from marquee.recommendations import tracking
+from marquee.shows import playback
 from marquee.shows.models import Show
 from marquee.shows.tasks import refresh_live_thumbnail
 
@@ -102,6 +103,7 @@ def start_publish(*, username: str, key: str, session: str, addr: str = "") -> D
             show.save()
             _audit_media("media.publish_accepted", performer=performer, show=show.pk, **where)
             send_room_event(username, "show_started", {"show_id": show.pk, "kind": show.kind, "title": show.title})
+            transaction.on_commit(lambda: playback.open_show_media(show.pk, username))
             # The first preview once a few segments exist; then every on_update.
             transaction.on_commit(lambda: refresh_live_thumbnail.apply_async((username,), countdown=5))
     except IntegrityError:
@@ -121,6 +123,7 @@ def _end(show: Show, *, now) -> None:
     show.status = Show.Status.ENDED
     show.ended_at = now
     show.save(update_fields=["status", "ended_at"])
+    transaction.on_commit(lambda: playback.close_show_media(show.pk))
     send_room_event(show.performer.username, "show_ended", {"show_id": show.pk, "kind": show.kind, "title": show.title})
 
 

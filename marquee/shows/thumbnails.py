@@ -22,6 +22,10 @@ def thumbnail_path(username: str) -> Path:
     return thumbnail_dir() / f"{username.lstrip('.')}.jpg"
 
 
+def discard_thumbnail(username: str) -> None:
+    thumbnail_path(username).unlink(missing_ok=True)
+
+
 def newest_segment(username: str) -> Path | None:
     """The last segment the playlist lists (complete, unlike the one being written)."""
     folder = Path(settings.MEDIA_VAR_DIR) / "hls" / username.lstrip(".")

@@ -10,9 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from marquee.access import selectors as access
 from marquee.compliance import policy
-from marquee.compliance.geo import location_for_request
-from marquee.performers import selectors as performer_selectors
 from marquee.performers import services as performer_services
 from marquee.shows import services, thumbnails
 
@@ -71,11 +70,13 @@ def media_hook(request, event):
 
 @require_GET
 def live_thumbnail(request, username):
-    performer = performer_selectors.get_visible_performer(
-        username, viewer=request.user, location=location_for_request(request)
-    )
-    path = thumbnails.thumbnail_path(username) if performer else None
-    if path is None or not path.exists():
+    """A live frame is part of the show: served only to who may watch it."""
+    viewer = access.Viewer.from_request(request)
+    performer = access.find_room(viewer, username)
+    if performer is None or not access.live_thumbnail_allowed(viewer, performer):
+        raise Http404("No preview.")
+    path = thumbnails.thumbnail_path(username)
+    if not path.exists():
         raise Http404("No preview.")
     # Small (~15 kB): read at once, no streaming response under ASGI.
     response = HttpResponse(path.read_bytes(), content_type="image/jpeg")

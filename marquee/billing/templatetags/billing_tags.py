@@ -4,35 +4,22 @@ import uuid
 
 from django import template
 
+from marquee.access import selectors as access
 from marquee.billing import selectors
 from marquee.ledger import selectors as ledger_selectors
 
 register = template.Library()
 
 
-def _offers(user, performer) -> dict:
-    """Tickets for the performer's premium shows and the fan club, with what
-    the viewer already owns."""
-    authenticated = user is not None and user.is_authenticated
-    own_room = authenticated and user.pk == performer.user_id
-    shows = list(
-        performer.shows.filter(kind="premium", status__in=["scheduled", "live"]).order_by("scheduled_start")[:3]
-    )
+def tip_panel_context(viewer, performer) -> dict:
+    """``viewer`` is an ``access.Viewer``: what can be bought here comes from
+    the one entitlement module."""
+    user = viewer.user
     return {
-        "tickets": [{"show": show, "owned": authenticated and selectors.has_show_ticket(user, show)} for show in shows],
-        "club_member": authenticated and selectors.has_active_subscription(user, performer),
-        "sells": not own_room and performer.is_verified,
-    }
-
-
-def tip_panel_context(user, performer) -> dict:
-    authenticated = user is not None and user.is_authenticated
-    return {
-        **_offers(user, performer),
+        **access.room_offers(viewer, performer),
         "performer": performer,
         "tip_menu": performer.tip_menu.all(),
-        "balance": ledger_selectors.wallet_balance(user) if authenticated else None,
-        "can_tip": authenticated and user.pk != performer.user_id,
+        "balance": ledger_selectors.wallet_balance(user) if viewer.authenticated else None,
         "tip_key": uuid.uuid4().hex,
         "quick_amounts": [5, 10, 25, 50, 100],
     }
@@ -42,7 +29,7 @@ def tip_panel_context(user, performer) -> dict:
 def tip_panel(context, performer):
     """The room's tip slot: balance, tip-menu buttons, a custom amount."""
     request = context.get("request")
-    data = tip_panel_context(getattr(request, "user", None), performer)
+    data = tip_panel_context(access.Viewer.from_request(request), performer)
     data["request"] = request
     data["csrf_token"] = context.get("csrf_token")
     return data

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 
+from marquee.access.selectors import Viewer, watch
 from marquee.billing.models import Purchase
 from marquee.compliance.geo import UNKNOWN
 from marquee.ledger import selectors as ledger
-from marquee.shows.selectors import access_show
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -83,13 +83,13 @@ def test_buy_tokens_in_sandbox_then_tip(browser_page, live_server):
     assert ledger.wallet_balance(buyer) == 85
 
     show = ShowFactory(performer=performer, title="Premiere", kind="premium", price_cents=799, status="live")
-    assert access_show(buyer, show, UNKNOWN).code == "paywall"
+    assert watch(Viewer(buyer, UNKNOWN), show).code == "paywall"
     page.goto(f"{live_server.url}/rooms/star/")
     page.get_by_role("button", name="Ticket: Premiere — $7.99").click()
     page.wait_for_url("**/billing/sandbox/**")
     page.get_by_role("button", name="Pay $7.99").click()
     page.wait_for_url(f"{live_server.url}/rooms/star/")
     assert "You have a ticket" in page.locator(".room-offers").inner_text()
-    assert access_show(buyer, show, UNKNOWN).allowed
+    assert watch(Viewer(buyer, UNKNOWN), show).allowed
     page.goto(f"{live_server.url}/billing/purchases/")
     assert page.get_by_role("link", name="Ticket: Premiere (Star)").count() == 1

@@ -3,13 +3,13 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from marquee.access.selectors import Viewer, watch
 from marquee.billing.models import Purchase, Subscription
 from marquee.billing.selectors import has_active_subscription, has_show_ticket
 from marquee.compliance.geo import UNKNOWN
 from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind
-from marquee.shows.selectors import access_show
 from tests.factories import ShowFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,14 +60,14 @@ def test_token_pack_through_api_checkout_and_sandbox(client, viewer, ledger_clea
 
 def test_ticket_through_page_form_grants_access(client, viewer, performer, ledger_clean):
     show = ShowFactory(performer=performer, kind="premium", price_cents=799, status="live")
-    assert not access_show(viewer, show, UNKNOWN)
+    assert not watch(Viewer(viewer, UNKNOWN), show)
     client.force_login(viewer)
     response = client.post("/billing/checkout/", {"product": "ticket", "show": show.pk, "next": "/rooms/performer/"})
     assert response.status_code == 302 and response["Location"].startswith("/billing/sandbox/")
     done = client.post(response["Location"], {"action": "pay"})
     back = client.get(done["Location"])
     assert back["Location"] == "/rooms/performer/"
-    assert has_show_ticket(viewer, show) and access_show(viewer, show, UNKNOWN)
+    assert has_show_ticket(viewer, show) and watch(Viewer(viewer, UNKNOWN), show)
     share = 799 * 60 // 100
     assert ledger.performer_balances(performer)[AccountKind.PERFORMER_PENDING] == share
     # A second purchase of the same ticket is refused.

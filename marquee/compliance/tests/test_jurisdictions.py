@@ -117,13 +117,13 @@ def test_non_staff_cannot_edit_rules(client, viewer):
 
 def test_room_access_decision_uses_jurisdiction(geoip_db, viewer, performer):
     """access_show (used by the player/playback signer) asks the same policy."""
+    from marquee.access.selectors import Viewer, watch
     from marquee.compliance.geo import locate
-    from marquee.shows.selectors import access_show
     from tests.factories import ShowFactory
 
     show = ShowFactory(performer=performer)
-    assert access_show(viewer, show, locate(TEXAS_V4)).code == "age_verification_required"
-    assert access_show(viewer, show, locate(CALIFORNIA_V4))
+    assert watch(Viewer(viewer, locate(TEXAS_V4)), show).code == "age_verification_required"
+    assert watch(Viewer(viewer, locate(CALIFORNIA_V4)), show)
 
 
 def test_verified_app_user_with_access_token_passes_in_verify_region(client, geoip_db, viewer, performer):
@@ -142,3 +142,29 @@ def test_verified_app_user_with_access_token_passes_in_verify_region(client, geo
     # A bad token is not a way around it.
     bad = app.get("/api/v1/performers/", HTTP_AUTHORIZATION="Bearer nope", REMOTE_ADDR=TEXAS_V4)
     assert bad.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/me/follows/", "/api/v1/me/performer/", "/api/v1/me/stream-key/", "/api/v1/me-anything"]
+)
+def test_age_verification_exemption_is_exact_not_a_prefix(client, geoip_db, viewer, performer, path):
+    """/api/v1/me stays open before verification (the app must learn who is
+    logged in); what lies under it does not."""
+    from marquee.performers.models import Follow
+
+    client.force_login(viewer)
+    assert client.get("/api/v1/me/", REMOTE_ADDR=TEXAS_V4).status_code == 200
+    response = client.get(path, REMOTE_ADDR=TEXAS_V4)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "age_verification_required"
+    before = Follow.objects.count()
+    put = client.put("/api/v1/performers/performer/follow/", REMOTE_ADDR=TEXAS_V4)
+    assert put.status_code == 403 and Follow.objects.count() == before
+
+
+def test_verification_pages_stay_open_before_verification(client, geoip_db, viewer):
+    client.force_login(viewer)
+    for path in ("/verify-age/", "/api/v1/age-verification/", "/age-gate/", "/api/schema/"):
+        response = client.get(path, REMOTE_ADDR=TEXAS_V4)
+        assert response.status_code != 403, path
+        assert "age_verification_required" not in response.content.decode(), path

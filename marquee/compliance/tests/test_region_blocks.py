@@ -73,10 +73,10 @@ def test_performer_still_sees_own_room(client, blocked_in_california):
 
 
 def test_show_access_hidden(geoip_db, viewer, blocked_in_california):
+    from marquee.access.selectors import Viewer, watch
     from marquee.compliance.geo import locate
-    from marquee.shows.selectors import access_show
     from tests.factories import ShowFactory
 
     show = ShowFactory(performer=blocked_in_california)
-    decision = access_show(viewer, show, locate(CALIFORNIA_V4))
+    decision = watch(Viewer(viewer, locate(CALIFORNIA_V4)), show)
     assert not decision and decision.status == 404

@@ -1,7 +1,6 @@
 from django import template
 
-from marquee.compliance.geo import location_for_request
-from marquee.shows import selectors
+from marquee.access import selectors as access
 
 register = template.Library()
 
@@ -11,7 +10,7 @@ def room_player(context, performer):
     """The room's player: first paint from the same state the room API
     returns; static/js/player.js takes over from there."""
     request = context["request"]
-    state = selectors.room_state(request.user, performer, location_for_request(request))
+    state = access.room_state(access.Viewer.from_request(request), performer)
     return {
         "performer": performer,
         "state": state,

@@ -122,10 +122,12 @@ def publisher(media):
         return process
 
     yield start
-    for username, process in started:
+    # Stop every publisher first: two in a row on one room share the username.
+    for _, process in started:
         if process.poll() is None:
             process.terminate()
             process.wait(10)
+    for username, _ in started:
         # Let the publish-done hook finish before the test database is flushed.
         wait_for(
             lambda u=username: not Show.objects.filter(performer__user__username=u, status=Show.Status.LIVE).exists(),
@@ -151,7 +153,7 @@ def test_publish_watch_with_signed_urls_then_end(media, publisher):
     show = wait_for(lambda: live_show_of(performer), what="show live")
     assert wait_for(lambda: len(media.playlist_segments("streamer")) >= 2, what="HLS segments")
 
-    url, expires = signed_playback_url(viewer, "streamer")
+    url, expires = signed_playback_url(viewer, show)
     base = url.rsplit("/", 1)[0]
     with httpx.Client(timeout=5) as http:
         playlist = http.get(url)
@@ -167,19 +169,20 @@ def test_publish_watch_with_signed_urls_then_end(media, publisher):
             return http.get(media.http + path).status_code
 
         viewer_id = f"u{viewer.pk}"
-        prefix = url[len(media.http) :].rsplit("/", 2)[0]  # /v/<viewer>/<expires>/<sig>
+        prefix = url[len(media.http) :].rsplit("/", 2)[0]  # /v/<viewer>/<show>/<expires>/<sig>
         sig = prefix.rsplit("/", 1)[1]
         refused = {
             "no token": f"/streamer/{segment}",
             "no token, hls path": "/hls/streamer/index.m3u8",
-            "forged": f"/v/{viewer_id}/{expires}/{'A' * len(sig)}/streamer/index.m3u8",
-            "forged segment": f"/v/{viewer_id}/{expires}/{'A' * len(sig)}/streamer/{segment}",
-            "longer expiry": f"/v/{viewer_id}/{expires + 3600}/{sig}/streamer/index.m3u8",
-            "other viewer": f"/v/u{stranger.pk}/{expires}/{sig}/streamer/index.m3u8",
+            "forged": f"/v/{viewer_id}/{show.pk}/{expires}/{'A' * len(sig)}/streamer/index.m3u8",
+            "forged segment": f"/v/{viewer_id}/{show.pk}/{expires}/{'A' * len(sig)}/streamer/{segment}",
+            "longer expiry": f"/v/{viewer_id}/{show.pk}/{expires + 3600}/{sig}/streamer/index.m3u8",
+            "other viewer": f"/v/u{stranger.pk}/{show.pk}/{expires}/{sig}/streamer/index.m3u8",
+            "other show": f"/v/{viewer_id}/{show.pk + 1}/{expires}/{sig}/streamer/index.m3u8",
             "other stream": f"{prefix}/otherstreamer/index.m3u8",
-            "expired": playback_path(viewer=viewer_id, stream="streamer", expires=int(time.time()) - 5),
+            "expired": playback_path(viewer=viewer_id, show=show.pk, stream="streamer", expires=int(time.time()) - 5),
             "expired segment": playback_path(
-                viewer=viewer_id, stream="streamer", expires=int(time.time()) - 5, file=segment
+                viewer=viewer_id, show=show.pk, stream="streamer", expires=int(time.time()) - 5, file=segment
             ),
         }
         assert {name: status(path) for name, path in refused.items()} == dict.fromkeys(refused, 403)
@@ -204,6 +207,35 @@ def test_publish_watch_with_signed_urls_then_end(media, publisher):
         assert key not in str(path)
         if path.suffix == ".m3u8":
             assert key not in path.read_text()
+
+
+def test_urls_of_a_show_stop_when_the_room_moves_on_to_another_show(media, publisher):
+    """A URL minted during a public show must not keep playing the paid show
+    that follows it on the same room, even well before the URL expires."""
+    performer, key = live_performer("switcher")
+    viewer = UserFactory(username="freeloader")
+    ffmpeg = publisher("switcher", key)
+    public = wait_for(lambda: live_show_of(performer), what="public show live")
+    assert wait_for(lambda: len(media.playlist_segments("switcher")) >= 2, what="HLS segments")
+    old_url, expires = signed_playback_url(viewer, public)
+    assert expires - time.time() > 60
+    with httpx.Client(timeout=5) as http:
+        assert http.get(old_url).status_code == 200
+        ffmpeg.terminate()
+        ffmpeg.wait(10)
+        wait_for(lambda: Show.objects.get(pk=public.pk).status == Show.Status.ENDED, what="public show ended")
+        # The segments are still on disk (hls_cleanup waits), the URL is dead already.
+        assert (media.config.hls_dir / "switcher" / "index.m3u8").exists()
+        assert http.get(old_url).status_code == 404
+
+        ShowFactory(performer=performer, kind="premium", price_cents=999, scheduled_start=timezone.now())
+        publisher("switcher", key)
+        premium = wait_for(lambda: live_show_of(performer), what="premium show live")
+        assert premium.pk != public.pk and premium.kind == "premium"
+        assert wait_for(lambda: len(media.playlist_segments("switcher")) >= 2, what="premium HLS segments")
+        assert http.get(old_url).status_code == 404
+        paid_url, _ = signed_playback_url(performer.user, premium)
+        assert wait_for(lambda: http.get(paid_url).status_code == 200, what="premium playlist")
 
 
 def test_bad_key_goes_nowhere(media, publisher):

@@ -46,9 +46,9 @@ def test_offline_room(client, performer):
     assert body["playback_url"] is None
 
 
-def test_public_show_gives_an_anonymous_signed_url(client, performer):
+def test_public_show_gives_a_gated_anonymous_visitor_a_signed_url(age_ok_client, performer):
     show = live_show(performer, title="Hello")
-    response = room(client)
+    response = room(age_ok_client)
     body = response.json()
     assert response["Cache-Control"] == "private, no-store"
     assert body["is_live"] is True
@@ -56,11 +56,40 @@ def test_public_show_gives_an_anonymous_signed_url(client, performer):
     assert body["paywall"] is None
     url = urlsplit(body["playback_url"])
     assert f"{url.scheme}://{url.netloc}" == "http://media.test:8081"
-    _, v, viewer, expires, sig, stream, file = url.path.split("/")
-    assert (v, viewer, stream, file) == ("v", "anon", "performer", "index.m3u8")
+    _, v, viewer, show_id, expires, sig, stream, file = url.path.split("/")
+    assert (v, viewer, show_id, stream, file) == ("v", "anon", str(show.pk), "performer", "index.m3u8")
     assert int(expires) == body["playback_expires_at"]
     assert 110 <= int(expires) - timezone.now().timestamp() <= 121
-    assert sig == nginx_md5(f"{expires}:anon:performer:playback-secret")
+    # The show enters the signed string: a URL of one show is no URL of the next.
+    assert sig == nginx_md5(f"{expires}:anon:{show.pk}:performer:playback-secret")
+
+
+def test_anonymous_api_caller_who_never_passed_the_age_gate_gets_no_playback_url(client, performer):
+    live_show(performer)
+    response = room(client)
+    body = response.json()
+    assert response.status_code == 200
+    assert body["is_live"] is True
+    assert body["playback_url"] is None and body["playback_expires_at"] is None
+    assert body["denied"]["code"] == "age_gate"
+    # Declaring it in the session (the gate) is what opens it.
+    session = client.session
+    session["age_gate_passed"] = True
+    session.save()
+    assert room(client).json()["playback_url"] is not None
+
+
+def test_api_caller_with_an_adult_account_passes_the_gate_without_a_session(performer, viewer):
+    from allauth.headless.tokens.strategies.jwt.internal import create_access_token
+    from django.test import Client
+
+    live_show(performer)
+    login = Client()
+    login.force_login(viewer)
+    token = create_access_token(viewer, login.session, {})
+    app = Client()
+    body = app.get("/api/v1/rooms/performer/", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert urlsplit(body["playback_url"]).path.split("/")[2] == f"u{viewer.pk}"
 
 
 def test_signed_url_is_bound_to_the_logged_in_viewer(client, performer, viewer):
@@ -183,10 +212,16 @@ def test_stream_key_api(client, performer, viewer, stream_key):
 # --- thumbnails ----------------------------------------------------------------------
 
 
-def test_thumbnail_served_only_to_viewers_who_may_see_the_performer(client, performer, viewer):
+def _fake_thumbnail():
     path = thumbnails.thumbnail_path("performer")
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\xff\xd8fakejpeg")
+    return path
+
+
+def test_thumbnail_served_only_to_viewers_who_may_see_the_performer(client, performer, viewer):
+    live_show(performer)
+    _fake_thumbnail()
     client.force_login(viewer)
     response = client.get("/rooms/performer/thumbnail.jpg")
     assert response.status_code == 200
@@ -200,3 +235,48 @@ def test_thumbnail_served_only_to_viewers_who_may_see_the_performer(client, perf
 def test_missing_thumbnail_is_a_404(client, performer, viewer):
     client.force_login(viewer)
     assert client.get("/rooms/performer/thumbnail.jpg").status_code == 404
+
+
+def test_offline_room_serves_no_leftover_frame(client, performer, viewer):
+    _fake_thumbnail()
+    client.force_login(viewer)
+    assert client.get("/rooms/performer/thumbnail.jpg").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["premium", "subscribers", "private"])
+def test_frames_of_a_paid_or_private_show_go_only_to_who_may_watch_it(client, performer, viewer, kind, monkeypatch):
+    live_show(performer, kind=kind, price_cents=799 if kind == "premium" else 0)
+    _fake_thumbnail()
+    client.force_login(viewer)
+    assert client.get("/rooms/performer/thumbnail.jpg").status_code == 404
+    # The performer and a viewer entitled to the show see it.
+    entitled = "marquee.billing.selectors." + (
+        "has_active_subscription" if kind == "subscribers" else "has_show_ticket"
+    )
+    monkeypatch.setattr(entitled, lambda user, target: user.pk == viewer.pk)
+    assert client.get("/rooms/performer/thumbnail.jpg").status_code == 200
+    client.force_login(performer.user)
+    assert client.get("/rooms/performer/thumbnail.jpg").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["premium", "subscribers", "private"])
+def test_worker_never_captures_frames_of_a_non_public_show(performer, kind, monkeypatch):
+    from marquee.shows import tasks
+
+    captured = []
+    monkeypatch.setattr(thumbnails, "refresh_thumbnail", lambda username, **kw: captured.append(username))
+    leftover = _fake_thumbnail()  # the public show's last frame
+    live_show(performer, kind=kind, price_cents=799 if kind == "premium" else 0)
+    tasks.refresh_live_thumbnail("performer")
+    assert captured == []
+    assert not leftover.exists()
+
+
+def test_worker_captures_frames_of_a_public_show(performer, monkeypatch):
+    from marquee.shows import tasks
+
+    captured = []
+    monkeypatch.setattr(thumbnails, "refresh_thumbnail", lambda username, **kw: captured.append(username))
+    live_show(performer)
+    tasks.refresh_live_thumbnail("performer")
+    assert captured == ["performer"]

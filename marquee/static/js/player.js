@@ -7,7 +7,8 @@ const root = document.querySelector("[data-player]");
 const POLL_LIVE_MS = 30000;
 const POLL_PAYWALL_MS = 5000;
 const POLL_OFFLINE_MS = 10000;
-const TOKEN_PREFIX = /\/v\/[A-Za-z0-9]+\/[0-9]+\/[A-Za-z0-9_-]+\//;
+// /v/<viewer>/<show>/<expires>/<sig>/ (marquee/shows/playback.py)
+const TOKEN_PREFIX = /\/v\/[A-Za-z0-9]+\/[0-9]+\/[0-9]+\/[A-Za-z0-9_-]+\//;
 
 if (root) {
   const video = root.querySelector("[data-player-video]");
@@ -18,7 +19,7 @@ if (root) {
   };
   let hls = null;
   let stream = null; // playlist URL without its token, to spot a new stream
-  let tokenPrefix = null; // "/v/<viewer>/<expires>/<sig>/" currently valid
+  let tokenPrefix = null; // "/v/<viewer>/<show>/<expires>/<sig>/" currently valid
   let timer = null;
 
   const withCurrentToken = (url) => (tokenPrefix ? url.replace(TOKEN_PREFIX, tokenPrefix) : url);

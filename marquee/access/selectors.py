@@ -1,0 +1,261 @@
+"""The one entitlement module: may this viewer see, hear or buy this.
+
+Every surface (room page, room API, playback URLs, thumbnails, chat join,
+checkout, content purchases, tips) asks here; nothing else decides.  The
+facts it composes (region blocks, jurisdictions, age verification, "may this
+performer earn") live in ``compliance.policy``; who owns what lives in
+``billing.selectors``.  Domain services never import this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marquee.billing import selectors as billing
+from marquee.billing.models import Product
+from marquee.compliance import policy
+from marquee.compliance.geo import Location, location_for_request
+from marquee.lib.decisions import ALLOW, Decision, deny
+from marquee.lib.errors import DomainError
+from marquee.performers import selectors as performer_selectors
+from marquee.performers.models import Performer, ShowKind
+from marquee.shows.models import Show
+from marquee.shows.selectors import current_show
+
+HIDDEN = deny("not_found", "This room does not exist.", 404)
+AGE_GATE = deny("age_gate", "Confirm that you are 18 or older first.", 401)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks, from where, and whether their session passed the 18+ gate
+    (``declared_adult``: the anonymous visitor's click on the gate)."""
+
+    user: object | None
+    location: Location
+    declared_adult: bool = False
+
+    @classmethod
+    def from_request(cls, request) -> Viewer:
+        from marquee.compliance.middleware import declared_adult
+
+        return cls(getattr(request, "user", None), location_for_request(request), declared_adult(request))
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user is not None and self.user.is_authenticated
+
+    def owns(self, performer) -> bool:
+        return self.authenticated and self.user.pk == performer.user_id
+
+    @property
+    def passed_age_gate(self) -> bool:
+        return policy.passed_age_gate(self.user, self.declared_adult)
+
+
+class AccessDenied(DomainError):
+    """A refused ``Decision`` raised from a surface: answered as its 4xx."""
+
+
+def require(decision: Decision) -> None:
+    if not decision:
+        raise AccessDenied(decision.code, decision.message, decision.status, **decision.extra)
+
+
+# --- seeing -------------------------------------------------------------------------
+
+
+def view_performer(viewer: Viewer, performer) -> Decision:
+    """May ``viewer`` know this room exists (page, profile, cards)?  Hidden
+    rooms answer like missing ones, so they cannot be probed."""
+    return policy.can_view_performer(viewer.user, performer, viewer.location)
+
+
+def find_room(viewer: Viewer, username: str) -> Performer | None:
+    """The performer behind a room URL, or None when missing or hidden."""
+    return performer_selectors.get_visible_performer(username, viewer=viewer.user, location=viewer.location)
+
+
+def enter_room(viewer: Viewer, performer) -> Decision:
+    """Adult content of this room at all: visible, jurisdiction (451 / age
+    verification), and the 18+ gate (API callers included)."""
+    visible = view_performer(viewer, performer)
+    if not visible:
+        return visible
+    adult = policy.can_view_adult_content(viewer.user, viewer.location)
+    if not adult:
+        return adult
+    if not viewer.passed_age_gate:
+        return AGE_GATE
+    return ALLOW
+
+
+def free_to_watch(show: Show) -> bool:
+    """Shows anyone who may enter the room may watch (and whose frames may
+    be shown on public cards)."""
+    return show.kind == ShowKind.PUBLIC
+
+
+def _entitled(viewer: Viewer, show: Show) -> bool:
+    if not viewer.authenticated:
+        return False
+    if show.kind in (ShowKind.PREMIUM, ShowKind.PRIVATE):
+        return billing.has_show_ticket(viewer.user, show)
+    if show.kind == ShowKind.SUBSCRIBERS:
+        return billing.has_active_subscription(viewer.user, show.performer)
+    return False
+
+
+def watch(viewer: Viewer, show: Show) -> Decision:
+    """May ``viewer`` watch (play, see frames of) ``show``?  A 402 carries
+    the ``paywall`` offer that would let them in."""
+    performer = show.performer
+    entered = enter_room(viewer, performer)
+    if not entered:
+        return entered
+    if viewer.owns(performer):
+        return ALLOW
+    if not policy.can_earn(performer):
+        # Verification revoked while live: nobody but the performer sees it.
+        return deny("not_available", "This show is not available.", 403)
+    if free_to_watch(show) or _entitled(viewer, show):
+        return ALLOW
+    offer = paywall_offer(show)
+    return deny("paywall", offer["message"], 402, paywall=offer)
+
+
+# --- buying -------------------------------------------------------------------------
+
+
+def format_price(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def paywall_offer(show: Show) -> dict:
+    """What unlocks a non-public show."""
+    performer = show.performer
+    if show.kind == ShowKind.PREMIUM:
+        offer = {
+            "product": "ticket",
+            "show_id": show.pk,
+            "price_cents": show.price_cents,
+            "message": "This stream is premium. Purchase access to watch.",
+        }
+    elif show.kind == ShowKind.SUBSCRIBERS:
+        offer = {
+            "product": "subscription",
+            "performer": performer.username,
+            "price_cents": performer.subscription_price_cents,
+            "message": "This show is for fan-club members. Subscribe to watch.",
+        }
+    else:
+        offer = {
+            "product": "private",
+            "show_id": show.pk,
+            "price_cents": performer.private_show_price_cents,
+            "message": "This is a private show.",
+        }
+    offer["price_display"] = format_price(offer["price_cents"])
+    return offer
+
+
+# What can be paid for: billing's checkout products, content sets, tips.
+PRODUCTS = frozenset({*Product.values, "content", "tip"})
+
+
+def buy(viewer: Viewer, product: str, *, performer=None, show=None, media_set=None) -> Decision:
+    """May ``viewer`` pay for ``product`` (tokens, ticket, private,
+    subscription, content, tip) from here?  The buyer's side (logged in,
+    adult, region, age verification), a room they may see, and a seller who
+    may earn.  What the product itself costs and whether it is on sale is
+    the owning service's job."""
+    if product not in PRODUCTS:
+        return deny("unknown_product", "Unknown product.", 400)
+    allowed = policy.can_purchase(viewer.user, viewer.location)
+    if not allowed:
+        return allowed
+    seller = performer or (show.performer if show is not None else None)
+    if seller is None and media_set is not None:
+        seller = media_set.performer
+    if seller is None:
+        return ALLOW  # token packs: the platform sells
+    if not view_performer(viewer, seller):
+        return HIDDEN
+    return policy.can_earn(seller)
+
+
+def room_offers(viewer: Viewer, performer) -> dict:
+    """The one answer to "what can this viewer buy here" (room page tip
+    panel, room API and the player's paywall): tickets for the next premium
+    shows, the fan club, tipping, each with what the viewer already owns."""
+    own_room = viewer.owns(performer)
+    sells = not own_room and bool(policy.can_earn(performer))
+    shows = performer.shows.filter(kind=ShowKind.PREMIUM, status__in=["scheduled", "live"]).order_by("scheduled_start")[
+        :3
+    ]
+    authenticated = viewer.authenticated
+    return {
+        "sells": sells,
+        "can_tip": sells and authenticated,
+        "tickets": [{"show": s, "owned": authenticated and billing.has_show_ticket(viewer.user, s)} for s in shows],
+        "club_member": authenticated and billing.has_active_subscription(viewer.user, performer),
+    }
+
+
+# --- the room as the player sees it ------------------------------------------------
+
+
+def room_state(viewer: Viewer, performer) -> dict:
+    """What the room API and the player need: live or not, the show, and
+    either a signed playback URL or why not (``paywall`` to buy, ``denied``)."""
+    from marquee.shows.playback import signed_playback_url
+
+    show = current_show(performer)
+    state = {
+        "username": performer.username,
+        "is_live": show is not None,
+        "show": None,
+        "playback_url": None,
+        "playback_expires_at": None,
+        "paywall": None,
+        "denied": None,
+    }
+    if show is None:
+        return state
+    state["show"] = {"id": show.pk, "kind": show.kind, "title": show.title, "price_cents": show.price_cents}
+    decision = watch(viewer, show)
+    if decision:
+        state["playback_url"], state["playback_expires_at"] = signed_playback_url(viewer.user, show)
+    elif "paywall" in decision.extra:
+        state["paywall"] = decision.extra["paywall"]
+    else:
+        state["denied"] = {"code": decision.code, "message": decision.message}
+    return state
+
+
+def live_thumbnail_allowed(viewer: Viewer, performer) -> Decision:
+    """A live frame is a piece of the show: same answer as watching it."""
+    show = current_show(performer)
+    if show is None:
+        return deny("not_live", "No preview.", 404)
+    return watch(viewer, show)
+
+
+# --- chat ---------------------------------------------------------------------------
+
+
+def chat(*, viewer, username: str, location: Location, age_gate_passed: bool):
+    """May ``viewer`` join this room's chat (and post)?  The room rules of
+    chat (bans, anonymous reading, roles) come from chat; during a paid or
+    private show the chat belongs to those who may watch it (and the room's
+    moderators)."""
+    from marquee.chat.selectors import ChatAccess, access_chat
+
+    access = access_chat(viewer=viewer, username=username, location=location, age_gate_passed=age_gate_passed)
+    if not access.decision:
+        return access
+    show = current_show(access.performer)
+    if show is None or free_to_watch(show) or access.is_moderator:
+        return access
+    watching = watch(Viewer(viewer, location, age_gate_passed), show)
+    return access if watching else ChatAccess(watching)
