@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import datetime
 
-import pyotp
 import pytest
+from allauth.mfa.models import Authenticator
 from django.contrib.admin.sites import site
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
@@ -115,7 +115,17 @@ def test_payout_needs_two_factor_minimum_and_funds(client, viewer, performer, le
     assert ledger.performer_balances(performer)[AVAILABLE] == 3000
     with pytest.raises(services.BillingError):
         services.settle_payout(payout=payout, paid=True)
-    assert pyotp.TOTP(performer.totp_secret).now()  # the persona really has TOTP
+    # The same performer with two-factor switched off is refused, and nothing moves.
+    Authenticator.objects.filter(user=performer.user).delete()
+    payouts, transfers, audits = Payout.objects.count(), Transfer.objects.count(), AuditEvent.objects.count()
+    refused = client.post("/api/v1/payouts/", {"amount_cents": 3000}, content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "two_factor_required"
+    assert (Payout.objects.count(), Transfer.objects.count(), AuditEvent.objects.count()) == (
+        payouts,
+        transfers,
+        audits,
+    )
+    assert ledger.performer_balances(performer)[AVAILABLE] == 3000
 
 
 def test_payout_refused_without_two_factor_and_for_non_performers(client, viewer, ledger_clean):

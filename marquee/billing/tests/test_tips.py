@@ -178,3 +178,22 @@ def test_room_offers_ticket_and_fan_club_but_not_to_the_performer(client, viewer
     client.force_login(performer.user)
     own = client.get("/rooms/performer/").content.decode()
     assert "Ticket: Gala" not in own and "Join the fan club" not in own
+
+
+def test_idempotency_keys_are_per_user(client, viewer, performer, ledger_clean):
+    """Two users who happen to send the same key each tip once, with their own tokens."""
+    other = UserFactory(username="other")
+    fund(viewer, 100)
+    fund(other, 100)
+    client.force_login(viewer)
+    first = api_tip(client, "performer", 10, key="same-key")
+    client.force_login(other)
+    second = api_tip(client, "performer", 25, key="same-key")
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+    assert second.json()["user"] == "other" and second.json()["tokens"] == 25
+    assert ledger.wallet_balance(viewer) == 90 and ledger.wallet_balance(other) == 75
+    assert Tip.objects.count() == 2
+    # Each user's repeat still returns their own first tip.
+    assert api_tip(client, "performer", 25, key="same-key").json()["id"] == second.json()["id"]
+    assert ledger.wallet_balance(other) == 75
