@@ -206,46 +206,69 @@ def _is_uuid(value: str) -> bool:
 
 
 def apply_event(*, provider: str, event: NormalizedEvent) -> str:
-    """The effect of one normalized event; returns a short outcome for the log."""
-    if event.type == EventType.PAYMENT_SUCCEEDED:
-        purchase = _find_purchase(provider, event)
-        if purchase is None:
-            return "ignored: unknown purchase"
-        if event.amount_cents is not None and event.amount_cents != purchase.amount_cents:
-            record_audit(action="billing.amount_mismatch", target=purchase, details={"paid": event.amount_cents})
-            return "ignored: amount differs from the price"
-        return fulfil_purchase(
-            purchase=purchase, payment_reference=event.payment_reference, subscription_id=event.subscription_id
-        )
-    if event.type == EventType.PAYMENT_FAILED:
-        purchase = _find_purchase(provider, event)
-        if purchase is None:
-            return "ignored: unknown purchase"
-        changed = Purchase.objects.filter(pk=purchase.pk, status=Purchase.Status.PENDING).update(
-            status=Purchase.Status.DECLINED
-        )
-        return "declined" if changed else "ignored: not pending"
-    if event.type in (EventType.SUBSCRIPTION_RENEWED, EventType.SUBSCRIPTION_PAST_DUE, EventType.SUBSCRIPTION_ENDED):
-        subscription = Subscription.objects.filter(
-            provider=provider, provider_subscription_id=event.subscription_id
-        ).first()
-        if subscription is None:
-            return "ignored: unknown subscription"
-        if event.type == EventType.SUBSCRIPTION_RENEWED:
-            return renew_subscription(subscription=subscription, event=event)
-        if event.type == EventType.SUBSCRIPTION_PAST_DUE:
-            return mark_subscription_past_due(subscription=subscription)
-        return end_subscription(subscription=subscription, reason=event.raw_type)
-    if event.type in (EventType.REFUNDED, EventType.CHARGEBACK):
-        purchase = _find_purchase(provider, event)
-        if purchase is None:
-            return "ignored: unknown purchase"
-        if event.type == EventType.REFUNDED and event.amount_cents is not None:
-            if event.amount_cents < purchase.amount_cents:
-                return _flag_partial_refund(purchase=purchase, event=event)
-        kind = TransferKind.REFUND if event.type == EventType.REFUNDED else TransferKind.CHARGEBACK
-        return reverse_purchase(purchase=purchase, kind=kind, reason=event.raw_type)
-    return f"ignored: unhandled type {event.raw_type}"
+    """The effect of one normalized event; returns a short outcome for the log.
+    Dispatched by event type (``_HANDLERS``), the same for every provider."""
+    handler = _HANDLERS.get(event.type)
+    if handler is None:
+        return f"ignored: unhandled type {event.raw_type}"
+    return handler(provider, event)
+
+
+def _on_payment_succeeded(provider: str, event: NormalizedEvent) -> str:
+    purchase = _find_purchase(provider, event)
+    if purchase is None:
+        return "ignored: unknown purchase"
+    if event.amount_cents is not None and event.amount_cents != purchase.amount_cents:
+        record_audit(action="billing.amount_mismatch", target=purchase, details={"paid": event.amount_cents})
+        return "ignored: amount differs from the price"
+    return fulfil_purchase(
+        purchase=purchase, payment_reference=event.payment_reference, subscription_id=event.subscription_id
+    )
+
+
+def _on_payment_failed(provider: str, event: NormalizedEvent) -> str:
+    purchase = _find_purchase(provider, event)
+    if purchase is None:
+        return "ignored: unknown purchase"
+    changed = Purchase.objects.filter(pk=purchase.pk, status=Purchase.Status.PENDING).update(
+        status=Purchase.Status.DECLINED
+    )
+    return "declined" if changed else "ignored: not pending"
+
+
+def _on_subscription_event(provider: str, event: NormalizedEvent) -> str:
+    subscription = Subscription.objects.filter(
+        provider=provider, provider_subscription_id=event.subscription_id
+    ).first()
+    if subscription is None:
+        return "ignored: unknown subscription"
+    if event.type == EventType.SUBSCRIPTION_RENEWED:
+        return renew_subscription(subscription=subscription, event=event)
+    if event.type == EventType.SUBSCRIPTION_PAST_DUE:
+        return mark_subscription_past_due(subscription=subscription)
+    return end_subscription(subscription=subscription, reason=event.raw_type)
+
+
+def _on_reversal(provider: str, event: NormalizedEvent) -> str:
+    purchase = _find_purchase(provider, event)
+    if purchase is None:
+        return "ignored: unknown purchase"
+    if event.type == EventType.REFUNDED and event.amount_cents is not None:
+        if event.amount_cents < purchase.amount_cents:
+            return _flag_partial_refund(purchase=purchase, event=event)
+    kind = TransferKind.REFUND if event.type == EventType.REFUNDED else TransferKind.CHARGEBACK
+    return reverse_purchase(purchase=purchase, kind=kind, reason=event.raw_type)
+
+
+_HANDLERS = {
+    EventType.PAYMENT_SUCCEEDED: _on_payment_succeeded,
+    EventType.PAYMENT_FAILED: _on_payment_failed,
+    EventType.SUBSCRIPTION_RENEWED: _on_subscription_event,
+    EventType.SUBSCRIPTION_PAST_DUE: _on_subscription_event,
+    EventType.SUBSCRIPTION_ENDED: _on_subscription_event,
+    EventType.REFUNDED: _on_reversal,
+    EventType.CHARGEBACK: _on_reversal,
+}
 
 
 def _flag_partial_refund(*, purchase: Purchase, event: NormalizedEvent) -> str:
