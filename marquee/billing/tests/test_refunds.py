@@ -178,3 +178,27 @@ def test_a_second_reversal_of_the_same_transfer_returns_the_first(viewer, perfor
     assert created and not created_again and again.pk == first.pk
     assert Transfer.objects.filter(related=original, kind__in=["refund", "chargeback"]).count() == 1
     assert ledger.performer_balances(performer)[PENDING] == 0
+
+
+def test_strangers_cannot_cancel_a_show_and_nothing_is_refunded(client, viewer, performer, outsider, ledger_clean):
+    from tests.factories import PerformerFactory
+
+    show = scheduled_premium(performer)
+    ticket = buy_ticket(viewer, show)
+    rival = PerformerFactory(user=UserFactory(username="rival"))
+    before = (Transfer.objects.count(), AuditEvent.objects.count(), Notification.objects.count())
+    url = f"/api/v1/dashboard/schedule/shows/{show.pk}/cancel/"
+    for stranger in (outsider, rival.user, viewer):
+        client.force_login(stranger)
+        assert client.post(url).status_code in (403, 404)
+    show.refresh_from_db()
+    ticket.refresh_from_db()
+    assert show.status == "scheduled" and ticket.status == Purchase.Status.PAID
+    assert (Transfer.objects.count(), AuditEvent.objects.count(), Notification.objects.count()) == before
+    assert ledger.performer_balances(performer)[PENDING] == 600
+    # The owner cancels through the same API: the ticket is refunded.
+    client.force_login(performer.user)
+    response = client.post(url)
+    assert response.status_code == 200, response.content
+    ticket.refresh_from_db()
+    assert ticket.status == Purchase.Status.REFUNDED and ledger.performer_balances(performer)[PENDING] == 0
