@@ -124,3 +124,26 @@ def test_btcpay_without_a_signature_is_refused_and_writes_nothing(client, viewer
     response = client.post("/webhooks/btcpay/", data=body, content_type="application/json", headers=headers)
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_webhook"
     assert nothing_written(purchase)
+
+
+def test_ccbill_partial_refund_is_confirmed_then_flagged_for_staff(client, viewer, fake, ledger_clean):
+    purchase = pending_purchase(viewer, provider="ccbill")
+    fake.transactions["tx9"] = {"transactionId": "tx9", "X-purchase": str(purchase.reference), "amount": "9.99"}
+    sale = {
+        "eventType": "NewSaleSuccess",
+        "transactionId": "tx9",
+        "timestamp": "2026-11-26 10:00:00",
+        "X-purchase": str(purchase.reference),
+        "billedInitialPrice": "9.99",
+    }
+    refund = {"eventType": "Refund", "transactionId": "tx9", "timestamp": "2026-11-27 10:00:00", "amount": "3.00"}
+    with ccbill_settings():
+        assert post_ccbill(client, sale).json()["outcomes"] == ["fulfilled"]
+        outcome = post_ccbill(client, refund).json()["outcomes"]
+        assert outcome[0].startswith("flagged: partial refund of 300 of 999")
+        purchase.refresh_from_db()
+        assert purchase.status == Purchase.Status.PAID
+        full = {**refund, "timestamp": "2026-11-28 10:00:00", "amount": "9.99"}
+        assert post_ccbill(client, full).json()["outcomes"] == ["refund"]
+    purchase.refresh_from_db()
+    assert purchase.status == Purchase.Status.REFUNDED

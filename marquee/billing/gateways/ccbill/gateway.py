@@ -91,7 +91,7 @@ class CCBillGateway:
         of the transaction (REST lookup with a bearer token; the exact
         endpoint depends on the merchant's API product) says the same thing:
         the same transaction or subscription id, the same purchase when the
-        record names one, and the same amount when the event carries one.
+        record names one, and for a payment the same amount.
         No credentials, no answer, or any difference: not confirmed."""
         if not settings.CCBILL_API_TOKEN or not settings.CCBILL_API_URL:
             return False
@@ -116,7 +116,12 @@ class CCBillGateway:
         purchase = str(record.get("X-purchase") or "")
         if purchase and event.purchase_reference and purchase != event.purchase_reference:
             return False
-        if event.amount_cents is not None:
+        # A payment must match the record's amount; a refund or chargeback
+        # names its own (maybe partial) amount, judged later against the purchase.
+        if (
+            event.type in (EventType.PAYMENT_SUCCEEDED, EventType.SUBSCRIPTION_RENEWED)
+            and event.amount_cents is not None
+        ):
             try:
                 recorded = _cents(record.get("billedAmount") or record.get("accountingAmount") or record.get("amount"))
             except (TypeError, ValueError):
