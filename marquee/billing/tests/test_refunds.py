@@ -202,3 +202,24 @@ def test_strangers_cannot_cancel_a_show_and_nothing_is_refunded(client, viewer, 
     assert response.status_code == 200, response.content
     ticket.refresh_from_db()
     assert ticket.status == Purchase.Status.REFUNDED and ledger.performer_balances(performer)[PENDING] == 0
+
+
+@override_settings(STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x")
+def test_a_provider_that_fails_to_refund_is_audited_for_staff(
+    viewer, performer, monkeypatch, django_capture_on_commit_callbacks
+):
+    import stripe
+
+    show = scheduled_premium(performer)
+    ticket = buy_ticket(viewer, show, provider="stripe")
+
+    def down(**kwargs):
+        raise stripe.APIConnectionError("network down")
+
+    monkeypatch.setattr("stripe.Refund.create", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule.cancel_show(show=show)
+    ticket.refresh_from_db()
+    assert ticket.status == Purchase.Status.REFUNDED  # the ledger owes the buyer either way
+    failed = AuditEvent.objects.get(action="billing.provider_refund_failed")
+    assert failed.target_id == str(ticket.pk)

@@ -196,3 +196,34 @@ def test_staff_refund_asks_stripe_with_the_payment_intent_not_the_session(
     purchase.refresh_from_db()
     assert purchase.status == Purchase.Status.PAID  # the webhook applies it
     assert post(client, charge_refunded(999, 999)) == ["refund"]
+
+
+def test_a_subscription_payment_refund_is_found_by_its_invoice(client, viewer, performer, monkeypatch, ledger_clean):
+    from marquee.billing.models import Subscription
+
+    def create(**kwargs):
+        assert kwargs["mode"] == "subscription"
+        return stripe.checkout.Session.construct_from(
+            {"id": "cs_test_sub", "object": "checkout.session", "url": "https://checkout.stripe.com/c/pay/cs_test_sub"},
+            KEY,
+        )
+
+    monkeypatch.setattr("stripe.checkout.Session.create", create)
+    purchase, _ = services.start_checkout(
+        user=viewer,
+        location=UNKNOWN,
+        product="subscription",
+        performer=performer,
+        provider="stripe",
+        success_url_for=lambda p: "https://example.test/back",
+    )
+    completed = json.loads(session_completed(purchase, session_id="cs_test_sub", payment_intent=None))
+    completed["data"]["object"].update({"mode": "subscription", "invoice": "in_1Q", "subscription": "sub_1Q"})
+    assert post(client, json.dumps(completed)) == ["fulfilled"]
+    purchase.refresh_from_db()
+    assert purchase.provider_reference == "in_1Q"
+    refunded = json.loads(charge_refunded(purchase.amount_cents, purchase.amount_cents, payment_intent="pi_inv"))
+    refunded["data"]["object"]["invoice"] = "in_1Q"
+    assert post(client, json.dumps(refunded)) == ["refund"]
+    subscription = Subscription.objects.get(provider_subscription_id="sub_1Q")
+    assert subscription.status == Subscription.Status.CANCELED
