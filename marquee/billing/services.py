@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from marquee.billing import money, prices
-from marquee.billing.errors import BillingError
+from marquee.billing.errors import BillingError  # surfaces catch it as ``services.BillingError``
 from marquee.billing.gateways import CheckoutRequest, EventType, NormalizedEvent, get_gateway
 from marquee.billing.models import Payout, Product, Purchase, Subscription, Tip, WebhookEvent
 from marquee.billing.selectors import tip_goal_progress
@@ -33,9 +33,6 @@ from marquee.performers.models import ShowKind
 from marquee.recommendations import tracking
 
 logger = logging.getLogger(__name__)
-
-
-__all__ = ["BillingError"]  # re-exported: surfaces catch ``services.BillingError``
 
 
 # --- checkout ---------------------------------------------------------------
@@ -286,6 +283,7 @@ def _flag_partial_refund(*, purchase: Purchase, event: NormalizedEvent) -> str:
 
 
 def _book_purchase(purchase: Purchase, now) -> Transfer:
+    # One seam for booking a purchase (fresh sale or renewal); tests make it fail to prove rollback.
     return money.book_purchase(purchase=purchase, now=now)
 
 
