@@ -60,3 +60,9 @@ def enable_totp(user, secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") -> str:
 
 def appoint_moderator(performer, user):
     return RoomModerator.objects.create(performer=performer, user=user)
+
+
+def reauthenticate(client, password: str = PASSWORD) -> None:
+    """Enter the password again, as sensitive actions (payouts, account
+    changes) require a recent reauthentication."""
+    assert client.post("/accounts/reauthenticate/", {"password": password}).status_code == 302

@@ -1,5 +1,10 @@
 """Every write of the money capability: checkout, webhook effects, tips,
-subscriptions, refunds/chargebacks, earnings release and payouts."""
+subscriptions, refunds/chargebacks (including a cancelled show's tickets),
+earnings release and payouts.
+
+These services decide whether and when; what moves where is built only in
+``marquee.billing.money`` and every price or limit is checked only in
+``marquee.billing.prices``."""
 
 from __future__ import annotations
 
@@ -9,48 +14,25 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from marquee.billing import money, prices
+from marquee.billing.errors import BillingError  # surfaces catch it as ``services.BillingError``
 from marquee.billing.gateways import CheckoutRequest, EventType, NormalizedEvent, get_gateway
 from marquee.billing.models import Payout, Product, Purchase, Subscription, Tip, WebhookEvent
+from marquee.billing.selectors import tip_goal_progress
 from marquee.compliance import policy
 from marquee.compliance.services import record_audit
-from marquee.ledger.models import AccountKind, Transfer, TransferKind
-from marquee.ledger.services import (
-    InsufficientFunds,
-    Movement,
-    performer_account,
-    performer_earnings,
-    platform_account,
-    post_transfer,
-    provider_account,
-    reverse_transfer,
-    wallet_account,
-)
-from marquee.ledger.services import platform as ledger_platform
-from marquee.ledger.services import wallet as ledger_wallet
+from marquee.ledger.models import Transfer, TransferKind
+from marquee.ledger.services import InsufficientFunds
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import ShowKind
 from marquee.recommendations import tracking
 
 logger = logging.getLogger(__name__)
-
-
-class BillingError(Exception):
-    """A refused request: ``code`` and ``message`` for the user, ``status`` for HTTP."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        self.code, self.message, self.status = code, message, status
-        super().__init__(message)
-
-
-def split(gross_cents: int) -> tuple[int, int]:
-    """(performer share, platform fee); they always add up to the gross."""
-    share = gross_cents * settings.PERFORMER_SHARE_PERCENT // 100
-    return share, gross_cents - share
 
 
 def _require_can_earn(performer) -> None:
@@ -59,22 +41,7 @@ def _require_can_earn(performer) -> None:
         raise BillingError(allowed.code, allowed.message, allowed.status)
 
 
-def _hold_until(now):
-    return now + datetime.timedelta(days=settings.EARNINGS_HOLD_DAYS)
-
-
 # --- checkout ---------------------------------------------------------------
-
-
-def check_price(cents: int) -> None:
-    """Platform price limits: performers' settings forms validate with this,
-    and checkout refuses a price outside them (a price shown is the price charged)."""
-    if not isinstance(cents, int) or not settings.PRICE_MIN_CENTS <= cents <= settings.PRICE_MAX_CENTS:
-        raise BillingError(
-            "price_out_of_range",
-            f"Prices must be between ${settings.PRICE_MIN_CENTS / 100:.2f} and ${settings.PRICE_MAX_CENTS / 100:.2f}.",
-            409,
-        )
 
 
 def _describe(*, user, product, pack, show, performer) -> dict:
@@ -97,7 +64,7 @@ def _describe(*, user, product, pack, show, performer) -> dict:
         if selectors.has_show_ticket(user, show):
             raise BillingError("already_owned", "You already have access to this show.", 409)
         price = show.price_cents if product == Product.TICKET else show.performer.private_show_price_cents
-        check_price(price)
+        prices.check_price_cents(price)
         label = "Ticket" if product == Product.TICKET else "Private show"
         return {
             "amount_cents": price,
@@ -112,7 +79,7 @@ def _describe(*, user, product, pack, show, performer) -> dict:
             raise BillingError("own_club", "You cannot subscribe to yourself.", 409)
         if selectors.has_active_subscription(user, performer):
             raise BillingError("already_owned", "You are already subscribed.", 409)
-        check_price(performer.subscription_price_cents)
+        prices.check_price_cents(performer.subscription_price_cents)
         return {
             "amount_cents": performer.subscription_price_cents,
             "description": f"Fan club: {performer.display_name} (monthly)",
@@ -226,8 +193,9 @@ def _find_purchase(provider: str, event: NormalizedEvent) -> Purchase | None:
         )
         if purchase is not None:
             return purchase
-    if event.payment_reference:
-        return rows.filter(provider=provider, provider_reference=event.payment_reference).first()
+    references = [ref for ref in (event.payment_reference, *event.other_references) if ref]
+    if references:
+        return rows.filter(provider=provider, provider_reference__in=references).first()
     return None
 
 
@@ -242,106 +210,107 @@ def _is_uuid(value: str) -> bool:
 
 
 def apply_event(*, provider: str, event: NormalizedEvent) -> str:
-    """The effect of one normalized event; returns a short outcome for the log."""
-    if event.type == EventType.PAYMENT_SUCCEEDED:
-        purchase = _find_purchase(provider, event)
-        if purchase is None:
-            return "ignored: unknown purchase"
-        if event.amount_cents is not None and event.amount_cents != purchase.amount_cents:
-            record_audit(action="billing.amount_mismatch", target=purchase, details={"paid": event.amount_cents})
-            return "ignored: amount differs from the price"
-        return fulfil_purchase(
-            purchase=purchase, payment_reference=event.payment_reference, subscription_id=event.subscription_id
-        )
-    if event.type == EventType.PAYMENT_APPROVED:
-        purchase = _find_purchase(provider, event)
-        if purchase is None:
-            return "ignored: unknown purchase"
-        if purchase.status != Purchase.Status.PENDING:
-            return "ignored: not pending"
-        gateway, reference = get_gateway(provider), str(purchase.reference)
-        transaction.on_commit(
-            lambda: gateway.collect(
-                purchase_reference=reference,
-                payment_reference=event.payment_reference,
-                subscription_id=event.subscription_id,
-            )
-        )
-        return "approved: collecting"
-    if event.type == EventType.PAYMENT_FAILED:
-        purchase = _find_purchase(provider, event)
-        if purchase is None:
-            return "ignored: unknown purchase"
-        changed = Purchase.objects.filter(pk=purchase.pk, status=Purchase.Status.PENDING).update(
-            status=Purchase.Status.DECLINED
-        )
-        return "declined" if changed else "ignored: not pending"
-    if event.type in (EventType.SUBSCRIPTION_RENEWED, EventType.SUBSCRIPTION_PAST_DUE, EventType.SUBSCRIPTION_ENDED):
-        subscription = Subscription.objects.filter(
-            provider=provider, provider_subscription_id=event.subscription_id
-        ).first()
-        if subscription is None:
-            return "ignored: unknown subscription"
-        if event.type == EventType.SUBSCRIPTION_RENEWED:
-            return renew_subscription(subscription=subscription, event=event)
-        if event.type == EventType.SUBSCRIPTION_PAST_DUE:
-            return mark_subscription_past_due(subscription=subscription)
-        return end_subscription(subscription=subscription, reason=event.raw_type)
-    if event.type in (EventType.REFUNDED, EventType.CHARGEBACK):
-        purchase = _find_purchase(provider, event)
-        if purchase is None:
-            return "ignored: unknown purchase"
-        kind = TransferKind.REFUND if event.type == EventType.REFUNDED else TransferKind.CHARGEBACK
-        return reverse_purchase(purchase=purchase, kind=kind)
-    return f"ignored: unhandled type {event.raw_type}"
+    """The effect of one normalized event; returns a short outcome for the log.
+    Dispatched by event type (``_HANDLERS``), the same for every provider."""
+    handler = _HANDLERS.get(event.type)
+    if handler is None:
+        return f"ignored: unhandled type {event.raw_type}"
+    return handler(provider, event)
 
 
-def _sale_movements(provider: str, performer, gross: int) -> tuple[list[Movement], int]:
-    share, fee = split(gross)
-    return [
-        Movement(provider_account(provider), -gross),
-        Movement(performer_account(performer, AccountKind.PERFORMER_PENDING), share),
-        Movement(platform_account(AccountKind.PLATFORM_FEES), fee),
-    ], share
+def _on_payment_succeeded(provider: str, event: NormalizedEvent) -> str:
+    purchase = _find_purchase(provider, event)
+    if purchase is None:
+        return "ignored: unknown purchase"
+    if event.amount_cents is not None and event.amount_cents != purchase.amount_cents:
+        record_audit(action="billing.amount_mismatch", target=purchase, details={"paid": event.amount_cents})
+        return "ignored: amount differs from the price"
+    return fulfil_purchase(
+        purchase=purchase, payment_reference=event.payment_reference, subscription_id=event.subscription_id
+    )
+
+
+def _on_payment_approved(provider: str, event: NormalizedEvent) -> str:
+    """Approved but not yet collected (PayPal): collect after commit."""
+    purchase = _find_purchase(provider, event)
+    if purchase is None:
+        return "ignored: unknown purchase"
+    if purchase.status != Purchase.Status.PENDING:
+        return "ignored: not pending"
+    gateway, reference = get_gateway(provider), str(purchase.reference)
+    transaction.on_commit(
+        lambda: gateway.collect(
+            purchase_reference=reference,
+            payment_reference=event.payment_reference,
+            subscription_id=event.subscription_id,
+        )
+    )
+    return "approved: collecting"
+
+
+def _on_payment_failed(provider: str, event: NormalizedEvent) -> str:
+    purchase = _find_purchase(provider, event)
+    if purchase is None:
+        return "ignored: unknown purchase"
+    changed = Purchase.objects.filter(pk=purchase.pk, status=Purchase.Status.PENDING).update(
+        status=Purchase.Status.DECLINED
+    )
+    return "declined" if changed else "ignored: not pending"
+
+
+def _on_subscription_event(provider: str, event: NormalizedEvent) -> str:
+    subscription = Subscription.objects.filter(
+        provider=provider, provider_subscription_id=event.subscription_id
+    ).first()
+    if subscription is None:
+        return "ignored: unknown subscription"
+    if event.type == EventType.SUBSCRIPTION_RENEWED:
+        return renew_subscription(subscription=subscription, event=event)
+    if event.type == EventType.SUBSCRIPTION_PAST_DUE:
+        return mark_subscription_past_due(subscription=subscription)
+    return end_subscription(subscription=subscription, reason=event.raw_type)
+
+
+def _on_reversal(provider: str, event: NormalizedEvent) -> str:
+    purchase = _find_purchase(provider, event)
+    if purchase is None:
+        return "ignored: unknown purchase"
+    if event.type == EventType.REFUNDED and event.amount_cents is not None:
+        if event.amount_cents < purchase.amount_cents:
+            return _flag_partial_refund(purchase=purchase, event=event)
+    kind = TransferKind.REFUND if event.type == EventType.REFUNDED else TransferKind.CHARGEBACK
+    return reverse_purchase(purchase=purchase, kind=kind, reason=event.raw_type)
+
+
+_HANDLERS = {
+    EventType.PAYMENT_SUCCEEDED: _on_payment_succeeded,
+    EventType.PAYMENT_APPROVED: _on_payment_approved,
+    EventType.PAYMENT_FAILED: _on_payment_failed,
+    EventType.SUBSCRIPTION_RENEWED: _on_subscription_event,
+    EventType.SUBSCRIPTION_PAST_DUE: _on_subscription_event,
+    EventType.SUBSCRIPTION_ENDED: _on_subscription_event,
+    EventType.REFUNDED: _on_reversal,
+    EventType.CHARGEBACK: _on_reversal,
+}
+
+
+def _flag_partial_refund(*, purchase: Purchase, event: NormalizedEvent) -> str:
+    """A partial refund is not reversed automatically (a ticket or token pack
+    cannot be half taken back): it is recorded for staff, who decide.  The
+    purchase stays paid; when the provider's refunds reach the full amount
+    (Stripe's ``amount_refunded`` is cumulative), the whole purchase is reversed."""
+    record_audit(
+        action="billing.partial_refund_flagged",
+        target=purchase,
+        details={"refunded_cents": event.amount_cents, "amount_cents": purchase.amount_cents, "event": event.event_id},
+    )
+    logger.warning("partial refund of purchase %s needs staff review", purchase.pk)
+    return f"flagged: partial refund of {event.amount_cents} of {purchase.amount_cents} cents, for staff review"
 
 
 def _book_purchase(purchase: Purchase, now) -> Transfer:
-    if purchase.product == Product.TOKENS:
-        transfer, _ = post_transfer(
-            kind=TransferKind.TOKEN_PURCHASE,
-            idempotency_key=f"purchase:{purchase.pk}",
-            movements=[
-                Movement(platform_account(AccountKind.TOKEN_SUPPLY), -purchase.tokens),
-                Movement(wallet_account(purchase.user), purchase.tokens),
-                Movement(provider_account(purchase.provider), -purchase.amount_cents),
-                Movement(platform_account(AccountKind.TOKEN_FLOAT), purchase.amount_cents),
-            ],
-            user=purchase.user,
-            source_type="billing.purchase",
-            source_id=purchase.pk,
-            gross_cents=purchase.amount_cents,
-            memo=purchase.description,
-        )
-        return transfer
-    movements, share = _sale_movements(purchase.provider, purchase.performer, purchase.amount_cents)
-    transfer, _ = post_transfer(
-        kind={
-            Product.TICKET: TransferKind.TICKET,
-            Product.PRIVATE: TransferKind.PRIVATE,
-            Product.SUBSCRIPTION: TransferKind.SUBSCRIPTION,
-        }[purchase.product],
-        idempotency_key=f"purchase:{purchase.pk}",
-        movements=movements,
-        user=purchase.user,
-        performer=purchase.performer,
-        source_type="billing.purchase",
-        source_id=purchase.pk,
-        available_at=_hold_until(now),
-        gross_cents=purchase.amount_cents,
-        performer_cents=share,
-        memo=purchase.description,
-    )
-    return transfer
+    # One seam for booking a purchase (fresh sale or renewal); tests make it fail to prove rollback.
+    return money.book_purchase(purchase=purchase, now=now)
 
 
 def _track_purchase(purchase: Purchase) -> None:
@@ -358,7 +327,9 @@ def fulfil_purchase(*, purchase: Purchase, payment_reference: str = "", subscrip
     now = timezone.now()
     with transaction.atomic():
         updates = {"status": Purchase.Status.PAID, "paid_at": now}
-        if payment_reference and not purchase.provider_reference:
+        if payment_reference:
+            # The id refunds and disputes will name (Stripe: the payment
+            # intent), replacing the checkout session's id kept until now.
             updates["provider_reference"] = payment_reference
         # Compare-and-set: only a pending (or declined, then paid on retry) purchase is fulfilled.
         if not Purchase.objects.filter(
@@ -404,8 +375,9 @@ def _send_receipt(purchase_id: int) -> None:
         logger.exception("receipt mail for purchase %s failed", purchase_id)
 
 
-def reverse_purchase(*, purchase: Purchase, kind: str, actor=None, request=None) -> str:
-    """Refund or chargeback: reverse the money by a new transfer, remove access."""
+def reverse_purchase(*, purchase: Purchase, kind: str, actor=None, request=None, reason: str = "") -> str:
+    """Refund or chargeback: reverse the money by a new transfer, remove access.
+    Exactly once: only a paid purchase moves to refunded / charged back."""
     status = Purchase.Status.REFUNDED if kind == TransferKind.REFUND else Purchase.Status.CHARGED_BACK
     now = timezone.now()
     with transaction.atomic():
@@ -413,8 +385,7 @@ def reverse_purchase(*, purchase: Purchase, kind: str, actor=None, request=None)
             status=status, reversed_at=now
         ):
             return "ignored: not paid"
-        original = Transfer.objects.get(idempotency_key=f"purchase:{purchase.pk}")
-        reversal, _ = reverse_transfer(original=original, kind=kind, idempotency_key=f"{kind}:purchase:{purchase.pk}")
+        reversal = money.reverse_purchase_money(purchase=purchase, kind=kind)
         if purchase.product == Product.SUBSCRIPTION and purchase.subscription_id:
             # The paid-for period is gone: access ends now.
             Subscription.objects.filter(pk=purchase.subscription_id).update(
@@ -425,9 +396,69 @@ def reverse_purchase(*, purchase: Purchase, kind: str, actor=None, request=None)
             actor=actor,
             request=request,
             target=purchase,
-            details={"amount_cents": purchase.amount_cents, "transfer": reversal.pk},
+            details={"amount_cents": purchase.amount_cents, "transfer": reversal.pk, "reason": reason},
         )
     return kind
+
+
+def refund_show_tickets(*, show, reason: str, actor=None, request=None) -> int:
+    """Refund every paid ticket of ``show`` (a cancelled show): each is reversed
+    through the ledger (the performer's share clawed back, pending first),
+    marked refunded, audited and its buyer notified in the caller's
+    transaction; after commit the buyer gets a mail and a real provider is
+    asked to return the money.  Idempotent: refunded tickets are skipped.
+    Returns how many tickets this call refunded."""
+    from marquee.shows.schedule_models import Notification
+
+    refunded = 0
+    with transaction.atomic():
+        tickets = (
+            Purchase.objects.filter(
+                show=show, product__in=[Product.TICKET, Product.PRIVATE], status=Purchase.Status.PAID
+            )
+            .select_related("user", "performer__user", "show")
+            .order_by("pk")
+        )
+        for purchase in tickets:
+            if (
+                reverse_purchase(
+                    purchase=purchase, kind=TransferKind.REFUND, actor=actor, request=request, reason=reason
+                )
+                != TransferKind.REFUND
+            ):
+                continue  # refunded concurrently by someone else
+            refunded += 1
+            text = f"“{show.title}” was cancelled: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
+            Notification.objects.get_or_create(
+                user=purchase.user, show=show, kind=Notification.Kind.SHOW_CANCELLED, defaults={"text": text[:300]}
+            )
+            send_user_event(purchase.user_id, "purchase_refunded", {"purchase": str(purchase.reference)})
+            transaction.on_commit(lambda pk=purchase.pk: _after_ticket_refund(pk))
+    return refunded
+
+
+def _after_ticket_refund(purchase_id: int) -> None:
+    """Outside the transaction: give the money back at the provider (the
+    sandbox has none to give back) and mail the buyer.  A provider failure is
+    logged and audited for staff: the ledger already owes the buyer."""
+    purchase = Purchase.objects.select_related("user", "show").get(pk=purchase_id)
+    if purchase.provider != "sandbox":
+        try:
+            get_gateway(purchase.provider, require_enabled=False).refund(
+                purchase.provider_reference, purchase.amount_cents
+            )
+        except Exception:
+            logger.exception("provider refund of purchase %s failed", purchase_id)
+            record_audit(action="billing.provider_refund_failed", target=purchase)
+    try:
+        send_mail(
+            subject=f"Refund: {purchase.description}",
+            message=f"The show was cancelled and your ticket is refunded (${purchase.amount_cents / 100:.2f}).",
+            from_email=None,
+            recipient_list=[purchase.user.email],
+        )
+    except Exception:  # a mail outage must not undo a refund
+        logger.exception("refund mail for purchase %s failed", purchase_id)
 
 
 # --- subscriptions -----------------------------------------------------------
@@ -523,22 +554,10 @@ def cancel_subscription(*, user, subscription: Subscription, request=None) -> Su
 # --- tips --------------------------------------------------------------------
 
 
-def _goal_progress(performer) -> dict | None:
-    """Tokens tipped towards the performer's goal (this live show, else the last 24 h)."""
-    if not performer.tip_goal_tokens:
-        return None
-    since = timezone.now() - datetime.timedelta(hours=24)
-    live = performer.shows.filter(status="live").values_list("started_at", flat=True).first()
-    if live:
-        since = live
-    tipped = Tip.objects.filter(performer=performer, created_at__gte=since).aggregate(total=Sum("tokens"))["total"] or 0
-    return {"tokens": tipped, "goal": performer.tip_goal_tokens, "label": performer.tip_goal_label}
-
-
 def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, message: str = "", request=None) -> Tip:
     """Tokens from ``user``'s wallet to ``performer`` in one transaction; the
-    tip shows in the room after commit.  Repeating ``idempotency_key`` returns
-    the first tip and moves nothing."""
+    tip shows in the room after commit.  Repeating ``idempotency_key`` (per
+    user) returns the first tip and moves nothing."""
     allowed = policy.can_purchase(user, location)
     if not allowed:
         raise BillingError(allowed.code, allowed.message, allowed.status)
@@ -547,38 +566,25 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
     if performer.user_id == user.pk:
         raise BillingError("own_room", "You cannot tip yourself.", 409)
     _require_can_earn(performer)
-    if not isinstance(tokens, int) or not 1 <= tokens <= settings.TIP_MAX_TOKENS:
-        raise BillingError("invalid_amount", f"A tip is 1 to {settings.TIP_MAX_TOKENS} tokens.")
-    key = f"tip:{user.pk}:{idempotency_key}"[:200]
-    value = tokens * settings.TOKEN_VALUE_CENTS
-    share, fee = split(value)
-    now = timezone.now()
+    prices.check_tip_tokens(tokens)
+    key = money.tip_key(user, idempotency_key)
     try:
         with transaction.atomic():
-            transfer, created = post_transfer(
+            transfer, created = money.spend_tokens(
                 kind=TransferKind.TIP,
-                idempotency_key=key,
-                movements=[
-                    Movement(ledger_wallet(user), -tokens),
-                    Movement(ledger_platform(AccountKind.TOKEN_SUPPLY, shard=user.pk), tokens),
-                    Movement(ledger_platform(AccountKind.TOKEN_FLOAT, shard=user.pk), -value),
-                    Movement(performer_earnings(performer, AccountKind.PERFORMER_PENDING), share),
-                    Movement(ledger_platform(AccountKind.PLATFORM_FEES, shard=user.pk), fee),
-                ],
                 user=user,
                 performer=performer,
+                tokens=tokens,
+                idempotency_key=key,
                 source_type="billing.tip",
-                available_at=_hold_until(now),
-                gross_cents=value,
-                performer_cents=share,
-                memo=message[:200],
+                memo=message,
             )
             if not created:
                 return Tip.objects.get(transfer=transfer)
             tip = Tip.objects.create(
                 user=user, performer=performer, tokens=tokens, message=message[:200], transfer=transfer
             )
-            progress = _goal_progress(performer)
+            progress = tip_goal_progress(performer)
             send_room_event(
                 performer.username,
                 "tip",
@@ -594,8 +600,8 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 details={"tokens": tokens, "to": performer.pk},
             )
             tracking.record(user_id=user.pk, performer_id=performer.pk, kind="tip", weight=tokens)
-    except InsufficientFunds:
-        raise BillingError("insufficient_tokens", "Not enough tokens in your wallet for this tip.", 402)
+    except money.NotEnoughTokens:
+        raise BillingError("insufficient_tokens", "Not enough tokens in your wallet for this tip.", 402) from None
     except IntegrityError:
         # The same key sent twice at the same moment: the other one won.
         existing = Tip.objects.filter(transfer__idempotency_key=key).first()
@@ -609,49 +615,14 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
 
 
 def release_due_earnings(*, now=None) -> int:
-    """Pending → available for earnings whose hold is over (not reversed,
-    not yet released).  Returns how many were released; safe to run often."""
+    """Pending → available for earnings whose hold (``EARNINGS_HOLD_DAYS``) is
+    over, unless refunded or charged back.  Returns how many were released;
+    safe to run often."""
     now = now or timezone.now()
-    due = (
-        Transfer.objects.filter(
-            kind__in=[
-                TransferKind.TIP,
-                TransferKind.TICKET,
-                TransferKind.SUBSCRIPTION,
-                TransferKind.PRIVATE,
-                TransferKind.CONTENT,
-            ],
-            available_at__lte=now,
-            performer__isnull=False,
-            performer_cents__gt=0,
-        )
-        .exclude(followups__kind__in=[TransferKind.RELEASE, TransferKind.REFUND, TransferKind.CHARGEBACK])
-        .select_related("performer")
-        .order_by("pk")[:1000]
-    )
     released = 0
-    for earning in due:
+    for earning in money.releasable_earnings(now)[:1000]:
         with transaction.atomic():
-            pending = performer_account(earning.performer, AccountKind.PERFORMER_PENDING)
-            available = performer_account(earning.performer, AccountKind.PERFORMER_AVAILABLE)
-            try:
-                _, created = post_transfer(
-                    kind=TransferKind.RELEASE,
-                    idempotency_key=f"release:{earning.pk}",
-                    movements=[
-                        Movement(pending, -earning.performer_cents),
-                        Movement(available, earning.performer_cents),
-                    ],
-                    performer=earning.performer,
-                    related=earning,
-                    source_type=earning.source_type,
-                    source_id=earning.source_id,
-                    performer_cents=earning.performer_cents,
-                )
-            except InsufficientFunds:
-                # Clawed back in the meantime beyond this earning: nothing left to release.
-                continue
-            if created:
+            if money.release(earning=earning):
                 record_audit(
                     action="billing.earnings_released", target=earning, details={"cents": earning.performer_cents}
                 )
@@ -670,22 +641,11 @@ def request_payout(*, user, amount_cents: int, request=None) -> Payout:
         require_two_factor(user)
     except TwoFactorRequired as exc:
         raise BillingError("two_factor_required", str(exc), 403)
-    if not isinstance(amount_cents, int) or amount_cents < settings.PAYOUT_MINIMUM_CENTS:
-        raise BillingError("below_minimum", f"The minimum payout is {settings.PAYOUT_MINIMUM_CENTS / 100:.2f}.")
+    prices.check_payout_cents(amount_cents)
     try:
         with transaction.atomic():
             payout = Payout.objects.create(performer=performer, amount_cents=amount_cents)
-            post_transfer(
-                kind=TransferKind.PAYOUT,
-                idempotency_key=f"payout:{payout.pk}",
-                movements=[
-                    Movement(performer_account(performer, AccountKind.PERFORMER_AVAILABLE), -amount_cents),
-                    Movement(performer_account(performer, AccountKind.PAYOUTS_IN_FLIGHT), amount_cents),
-                ],
-                performer=performer,
-                source_type="billing.payout",
-                source_id=payout.pk,
-            )
+            money.payout_requested(payout=payout)
             record_audit(
                 action="billing.payout_requested",
                 actor=user,
@@ -706,20 +666,7 @@ def settle_payout(*, payout: Payout, paid: bool, rail_reference: str = "", actor
             status=status, rail_reference=rail_reference[:120], settled_at=timezone.now()
         ):
             raise BillingError("already_settled", "This payout is already settled.", 409)
-        in_flight = performer_account(payout.performer, AccountKind.PAYOUTS_IN_FLIGHT)
-        target = (
-            platform_account(AccountKind.PAYOUTS_SENT)
-            if paid
-            else performer_account(payout.performer, AccountKind.PERFORMER_AVAILABLE)
-        )
-        post_transfer(
-            kind=TransferKind.PAYOUT_PAID if paid else TransferKind.PAYOUT_FAILED,
-            idempotency_key=f"payout:{payout.pk}:{status}",
-            movements=[Movement(in_flight, -payout.amount_cents), Movement(target, payout.amount_cents)],
-            performer=payout.performer,
-            source_type="billing.payout",
-            source_id=payout.pk,
-        )
+        money.payout_settled(payout=payout, paid=paid)
         record_audit(
             action=f"billing.payout_{status}", actor=actor, target=payout, details={"reference": rail_reference}
         )

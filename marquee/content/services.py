@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
+from django.db import IntegrityError, transaction
 
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-
+from marquee.billing import prices
 from marquee.compliance.services import record_audit
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from marquee.content.uploads import UploadRefused, clean_upload
@@ -27,8 +24,10 @@ def _validate_set(*, title: str, free_for_subscribers: bool, price_tokens: int) 
     title = (title or "").strip()
     if not title:
         raise ContentError("Give the set a title.", "bad_title")
-    if not 0 <= price_tokens <= settings.CONTENT_SET_MAX_TOKENS:
-        raise ContentError(f"The price must be between 0 and {settings.CONTENT_SET_MAX_TOKENS} tokens.", "bad_price")
+    try:
+        prices.check_set_price_tokens(price_tokens)
+    except prices.PriceError as exc:
+        raise ContentError(exc.message, exc.code, exc.status) from None
     if not free_for_subscribers and price_tokens == 0:
         raise ContentError("Make the set free for subscribers, give it a price, or both.", "no_way_in")
     return title[:120]
@@ -137,20 +136,14 @@ def delete_item(*, item: MediaItem, request=None) -> None:
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
 
 
-@transaction.atomic
 def purchase_set(*, user, media_set: MediaSet, location, request=None) -> ContentPurchase:
-    """Buy a set with tokens: one ledger transfer (wallet → performer pending
-    earnings + platform fee, like a tip) and the purchase row, together."""
+    """Buy a set with tokens: one token spend through the money module (wallet
+    → performer pending earnings + platform fee, like a tip) and the purchase
+    row, together.  Buying twice, even at the same moment, returns the first
+    purchase and moves nothing."""
+    from marquee.billing import money
     from marquee.compliance import policy
-    from marquee.ledger.models import AccountKind, TransferKind
-    from marquee.ledger.services import (
-        InsufficientFunds,
-        Movement,
-        performer_account,
-        platform_account,
-        post_transfer,
-        wallet_account,
-    )
+    from marquee.ledger.models import TransferKind
 
     allowed = policy.can_purchase(user, location)
     if not allowed:
@@ -170,33 +163,30 @@ def purchase_set(*, user, media_set: MediaSet, location, request=None) -> Conten
     if existing is not None:
         return existing
     tokens = media_set.price_tokens
-    gross = tokens * settings.TOKEN_VALUE_CENTS
-    share = gross * settings.PERFORMER_SHARE_PERCENT // 100
-    supply = platform_account(AccountKind.TOKEN_SUPPLY)
     try:
-        transfer, _ = post_transfer(
-            kind=TransferKind.CONTENT,
-            idempotency_key=f"content:{media_set.pk}:user:{user.pk}",
-            user=user,
-            performer=performer,
-            source_type="content.mediaset",
-            source_id=media_set.pk,
-            movements=[
-                Movement(wallet_account(user), -tokens),
-                Movement(supply, tokens),
-                Movement(platform_account(AccountKind.TOKEN_FLOAT), -gross),
-                Movement(performer_account(performer, AccountKind.PERFORMER_PENDING), share),
-                Movement(platform_account(AccountKind.PLATFORM_FEES), gross - share),
-            ],
-            available_at=timezone.now() + datetime.timedelta(days=settings.EARNINGS_HOLD_DAYS),
-            gross_cents=gross,
-            performer_cents=share,
-            memo=f"content set {media_set.pk}",
-        )
-    except InsufficientFunds:
+        with transaction.atomic():
+            transfer, _ = money.spend_tokens(
+                kind=TransferKind.CONTENT,
+                user=user,
+                performer=performer,
+                tokens=tokens,
+                idempotency_key=money.content_key(user, media_set),
+                source_type="content.mediaset",
+                source_id=media_set.pk,
+                memo=f"content set {media_set.pk}",
+            )
+            purchase = ContentPurchase.objects.create(
+                user=user, media_set=media_set, price_tokens=tokens, ledger_reference=f"transfer:{transfer.pk}"
+            )
+            record_audit(
+                action="content.purchased", actor=user, request=request, target=media_set, details={"tokens": tokens}
+            )
+    except money.NotEnoughTokens:
         raise ContentError(f"You need {tokens} tokens to buy this set.", "insufficient_tokens", 402) from None
-    purchase = ContentPurchase.objects.create(
-        user=user, media_set=media_set, price_tokens=tokens, ledger_reference=f"transfer:{transfer.pk}"
-    )
-    record_audit(action="content.purchased", actor=user, request=request, target=media_set, details={"tokens": tokens})
+    except IntegrityError:
+        # The same buyer twice at the same moment: the other request won.
+        existing = ContentPurchase.objects.filter(user=user, media_set=media_set).first()
+        if existing is None:
+            raise
+        return existing
     return purchase

@@ -15,6 +15,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from marquee.billing.selectors import tip_goal_progress  # noqa: F401  (the one rule lives in billing)
 from marquee.earnings.models import EarningsDay, SupporterDay
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import EARNING_KINDS, TransferKind
@@ -432,31 +433,3 @@ def show_summaries(performer, *, limit: int = 10) -> list[dict]:
             }
         )
     return summaries
-
-
-def tip_goal_progress(performer) -> dict | None:
-    """Tokens tipped toward the room's goal during the current live show
-    (the goal restarts with every show); None when there is no goal or no live show."""
-    from marquee.shows.models import Show
-
-    if not performer.tip_goal_tokens:
-        return None
-    show = Show.objects.filter(performer=performer, status=Show.Status.LIVE).only("started_at").first()
-    if show is None or show.started_at is None:
-        return None
-    gross = (
-        ledger.earnings_transfers(performer, since=show.started_at)
-        .filter(kind=TransferKind.TIP)
-        .exclude(followups__kind__in=REVERSAL_KINDS)
-        .aggregate(total=Sum("gross_cents"))["total"]
-        or 0
-    )
-    tokens = int(gross) // settings.TOKEN_VALUE_CENTS
-    goal = performer.tip_goal_tokens
-    return {
-        "label": performer.tip_goal_label,
-        "goal": goal,
-        "tokens": tokens,
-        "percent": min(100, tokens * 100 // goal),
-        "reached": tokens >= goal,
-    }

@@ -232,6 +232,12 @@ def reverse_transfer(*, original: Transfer, kind: str, idempotency_key: str, mem
     if existing is not None:
         return existing, False
     with transaction.atomic():
+        # Lock the original first: concurrent reversals of it (a refund and a
+        # chargeback racing) queue here, and the later one finds the first.
+        Transfer.objects.select_for_update().filter(pk=original.pk).first()
+        done = original.followups.filter(kind__in=["refund", "chargeback"]).first()
+        if done is not None:
+            return done, False
         entries = list(original.entries.select_related("account"))
         involved = {e.account_id: e.account for e in entries}
         extra: dict[int, Account] = {}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from marquee.accounts.models import User
+from marquee.billing import prices  # a leaf module: the platform's one list of prices and limits
 from marquee.compliance.services import record_audit
 from marquee.performers import regions
 from marquee.performers.models import Performer, RegionBlock, RoomModerator, ShowKind, TipMenuItem
@@ -24,10 +24,12 @@ class SettingsError(Exception):
         self.code = code
 
 
-def _check_price(label: str, cents: int) -> None:
-    low, high = settings.PRICE_MIN_CENTS, settings.PRICE_MAX_CENTS
-    if not low <= cents <= high:
-        raise SettingsError(f"{label} must be between ${low / 100:.2f} and ${high / 100:.2f}.", "price_out_of_range")
+def _check(check, *args, **kwargs) -> None:
+    """Ask the platform's one prices module; answer in this form's error type."""
+    try:
+        check(*args, **kwargs)
+    except prices.PriceError as exc:
+        raise SettingsError(exc.message, exc.code) from None
 
 
 @transaction.atomic
@@ -46,11 +48,10 @@ def update_room_settings(
 ) -> Performer:
     if default_show_kind not in DEFAULT_KINDS:
         raise SettingsError("Default show kind must be public, premium or subscribers-only.", "bad_kind")
-    _check_price("Ticket price", default_ticket_price_cents)
-    _check_price("Subscription price", subscription_price_cents)
-    _check_price("Private show price", private_show_price_cents)
-    if not 0 <= tip_goal_tokens <= settings.TIP_MENU_MAX_TOKENS * 10:
-        raise SettingsError("The tip goal is out of range.", "bad_goal")
+    _check(prices.check_price_cents, default_ticket_price_cents, label="Ticket price")
+    _check(prices.check_price_cents, subscription_price_cents, label="Subscription price")
+    _check(prices.check_price_cents, private_show_price_cents, label="Private show price")
+    _check(prices.check_tip_goal_tokens, tip_goal_tokens)
     try:
         ZoneInfo(timezone_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -78,8 +79,7 @@ def add_tip_menu_item(*, performer: Performer, label: str, tokens: int, request=
     label = label.strip()
     if not label:
         raise SettingsError("Give the tip-menu item a label.", "bad_label")
-    if not 1 <= tokens <= settings.TIP_MENU_MAX_TOKENS:
-        raise SettingsError(f"Tokens must be between 1 and {settings.TIP_MENU_MAX_TOKENS}.", "bad_tokens")
+    _check(prices.check_tip_menu_tokens, tokens)
     if performer.tip_menu.count() >= TIP_MENU_MAX_ITEMS:
         raise SettingsError(f"The tip menu holds at most {TIP_MENU_MAX_ITEMS} items.", "too_many")
     item = TipMenuItem.objects.create(

@@ -15,6 +15,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marquee.billing import prices
+from marquee.billing.services import refund_show_tickets
 from marquee.compliance.services import record_audit
 from marquee.performers.models import Follow, Performer, ShowKind
 from marquee.shows.models import Show
@@ -113,12 +115,10 @@ def _validate_show_fields(*, title: str, kind: str, price_cents: int, expected_m
     if not 5 <= expected_minutes <= 24 * 60:
         raise ScheduleError("Expected length must be between 5 minutes and 24 hours.", "bad_length")
     if kind == ShowKind.PREMIUM:
-        if not settings.PRICE_MIN_CENTS <= price_cents <= settings.PRICE_MAX_CENTS:
-            raise ScheduleError(
-                f"A premium ticket must cost between ${settings.PRICE_MIN_CENTS / 100:.2f} "
-                f"and ${settings.PRICE_MAX_CENTS / 100:.2f}.",
-                "bad_price",
-            )
+        try:
+            prices.check_price_cents(price_cents, label="A premium ticket")
+        except prices.PriceError as exc:
+            raise ScheduleError(exc.message, "bad_price") from None
     else:
         price_cents = 0
     return title, price_cents
@@ -332,7 +332,7 @@ def cancel_show(*, show: Show, actor=None, request=None, reason: str = "") -> Sh
     if not updated:
         raise ScheduleError("Only a show that has not started can be cancelled.", "not_cancellable")
     show.refresh_from_db()
-    refunded = refund_tickets_for_cancelled_show(show=show)
+    refunded = refund_show_tickets(show=show, reason="show_cancelled", actor=actor, request=request)
     record_audit(
         action="show.cancelled",
         actor=actor or show.performer.user,
@@ -341,20 +341,6 @@ def cancel_show(*, show: Show, actor=None, request=None, reason: str = "") -> Sh
         details={"reason": reason[:200], "tickets_refunded": refunded},
     )
     return show
-
-
-def refund_tickets_for_cancelled_show(*, show: Show) -> int:
-    """CALL SITE for the money capability: refund every ticket sold for
-    ``show``.  Uses ``marquee.billing.services.refund_show_tickets`` when the
-    money issue provides it; without it no ticket can have been sold."""
-    try:
-        from marquee.billing import services as billing_services
-    except ImportError:
-        return 0
-    refund = getattr(billing_services, "refund_show_tickets", None)
-    if refund is None:
-        return 0
-    return int(refund(show=show, reason="show_cancelled") or 0)
 
 
 @transaction.atomic

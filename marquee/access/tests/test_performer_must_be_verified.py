@@ -23,7 +23,7 @@ from marquee.content.models import ContentPurchase, MediaItem
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from marquee.ledger.services import Movement, platform_account, post_transfer, wallet_account
-from tests.factories import ShowFactory, UserFactory
+from tests.factories import ShowFactory, UserFactory, reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +168,7 @@ def test_no_payout_for_a_performer_who_may_not_earn(client, performer, buyer, ho
     _unverify(performer, how)
     before = _snapshot(performer, buyer)
     client.force_login(performer.user)
+    reauthenticate(client)  # so the refusal is the verification rule, not the reauthentication one
     response = client.post("/api/v1/payouts/", {"amount_cents": 1000}, content_type="application/json")
     assert response.status_code == 403
     assert response.json()["error"]["code"] in REFUSED_CODES

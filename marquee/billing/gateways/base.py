@@ -41,6 +41,9 @@ class NormalizedEvent:
     # The provider's id of the payment (charge/invoice/transaction).
     payment_reference: str = ""
     subscription_id: str = ""
+    # Other ids the provider knows the same payment by (e.g. Stripe's charge
+    # and invoice ids beside its payment intent): a refund or dispute may name any.
+    other_references: tuple[str, ...] = ()
     period_end: datetime.datetime | None = None
     amount_cents: int | None = None
     payload: dict = field(default_factory=dict)

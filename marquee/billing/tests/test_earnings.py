@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import datetime
 
-import pyotp
 import pytest
+from allauth.mfa.models import Authenticator
 from django.contrib.admin.sites import site
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
@@ -17,7 +17,7 @@ from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer, Unit
 from marquee.ledger.services import loss_account
-from tests.factories import PASSWORD, PerformerFactory, ShowFactory, UserFactory
+from tests.factories import PerformerFactory, ShowFactory, UserFactory, reauthenticate
 
 pytestmark = pytest.mark.django_db
 PENDING, AVAILABLE, IN_FLIGHT = (
@@ -25,10 +25,6 @@ PENDING, AVAILABLE, IN_FLIGHT = (
     AccountKind.PERFORMER_AVAILABLE,
     AccountKind.PAYOUTS_IN_FLIGHT,
 )
-
-
-def reauthenticate(client):
-    assert client.post("/accounts/reauthenticate/", {"password": PASSWORD}).status_code == 302
 
 
 def buy_ticket(user, show):
@@ -120,7 +116,17 @@ def test_payout_needs_two_factor_minimum_and_funds(client, viewer, performer, le
     assert ledger.performer_balances(performer)[AVAILABLE] == 3000
     with pytest.raises(services.BillingError):
         services.settle_payout(payout=payout, paid=True)
-    assert pyotp.TOTP(performer.totp_secret).now()  # the persona really has TOTP
+    # The same performer with two-factor switched off is refused, and nothing moves.
+    Authenticator.objects.filter(user=performer.user).delete()
+    payouts, transfers, audits = Payout.objects.count(), Transfer.objects.count(), AuditEvent.objects.count()
+    refused = client.post("/api/v1/payouts/", {"amount_cents": 3000}, content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "two_factor_required"
+    assert (Payout.objects.count(), Transfer.objects.count(), AuditEvent.objects.count()) == (
+        payouts,
+        transfers,
+        audits,
+    )
+    assert ledger.performer_balances(performer)[AVAILABLE] == 3000
 
 
 def test_payout_refused_without_two_factor_and_for_non_performers(client, viewer, ledger_clean):

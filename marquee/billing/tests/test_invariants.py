@@ -34,6 +34,7 @@ operations = st.lists(
         st.tuples(st.just("refund"), user_index, st.integers(0, 5)),
         st.tuples(st.just("chargeback"), user_index, st.integers(0, 5)),
         st.tuples(st.just("release"), st.just(0), st.integers(0, 10)),
+        st.tuples(st.just("refund_show"), st.just(0), st.integers(0, 1)),
     ),
     max_size=25,
 )
@@ -139,6 +140,15 @@ def test_random_money_histories_keep_invariants(world, ops):
                     paid_cents -= purchase.amount_cents
                     if purchase.product == "tokens":
                         wallets[who] -= min(purchase.tokens, wallets[who])
+                elif op == "refund_show":
+                    # A cancelled show: every paid ticket of it is refunded, once.
+                    show = shows[arg]
+                    paid = list(
+                        Purchase.objects.filter(show=show, status="paid").values_list("amount_cents", flat=True)
+                    )
+                    assert services.refund_show_tickets(show=show, reason="test") == len(paid)
+                    assert services.refund_show_tickets(show=show, reason="test") == 0
+                    paid_cents -= sum(paid)
                 elif op == "release":
                     clock += datetime.timedelta(days=arg)
                     services.release_due_earnings(now=clock)

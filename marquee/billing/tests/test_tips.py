@@ -178,3 +178,53 @@ def test_room_offers_ticket_and_fan_club_but_not_to_the_performer(client, viewer
     client.force_login(performer.user)
     own = client.get("/rooms/performer/").content.decode()
     assert "Ticket: Gala" not in own and "Join the fan club" not in own
+
+
+def test_idempotency_keys_are_per_user(client, viewer, performer, ledger_clean):
+    """Two users who happen to send the same key each tip once, with their own tokens."""
+    other = UserFactory(username="other")
+    fund(viewer, 100)
+    fund(other, 100)
+    client.force_login(viewer)
+    first = api_tip(client, "performer", 10, key="same-key")
+    client.force_login(other)
+    second = api_tip(client, "performer", 25, key="same-key")
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+    assert second.json()["user"] == "other" and second.json()["tokens"] == 25
+    assert ledger.wallet_balance(viewer) == 90 and ledger.wallet_balance(other) == 75
+    assert Tip.objects.count() == 2
+    # Each user's repeat still returns their own first tip.
+    assert api_tip(client, "performer", 25, key="same-key").json()["id"] == second.json()["id"]
+    assert ledger.wallet_balance(other) == 75
+
+
+def test_tip_events_use_the_rooms_one_goal_rule(viewer, performer, ledger_clean, django_capture_on_commit_callbacks):
+    """The tip event's goal is the room page's: this live show's tips only, and
+    no goal while offline (it restarts with every show)."""
+    from django.utils import timezone
+
+    from marquee.billing.selectors import tip_goal_progress
+    from marquee.shows.models import Show
+
+    performer.tip_goal_tokens, performer.tip_goal_label = 50, "New lamp"
+    performer.save(update_fields=["tip_goal_tokens", "tip_goal_label"])
+    fund(viewer, 200)
+
+    def tip_events(tokens):
+        with (
+            mock.patch("marquee.chat.fanout.publish_room_event") as publish,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            tip(viewer, performer, tokens)
+        return [c.args[1] for c in publish.call_args_list]
+
+    offline = tip_events(40)
+    assert [e["type"] for e in offline] == ["tip"] and offline[0]["goal"] is None
+    Show.objects.create(performer=performer, title="Live", status=Show.Status.LIVE, started_at=timezone.now())
+    first = tip_events(30)
+    assert first[0]["goal"]["tokens"] == 30 and [e["type"] for e in first] == ["tip"]
+    second = tip_events(25)
+    assert [e["type"] for e in second] == ["tip", "goal_reached"]
+    assert second[0]["goal"] == tip_goal_progress(performer) and second[0]["goal"]["tokens"] == 55
+    assert [e["type"] for e in tip_events(5)] == ["tip"]  # reached once

@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 
+import httpx
 import pytest
 import stripe
 from django.test import override_settings
@@ -357,19 +358,40 @@ def test_btcpay_signatures_redeliveries_and_order(client, viewer, btcpay_on, led
 # --- CCBill (no signature: IP allow-list + confirmation through its API) ------------
 
 
+class FakeCCBill:
+    """CCBill's transaction lookup, served through an httpx MockTransport so the
+    real ``CCBillGateway.confirm()`` runs: it answers only for the token below
+    and only about transactions it knows."""
+
+    token = "ccbill-api-token"
+
+    def __init__(self):
+        self.transactions: dict[str, dict] = {}
+        self.requests: list[httpx.Request] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return httpx.Response(401, json={"error": "unauthorized"})
+        prefix = "/api/transactions/"  # CCBILL_API_URL below + the lookup
+        path = request.url.path
+        record = self.transactions.get(path[len(prefix) :]) if path.startswith(prefix) else None
+        return httpx.Response(200, json=record) if record else httpx.Response(404, json={"error": "not found"})
+
+
 @pytest.fixture
 def ccbill_on(monkeypatch):
-    confirmed = {"ok": True}
-    monkeypatch.setattr(
-        "marquee.billing.gateways.ccbill.gateway.CCBillGateway.confirm", lambda self, event: confirmed["ok"]
-    )
+    fake = FakeCCBill()
+    monkeypatch.setattr("marquee.billing.gateways.ccbill.gateway.TRANSPORT", httpx.MockTransport(fake.handler))
     with override_settings(
         CCBILL_ACCOUNT="900000",
         CCBILL_FLEXFORM_ID="ff",
         CCBILL_SALT="salt",
+        CCBILL_API_URL="https://ccbill.invalid/api",
+        CCBILL_API_TOKEN=fake.token,
         CCBILL_WEBHOOK_ALLOWED_NETWORKS=[ipaddress.ip_network("198.51.100.0/24")],
     ):
-        yield confirmed
+        yield fake
 
 
 def post_ccbill(client, data, ip="198.51.100.7"):
@@ -386,14 +408,14 @@ def test_ccbill_allow_list_confirmation_and_duplicates(client, viewer, ccbill_on
         "billedInitialPrice": "9.99",
     }
     assert post_ccbill(client, sale, ip="203.0.113.9").status_code == 400  # not from CCBill
-    ccbill_on["ok"] = False
+    assert not ccbill_on.requests  # refused before asking anyone
     assert post_ccbill(client, sale).status_code == 400  # CCBill does not know the transaction
+    assert len(ccbill_on.requests) == 1
     assert nothing_written(purchase)
-    ccbill_on["ok"] = True
-    assert (
-        post_ccbill(client, {**sale, "billedInitialPrice": "0.99"}).json()["outcomes"][0].startswith("ignored: amount")
-    )
-    WebhookEvent.objects.all().delete()
+    ccbill_on.transactions["tx1"] = {"transactionId": "tx1", "X-purchase": str(purchase.reference), "amount": "9.99"}
+    # The body claims another price than CCBill's record: not confirmed.
+    assert post_ccbill(client, {**sale, "billedInitialPrice": "0.99"}).status_code == 400
+    assert nothing_written(purchase)
     assert post_ccbill(client, sale).json()["outcomes"] == ["fulfilled"]
     assert post_ccbill(client, sale).json()["outcomes"] == ["duplicate"]
     chargeback = {"eventType": "Chargeback", "transactionId": "tx1", "timestamp": "2026-11-27 10:00:00"}

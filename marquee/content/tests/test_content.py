@@ -171,8 +171,8 @@ def _ready_item(media_set) -> MediaItem:
     return item
 
 
-def test_signed_urls_are_personal_and_expire(client, performer, media_set, outsider, monkeypatch):
-    item = _ready_item(media_set)
+def test_signed_urls_are_personal_and_expire(client, performer, media_set, outsider, monkeypatch, settings):
+    _ready_item(media_set)
     client.force_login(performer.user)
     url = client.get(reverse("dashboard_content_set", args=[media_set.pk])).context["items"][0].urls["file"]
     assert client.get(url).status_code == 200
@@ -181,12 +181,17 @@ def test_signed_urls_are_personal_and_expire(client, performer, media_set, outsi
     assert client.get(url).status_code == 404
     # A tampered token is refused.
     assert client.get(url.replace(url.split("/")[-2], url.split("/")[-2][:-2] + "xx")).status_code == 404
-    # After CONTENT_URL_MAX_AGE the link is dead even for the owner.
+    # The link lives CONTENT_URL_MAX_AGE seconds, then is dead even for the owner.
     client.force_login(performer.user)
     real_time = signing.time.time
-    monkeypatch.setattr(signing.time, "time", lambda: real_time() + 3600)
+    max_age = settings.CONTENT_URL_MAX_AGE
+    monkeypatch.setattr(signing.time, "time", lambda: real_time() + max_age - 20)
+    assert client.get(url).status_code == 200
+    monkeypatch.setattr(signing.time, "time", lambda: real_time() + max_age + 20)
     assert client.get(url).status_code == 404
-    assert item.pk
+    # ...while a link minted now works: it was the age, not the item, that was refused.
+    fresh = client.get(reverse("dashboard_content_set", args=[media_set.pk])).context["items"][0].urls["file"]
+    assert fresh != url and client.get(fresh).status_code == 200
 
 
 def test_viewers_need_subscription_or_purchase(client, performer, media_set, monkeypatch):

@@ -13,7 +13,7 @@ import datetime
 import hashlib
 import ipaddress
 import json
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 import httpx
 from django.conf import settings
@@ -27,6 +27,9 @@ from marquee.billing.gateways.base import (
 )
 
 FLEXFORMS_URL = "https://api.ccbill.com/wap-frontflex/flexforms/"
+# httpx transport for the confirmation lookup (None: the network); tests put a
+# MockTransport here so the real ``confirm()`` runs against a fake CCBill.
+TRANSPORT: httpx.BaseTransport | None = None
 USD = "840"
 
 _TYPES = {
@@ -84,18 +87,48 @@ class CCBillGateway:
         return any(address in network for network in settings.CCBILL_WEBHOOK_ALLOWED_NETWORKS)
 
     def confirm(self, event: NormalizedEvent) -> bool:
-        """Ask CCBill whether the transaction exists (the webhook is unsigned).
-        The exact endpoint depends on the merchant's API product; this uses the
-        REST transaction lookup with a bearer token."""
-        if not settings.CCBILL_API_TOKEN:
+        """The webhook is unsigned: accept its event only if CCBill's own record
+        of the transaction (REST lookup with a bearer token; the exact
+        endpoint depends on the merchant's API product) says the same thing:
+        the same transaction or subscription id, the same purchase when the
+        record names one, and for a payment the same amount.
+        No credentials, no answer, or any difference: not confirmed."""
+        if not settings.CCBILL_API_TOKEN or not settings.CCBILL_API_URL:
             return False
         reference = event.payment_reference or event.subscription_id
-        response = httpx.get(
-            f"{settings.CCBILL_API_URL.rstrip('/')}/transactions/{reference}",
-            headers={"Authorization": f"Bearer {settings.CCBILL_API_TOKEN}"},
-            timeout=10,
-        )
-        return response.status_code == 200
+        if not reference:
+            return False
+        try:
+            with httpx.Client(transport=TRANSPORT, timeout=10) as client:
+                response = client.get(
+                    # The id comes from an unsigned body: quoted, it can only name one record.
+                    f"{settings.CCBILL_API_URL.rstrip('/')}/transactions/{quote(reference, safe='')}",
+                    headers={"Authorization": f"Bearer {settings.CCBILL_API_TOKEN}"},
+                )
+            record = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return False
+        if not isinstance(record, dict):
+            return False
+        ids = {str(record.get("transactionId") or ""), str(record.get("subscriptionId") or "")}
+        if reference not in ids:
+            return False
+        purchase = str(record.get("X-purchase") or "")
+        if purchase and event.purchase_reference and purchase != event.purchase_reference:
+            return False
+        # A payment must match the record's amount; a refund or chargeback
+        # names its own (maybe partial) amount, judged later against the purchase.
+        if (
+            event.type in (EventType.PAYMENT_SUCCEEDED, EventType.SUBSCRIPTION_RENEWED)
+            and event.amount_cents is not None
+        ):
+            try:
+                recorded = _cents(record.get("billedAmount") or record.get("accountingAmount") or record.get("amount"))
+            except (TypeError, ValueError):
+                return False
+            if recorded != event.amount_cents:
+                return False
+        return True
 
     def parse_webhook(self, *, body: bytes, headers, client_ip: str) -> list[NormalizedEvent]:
         if not self._ip_allowed(client_ip):

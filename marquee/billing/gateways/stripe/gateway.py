@@ -31,6 +31,11 @@ def _get(obj, *path, default=None):
     return default if obj is None else obj
 
 
+def _ids(*values) -> tuple[str, ...]:
+    # An expanded object (a dict) or a plain id string.
+    return tuple(str(_get(v, "id") if isinstance(v, dict) else v) for v in values if v)
+
+
 def _timestamp(value):
     return datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC) if value else None
 
@@ -81,15 +86,20 @@ def normalize(event: dict) -> NormalizedEvent:
             type=EventType.SUBSCRIPTION_ENDED, subscription_id=str(_get(obj, "id", default="")), **base
         )
     if kind == "charge.refunded":
+        # ``amount_refunded`` is cumulative over the charge's refunds.
         return NormalizedEvent(
             type=EventType.REFUNDED,
-            payment_reference=str(_get(obj, "payment_intent") or _get(obj, "invoice") or ""),
+            payment_reference=str(_get(obj, "payment_intent") or ""),
+            other_references=_ids(_get(obj, "id"), _get(obj, "invoice")),
             amount_cents=_get(obj, "amount_refunded"),
             **base,
         )
     if kind == "charge.dispute.created":
         return NormalizedEvent(
-            type=EventType.CHARGEBACK, payment_reference=str(_get(obj, "payment_intent", default="")), **base
+            type=EventType.CHARGEBACK,
+            payment_reference=str(_get(obj, "payment_intent") or ""),
+            other_references=_ids(_get(obj, "charge")),
+            **base,
         )
     return NormalizedEvent(type=EventType.UNKNOWN, **base)
 
@@ -141,4 +151,10 @@ class StripeGateway:
         stripe.Subscription.modify(subscription_id, cancel_at_period_end=True, api_key=settings.STRIPE_SECRET_KEY)
 
     def refund(self, payment_reference: str, amount_cents: int) -> None:
-        stripe.Refund.create(payment_intent=payment_reference, amount=amount_cents, api_key=settings.STRIPE_SECRET_KEY)
+        # A purchase keeps the payment intent (or, for older charges, the charge id).
+        target = (
+            {"charge": payment_reference}
+            if payment_reference.startswith("ch_")
+            else {"payment_intent": payment_reference}
+        )
+        stripe.Refund.create(**target, amount=amount_cents, api_key=settings.STRIPE_SECRET_KEY)
