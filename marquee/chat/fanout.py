@@ -300,7 +300,9 @@ class Hub:
         state.last_seq = max(state.last_seq, seq)
         reset = False
         if resume_from is not None and _can_resume(resume_from, seq, ring):
-            events = [raw for s, raw in ring if s > resume_from]
+            from marquee.chat import protocol
+
+            events = protocol.replay_after(ring, resume_from)
         else:
             reset = resume_from is not None
             events = await self.snapshot(conn.room, seq, ring)
