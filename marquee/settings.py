@@ -465,6 +465,10 @@ CHAT_AUTH_TIMEOUT_SECONDS = env_int("CHAT_AUTH_TIMEOUT_SECONDS", 5, minimum=1)
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 4096, minimum=512)
 CHAT_STORE_FLUSH_MS = env_int("CHAT_STORE_FLUSH_MS", 500, minimum=10)
 CHAT_PRESENCE_SECONDS = env_int("CHAT_PRESENCE_SECONDS", 5, minimum=1)
+# Trust (issue 11): every logged-in socket re-checks that its session still
+# logs its user in, and its rights in the room, this often (revocations and
+# rights changes also reach it at once as events).
+CHAT_SESSION_RECHECK_SECONDS = env_int("CHAT_SESSION_RECHECK_SECONDS", 60, minimum=1, maximum=3600)
 # redis-py 8: an explicit socket_timeout for commands (the publisher) and enough
 # connections for mass reconnects; the subscriber blocks without a timeout
 # and relies on health checks (channels_redis#422).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections import deque
 from urllib.parse import parse_qs
@@ -59,6 +60,7 @@ class Connection:
         self._out: deque = deque()
         self.driver = None  # the task finishing a send that had to wait
         self.done = asyncio.get_running_loop().create_future()
+        self.recheck = asyncio.Event()  # set: re-check session and rights now
 
     def push(self, frame: str) -> None:
         if self.closed:
@@ -160,10 +162,34 @@ class Connection:
 
     def user_event(self, event: dict) -> None:
         kind = event.get("type")
-        if kind == "logout" and (not event.get("session_key") or event["session_key"] == self.session_key):
-            self.close(fanout.CLOSE_UNAUTHENTICATED, "logged_out", "You logged out.")
+        if kind == "session_ended" and event.get("session_key") in (None, self.session_key):
+            reason = event.get("reason") or "session_ended"
+            self.close(
+                fanout.CLOSE_UNAUTHENTICATED, reason, _SESSION_ENDED.get(reason, _SESSION_ENDED["session_ended"])
+            )
         elif kind == "kick" and event.get("room") in (None, self.room):
             self.close(fanout.CLOSE_FORBIDDEN, "banned", "You were banned from this chat.")
+        elif kind == "rights_changed" and self.performer is not None and event.get("performer_id") == self.performer.pk:
+            self.recheck.set()
+
+
+_SESSION_ENDED = {
+    "logged_out": "You logged out.",
+    "session_ended": "This session was ended: log in again.",
+    "session_revoked": "This session was revoked: log in again.",
+}
+
+
+def _session_user(session_key):
+    """The user the session (cookie or the JWT's) still logs in, or None
+    when it was deleted, expired or invalidated (e.g. a password change)."""
+    from importlib import import_module
+
+    from allauth.core.internal.sessionkit import get_session_user
+
+    if not session_key:
+        return None
+    return get_session_user(import_module(settings.SESSION_ENGINE).SessionStore(session_key))
 
 
 def _validate_token(token):
@@ -213,6 +239,7 @@ class ChatSocket:
             viewer=user if authenticated else None, username=conn.room, location=location, age_gate_passed=age_ok
         )
         if authenticated:
+            # Cookie sockets: the session re-check (_watch) bounds their life.
             conn.session_key = session.session_key if session is not None else None
         elif access.decision.status == 401:
             # API clients: the first message must be {"type": "auth", "token": ...}.
@@ -268,7 +295,7 @@ class ChatSocket:
     # Serving: client frames in; live events go out through the hub.
 
     async def _serve(self, scope, receive, conn: Connection) -> None:
-        expiry = asyncio.create_task(self._watch_expiry(conn))
+        watcher = asyncio.create_task(self._watch(conn))
         budget = _Budget()
         try:
             while not conn.closed:
@@ -287,18 +314,59 @@ class ChatSocket:
                     continue
                 await self._handle(conn, message)
         finally:
-            expiry.cancel()
+            watcher.cancel()
 
-    async def _watch_expiry(self, conn: Connection) -> None:
+    async def _watch(self, conn: Connection) -> None:
+        """Close the socket when its access token expires; re-check its
+        session and rights every CHAT_SESSION_RECHECK_SECONDS (jittered, so a
+        mass reconnect does not check in lockstep) and at once when told."""
+        every = settings.CHAT_SESSION_RECHECK_SECONDS
+        due = time.monotonic() + every * random.uniform(0.5, 1.0)  # jitter, not a secret
         while not conn.closed:
-            if conn.expires_at is None:
-                await asyncio.sleep(3600)
-                continue
-            delay = conn.expires_at - time.time()
-            if delay <= 0:
+            wait = due - time.monotonic()
+            if conn.expires_at is not None:
+                wait = min(wait, conn.expires_at - time.time())
+            if wait > 0 and not conn.recheck.is_set():
+                try:
+                    await asyncio.wait_for(conn.recheck.wait(), wait)
+                except TimeoutError:
+                    pass
+            if conn.closed:
+                return
+            if conn.expires_at is not None and conn.expires_at <= time.time():
                 conn.close(fanout.CLOSE_UNAUTHENTICATED, "token_expired", "The access token expired: send a new one.")
                 return
-            await asyncio.sleep(min(delay, 30))
+            if conn.recheck.is_set() or time.monotonic() >= due:
+                conn.recheck.clear()
+                due = time.monotonic() + every
+                await self._recheck(conn)
+
+    async def _recheck(self, conn: Connection) -> None:
+        """Is the socket's session still alive and its user's, and what may
+        that user do here now (a demoted moderator stops seeing the review
+        queue; a banned or suspended one is closed)?"""
+        if conn.user_id is None:
+            return
+        user = await database_sync_to_async(_session_user)(conn.session_key)
+        if conn.closed:
+            return
+        if user is None or user.pk != conn.user_id:
+            return conn.close(fanout.CLOSE_UNAUTHENTICATED, "session_ended", _SESSION_ENDED["session_ended"])
+        access = await database_sync_to_async(selectors.access_chat)(
+            viewer=user, username=conn.room, location=locate(conn.ip), age_gate_passed=True
+        )
+        if conn.closed:
+            return
+        if not access.decision:
+            code = {404: fanout.CLOSE_NOT_FOUND, 401: fanout.CLOSE_UNAUTHENTICATED}.get(
+                access.decision.status, fanout.CLOSE_FORBIDDEN
+            )
+            return conn.close(code, access.decision.code, access.decision.message)
+        if (access.can_post, access.is_moderator, access.role) != (conn.can_post, conn.is_moderator, conn.role):
+            self._identify(conn, user, access)
+            conn.send_event(
+                {"type": "rights", "can_post": conn.can_post, "is_moderator": conn.is_moderator, "role": conn.role}
+            )
 
     async def _handle(self, conn: Connection, message: dict) -> None:
         text = message.get("text")

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from marquee.chat import fanout, services, store
 from marquee.chat.models import ChatBan, ChatMessage
 from marquee.chat.tests.conftest import Socket, run, session_cookie
+from marquee.compliance.models import AuditEvent
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -194,3 +195,110 @@ def test_browser_with_a_foreign_origin_is_refused(live_ws, viewer, performer, or
         return refused.value.response.status_code
 
     assert asyncio.run(scenario()) == 403
+
+
+# --- 6. Every way a session ends closes its sockets -----------------------------------------
+
+
+def web_login(user):
+    """A browser session through allauth's real login form (it records a UserSession)."""
+    from django.test import Client
+
+    client = Client()
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return client, f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def test_ending_a_session_on_the_sessions_page_closes_its_sockets(viewer, performer):
+    _phone, phone_cookie = web_login(viewer)
+    laptop, laptop_cookie = web_login(viewer)
+
+    async def scenario():
+        ended = await joined(phone_cookie)
+        kept = await joined(laptop_cookie)
+        # From the laptop: "sign out my other sessions".
+        response = await sync_to_async(laptop.post)("/accounts/sessions/")
+        assert response.status_code == 302
+        assert await ended.closed() == 4401
+        assert (await ended.event("error"))["code"] == "session_ended"
+        await kept.send({"type": "ping", "ref": "p"})
+        await kept.event("pong", ref="p")
+        assert kept.close_code is None
+        await kept.disconnect()
+
+    run(scenario)
+
+
+def test_refresh_token_reuse_closes_the_sessions_jwt_sockets(viewer, performer):
+    tokens = app_login(viewer)
+    api = APIClient()
+    first = api.post("/_allauth/app/v1/tokens/refresh", {"refresh_token": tokens["refresh_token"]}, format="json")
+    assert first.status_code == 200, first.content
+
+    async def scenario():
+        s = Socket("performer", origin=None)
+        assert await s.connect()
+        await s.send({"type": "auth", "token": first.json()["data"]["access_token"]})
+        await s.event("hello")
+        # The old refresh token comes back: theft, so the session is revoked.
+        reuse = await sync_to_async(api.post)(
+            "/_allauth/app/v1/tokens/refresh", {"refresh_token": tokens["refresh_token"]}, format="json"
+        )
+        assert reuse.status_code >= 400
+        assert await s.closed() == 4401
+        assert (await s.event("error"))["code"] in ("session_revoked", "session_ended")
+
+    run(scenario)
+    assert AuditEvent.objects.filter(action="auth.session_revoked", actor_id=viewer.pk).exists()
+
+
+def test_cookie_socket_rechecks_its_session_and_closes_when_it_no_longer_logs_in(viewer, outsider, performer, settings):
+    """No event at all (a password change invalidates the session's hash):
+    the periodic re-check alone closes the socket; others stay."""
+    settings.CHAT_SESSION_RECHECK_SECONDS = 1
+    viewer_cookie, outsider_cookie = session_cookie(viewer), session_cookie(outsider)
+
+    async def scenario():
+        stale = await joined(viewer_cookie)
+        fine = await joined(outsider_cookie)
+        viewer.set_password("a whole new password 123")
+        await sync_to_async(viewer.save)()
+        assert await stale.closed(timeout=4) == 4401
+        assert (await stale.event("error"))["code"] == "session_ended"
+        await fine.send({"type": "ping", "ref": "p"})
+        await fine.event("pong", ref="p")
+        assert fine.close_code is None
+        await fine.disconnect()
+
+    run(scenario)
+
+
+# --- A demoted moderator stops seeing the review queue at once ------------------------------
+
+
+def test_demoted_moderator_stops_receiving_held_messages(viewer, moderator, performer):
+    from marquee.chat.models import ChatRoomRules
+    from marquee.performers.dashboard_services import remove_moderator
+
+    ChatRoomRules.objects.create(performer=performer, regex_rules=[{"pattern": "review me", "action": "hold"}])
+    cookies = [session_cookie(u) for u in (viewer, moderator, performer.user)]
+
+    async def scenario():
+        author, demoted, owner = [await joined(c) for c in cookies]
+        await author.send({"type": "message", "text": "first review me", "ref": 1})
+        await demoted.event("review", action="held")
+        await owner.event("review", action="held")
+        await sync_to_async(remove_moderator)(performer=performer, user_id=moderator.pk)
+        rights = await demoted.event("rights")
+        assert rights["is_moderator"] is False and rights["role"] == "viewer"
+        await author.send({"type": "message", "text": "second review me", "ref": 2})
+        assert (await owner.event("review", action="held"))["text"] == "second review me"
+        assert not [e for e in await demoted.drain(0.3) if e["type"] == "review"]
+        await demoted.send({"type": "mod", "action": "ban", "user": "viewer", "ref": "x"})
+        assert (await demoted.event("error", ref="x"))["code"] == "forbidden"
+        for s in (author, demoted, owner):
+            await s.disconnect()
+
+    run(scenario)
+    assert not ChatBan.objects.exists()
