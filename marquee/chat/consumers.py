@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from marquee.chat import fanout, protocol, selectors, services
+from marquee.chat import fanout, limits, protocol, selectors, services
 from marquee.compliance.geo import locate
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
@@ -52,6 +52,7 @@ class Connection:
         self.expires_at = None  # JWT expiry (epoch seconds)
         self.performer = None
         self.ip = ""
+        self.lease = limits.Lease()
         self.resume_override = None
         self.last_id = 0
         self.pending = None
@@ -147,6 +148,12 @@ class Connection:
             except (TimeoutError, asyncio.CancelledError, Exception):
                 self.driver.cancel()
 
+    @property
+    def presence_id(self) -> str:
+        """Who counts as one viewer: a user however many sockets they open;
+        anonymous sockets once per address."""
+        return f"u{self.user_id}" if self.user_id else f"a{self.ip}"
+
     def hello(self, *, last_id: int, reset: bool, viewers: int) -> dict:
         return {
             "type": "hello",
@@ -214,10 +221,13 @@ class ChatSocket:
         await send({"type": "websocket.accept"})
         room = scope["url_route"]["kwargs"]["username"]
         conn = Connection(send, room)
+        conn.ip = client_ip_from_scope(scope)
         hub = fanout.get_hub()
         joined = False
         try:
-            joined = await self._open(scope, receive, conn, hub)
+            session = scope.get("session")
+            if await _take(conn, "ip", conn.ip) and await _take(conn, "session", getattr(session, "session_key", None)):
+                joined = await self._open(scope, receive, conn, hub)
             if joined:
                 await self._serve(scope, receive, conn)
         finally:
@@ -225,6 +235,7 @@ class ChatSocket:
                 await hub.leave(conn)
             if not conn.closed:
                 conn.close(1000)
+            await conn.lease.release()
             await conn.flushed(timeout=1)
 
     # Opening: who is this, may they be here, then join the room's stream.
@@ -257,9 +268,10 @@ class ChatSocket:
             conn.close(code, access.decision.code, access.decision.message)
             return False
         if authenticated:
+            if not (await _take(conn, "user", user.pk) and await _take(conn, "session", conn.session_key)):
+                return False
             self._identify(conn, user, access)
         conn.performer = access.performer
-        conn.ip = client_ip_from_scope(scope)
         resume = conn.resume_override if conn.resume_override is not None else _resume_from(scope)
         await hub.join(conn, resume)
         return True
@@ -277,6 +289,8 @@ class ChatSocket:
             return None
         if message["type"] != "websocket.receive":
             conn.closed = True
+            return None
+        if _too_large(conn, message):
             return None
         data = _parse(message.get("text"))
         if not isinstance(data, dict) or data.get("type") != "auth":
@@ -369,11 +383,11 @@ class ChatSocket:
             )
 
     async def _handle(self, conn: Connection, message: dict) -> None:
+        if _too_large(conn, message):
+            return
         text = message.get("text")
         if text is None:
             return conn.error("invalid_frame", "Send JSON text frames.")
-        if len(text) > settings.CHAT_MAX_FRAME_BYTES:
-            return conn.error("frame_too_large", f"Frames are limited to {settings.CHAT_MAX_FRAME_BYTES} bytes.")
         data = _parse(text)
         if not isinstance(data, dict):
             return conn.error("invalid_json", "Each frame must be a JSON object.")
@@ -402,8 +416,11 @@ class ChatSocket:
             )
             if not access.decision:
                 return conn.close(fanout.CLOSE_FORBIDDEN, access.decision.code, access.decision.message)
-            self._identify(conn, user, access)
-            fanout.get_hub().users[user.pk].add(conn)
+            if not (await _take(conn, "user", user.pk) and await _take(conn, "session", session_key)):
+                return None
+            fanout.get_hub().identify(conn, lambda: self._identify(conn, user, access))
+        elif not await _take(conn, "session", session_key):
+            return None
         conn.expires_at, conn.session_key = payload["exp"], session_key
         conn.send_event(
             {
@@ -441,6 +458,37 @@ class ChatSocket:
         except (KeyError, TypeError, ValueError):
             return conn.error("invalid", "Missing or invalid fields for this action.", ref=ref)
         conn.send_event({"type": "ack", "ref": ref})
+
+
+_TOO_MANY = {"ip": "this address", "user": "this account", "session": "this session"}
+
+
+async def _take(conn: Connection, kind: str, value) -> bool:
+    """A place for this socket under the per-IP/user/session cap, or close it (4429)."""
+    if await conn.lease.take(kind, value):
+        return True
+    conn.close(
+        fanout.CLOSE_TOO_MANY,
+        "too_many_connections",
+        f"Too many chat connections from {_TOO_MANY[kind]}: close some and retry.",
+    )
+    return False
+
+
+def _too_large(conn: Connection, message: dict) -> bool:
+    """Frames over the protocol's limit close the socket (1009).  The server
+    (uvicorn --ws-max-size) refuses them before reading them whole; this is
+    the same rule for servers started without that flag."""
+    limit = settings.CHAT_MAX_FRAME_BYTES
+    text, data = message.get("text"), message.get("bytes")
+    size = len(data) if data is not None else 0
+    if text is not None:
+        # A str of n characters is n to 4n bytes in UTF-8: encode only when unsure.
+        size = len(text) if len(text) * 4 <= limit or len(text) > limit else len(text.encode())
+    if size <= limit:
+        return False
+    conn.close(fanout.CLOSE_TOO_LARGE, "frame_too_large", f"Frames are limited to {limit} bytes.")
+    return True
 
 
 def _user_named(username):

@@ -31,6 +31,26 @@ def app_login(user) -> dict:
     return response.json()["meta"]
 
 
+def procfile_ws_max_size() -> int:
+    """The ``--ws-max-size`` the Procfile starts uvicorn with, as its shell expands it."""
+    import os
+    import shlex
+    import subprocess
+    from pathlib import Path
+
+    web = next(
+        line
+        for line in (Path(__file__).resolve().parents[3] / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )
+    args = shlex.split(web.partition(":")[2])
+    value = args[args.index("--ws-max-size") + 1]
+    env = {k: v for k, v in os.environ.items() if k != "CHAT_MAX_FRAME_BYTES"}
+    return int(
+        subprocess.run(["sh", "-c", f"printf %s {value}"], env=env, capture_output=True, text=True, check=True).stdout
+    )
+
+
 @pytest.fixture
 def live_ws(settings):
     """The ASGI app served by a real uvicorn (in a thread, same test
@@ -39,6 +59,8 @@ def live_ws(settings):
 
     from marquee.asgi import application
 
+    max_size = procfile_ws_max_size()
+    assert max_size == settings.CHAT_MAX_FRAME_BYTES  # the server reads no more than the protocol allows
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -47,7 +69,7 @@ def live_ws(settings):
         host="127.0.0.1",
         port=port,
         ws="websockets",
-        ws_max_size=settings.CHAT_MAX_FRAME_BYTES,
+        ws_max_size=max_size,
         lifespan="off",
         log_level="warning",
     )
@@ -302,3 +324,123 @@ def test_demoted_moderator_stops_receiving_held_messages(viewer, moderator, perf
 
     run(scenario)
     assert not ChatBan.objects.exists()
+
+
+# --- 15. Socket exhaustion ------------------------------------------------------------------
+
+
+def test_oversized_frame_is_refused_by_the_server_before_it_is_read_whole(live_ws, viewer, performer):
+    """uvicorn is given the protocol's limit: a 15 MiB frame closes the
+    socket with 1009 (nothing read whole, no reply), and the server and
+    other sockets carry on."""
+    from websockets.asyncio.client import connect
+
+    token = app_login(viewer)["access_token"]
+
+    async def scenario():
+        async with connect(live_ws, origin=None, max_size=None) as ws:
+            await ws.send(json.dumps({"type": "auth", "token": token}))
+            await next_event(ws, "hello")
+            await ws.send(json.dumps({"type": "message", "text": "x" * (15 * 1024 * 1024)}))
+            await ws.wait_closed()
+            closed_with = ws.close_code
+        async with connect(live_ws, origin=None) as again:
+            await again.send(json.dumps({"type": "auth", "token": token}))
+            assert (await next_event(again, "hello"))["user"] == "viewer"
+        return closed_with
+
+    assert asyncio.run(scenario()) == 1009
+    assert not ChatMessage.objects.exists()
+
+
+@pytest.mark.parametrize("payload", ["text", "bytes", "multibyte"])
+def test_app_closes_on_a_frame_over_the_limit_even_without_the_server_flag(viewer, performer, settings, payload):
+    limit = settings.CHAT_MAX_FRAME_BYTES
+    cookie = session_cookie(viewer)
+
+    async def scenario():
+        s = await joined(cookie)
+        if payload == "bytes":
+            await s.comm.send_to(bytes_data=b"x" * (limit + 1))
+        elif payload == "multibyte":  # fewer characters than the limit, more bytes
+            await s.send(json.dumps({"type": "message", "text": "é" * (limit // 2)}, ensure_ascii=False))
+        else:
+            await s.send({"type": "message", "text": "x" * limit})
+        assert await s.closed() == 1009
+        assert (await s.event("error"))["code"] == "frame_too_large"
+
+    run(scenario)
+    store.flush()
+    assert not ChatMessage.objects.exists()
+
+
+def test_sockets_per_ip_are_capped_and_places_free_up(settings, performer, age_ok_client):
+    settings.CHAT_MAX_SOCKETS_PER_IP = 3
+    settings.CHAT_MAX_SOCKETS_PER_SESSION = 100
+    cookie = f"sessionid={age_ok_client.cookies['sessionid'].value}".encode()
+
+    async def scenario():
+        opened = [await joined(cookie, client_ip="198.51.100.7") for _ in range(3)]
+        extra = Socket("performer", cookie=cookie, client_ip="198.51.100.7")
+        assert await extra.connect()
+        assert await extra.closed() == 4429
+        assert (await extra.event("error"))["code"] == "too_many_connections"
+        assert not any(e["type"] == "hello" for e in extra.buffer)
+        # Another address is not affected; a closed socket frees its place.
+        other = await joined(cookie, client_ip="198.51.100.8")
+        await opened[0].disconnect()
+        await asyncio.sleep(0.1)
+        replacement = await joined(cookie, client_ip="198.51.100.7")
+        for s in (*opened[1:], other, replacement):
+            await s.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("kind", ["user", "session"])
+def test_sockets_per_user_and_per_session_are_capped(settings, viewer, performer, kind):
+    settings.CHAT_MAX_SOCKETS_PER_IP = 100
+    settings.CHAT_MAX_SOCKETS_PER_USER = 2 if kind == "user" else 100
+    settings.CHAT_MAX_SOCKETS_PER_SESSION = 2 if kind == "session" else 100
+    # A session each (user cap) or one shared session (session cap).
+    cookies = [session_cookie(viewer) for _ in range(3)] if kind == "user" else [session_cookie(viewer)] * 3
+    token = app_login(viewer)["access_token"]
+
+    async def scenario():
+        first = [await joined(c, client_ip=f"203.0.113.{i}") for i, c in enumerate(cookies[:2])]
+        extra = Socket("performer", cookie=cookies[2], client_ip="203.0.113.9")
+        assert await extra.connect()
+        assert await extra.closed() == 4429
+        if kind == "user":  # the JWT path is capped too
+            app = Socket("performer", origin=None, client_ip="203.0.113.10")
+            assert await app.connect()
+            await app.send({"type": "auth", "token": token})
+            assert await app.closed() == 4429
+        for s in first:
+            await s.disconnect()
+
+    run(scenario)
+
+
+def test_many_sockets_of_one_viewer_count_once_in_presence(settings, viewer, outsider, performer):
+    settings.CHAT_PRESENCE_SECONDS = 1
+    settings.CHAT_MAX_SOCKETS_PER_USER = 100
+    settings.CHAT_MAX_SOCKETS_PER_SESSION = 100
+    viewer_cookie, outsider_cookie = session_cookie(viewer), session_cookie(outsider)
+
+    async def scenario():
+        watcher = await joined(outsider_cookie)
+        mine = [await joined(viewer_cookie) for _ in range(8)]
+        hello = None
+        late = Socket("performer", cookie=viewer_cookie)
+        assert await late.connect()
+        hello = await late.event("hello")
+        await asyncio.sleep(2.5)
+        presence = [e["viewers"] for e in await watcher.drain(0.2) if e["type"] == "presence"]
+        for s in (watcher, *mine, late):
+            await s.disconnect()
+        return hello["viewers"], presence
+
+    hello_viewers, presence = run(scenario)
+    assert hello_viewers == 2
+    assert presence and presence[-1] == 2
