@@ -332,8 +332,10 @@ class ChatSocket:
 
     async def _watch(self, conn: Connection) -> None:
         """Close the socket when its access token expires; re-check its
-        session and rights every CHAT_SESSION_RECHECK_SECONDS (jittered, so a
-        mass reconnect does not check in lockstep) and at once when told."""
+        session every CHAT_SESSION_RECHECK_SECONDS (jittered, so a mass
+        reconnect does not check in lockstep), and its session and rights at
+        once when told (rights_changed).  The periodic check stays at two
+        queries: bans and moderator changes arrive as events."""
         every = settings.CHAT_SESSION_RECHECK_SECONDS
         due = time.monotonic() + every * random.uniform(0.5, 1.0)  # jitter, not a secret
         while not conn.closed:
@@ -351,11 +353,12 @@ class ChatSocket:
                 conn.close(fanout.CLOSE_UNAUTHENTICATED, "token_expired", "The access token expired: send a new one.")
                 return
             if conn.recheck.is_set() or time.monotonic() >= due:
+                rights = conn.recheck.is_set()
                 conn.recheck.clear()
                 due = time.monotonic() + every
-                await self._recheck(conn)
+                await self._recheck(conn, rights=rights)
 
-    async def _recheck(self, conn: Connection) -> None:
+    async def _recheck(self, conn: Connection, *, rights: bool) -> None:
         """Is the socket's session still alive and its user's, and what may
         that user do here now (a demoted moderator stops seeing the review
         queue; a banned or suspended one is closed)?"""
@@ -366,6 +369,8 @@ class ChatSocket:
             return
         if user is None or user.pk != conn.user_id:
             return conn.close(fanout.CLOSE_UNAUTHENTICATED, "session_ended", _SESSION_ENDED["session_ended"])
+        if not rights:
+            return
         access = await database_sync_to_async(selectors.access_chat)(
             viewer=user, username=conn.room, location=locate(conn.ip), age_gate_passed=True
         )

@@ -296,6 +296,27 @@ def test_cookie_socket_rechecks_its_session_and_closes_when_it_no_longer_logs_in
     run(scenario)
 
 
+def test_jwt_socket_passes_the_session_recheck_until_its_session_stops_logging_in(viewer, performer, settings):
+    settings.CHAT_SESSION_RECHECK_SECONDS = 1
+    token = app_login(viewer)["access_token"]
+
+    async def scenario():
+        s = Socket("performer", origin=None)
+        assert await s.connect()
+        await s.send({"type": "auth", "token": token})
+        await s.event("hello")
+        await asyncio.sleep(2.5)  # two re-checks of a live app session
+        await s.send({"type": "ping", "ref": "p"})
+        await s.event("pong", ref="p")
+        assert s.close_code is None
+        viewer.set_password("a whole new password 123")
+        await sync_to_async(viewer.save)()
+        assert await s.closed(timeout=4) == 4401
+        assert (await s.event("error"))["code"] == "session_ended"
+
+    run(scenario)
+
+
 # --- A demoted moderator stops seeing the review queue at once ------------------------------
 
 
