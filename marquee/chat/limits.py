@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -21,6 +22,7 @@ from django.conf import settings
 
 from marquee.chat import fanout
 
+logger = logging.getLogger(__name__)
 _ids = itertools.count(1)
 
 _ACQUIRE_LUA = """
@@ -141,4 +143,7 @@ class Lease:
 
     async def release(self) -> None:
         keys, self.keys = self.keys, []
-        await store().release(keys, self.member)
+        try:
+            await store().release(keys, self.member)
+        except Exception:  # Redis unreachable: the places lapse with the lease
+            logger.warning("releasing socket places failed", exc_info=True)
