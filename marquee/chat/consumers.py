@@ -142,11 +142,12 @@ class Connection:
             self.done.set_result(code)
 
     async def flushed(self, timeout: float) -> None:
-        if self.driver is not None:
+        driver = self.driver  # it clears self.driver itself when it ends
+        if driver is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self.driver), timeout)
+                await asyncio.wait_for(asyncio.shield(driver), timeout)
             except (TimeoutError, asyncio.CancelledError, Exception):
-                self.driver.cancel()
+                driver.cancel()
 
     @property
     def presence_id(self) -> str:
