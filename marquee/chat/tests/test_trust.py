@@ -465,3 +465,54 @@ def test_many_sockets_of_one_viewer_count_once_in_presence(settings, viewer, out
     hello_viewers, presence = run(scenario)
     assert hello_viewers == 2
     assert presence and presence[-1] == 2
+
+
+def test_places_are_counted_per_key_and_freed_on_release(settings):
+    from marquee.chat import limits
+
+    settings.CHAT_MAX_SOCKETS_PER_IP = 2
+
+    async def scenario():
+        a, b, c = limits.Lease(), limits.Lease(), limits.Lease()
+        assert await a.take("ip", "192.0.2.1") and await b.take("ip", "192.0.2.1")
+        assert await a.take("ip", "192.0.2.1")  # a place already held is not taken twice
+        refused = await c.take("ip", "192.0.2.1")
+        other_ip = await c.take("ip", "192.0.2.2")
+        await a.release()
+        freed = await c.take("ip", "192.0.2.1")
+        for lease in (b, c):
+            await lease.release()
+        return refused, other_ip, freed
+
+    assert run(scenario) == (False, True, True)
+
+
+def test_on_redis_a_dead_processes_places_lapse_and_live_sockets_keep_theirs(settings, viewer, performer):
+    """Across processes the counts live in Redis: places not renewed (their
+    process died) lapse after the lease; the hub renews its live sockets'."""
+    from marquee.chat import limits
+
+    if not settings.REDIS_URL:
+        pytest.skip("the cross-process counters need Redis")
+    settings.CHAT_SOCKET_LEASE_SECONDS = 2
+    settings.CHAT_STORE_FLUSH_MS = 100
+    settings.CHAT_MAX_SOCKETS_PER_USER = 2
+    cookies = [session_cookie(viewer) for _ in range(4)]
+
+    async def scenario():
+        dead = limits.Lease()
+        dead.member = "a-dead-process:1"
+        assert await dead.take("user", viewer.pk)  # never renewed, never released
+        live = await joined(cookies[0])
+        refused = Socket("performer", cookie=cookies[1])
+        assert await refused.connect()
+        assert await refused.closed() == 4429
+        await asyncio.sleep(3)  # the dead place lapses; the live socket's is renewed
+        second = await joined(cookies[2])
+        third = Socket("performer", cookie=cookies[3])
+        assert await third.connect()
+        assert await third.closed() == 4429
+        for s in (live, second):
+            await s.disconnect()
+
+    run(scenario)
