@@ -443,15 +443,17 @@ def test_sockets_per_user_and_per_session_are_capped(settings, viewer, performer
     run(scenario)
 
 
-def test_many_sockets_of_one_viewer_count_once_in_presence(settings, viewer, outsider, performer):
+def test_many_sockets_of_one_viewer_count_once_in_presence(settings, viewer, outsider, performer, age_ok_client):
     settings.CHAT_PRESENCE_SECONDS = 1
     settings.CHAT_MAX_SOCKETS_PER_USER = 100
     settings.CHAT_MAX_SOCKETS_PER_SESSION = 100
     viewer_cookie, outsider_cookie = session_cookie(viewer), session_cookie(outsider)
+    anonymous_cookie = f"sessionid={age_ok_client.cookies['sessionid'].value}".encode()
 
     async def scenario():
         watcher = await joined(outsider_cookie)
         mine = [await joined(viewer_cookie) for _ in range(8)]
+        mine += [await joined(anonymous_cookie, client_ip="192.0.2.50") for _ in range(5)]
         hello = None
         late = Socket("performer", cookie=viewer_cookie)
         assert await late.connect()
@@ -463,8 +465,9 @@ def test_many_sockets_of_one_viewer_count_once_in_presence(settings, viewer, out
         return hello["viewers"], presence
 
     hello_viewers, presence = run(scenario)
-    assert hello_viewers == 2
-    assert presence and presence[-1] == 2
+    # outsider, viewer (9 sockets) and one anonymous address (5 sockets)
+    assert hello_viewers == 3
+    assert presence and presence[-1] == 3
 
 
 def test_places_are_counted_per_key_and_freed_on_release(settings):
