@@ -275,6 +275,34 @@ def test_refresh_token_reuse_closes_the_sessions_jwt_sockets(viewer, performer):
     assert AuditEvent.objects.filter(action="auth.session_revoked", actor_id=viewer.pk).exists()
 
 
+def test_revoking_a_session_closes_its_sockets_even_without_a_usersession_row(viewer, outsider, performer):
+    """accounts.tokens.revoke_session publishes the revocation itself (a
+    session logged in without allauth's login flow has no UserSession row)."""
+    from importlib import import_module
+
+    from allauth.usersessions.models import UserSession
+    from django.conf import settings
+
+    from marquee.accounts.tokens import revoke_session
+
+    cookie, other_cookie = session_cookie(viewer), session_cookie(outsider)
+    session_key = cookie.decode().partition("=")[2]
+    assert not UserSession.objects.filter(session_key=session_key).exists()
+
+    async def scenario():
+        revoked = await joined(cookie)
+        other = await joined(other_cookie)
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        await sync_to_async(revoke_session)(store, reason="test", user_id=None)
+        assert await revoked.closed() == 4401
+        assert (await revoked.event("error"))["code"] == "session_revoked"
+        await other.send({"type": "ping", "ref": "p"})
+        await other.event("pong", ref="p")
+        await other.disconnect()
+
+    run(scenario)
+
+
 def test_cookie_socket_rechecks_its_session_and_closes_when_it_no_longer_logs_in(viewer, outsider, performer, settings):
     """No event at all (a password change invalidates the session's hash):
     the periodic re-check alone closes the socket; others stay."""
