@@ -508,9 +508,20 @@ CHAT_CLIENT_BUFFER_FRAMES = env_int("CHAT_CLIENT_BUFFER_FRAMES", 200, minimum=4)
 CHAT_HISTORY_EVENTS = env_int("CHAT_HISTORY_EVENTS", 1000, minimum=50)  # kept per room for resume
 CHAT_JOIN_MESSAGES = 50
 CHAT_AUTH_TIMEOUT_SECONDS = env_int("CHAT_AUTH_TIMEOUT_SECONDS", 5, minimum=1)
+# The largest client frame; the server reads no more (Procfile: uvicorn --ws-max-size).
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 4096, minimum=512)
 CHAT_STORE_FLUSH_MS = env_int("CHAT_STORE_FLUSH_MS", 500, minimum=10)
 CHAT_PRESENCE_SECONDS = env_int("CHAT_PRESENCE_SECONDS", 5, minimum=1)
+# Trust (issue 11): every logged-in socket re-checks that its session still
+# logs its user in, and its rights in the room, this often (revocations and
+# rights changes also reach it at once as events).
+CHAT_SESSION_RECHECK_SECONDS = env_int("CHAT_SESSION_RECHECK_SECONDS", 60, minimum=1, maximum=3600)
+# Sockets one IP address, one user and one session may hold at once (counted
+# across processes on Redis; a dead process's places lapse after the lease).
+CHAT_MAX_SOCKETS_PER_IP = env_int("CHAT_MAX_SOCKETS_PER_IP", 50, minimum=1)
+CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 10, minimum=1)
+CHAT_MAX_SOCKETS_PER_SESSION = env_int("CHAT_MAX_SOCKETS_PER_SESSION", 10, minimum=1)
+CHAT_SOCKET_LEASE_SECONDS = env_int("CHAT_SOCKET_LEASE_SECONDS", 60, minimum=15)
 # redis-py 8: an explicit socket_timeout for commands (the publisher) and enough
 # connections for mass reconnects; the subscriber blocks without a timeout
 # and relies on health checks (channels_redis#422).

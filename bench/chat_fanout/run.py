@@ -93,7 +93,8 @@ def server_cpu(pid: int) -> float:
 
 
 def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
-    env = {**os.environ, "AGE_GATE_ENABLED": "0", "LOG_LEVEL": "WARNING"}
+    # Thousands of listeners from one address: lift the chat's per-IP socket cap.
+    env = {**os.environ, "AGE_GATE_ENABLED": "0", "LOG_LEVEL": "WARNING", "CHAT_MAX_SOCKETS_PER_IP": "1000000"}
     app = "bench.chat_fanout.baseline:application" if baseline else "marquee.asgi:application"
     cmd = [
         sys.executable,

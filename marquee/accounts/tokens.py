@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from allauth.headless.tokens.strategies.jwt import JWTTokenStrategy, internal
 from allauth.usersessions.models import UserSession
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 
 from marquee.compliance.services import record_audit
+from marquee.lib.events import send_user_event
 
 
 def revoke_session(session, *, reason: str, user_id=None) -> None:
     session_key = session.session_key
+    owner_id = user_id or session.get(SESSION_KEY)
+    if owner_id:
+        # Chat sockets of this session close (on commit, in every process).
+        send_user_event(int(owner_id), "session_ended", {"session_key": session_key, "reason": "session_revoked"})
     for user_session in UserSession.objects.filter(session_key=session_key):
         user_session.end()
     session.delete()

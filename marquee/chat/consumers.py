@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections import deque
 from urllib.parse import parse_qs
@@ -22,7 +23,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from marquee.access import selectors as entitlement
-from marquee.chat import fanout, protocol, services
+from marquee.chat import fanout, limits, protocol, services
 from marquee.compliance.geo import locate
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
@@ -52,6 +53,7 @@ class Connection:
         self.expires_at = None  # JWT expiry (epoch seconds)
         self.performer = None
         self.ip = ""
+        self.lease = limits.Lease()
         self.resume_override = None
         self.last_id = 0
         self.pending = None
@@ -60,6 +62,7 @@ class Connection:
         self._out: deque = deque()
         self.driver = None  # the task finishing a send that had to wait
         self.done = asyncio.get_running_loop().create_future()
+        self.recheck = asyncio.Event()  # set: re-check session and rights now
 
     def push(self, frame: str) -> None:
         if self.closed:
@@ -140,11 +143,18 @@ class Connection:
             self.done.set_result(code)
 
     async def flushed(self, timeout: float) -> None:
-        if self.driver is not None:
+        driver = self.driver  # it clears self.driver itself when it ends
+        if driver is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self.driver), timeout)
+                await asyncio.wait_for(asyncio.shield(driver), timeout)
             except (TimeoutError, asyncio.CancelledError, Exception):
-                self.driver.cancel()
+                driver.cancel()
+
+    @property
+    def presence_id(self) -> str:
+        """Who counts as one viewer: a user however many sockets they open;
+        anonymous sockets once per address."""
+        return f"u{self.user_id}" if self.user_id else f"a{self.ip}"
 
     def hello(self, *, last_id: int, reset: bool, viewers: int) -> dict:
         return {
@@ -161,10 +171,34 @@ class Connection:
 
     def user_event(self, event: dict) -> None:
         kind = event.get("type")
-        if kind == "logout" and (not event.get("session_key") or event["session_key"] == self.session_key):
-            self.close(fanout.CLOSE_UNAUTHENTICATED, "logged_out", "You logged out.")
+        if kind == "session_ended" and event.get("session_key") in (None, self.session_key):
+            reason = event.get("reason") or "session_ended"
+            self.close(
+                fanout.CLOSE_UNAUTHENTICATED, reason, _SESSION_ENDED.get(reason, _SESSION_ENDED["session_ended"])
+            )
         elif kind == "kick" and event.get("room") in (None, self.room):
             self.close(fanout.CLOSE_FORBIDDEN, "banned", "You were banned from this chat.")
+        elif kind == "rights_changed" and self.performer is not None and event.get("performer_id") == self.performer.pk:
+            self.recheck.set()
+
+
+_SESSION_ENDED = {
+    "logged_out": "You logged out.",
+    "session_ended": "This session was ended: log in again.",
+    "session_revoked": "This session was revoked: log in again.",
+}
+
+
+def _session_user(session_key):
+    """The user the session (cookie or the JWT's) still logs in, or None
+    when it was deleted, expired or invalidated (e.g. a password change)."""
+    from importlib import import_module
+
+    from allauth.core.internal.sessionkit import get_session_user
+
+    if not session_key:
+        return None
+    return get_session_user(import_module(settings.SESSION_ENGINE).SessionStore(session_key))
 
 
 def _validate_token(token):
@@ -189,10 +223,13 @@ class ChatSocket:
         await send({"type": "websocket.accept"})
         room = scope["url_route"]["kwargs"]["username"]
         conn = Connection(send, room)
+        conn.ip = client_ip_from_scope(scope)
         hub = fanout.get_hub()
         joined = False
         try:
-            joined = await self._open(scope, receive, conn, hub)
+            session = scope.get("session")
+            if await _take(conn, "ip", conn.ip) and await _take(conn, "session", getattr(session, "session_key", None)):
+                joined = await self._open(scope, receive, conn, hub)
             if joined:
                 await self._serve(scope, receive, conn)
         finally:
@@ -200,6 +237,7 @@ class ChatSocket:
                 await hub.leave(conn)
             if not conn.closed:
                 conn.close(1000)
+            await conn.lease.release()
             await conn.flushed(timeout=1)
 
     # Opening: who is this, may they be here, then join the room's stream.
@@ -214,6 +252,7 @@ class ChatSocket:
             viewer=user if authenticated else None, username=conn.room, location=location, age_gate_passed=age_ok
         )
         if authenticated:
+            # Cookie sockets: the session re-check (_watch) bounds their life.
             conn.session_key = session.session_key if session is not None else None
         elif access.decision.status == 401:
             # API clients: the first message must be {"type": "auth", "token": ...}.
@@ -231,9 +270,10 @@ class ChatSocket:
             conn.close(code, access.decision.code, access.decision.message)
             return False
         if authenticated:
+            if not (await _take(conn, "user", user.pk) and await _take(conn, "session", conn.session_key)):
+                return False
             self._identify(conn, user, access)
         conn.performer = access.performer
-        conn.ip = client_ip_from_scope(scope)
         resume = conn.resume_override if conn.resume_override is not None else _resume_from(scope)
         await hub.join(conn, resume)
         return True
@@ -252,6 +292,8 @@ class ChatSocket:
         if message["type"] != "websocket.receive":
             conn.closed = True
             return None
+        if _too_large(conn, message):
+            return None
         data = _parse(message.get("text"))
         if not isinstance(data, dict) or data.get("type") != "auth":
             conn.close(fanout.CLOSE_UNAUTHENTICATED, "auth_required", "Log in: the first message must be auth.")
@@ -269,7 +311,7 @@ class ChatSocket:
     # Serving: client frames in; live events go out through the hub.
 
     async def _serve(self, scope, receive, conn: Connection) -> None:
-        expiry = asyncio.create_task(self._watch_expiry(conn))
+        watcher = asyncio.create_task(self._watch(conn))
         budget = _Budget()
         try:
             while not conn.closed:
@@ -288,25 +330,71 @@ class ChatSocket:
                     continue
                 await self._handle(conn, message)
         finally:
-            expiry.cancel()
+            watcher.cancel()
 
-    async def _watch_expiry(self, conn: Connection) -> None:
+    async def _watch(self, conn: Connection) -> None:
+        """Close the socket when its access token expires; re-check its
+        session every CHAT_SESSION_RECHECK_SECONDS (jittered, so a mass
+        reconnect does not check in lockstep), and its session and rights at
+        once when told (rights_changed).  The periodic check stays at two
+        queries: bans and moderator changes arrive as events."""
+        every = settings.CHAT_SESSION_RECHECK_SECONDS
+        due = time.monotonic() + every * random.uniform(0.5, 1.0)  # jitter, not a secret
         while not conn.closed:
-            if conn.expires_at is None:
-                await asyncio.sleep(3600)
-                continue
-            delay = conn.expires_at - time.time()
-            if delay <= 0:
+            wait = due - time.monotonic()
+            if conn.expires_at is not None:
+                wait = min(wait, conn.expires_at - time.time())
+            if wait > 0 and not conn.recheck.is_set():
+                try:
+                    await asyncio.wait_for(conn.recheck.wait(), wait)
+                except TimeoutError:
+                    pass
+            if conn.closed:
+                return
+            if conn.expires_at is not None and conn.expires_at <= time.time():
                 conn.close(fanout.CLOSE_UNAUTHENTICATED, "token_expired", "The access token expired: send a new one.")
                 return
-            await asyncio.sleep(min(delay, 30))
+            if conn.recheck.is_set() or time.monotonic() >= due:
+                rights = conn.recheck.is_set()
+                conn.recheck.clear()
+                due = time.monotonic() + every
+                await self._recheck(conn, rights=rights)
+
+    async def _recheck(self, conn: Connection, *, rights: bool) -> None:
+        """Is the socket's session still alive and its user's, and what may
+        that user do here now (a demoted moderator stops seeing the review
+        queue; a banned or suspended one is closed)?"""
+        if conn.user_id is None:
+            return
+        user = await database_sync_to_async(_session_user)(conn.session_key)
+        if conn.closed:
+            return
+        if user is None or user.pk != conn.user_id:
+            return conn.close(fanout.CLOSE_UNAUTHENTICATED, "session_ended", _SESSION_ENDED["session_ended"])
+        if not rights:
+            return
+        access = await database_sync_to_async(entitlement.chat)(
+            viewer=user, username=conn.room, location=locate(conn.ip), age_gate_passed=True
+        )
+        if conn.closed:
+            return
+        if not access.decision:
+            code = {404: fanout.CLOSE_NOT_FOUND, 401: fanout.CLOSE_UNAUTHENTICATED}.get(
+                access.decision.status, fanout.CLOSE_FORBIDDEN
+            )
+            return conn.close(code, access.decision.code, access.decision.message)
+        if (access.can_post, access.is_moderator, access.role) != (conn.can_post, conn.is_moderator, conn.role):
+            self._identify(conn, user, access)
+            conn.send_event(
+                {"type": "rights", "can_post": conn.can_post, "is_moderator": conn.is_moderator, "role": conn.role}
+            )
 
     async def _handle(self, conn: Connection, message: dict) -> None:
+        if _too_large(conn, message):
+            return
         text = message.get("text")
         if text is None:
             return conn.error("invalid_frame", "Send JSON text frames.")
-        if len(text) > settings.CHAT_MAX_FRAME_BYTES:
-            return conn.error("frame_too_large", f"Frames are limited to {settings.CHAT_MAX_FRAME_BYTES} bytes.")
         data = _parse(text)
         if not isinstance(data, dict):
             return conn.error("invalid_json", "Each frame must be a JSON object.")
@@ -335,8 +423,11 @@ class ChatSocket:
             )
             if not access.decision:
                 return conn.close(fanout.CLOSE_FORBIDDEN, access.decision.code, access.decision.message)
-            self._identify(conn, user, access)
-            fanout.get_hub().users[user.pk].add(conn)
+            if not (await _take(conn, "user", user.pk) and await _take(conn, "session", session_key)):
+                return None
+            fanout.get_hub().identify(conn, lambda: self._identify(conn, user, access))
+        elif not await _take(conn, "session", session_key):
+            return None
         conn.expires_at, conn.session_key = payload["exp"], session_key
         conn.send_event(
             {
@@ -374,6 +465,37 @@ class ChatSocket:
         except (KeyError, TypeError, ValueError):
             return conn.error("invalid", "Missing or invalid fields for this action.", ref=ref)
         conn.send_event({"type": "ack", "ref": ref})
+
+
+_TOO_MANY = {"ip": "this address", "user": "this account", "session": "this session"}
+
+
+async def _take(conn: Connection, kind: str, value) -> bool:
+    """A place for this socket under the per-IP/user/session cap, or close it (4429)."""
+    if await conn.lease.take(kind, value):
+        return True
+    conn.close(
+        fanout.CLOSE_TOO_MANY,
+        "too_many_connections",
+        f"Too many chat connections from {_TOO_MANY[kind]}: close some and retry.",
+    )
+    return False
+
+
+def _too_large(conn: Connection, message: dict) -> bool:
+    """Frames over the protocol's limit close the socket (1009).  The server
+    (uvicorn --ws-max-size) refuses them before reading them whole; this is
+    the same rule for servers started without that flag."""
+    limit = settings.CHAT_MAX_FRAME_BYTES
+    text, data = message.get("text"), message.get("bytes")
+    size = len(data) if data is not None else 0
+    if text is not None:
+        # A str of n characters is n to 4n bytes in UTF-8: encode only when unsure.
+        size = len(text) if len(text) * 4 <= limit or len(text) > limit else len(text.encode())
+    if size <= limit:
+        return False
+    conn.close(fanout.CLOSE_TOO_LARGE, "frame_too_large", f"Frames are limited to {limit} bytes.")
+    return True
 
 
 def _user_named(username):

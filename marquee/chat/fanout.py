@@ -23,7 +23,7 @@ import logging
 import os
 import threading
 import uuid
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 
 from django.conf import settings
 
@@ -34,6 +34,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408
+CLOSE_TOO_MANY = 4429
+CLOSE_TOO_LARGE = 1009  # RFC 6455 "message too big", as the server sends it
 
 PROCESS_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -97,8 +99,8 @@ class MemoryBackend:
     async def unsubscribe(self, hub, room: str) -> None:
         return None
 
-    async def viewer_count(self, room: str, local: int) -> int:
-        return local
+    async def viewer_count(self, room: str, who: Counter) -> int:
+        return len(who)
 
     def reset(self):
         with self._lock:
@@ -180,25 +182,26 @@ class RedisBackend:
     async def unsubscribe(self, hub, room: str) -> None:
         await hub.redis_unsubscribe(_channel("room", room), _channel("mods", room))
 
-    async def viewer_count(self, room: str, local: int) -> int:
-        """Sum of every process's local count; entries older than three
-        presence periods (a dead process) are ignored."""
+    async def viewer_count(self, room: str, who: Counter) -> int:
+        """Distinct viewers over every process: each process refreshes its
+        local viewers (users, anonymous addresses) in one sorted set, scored
+        by when they lapse; those not refreshed for three presence periods
+        (gone, or a dead process) drop out.  Many sockets of one viewer
+        count once."""
         import time
 
         client = get_hub().async_redis()
-        key = _channel("presence", room)
-        now = int(time.time())
+        key = _channel("viewers", room)
+        now = time.time()
+        ttl = settings.CHAT_PRESENCE_SECONDS * 3
         async with client.pipeline(transaction=False) as pipe:
-            pipe.hset(key, PROCESS_ID, f"{local}:{now}")
-            pipe.expire(key, settings.CHAT_PRESENCE_SECONDS * 3)
-            pipe.hvals(key)
+            if who:
+                pipe.zadd(key, dict.fromkeys(who, now + ttl))
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.expire(key, ttl)
+            pipe.zcard(key)
             results = await pipe.execute()
-        total = 0
-        for value in results[-1]:
-            count, _, stamp = value.decode().partition(":")
-            if now - int(stamp or 0) <= settings.CHAT_PRESENCE_SECONDS * 3:
-                total += int(count)
-        return total
+        return int(results[-1])
 
     def reset(self):
         client = self._client()
@@ -255,10 +258,11 @@ def _warm_up():
 
 
 class RoomState:
-    __slots__ = ("batch", "flush_handle", "joining", "last_seq", "live", "subscribed", "viewers")
+    __slots__ = ("batch", "flush_handle", "joining", "last_seq", "live", "subscribed", "viewers", "who")
 
     def __init__(self):
         self.live: set = set()
+        self.who: Counter = Counter()  # presence ids of the live sockets (viewers, not sockets)
         self.joining: set = set()
         self.batch: list[tuple[int, str]] = []
         self.flush_handle = None
@@ -300,7 +304,9 @@ class Hub:
         state.last_seq = max(state.last_seq, seq)
         reset = False
         if resume_from is not None and _can_resume(resume_from, seq, ring):
-            events = [raw for s, raw in ring if s > resume_from]
+            from marquee.chat import protocol
+
+            events = protocol.replay_after(ring, resume_from)
         else:
             reset = resume_from is not None
             events = await self.snapshot(conn.room, seq, ring)
@@ -312,9 +318,23 @@ class Hub:
         if conn.pending:
             conn.last_id = max(seq, conn.pending[-1][0])
         conn.pending = None
-        hello = conn.hello(last_id=seq, reset=reset, viewers=max(state.viewers, len(state.live) + 1))
+        local = len(state.who) + (conn.presence_id not in state.who)
+        hello = conn.hello(last_id=seq, reset=reset, viewers=max(state.viewers, local))
         conn.push("[" + ",".join([_dumps(hello), *events]) + "]")
         state.live.add(conn)
+        state.who[conn.presence_id] += 1
+
+    def identify(self, conn, apply) -> None:
+        """``apply`` makes an anonymous socket a user's: re-file it."""
+        state = self.rooms.get(conn.room)
+        live = state is not None and conn in state.live
+        if live:
+            _uncount(state, conn)
+        apply()
+        if live:
+            state.who[conn.presence_id] += 1
+        if conn.user_id:
+            self.users[conn.user_id].add(conn)
 
     async def leave(self, conn) -> None:
         state = self.rooms.get(conn.room)
@@ -324,7 +344,9 @@ class Hub:
                 del self.users[conn.user_id]
         if state is None:
             return
-        state.live.discard(conn)
+        if conn in state.live:
+            state.live.discard(conn)
+            _uncount(state, conn)
         state.joining.discard(conn)
         if not state.live and not state.joining:
             del self.rooms[conn.room]
@@ -415,7 +437,9 @@ class Hub:
 
         flush_every = settings.CHAT_STORE_FLUSH_MS / 1000
         presence_every = settings.CHAT_PRESENCE_SECONDS
+        renew_every = settings.CHAT_SOCKET_LEASE_SECONDS / 3
         since_presence = presence_every
+        since_renew = 0.0
         while self.rooms or store.pending_count():
             await asyncio.sleep(flush_every)
             if store.pending_count():
@@ -427,11 +451,24 @@ class Hub:
             if since_presence >= presence_every:
                 since_presence = 0
                 await self._update_presence()
+            since_renew += flush_every
+            if since_renew >= renew_every:
+                since_renew = 0
+                await self._renew_leases()
+
+    async def _renew_leases(self):
+        from marquee.chat import limits
+
+        leases = [conn.lease for state in self.rooms.values() for conn in (*state.live, *state.joining)]
+        try:
+            await limits.store().renew(leases)
+        except Exception:
+            logger.warning("renewing socket leases failed", exc_info=True)
 
     async def _update_presence(self):
         for room, state in list(self.rooms.items()):
             try:
-                viewers = await backend().viewer_count(room, len(state.live))
+                viewers = await backend().viewer_count(room, state.who)
             except Exception:
                 logger.warning("presence update failed", exc_info=True)
                 continue
@@ -514,6 +551,13 @@ class Hub:
                 self.deliver_ephemeral("mods", channel[len(mods_prefix) :], data)
             elif channel == users_channel:
                 self.deliver_ephemeral("users", "", data)
+
+
+def _uncount(state: RoomState, conn) -> None:
+    who = conn.presence_id
+    state.who[who] -= 1
+    if state.who[who] <= 0:
+        del state.who[who]
 
 
 def _can_resume(resume_from: int, seq: int, ring) -> bool:

@@ -38,6 +38,24 @@ def _deleted_ids(events: list[dict]) -> set[int]:
     return deleted
 
 
+def replay_after(ring: list[tuple[int, str]], after: int) -> list[str]:
+    """The raw events after id ``after`` for a resume, minus messages that a
+    later deletion or clear removed: a deleted message is never replayed.
+    Only moderation events are parsed (a delete always follows its message,
+    so the ring holds it whenever it holds the message)."""
+    deleted: set[int] = set()
+    for _, raw in ring:
+        if _MODERATION_MARK in raw:
+            event = json.loads(raw)
+            if event.get("type") == "moderation":
+                deleted.update(event.get("message_ids") or ())
+    return [raw for seq, raw in ring if seq > after and seq not in deleted]
+
+
+# How a moderation event starts on the wire (fanout._with_id): a cheap pre-filter.
+_MODERATION_MARK = ',"type":"moderation"'
+
+
 async def join_snapshot(room: str, ring: list[tuple[int, str]]) -> list[str]:
     """The last N visible messages (and tips, show and goal events) as raw
     event strings, oldest first: from the room's recent history, topped up

@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
-from marquee.chat import fanout, store
+from marquee.chat import fanout, limits, store
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,10 +22,12 @@ def _chat_clean(settings):
     settings.CHAT_BATCH_WINDOW_MS = 10
     settings.CHAT_MODERATION = {**settings.CHAT_MODERATION, "min_account_age_minutes": 0}
     fanout.backend().reset()
+    limits.store().reset()
     store.discard()
     yield
     store.discard()
     fanout.backend().reset()
+    limits.store().reset()
 
 
 def run(coro_fn, *args, **kwargs):

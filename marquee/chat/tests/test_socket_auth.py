@@ -225,15 +225,26 @@ def test_unknown_or_suspended_room_is_not_found(viewer, performer):
 
 
 def test_banned_user_cannot_connect(viewer, performer, staff):
+    """A room ban refuses that room only: the same session still joins
+    another room, and the refusal writes nothing."""
+    from tests.factories import PerformerFactory, UserFactory
+
+    PerformerFactory(user=UserFactory(username="other-room"))
     ChatBan.objects.create(performer=performer, user=viewer, kind="ban", created_by=performer.user)
     cookie = session_cookie(viewer)
-    other_room_cookie = cookie
+    audits, bans = AuditEvent.objects.count(), ChatBan.objects.count()
 
     async def scenario():
         s = Socket("performer", cookie=cookie)
         assert await s.connect()
         assert await s.closed() == 4403
         assert (await s.event("error"))["code"] == "banned"
+        assert not any(e["type"] == "hello" for e in s.buffer)
+        other = Socket("other-room", cookie=cookie)
+        assert await other.connect()
+        hello = await other.event("hello")
+        assert hello["user"] == "viewer" and hello["can_post"] is True
+        await other.disconnect()
 
     run(scenario)
-    assert other_room_cookie
+    assert (AuditEvent.objects.count(), ChatBan.objects.count()) == (audits, bans)

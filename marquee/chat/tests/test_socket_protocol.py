@@ -40,8 +40,7 @@ def test_bad_frames_get_clear_errors_and_the_socket_stays_usable(viewer, perform
         s = Socket("performer", cookie=cookie)
         assert await s.connect()
         await s.event("hello")
-        await s.send("x" * (settings.CHAT_MAX_FRAME_BYTES + 1))
-        assert (await s.event("error"))["code"] == "frame_too_large"
+        # (An oversized frame closes the socket: test_trust.py.)
         await s.send("{not json")
         assert (await s.event("error"))["code"] == "invalid_json"
         await s.send("[1, 2]")

@@ -121,6 +121,10 @@ function startChat(panel) {
         panel.classList.toggle("is-moderator", isModerator);
         if (event.viewers >= 0) viewersEl.textContent = `${event.viewers} watching`;
         break;
+      case "rights": // e.g. demoted: the moderator tools go away without a reconnect
+        isModerator = Boolean(event.is_moderator);
+        panel.classList.toggle("is-moderator", isModerator);
+        break;
       case "message":
         addMessage(event);
         break;
