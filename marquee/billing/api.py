@@ -17,10 +17,6 @@ from marquee.lib.api_errors import ApiError
 from marquee.performers.selectors import get_visible_performer
 
 
-def _api_error(exc: services.BillingError) -> ApiError:
-    return ApiError(exc.code, exc.message, exc.status)
-
-
 class PurchaseSerializer(serializers.Serializer):
     reference = serializers.UUIDField()
     product = serializers.CharField()
@@ -100,8 +96,6 @@ class CheckoutView(APIView):
                 provider=values["provider"],
                 request=request,
             )
-        except services.BillingError as exc:
-            raise _api_error(exc)
         except GatewayNotConfigured:
             raise ApiError("provider_unavailable", "This payment provider is not enabled.", 400)
         return Response(
@@ -178,10 +172,7 @@ class SubscriptionCancelView(APIView):
         subscription = selectors.access_subscription(request.user, pk)
         if subscription is None:
             raise ApiError("not_found", "No such subscription.", 404)
-        try:
-            subscription = services.cancel_subscription(user=request.user, subscription=subscription, request=request)
-        except services.BillingError as exc:
-            raise _api_error(exc)
+        subscription = services.cancel_subscription(user=request.user, subscription=subscription, request=request)
         return Response(SubscriptionSerializer(subscription).data)
 
 
@@ -221,18 +212,15 @@ class RoomTipsView(APIView):
         key = request.headers.get("Idempotency-Key", "")[:100] or data.validated_data["idempotency_key"]
         if not key:
             raise ApiError("idempotency_key_required", "Send an Idempotency-Key header (any unique string per tip).")
-        try:
-            tip = services.send_tip(
-                user=request.user,
-                performer=performer,
-                tokens=data.validated_data["tokens"],
-                message=data.validated_data["message"],
-                idempotency_key=key,
-                location=location_for_request(request),
-                request=request,
-            )
-        except services.BillingError as exc:
-            raise _api_error(exc)
+        tip = services.send_tip(
+            user=request.user,
+            performer=performer,
+            tokens=data.validated_data["tokens"],
+            message=data.validated_data["message"],
+            idempotency_key=key,
+            location=location_for_request(request),
+            request=request,
+        )
         body = TipSerializer(tip).data
         body["balance_tokens"] = ledger_selectors.wallet_balance(request.user)
         return Response(body, status=201)
@@ -285,10 +273,7 @@ class PayoutView(APIView):
         _own_performer(request)
         data = PayoutInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            payout = services.request_payout(
-                user=request.user, amount_cents=data.validated_data["amount_cents"], request=request
-            )
-        except services.BillingError as exc:
-            raise _api_error(exc)
+        payout = services.request_payout(
+            user=request.user, amount_cents=data.validated_data["amount_cents"], request=request
+        )
         return Response(PayoutSerializer(payout).data, status=201)

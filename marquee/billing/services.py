@@ -32,6 +32,7 @@ from marquee.ledger.services import (
 )
 from marquee.ledger.services import platform as ledger_platform
 from marquee.ledger.services import wallet as ledger_wallet
+from marquee.lib.errors import DomainError
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import ShowKind
 from marquee.recommendations import tracking
@@ -39,12 +40,8 @@ from marquee.recommendations import tracking
 logger = logging.getLogger(__name__)
 
 
-class BillingError(Exception):
+class BillingError(DomainError):
     """A refused request: ``code`` and ``message`` for the user, ``status`` for HTTP."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        self.code, self.message, self.status = code, message, status
-        super().__init__(message)
 
 
 def split(gross_cents: int) -> tuple[int, int]:

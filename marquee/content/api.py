@@ -53,10 +53,6 @@ def _set_data(media_set: MediaSet, user, *, with_items: bool) -> dict:
     return data
 
 
-def _error(exc: services.ContentError) -> ApiError:
-    return ApiError(exc.code, exc.message, exc.status)
-
-
 class MySetsView(APIView):
     permission_classes = [IsPerformer]
 
@@ -73,10 +69,7 @@ class MySetsView(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         v.pop("is_published")
-        try:
-            media_set = services.create_set(performer=request.performer, request=request, **v)
-        except services.ContentError as exc:
-            raise _error(exc) from None
+        media_set = services.create_set(performer=request.performer, request=request, **v)
         return Response(_set_data(media_set, request.user, with_items=True), status=status.HTTP_201_CREATED)
 
 
@@ -98,10 +91,7 @@ class MySetView(APIView):
         merged = {**_set_data(media_set, request.user, with_items=False), **request.data}
         data = MediaSetInput(data=merged)
         data.is_valid(raise_exception=True)
-        try:
-            media_set = services.update_set(media_set=media_set, request=request, **data.validated_data)
-        except services.ContentError as exc:
-            raise _error(exc) from None
+        media_set = services.update_set(media_set=media_set, request=request, **data.validated_data)
         return Response(_set_data(media_set, request.user, with_items=True))
 
 
@@ -121,10 +111,7 @@ class UploadView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise ApiError("no_file", "Send the file in the 'file' field.")
-        try:
-            item = services.upload_item(media_set=media_set, upload=upload, request=request)
-        except services.ContentError as exc:
-            raise _error(exc) from None
+        item = services.upload_item(media_set=media_set, upload=upload, request=request)
         item.refresh_from_db()
         return Response(_item_data(item, request.user), status=status.HTTP_201_CREATED)
 
@@ -155,10 +142,7 @@ class PurchaseView(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT, summary="Buy a set with tokens")
     def post(self, request, set_id: int):
         media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
-        try:
-            services.purchase_set(
-                user=request.user, media_set=media_set, location=location_for_request(request), request=request
-            )
-        except services.ContentError as exc:
-            raise _error(exc) from None
+        services.purchase_set(
+            user=request.user, media_set=media_set, location=location_for_request(request), request=request
+        )
         return Response(_set_data(media_set, request.user, with_items=True), status=status.HTTP_201_CREATED)

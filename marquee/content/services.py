@@ -11,26 +11,23 @@ from django.utils import timezone
 from marquee.compliance.services import record_audit
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from marquee.content.uploads import UploadRefused, clean_upload
+from marquee.lib.errors import DomainError
 
 MAX_ITEMS_PER_SET = 200
 
 
-class ContentError(Exception):
-    def __init__(self, message: str, code: str = "invalid", status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
+class ContentError(DomainError):
+    """A refused content action (set, upload, purchase)."""
 
 
 def _validate_set(*, title: str, free_for_subscribers: bool, price_tokens: int) -> str:
     title = (title or "").strip()
     if not title:
-        raise ContentError("Give the set a title.", "bad_title")
+        raise ContentError("bad_title", "Give the set a title.")
     if not 0 <= price_tokens <= settings.CONTENT_SET_MAX_TOKENS:
-        raise ContentError(f"The price must be between 0 and {settings.CONTENT_SET_MAX_TOKENS} tokens.", "bad_price")
+        raise ContentError("bad_price", f"The price must be between 0 and {settings.CONTENT_SET_MAX_TOKENS} tokens.")
     if not free_for_subscribers and price_tokens == 0:
-        raise ContentError("Make the set free for subscribers, give it a price, or both.", "no_way_in")
+        raise ContentError("no_way_in", "Make the set free for subscribers, give it a price, or both.")
     return title[:120]
 
 
@@ -69,7 +66,7 @@ def update_set(
 ) -> MediaSet:
     title = _validate_set(title=title, free_for_subscribers=free_for_subscribers, price_tokens=price_tokens)
     if is_published and not media_set.items.filter(status=MediaItem.Status.READY).exists():
-        raise ContentError("Upload at least one file before publishing.", "empty_set")
+        raise ContentError("empty_set", "Upload at least one file before publishing.")
     MediaSet.objects.filter(pk=media_set.pk).update(
         title=title,
         description=description.strip()[:2000],
@@ -92,11 +89,11 @@ def upload_item(*, media_set: MediaSet, upload, request=None) -> MediaItem:
     """Check and clean the file (outside the transaction: it can take a while),
     then store it and queue its thumbnail/preview."""
     if media_set.items.count() >= MAX_ITEMS_PER_SET:
-        raise ContentError(f"A set holds at most {MAX_ITEMS_PER_SET} files.", "set_full")
+        raise ContentError("set_full", f"A set holds at most {MAX_ITEMS_PER_SET} files.")
     try:
         clean = clean_upload(upload)
     except UploadRefused as exc:
-        raise ContentError(exc.message, exc.code, exc.status) from None
+        raise ContentError(exc.code, exc.message, exc.status) from None
     try:
         with transaction.atomic():
             item = MediaItem(
@@ -154,16 +151,16 @@ def purchase_set(*, user, media_set: MediaSet, location, request=None) -> Conten
 
     allowed = policy.can_purchase(user, location)
     if not allowed:
-        raise ContentError(allowed.message, allowed.code, allowed.status)
+        raise ContentError(allowed.code, allowed.message, allowed.status)
     performer = media_set.performer
     if (
         not media_set.is_published
         or media_set.price_tokens <= 0
         or not policy.can_view_performer(user, performer, location)
     ):
-        raise ContentError("This set is not for sale.", "not_for_sale", 404)
+        raise ContentError("not_for_sale", "This set is not for sale.", 404)
     if user.pk == performer.user_id:
-        raise ContentError("This is your own set.", "own_set", 400)
+        raise ContentError("own_set", "This is your own set.", 400)
     existing = ContentPurchase.objects.filter(user=user, media_set=media_set).first()
     if existing is not None:
         return existing
@@ -192,7 +189,7 @@ def purchase_set(*, user, media_set: MediaSet, location, request=None) -> Conten
             memo=f"content set {media_set.pk}",
         )
     except InsufficientFunds:
-        raise ContentError(f"You need {tokens} tokens to buy this set.", "insufficient_tokens", 402) from None
+        raise ContentError("insufficient_tokens", f"You need {tokens} tokens to buy this set.", 402) from None
     purchase = ContentPurchase.objects.create(
         user=user, media_set=media_set, price_tokens=tokens, ledger_reference=f"transfer:{transfer.pk}"
     )

@@ -132,10 +132,7 @@ class MyPerformerView(APIView):
             raise ApiError("already_applied", "You already have a performer profile.", status.HTTP_409_CONFLICT)
         data = ApplicationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            performer = services.apply_as_performer(
-                user=request.user, display_name=data.validated_data["display_name"], request=request
-            )
-        except services.ApplicationRefused as exc:
-            raise ApiError("application_refused", str(exc), status.HTTP_403_FORBIDDEN)
+        performer = services.apply_as_performer(
+            user=request.user, display_name=data.validated_data["display_name"], request=request
+        )
         return Response(ApplicationSerializer(performer).data, status=status.HTTP_201_CREATED)

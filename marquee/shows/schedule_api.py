@@ -73,10 +73,6 @@ class RuleInput(serializers.Serializer):
     publish = serializers.BooleanField(default=True)
 
 
-def _schedule_error(exc: schedule.ScheduleError) -> ApiError:
-    return ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT if exc.code == "overlap" else 400)
-
-
 class ScheduleView(APIView):
     permission_classes = [IsPerformer]
 
@@ -121,18 +117,15 @@ class ShowCreateView(APIView):
         starts_at = values["starts_at"]
         if starts_at.tzinfo is None:
             starts_at = starts_at.replace(tzinfo=schedule.performer_zone(request.performer))
-        try:
-            show = schedule.schedule_show(
-                performer=request.performer,
-                title=values["title"],
-                kind=values["kind"],
-                starts_at=starts_at,
-                expected_minutes=values["expected_minutes"],
-                price_cents=values["price_cents"],
-                request=request,
-            )
-        except schedule.ScheduleError as exc:
-            raise _schedule_error(exc) from None
+        show = schedule.schedule_show(
+            performer=request.performer,
+            title=values["title"],
+            kind=values["kind"],
+            starts_at=starts_at,
+            expected_minutes=values["expected_minutes"],
+            price_cents=values["price_cents"],
+            request=request,
+        )
         return Response(ShowSerializer(show).data, status=status.HTTP_201_CREATED)
 
 
@@ -142,10 +135,7 @@ class ShowCancelView(APIView):
     @extend_schema(request=None, responses=ShowSerializer, summary="Cancel a show (tickets are refunded)")
     def post(self, request, show_id: int):
         show = get_object_or_404(Show, pk=show_id, performer=request.performer)
-        try:
-            show = schedule.cancel_show(show=show, request=request)
-        except schedule.ScheduleError as exc:
-            raise _schedule_error(exc) from None
+        show = schedule.cancel_show(show=show, request=request)
         return Response(ShowSerializer(show).data)
 
 
@@ -157,23 +147,20 @@ class RuleCreateView(APIView):
         data = RuleInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        try:
-            rule = schedule.create_schedule_rule(
-                performer=request.performer,
-                title=v["title"],
-                kind=v["kind"],
-                weekdays=v["weekdays"],
-                start_time=v["start_time"],
-                starts_on=v["starts_on"],
-                until=v["until"],
-                expected_minutes=v["expected_minutes"],
-                price_cents=v["price_cents"],
-                timezone_name=v["timezone"] or None,
-                publish=v["publish"],
-                request=request,
-            )
-        except schedule.ScheduleError as exc:
-            raise _schedule_error(exc) from None
+        rule = schedule.create_schedule_rule(
+            performer=request.performer,
+            title=v["title"],
+            kind=v["kind"],
+            weekdays=v["weekdays"],
+            start_time=v["start_time"],
+            starts_on=v["starts_on"],
+            until=v["until"],
+            expected_minutes=v["expected_minutes"],
+            price_cents=v["price_cents"],
+            timezone_name=v["timezone"] or None,
+            publish=v["publish"],
+            request=request,
+        )
         return Response(RuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 
@@ -194,10 +181,7 @@ class RuleDetailView(APIView):
         operation_id="dashboard_schedule_rule_publish",
     )
     def post(self, request, rule_id: int):
-        try:
-            rule = schedule.publish_schedule_rule(rule=self._rule(request, rule_id), request=request)
-        except schedule.ScheduleError as exc:
-            raise _schedule_error(exc) from None
+        rule = schedule.publish_schedule_rule(rule=self._rule(request, rule_id), request=request)
         return Response(RuleSerializer(rule).data)
 
     @extend_schema(request=None, responses={200: None}, summary="Stop a recurring show (cancels its future shows)")
