@@ -14,6 +14,7 @@ from marquee.billing.views import checkout_target, success_url_builder
 from marquee.compliance.geo import location_for_request
 from marquee.ledger import selectors as ledger_selectors
 from marquee.lib.api_errors import ApiError
+from marquee.lib.api_schema import errors
 from marquee.performers.selectors import get_visible_performer
 
 
@@ -27,10 +28,10 @@ class PurchaseSerializer(serializers.Serializer):
     tokens = serializers.IntegerField()
     provider = serializers.CharField()
     provider_reference = serializers.CharField()
-    performer = serializers.CharField(source="performer.username", default=None)
-    show = serializers.IntegerField(source="show_id", default=None)
+    performer = serializers.CharField(source="performer.username", default=None, allow_null=True)
+    show = serializers.IntegerField(source="show_id", default=None, allow_null=True)
     created_at = serializers.DateTimeField()
-    paid_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
 
 
 class CheckoutInput(serializers.Serializer):
@@ -73,7 +74,7 @@ class CheckoutView(APIView):
 
     @extend_schema(
         request=CheckoutInput,
-        responses={201: CheckoutOutput},
+        responses={201: CheckoutOutput, **errors(402, 404, 409)},
         summary="Start a checkout; returns the hosted payment page's URL",
     )
     def post(self, request):
@@ -153,7 +154,7 @@ class SubscriptionSerializer(serializers.Serializer):
     price_cents = serializers.IntegerField()
     provider = serializers.CharField()
     current_period_end = serializers.DateTimeField()
-    canceled_at = serializers.DateTimeField()
+    canceled_at = serializers.DateTimeField(allow_null=True)
 
 
 class SubscriptionListView(APIView):
@@ -167,7 +168,11 @@ class SubscriptionListView(APIView):
 class SubscriptionCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=SubscriptionSerializer, summary="Cancel (access until the period end)")
+    @extend_schema(
+        request=None,
+        responses={200: SubscriptionSerializer, **errors(409)},
+        summary="Cancel (access until the period end)",
+    )
     def post(self, request, pk):
         subscription = selectors.access_subscription(request.user, pk)
         if subscription is None:
@@ -190,6 +195,10 @@ class TipSerializer(serializers.Serializer):
     user = serializers.CharField(source="user.username")
 
 
+class TipResultSerializer(TipSerializer):
+    balance_tokens = serializers.IntegerField(help_text="Your wallet after the tip")
+
+
 class RoomTipsView(APIView):
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
@@ -204,7 +213,11 @@ class RoomTipsView(APIView):
     def get(self, request, username):
         return Response(TipSerializer(selectors.recent_tips(self._performer(request, username)), many=True).data)
 
-    @extend_schema(request=TipInput, responses=TipSerializer, summary="Tip the performer (Idempotency-Key header)")
+    @extend_schema(
+        request=TipInput,
+        responses={201: TipResultSerializer, **errors(402, 409)},
+        summary="Tip the performer (Idempotency-Key header)",
+    )
     def post(self, request, username):
         performer = self._performer(request, username)
         data = TipInput(data=request.data)
@@ -232,7 +245,7 @@ class PayoutSerializer(serializers.Serializer):
     status = serializers.CharField()
     rail = serializers.CharField()
     created_at = serializers.DateTimeField()
-    settled_at = serializers.DateTimeField()
+    settled_at = serializers.DateTimeField(allow_null=True)
 
 
 class PayoutInput(serializers.Serializer):
@@ -268,7 +281,9 @@ class EarningsView(APIView):
 class PayoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PayoutInput, responses=PayoutSerializer, summary="Request a payout (2FA required)")
+    @extend_schema(
+        request=PayoutInput, responses={201: PayoutSerializer, **errors(409)}, summary="Request a payout (2FA required)"
+    )
     def post(self, request):
         _own_performer(request)
         data = PayoutInput(data=request.data)

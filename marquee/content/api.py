@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -14,6 +13,7 @@ from marquee.compliance.geo import location_for_request
 from marquee.content import selectors, services
 from marquee.content.models import MediaItem, MediaSet
 from marquee.lib.api_errors import ApiError
+from marquee.lib.api_schema import errors
 from marquee.performers.dashboard_access import IsPerformer
 
 
@@ -23,6 +23,37 @@ class MediaSetInput(serializers.Serializer):
     free_for_subscribers = serializers.BooleanField(default=True)
     price_tokens = serializers.IntegerField(min_value=0, default=0)
     is_published = serializers.BooleanField(default=False)
+
+
+class ItemUrlsSerializer(serializers.Serializer):
+    file = serializers.CharField(help_text="Signed, short-lived, bound to you")
+    thumbnail = serializers.CharField(allow_null=True)
+    preview = serializers.CharField(allow_null=True)
+
+
+class MediaItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    mime = serializers.CharField()
+    status = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    size_bytes = serializers.IntegerField()
+    urls = ItemUrlsSerializer()
+
+
+class MediaSetSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    performer = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    free_for_subscribers = serializers.BooleanField()
+    price_tokens = serializers.IntegerField()
+    is_published = serializers.BooleanField()
+
+
+class MediaSetSerializer(MediaSetSummarySerializer):
+    items = MediaItemSerializer(many=True)
 
 
 def _item_data(item: MediaItem, user) -> dict:
@@ -57,13 +88,15 @@ class MySetsView(APIView):
     permission_classes = [IsPerformer]
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT, summary="My photo/video sets", operation_id="dashboard_content_sets_list"
+        responses=MediaSetSummarySerializer(many=True),
+        summary="My photo/video sets",
+        operation_id="dashboard_content_sets_list",
     )
     def get(self, request):
         sets = selectors.own_sets(request.performer).select_related("performer__user")
         return Response([_set_data(s, request.user, with_items=False) for s in sets])
 
-    @extend_schema(request=MediaSetInput, responses=OpenApiTypes.OBJECT, summary="Create a set (unpublished)")
+    @extend_schema(request=MediaSetInput, responses={201: MediaSetSerializer}, summary="Create a set (unpublished)")
     def post(self, request):
         data = MediaSetInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -81,17 +114,19 @@ class MySetView(APIView):
             MediaSet.objects.select_related("performer__user"), pk=set_id, performer=request.performer
         )
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="One of my sets with signed file URLs")
+    @extend_schema(responses=MediaSetSerializer, summary="One of my sets with signed file URLs")
     def get(self, request, set_id: int):
         return Response(_set_data(self._set(request, set_id), request.user, with_items=True))
 
-    @extend_schema(request=MediaSetInput, responses=OpenApiTypes.OBJECT, summary="Change or publish a set")
+    @extend_schema(request=MediaSetInput, responses=MediaSetSerializer, summary="Change or publish a set")
     def patch(self, request, set_id: int):
         media_set = self._set(request, set_id)
-        merged = {**_set_data(media_set, request.user, with_items=False), **request.data}
-        data = MediaSetInput(data=merged)
+        # Validate the sent fields alone (a non-object body is a 400), then
+        # fill in the rest from the set as it is.
+        data = MediaSetInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        media_set = services.update_set(media_set=media_set, request=request, **data.validated_data)
+        current = {name: getattr(media_set, name) for name in MediaSetInput().fields}
+        media_set = services.update_set(media_set=media_set, request=request, **{**current, **data.validated_data})
         return Response(_set_data(media_set, request.user, with_items=True))
 
 
@@ -103,7 +138,7 @@ class UploadView(APIView):
         request={
             "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
         },
-        responses=OpenApiTypes.OBJECT,
+        responses={201: MediaItemSerializer},
         summary="Upload a photo or video to one of my sets",
     )
     def post(self, request, set_id: int):
@@ -128,7 +163,8 @@ class ItemView(APIView):
 
 class SetView(APIView):
     @extend_schema(
-        responses=OpenApiTypes.OBJECT, summary="A set as a viewer sees it (402 with how to get in when not allowed)"
+        responses={200: MediaSetSerializer, **errors(402)},
+        summary="A set as a viewer sees it (402 with how to get in when not allowed)",
     )
     def get(self, request, set_id: int):
         media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
@@ -139,7 +175,7 @@ class SetView(APIView):
 
 
 class PurchaseView(APIView):
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, summary="Buy a set with tokens")
+    @extend_schema(request=None, responses={201: MediaSetSerializer, **errors(402)}, summary="Buy a set with tokens")
     def post(self, request, set_id: int):
         media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
         services.purchase_set(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marquee.accounts.selectors import has_two_factor
+from marquee.lib.api_schema import errors
 from marquee.performers import dashboard_services as services
 from marquee.performers import regions
 from marquee.performers.dashboard_access import IsPerformer
@@ -44,6 +44,14 @@ class RegionBlockSerializer(serializers.Serializer):
     label = serializers.CharField(read_only=True)
 
 
+class DashboardSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    verification_status = serializers.CharField()
+    two_factor_enabled = serializers.BooleanField()
+    room = RoomSettingsSerializer()
+
+
 def _room_data(performer) -> dict:
     return RoomSettingsSerializer(performer).data
 
@@ -51,7 +59,7 @@ def _room_data(performer) -> dict:
 class DashboardView(APIView):
     permission_classes = [IsPerformer]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Dashboard overview: room settings, safety, links")
+    @extend_schema(responses=DashboardSerializer, summary="Dashboard overview: room settings, safety, links")
     def get(self, request):
         performer = request.performer
         return Response(
@@ -121,7 +129,9 @@ class ModeratorsView(APIView):
     def get(self, request):
         return Response([_moderator_data(m) for m in request.performer.moderators.select_related("user")])
 
-    @extend_schema(request=ModeratorSerializer, responses={201: ModeratorSerializer}, summary="Appoint a moderator")
+    @extend_schema(
+        request=ModeratorSerializer, responses={201: ModeratorSerializer, **errors(409)}, summary="Appoint a moderator"
+    )
     def post(self, request):
         data = ModeratorSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -152,7 +162,9 @@ class RegionBlocksView(APIView):
     def get(self, request):
         return Response([_block_data(b) for b in request.performer.region_blocks.order_by("country", "subdivision")])
 
-    @extend_schema(request=RegionBlockSerializer, responses={201: RegionBlockSerializer}, summary="Block a region")
+    @extend_schema(
+        request=RegionBlockSerializer, responses={201: RegionBlockSerializer, **errors(409)}, summary="Block a region"
+    )
     def post(self, request):
         data = RegionBlockSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -13,16 +13,29 @@ from marquee.performers import selectors as performer_selectors
 from marquee.performers import services as performer_services
 from marquee.shows import selectors, services
 
+
+class RoomShowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    price_cents = serializers.IntegerField()
+
+
+class RoomDeniedSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
 RoomStateSerializer = inline_serializer(
     "RoomState",
     {
         "username": serializers.CharField(),
         "is_live": serializers.BooleanField(),
-        "show": serializers.DictField(allow_null=True),
+        "show": RoomShowSerializer(allow_null=True),
         "playback_url": serializers.CharField(allow_null=True),
         "playback_expires_at": serializers.IntegerField(allow_null=True),
         "paywall": serializers.DictField(allow_null=True),
-        "denied": serializers.DictField(allow_null=True),
+        "denied": RoomDeniedSerializer(allow_null=True),
     },
 )
 
@@ -73,7 +86,7 @@ class StreamKeyView(APIView):
             }
         )
 
-    @extend_schema(request=None, responses=StreamKeySerializer, summary="Regenerate the stream key (shown once)")
+    @extend_schema(request=None, responses={201: StreamKeySerializer}, summary="Regenerate the stream key (shown once)")
     def post(self, request):
         performer = _own_performer(request)
         secret = performer_services.regenerate_stream_key(performer=performer, actor=request.user, request=request)
