@@ -138,7 +138,7 @@ class UploadView(APIView):
         request={
             "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
         },
-        responses={201: MediaItemSerializer},
+        responses={201: MediaItemSerializer, **errors(415)},
         summary="Upload a photo or video to one of my sets",
     )
     def post(self, request, set_id: int):

@@ -21,6 +21,7 @@ _DESCRIPTIONS = {
     404: "No such object (or not visible to you)",
     409: "Conflicts with the current state",
     413: "Request body too large",
+    415: "Unsupported file or media type",
     429: "Too many requests",
     451: "Not available in your jurisdiction",
     503: "A dependency is unavailable",

@@ -130,7 +130,7 @@ class FollowView(APIView):
         created = services.follow_performer(user=request.user, performer=performer)
         return Response({"following": True}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses=FollowStateSerializer, summary="Unfollow a performer")
+    @extend_schema(request=None, responses={200: FollowStateSerializer}, summary="Unfollow a performer")
     def delete(self, request, username):
         performer = _visible_or_404(request, username)
         services.unfollow_performer(user=request.user, performer=performer)

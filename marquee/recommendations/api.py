@@ -110,7 +110,7 @@ class HiddenView(APIView):
         created = services.hide_performer(user=request.user, performer=performer, request=request)
         return Response({"hidden": True}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses=HiddenStateSerializer, summary="Show a hidden performer again")
+    @extend_schema(request=None, responses={200: HiddenStateSerializer}, summary="Show a hidden performer again")
     def delete(self, request, username):
         # Only the viewer's own list: works even if the room is now hidden from their region.
         performer = selectors.hidden_performers(request.user).filter(user__username=username).first()
