@@ -26,6 +26,17 @@ class RoomDeniedSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class PaywallSerializer(serializers.Serializer):
+    """What to buy to watch: a ticket (``show_id``), a subscription (``performer``) or a private show."""
+
+    product = serializers.CharField()
+    show_id = serializers.IntegerField(required=False)
+    performer = serializers.CharField(required=False)
+    price_cents = serializers.IntegerField()
+    price_display = serializers.CharField()
+    message = serializers.CharField()
+
+
 RoomStateSerializer = inline_serializer(
     "RoomState",
     {
@@ -34,7 +45,7 @@ RoomStateSerializer = inline_serializer(
         "show": RoomShowSerializer(allow_null=True),
         "playback_url": serializers.CharField(allow_null=True),
         "playback_expires_at": serializers.IntegerField(allow_null=True),
-        "paywall": serializers.DictField(allow_null=True),
+        "paywall": PaywallSerializer(allow_null=True),
         "denied": RoomDeniedSerializer(allow_null=True),
     },
 )

@@ -6,6 +6,7 @@ the documented response schema."""
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -27,23 +28,27 @@ from tests.factories import ShowFactory, UserFactory, enable_totp
 from .conftest import approve_age
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 10
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(autouse=True)
+@contextmanager
 def _keep_test_connection():
     """Like Django's test client: the WSGI handler must not close the test's
-    connection (it is inside the test transaction) at request end."""
+    connection (it is inside the test transaction) at request end.  Entered
+    only around the run: the test client reconnects the signal after each of
+    its own requests (the world fixture makes some)."""
     from django.core import signals
     from django.db import close_old_connections
 
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
@@ -172,6 +177,8 @@ def world(db, performer, settings, tmp_path, django_capture_on_commit_callbacks)
         )
         _ok(fan.post(f"/api/v1/content/sets/{media_set.pk}/purchase/"), 201)
     _ok(fan.put("/api/v1/performers/performer/follow/"), 201)
+    # Live now, premium: the room answers a paywall to whoever has no ticket.
+    ShowFactory(performer=performer, status="live", kind="premium", price_cents=300, started_at=now)
     from marquee.billing.models import Subscription
 
     subscription = Subscription.objects.get(user=viewer)
@@ -247,6 +254,11 @@ def _known(operation_path: str, name: str, known: dict):
 
 
 def _run(role, token, known):
+    with _keep_test_connection():
+        return _run_all(role, token, known)
+
+
+def _run_all(role, token, known):
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40
@@ -308,3 +320,11 @@ def test_schema_holds_for_a_performer(as_performer):
 def test_schema_holds_for_staff(as_staff):
     succeeded = _run(*as_staff)
     assert {"GET /api/v1/performers/", "GET /api/v1/rooms/{username}/"} <= set(succeeded)
+
+
+def test_room_state_paywall_is_documented(as_staff, client):
+    """The live premium show of the world answers a paywall, in the documented shape."""
+    _, token, _ = as_staff
+    state = client.get("/api/v1/rooms/performer/", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert state["is_live"] and state["playback_url"] is None
+    assert state["paywall"]["product"] == "ticket" and state["paywall"]["price_cents"] == 300
