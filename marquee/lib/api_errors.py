@@ -7,6 +7,7 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from marquee.lib.errors import DomainError
 
@@ -47,6 +48,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         if exc.status >= 500:
             return None  # a programming error: re-raised, logged, answered by the 500 handler
+        set_rollback()  # as DRF does for its own errors: a refusal leaves nothing half-written
         return Response(exc.as_json(), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
