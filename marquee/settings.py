@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from marquee.lib.converters import ID_SCHEMA
 from marquee.lib.env import (
     ImproperlyConfiguredEnv,
     env_bool,
@@ -287,6 +288,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The one error shape on every operation; <id:…> path ids are bounded integers.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "marquee.lib.api_schema.document_error_responses",
+    ],
+    "PATH_CONVERTER_OVERRIDES": {"id": ID_SCHEMA},
 }
 
 # --- Requests, security ----------------------------------------------------

@@ -38,3 +38,58 @@ def test_pages_answer_the_domain_error_not_a_500(path, json_expected, db):
     else:
         assert b"That room closed." in response.content
     assert middleware.process_exception(request, ValueError("other")) is None
+
+
+def _service_error_types():
+    from marquee.billing.services import BillingError
+    from marquee.chat.services import ChatError
+    from marquee.compliance.services import ComplianceError
+    from marquee.content.services import ContentError
+    from marquee.content.uploads import UploadRefused
+    from marquee.ledger.services import InsufficientFunds, LedgerError
+    from marquee.lib.api_errors import ApiError
+    from marquee.performers.dashboard_services import SettingsError
+    from marquee.performers.services import ApplicationRefused
+    from marquee.shows.schedule import ScheduleError
+
+    return [
+        BillingError,
+        ChatError,
+        ComplianceError,
+        ContentError,
+        UploadRefused,
+        InsufficientFunds,
+        LedgerError,
+        ApiError,
+        SettingsError,
+        ApplicationRefused,
+        ScheduleError,
+    ]
+
+
+@pytest.mark.parametrize("error_type", _service_error_types(), ids=lambda t: t.__name__)
+def test_every_service_error_is_a_domain_error_code_first(error_type):
+    error = error_type("sold_out", "No tickets left.", 409, show_id=7)
+    assert isinstance(error, DomainError)
+    assert (error.code, error.message, error.status) == ("sold_out", "No tickets left.", 409)
+    assert error.as_json() == {"error": {"code": "sold_out", "message": "No tickets left.", "show_id": 7}}
+
+
+def test_a_5xx_domain_error_stays_a_logged_server_error_not_an_answer(db):
+    from marquee.ledger.services import LedgerError
+    from marquee.lib.api_errors import exception_handler
+
+    broken = LedgerError("ledger_invariant", "entries do not sum to zero", 500)
+    assert exception_handler(broken, {}) is None  # DRF re-raises it: Django logs and answers its 500 page
+    middleware = DomainErrorMiddleware(lambda request: HttpResponse("unreached"))
+    assert middleware.process_exception(RequestFactory().get("/rooms/x/"), broken) is None
+
+
+def test_service_refusal_answers_its_own_status_through_the_api(client, performer, viewer):
+    """Translations per view are gone: the service's status reaches the client."""
+    client.force_login(performer.user)
+    first = client.post("/api/v1/dashboard/room/moderators/", {"username": "viewer"}, content_type="application/json")
+    assert first.status_code == 201
+    again = client.post("/api/v1/dashboard/room/moderators/", {"username": "viewer"}, content_type="application/json")
+    assert again.status_code == 409
+    assert again.json()["error"] == {"code": "duplicate", "message": "viewer is already a moderator."}

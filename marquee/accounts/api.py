@@ -12,7 +12,7 @@ class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField()
-    date_of_birth = serializers.DateField()
+    date_of_birth = serializers.DateField(allow_null=True)
     timezone = serializers.CharField()
     is_staff = serializers.BooleanField()
     is_performer = serializers.BooleanField()

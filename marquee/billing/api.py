@@ -15,10 +15,7 @@ from marquee.billing.gateways import GatewayNotConfigured
 from marquee.billing.views import ask_to_buy, checkout_target, success_url_builder
 from marquee.ledger import selectors as ledger_selectors
 from marquee.lib.api_errors import ApiError
-
-
-def _api_error(exc: services.BillingError) -> ApiError:
-    return ApiError(exc.code, exc.message, exc.status)
+from marquee.lib.api_schema import errors
 
 
 class PurchaseSerializer(serializers.Serializer):
@@ -31,10 +28,10 @@ class PurchaseSerializer(serializers.Serializer):
     tokens = serializers.IntegerField()
     provider = serializers.CharField()
     provider_reference = serializers.CharField()
-    performer = serializers.CharField(source="performer.username", default=None)
-    show = serializers.IntegerField(source="show_id", default=None)
+    performer = serializers.CharField(source="performer.username", default=None, allow_null=True)
+    show = serializers.IntegerField(source="show_id", default=None, allow_null=True)
     created_at = serializers.DateTimeField()
-    paid_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
 
 
 class CheckoutInput(serializers.Serializer):
@@ -77,7 +74,7 @@ class CheckoutView(APIView):
 
     @extend_schema(
         request=CheckoutInput,
-        responses={201: CheckoutOutput},
+        responses={201: CheckoutOutput, **errors(402, 404, 409)},
         summary="Start a checkout; returns the hosted payment page's URL",
     )
     def post(self, request):
@@ -102,8 +99,6 @@ class CheckoutView(APIView):
                 provider=values["provider"],
                 request=request,
             )
-        except services.BillingError as exc:
-            raise _api_error(exc)
         except GatewayNotConfigured:
             raise ApiError("provider_unavailable", "This payment provider is not enabled.", 400)
         return Response(
@@ -161,7 +156,7 @@ class SubscriptionSerializer(serializers.Serializer):
     price_cents = serializers.IntegerField()
     provider = serializers.CharField()
     current_period_end = serializers.DateTimeField()
-    canceled_at = serializers.DateTimeField()
+    canceled_at = serializers.DateTimeField(allow_null=True)
 
 
 class SubscriptionListView(APIView):
@@ -175,15 +170,16 @@ class SubscriptionListView(APIView):
 class SubscriptionCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=SubscriptionSerializer, summary="Cancel (access until the period end)")
+    @extend_schema(
+        request=None,
+        responses={200: SubscriptionSerializer, **errors(409)},
+        summary="Cancel (access until the period end)",
+    )
     def post(self, request, pk):
         subscription = selectors.access_subscription(request.user, pk)
         if subscription is None:
             raise ApiError("not_found", "No such subscription.", 404)
-        try:
-            subscription = services.cancel_subscription(user=request.user, subscription=subscription, request=request)
-        except services.BillingError as exc:
-            raise _api_error(exc)
+        subscription = services.cancel_subscription(user=request.user, subscription=subscription, request=request)
         return Response(SubscriptionSerializer(subscription).data)
 
 
@@ -201,6 +197,10 @@ class TipSerializer(serializers.Serializer):
     user = serializers.CharField(source="user.username")
 
 
+class TipResultSerializer(TipSerializer):
+    balance_tokens = serializers.IntegerField(help_text="Your wallet after the tip")
+
+
 class RoomTipsView(APIView):
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
@@ -215,7 +215,11 @@ class RoomTipsView(APIView):
     def get(self, request, username):
         return Response(TipSerializer(selectors.recent_tips(self._performer(request, username)), many=True).data)
 
-    @extend_schema(request=TipInput, responses=TipSerializer, summary="Tip the performer (Idempotency-Key header)")
+    @extend_schema(
+        request=TipInput,
+        responses={201: TipResultSerializer, **errors(402, 409)},
+        summary="Tip the performer (Idempotency-Key header)",
+    )
     def post(self, request, username):
         performer = self._performer(request, username)
         data = TipInput(data=request.data)
@@ -224,19 +228,16 @@ class RoomTipsView(APIView):
         if not key:
             raise ApiError("idempotency_key_required", "Send an Idempotency-Key header (any unique string per tip).")
         viewer = access.Viewer.from_request(request)
-        try:
-            ask_to_buy(viewer, "tip", performer=performer)
-            tip = services.send_tip(
-                user=request.user,
-                performer=performer,
-                tokens=data.validated_data["tokens"],
-                message=data.validated_data["message"],
-                idempotency_key=key,
-                location=viewer.location,
-                request=request,
-            )
-        except services.BillingError as exc:
-            raise _api_error(exc)
+        ask_to_buy(viewer, "tip", performer=performer)
+        tip = services.send_tip(
+            user=request.user,
+            performer=performer,
+            tokens=data.validated_data["tokens"],
+            message=data.validated_data["message"],
+            idempotency_key=key,
+            location=viewer.location,
+            request=request,
+        )
         body = TipSerializer(tip).data
         body["balance_tokens"] = ledger_selectors.wallet_balance(request.user)
         return Response(body, status=201)
@@ -248,7 +249,7 @@ class PayoutSerializer(serializers.Serializer):
     status = serializers.CharField()
     rail = serializers.CharField()
     created_at = serializers.DateTimeField()
-    settled_at = serializers.DateTimeField()
+    settled_at = serializers.DateTimeField(allow_null=True)
 
 
 class PayoutInput(serializers.Serializer):
@@ -284,17 +285,16 @@ class EarningsView(APIView):
 class PayoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PayoutInput, responses=PayoutSerializer, summary="Request a payout (2FA required)")
+    @extend_schema(
+        request=PayoutInput, responses={201: PayoutSerializer, **errors(409)}, summary="Request a payout (2FA required)"
+    )
     def post(self, request):
         _own_performer(request)
         # Money leaves the platform: a stolen session or access token is not enough.
         require_recent_reauthentication(request)
         data = PayoutInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            payout = services.request_payout(
-                user=request.user, amount_cents=data.validated_data["amount_cents"], request=request
-            )
-        except services.BillingError as exc:
-            raise _api_error(exc)
+        payout = services.request_payout(
+            user=request.user, amount_cents=data.validated_data["amount_cents"], request=request
+        )
         return Response(PayoutSerializer(payout).data, status=201)

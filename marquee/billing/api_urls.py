@@ -1,5 +1,6 @@
 from django.urls import path
 
+import marquee.lib.converters  # noqa: F401  (registers <id:…>)
 from marquee.billing import api
 
 urlpatterns = [
@@ -8,7 +9,7 @@ urlpatterns = [
     path("purchases/", api.PurchaseListView.as_view(), name="api_purchases"),
     path("purchases/<uuid:reference>/", api.PurchaseDetailView.as_view(), name="api_purchase"),
     path("subscriptions/", api.SubscriptionListView.as_view(), name="api_subscriptions"),
-    path("subscriptions/<int:pk>/cancel/", api.SubscriptionCancelView.as_view(), name="api_subscription_cancel"),
+    path("subscriptions/<id:pk>/cancel/", api.SubscriptionCancelView.as_view(), name="api_subscription_cancel"),
     path("rooms/<str:username>/tips/", api.RoomTipsView.as_view(), name="api_room_tips"),
     path("earnings/", api.EarningsView.as_view(), name="api_earnings"),
     path("payouts/", api.PayoutView.as_view(), name="api_payouts"),

@@ -28,10 +28,6 @@ def _safe_next(request, value: str, default: str = "") -> str:
     return default
 
 
-def _refused(request, exc: services.BillingError):
-    return render(request, "error.html", {"status": exc.status, "message": exc.message}, status=exc.status)
-
-
 def _int_or_none(value):
     try:
         return int(value)
@@ -87,8 +83,6 @@ def checkout_start(request):
             success_url_for=success_url_builder(request),
             request=request,
         )
-    except services.BillingError as exc:
-        return _refused(request, exc)
     except GatewayNotConfigured:
         return render(request, "error.html", {"status": 503, "message": "Payments are unavailable."}, status=503)
     return redirect(url)
@@ -101,10 +95,7 @@ def sandbox_checkout(request, reference):
     if purchase is None or purchase.provider != "sandbox" or purchase.user_id != request.user.pk:
         raise Http404("No such checkout.")
     if request.method == "POST":
-        try:
-            services.sandbox_complete_checkout(purchase=purchase, pay=request.POST.get("action") == "pay")
-        except services.BillingError as exc:
-            return _refused(request, exc)
+        services.sandbox_complete_checkout(purchase=purchase, pay=request.POST.get("action") == "pay")
         return redirect("checkout_return", reference=purchase.reference)
     return render(request, "billing/sandbox_checkout.html", {"purchase": purchase})
 
@@ -189,10 +180,7 @@ def subscription_cancel(request, pk):
     subscription = selectors.access_subscription(request.user, pk)
     if subscription is None:
         raise Http404("No such subscription.")
-    try:
-        services.cancel_subscription(user=request.user, subscription=subscription, request=request)
-    except services.BillingError as exc:
-        return _refused(request, exc)
+    services.cancel_subscription(user=request.user, subscription=subscription, request=request)
     messages.success(request, f"Canceled. You keep access until {subscription.current_period_end:%d %b %Y}.")
     return redirect("account")
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +11,45 @@ from marquee.chat import protocol, selectors
 from marquee.compliance.geo import location_for_request
 from marquee.compliance.middleware import passed_age_gate
 from marquee.lib.api_errors import ApiError
+from marquee.lib.converters import ID_MAX
+
+
+class ChatMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    user = serializers.CharField()
+    role = serializers.CharField()
+    text = serializers.CharField()
+    ts = serializers.DateTimeField()
+
+
+class MessagesPageSerializer(serializers.Serializer):
+    messages = ChatMessageSerializer(many=True)
+    next_before = serializers.IntegerField(allow_null=True, help_text="Pass as ?before= for the older page")
+
+
+class ModerationEntrySerializer(serializers.Serializer):
+    action = serializers.CharField()
+    actor = serializers.CharField()
+    user = serializers.CharField(allow_null=True)
+    details = serializers.DictField()
+    at = serializers.DateTimeField()
+
+
+class ModerationLogSerializer(serializers.Serializer):
+    entries = ModerationEntrySerializer(many=True)
+
+
+class HeldMessageSerializer(serializers.Serializer):
+    held_id = serializers.IntegerField()
+    user = serializers.CharField()
+    text = serializers.CharField()
+    flags = serializers.ListField(child=serializers.CharField())
+    ts = serializers.DateTimeField()
+
+
+class HeldMessagesSerializer(serializers.Serializer):
+    held = HeldMessageSerializer(many=True)
 
 
 def _access(request, username):
@@ -43,13 +82,16 @@ class RoomMessagesView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("before", int), OpenApiParameter("limit", int)],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("before", {"type": "integer", "minimum": 1, "maximum": ID_MAX}),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+        ],
+        responses=MessagesPageSerializer,
         summary="Chat history of a room, newest page first (page back with ?before=<oldest id>)",
     )
     def get(self, request, username):
         _access(request, username)
-        before = _int_param(request, "before")
+        before = _int_param(request, "before", maximum=ID_MAX)
         limit = _int_param(request, "limit", 50, maximum=100)
         rows = selectors.visible_messages(username, before=before, limit=limit)
         messages = [protocol.message_from_row(row) for row in rows]
@@ -64,7 +106,7 @@ def _moderator_access(request, username):
 
 
 class ModerationLogView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The room's moderation log (moderators)")
+    @extend_schema(responses=ModerationLogSerializer, summary="The room's moderation log (moderators)")
     def get(self, request, username):
         access = _moderator_access(request, username)
         entries = [
@@ -81,7 +123,7 @@ class ModerationLogView(APIView):
 
 
 class HeldMessagesView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="Messages held for review (moderators)")
+    @extend_schema(responses=HeldMessagesSerializer, summary="Messages held for review (moderators)")
     def get(self, request, username):
         access = _moderator_access(request, username)
         held = [

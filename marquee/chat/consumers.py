@@ -27,6 +27,7 @@ from marquee.chat import fanout, limits, protocol, services
 from marquee.compliance.geo import locate
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
+from marquee.lib.errors import DomainError
 
 _CLOSE = object()
 
@@ -460,7 +461,7 @@ class ChatSocket:
             return conn.error("forbidden", "Only the performer and the room's moderators can do that.", ref=ref)
         try:
             await database_sync_to_async(_run_mod_action)(conn, data)
-        except services.ChatError as exc:
+        except DomainError as exc:  # the same code/message the API would answer
             return conn.error(exc.code, exc.message, ref=ref)
         except (KeyError, TypeError, ValueError):
             return conn.error("invalid", "Missing or invalid fields for this action.", ref=ref)
@@ -503,7 +504,7 @@ def _user_named(username):
 
     user = User.objects.filter(username=str(username)).first()
     if user is None:
-        raise services.ChatError("not_found", "No such user.")
+        raise services.ChatError("not_found", "No such user.", 404)
     return user
 
 

@@ -14,17 +14,15 @@ from django.utils import timezone
 from marquee.chat import fanout, moderation, protocol, selectors, store
 from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationAction
 from marquee.compliance.services import record_audit
+from marquee.lib.errors import DomainError
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import Performer
 from marquee.performers.selectors import is_room_moderator
 from marquee.recommendations import tracking
 
 
-class ChatError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class ChatError(DomainError):
+    """A refused chat or moderation action."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +142,7 @@ def _held_payload(message: ChatMessage) -> dict:
 
 def _require_moderator(actor, performer) -> None:
     if not is_room_moderator(actor, performer):
-        raise ChatError("forbidden", "Only the performer and the room's moderators can do that.")
+        raise ChatError("forbidden", "Only the performer and the room's moderators can do that.", 403)
 
 
 def _log(*, actor, performer, action: str, target_user=None, details: dict | None = None, ip: str = "") -> None:
@@ -162,11 +160,11 @@ def _log(*, actor, performer, action: str, target_user=None, details: dict | Non
 
 def _check_target(actor, performer, target) -> None:
     if target.pk == performer.user_id:
-        raise ChatError("forbidden", "The performer cannot be restricted in their own room.")
+        raise ChatError("forbidden", "The performer cannot be restricted in their own room.", 403)
     if target.pk == actor.pk:
         raise ChatError("invalid", "You cannot restrict yourself.")
     if is_room_moderator(target, performer) and not (actor.pk == performer.user_id or actor.is_staff):
-        raise ChatError("forbidden", "Only the performer can restrict a moderator.")
+        raise ChatError("forbidden", "Only the performer can restrict a moderator.", 403)
 
 
 def _mark_deleted(performer, seqs: set[int]) -> None:
@@ -202,7 +200,7 @@ def delete_message(*, actor, performer, message_id: int, ip: str = "") -> None:
     room = _room(performer)
     known = ChatMessage.objects.filter(performer=performer, seq=message_id).exists()
     if not known and message_id not in _recent_message_ids(room):
-        raise ChatError("not_found", "No such message.")
+        raise ChatError("not_found", "No such message.", 404)
     with transaction.atomic():
         _mark_deleted(performer, {message_id})
         _log(actor=actor, performer=performer, action="message_deleted", details={"message_id": message_id}, ip=ip)
@@ -310,9 +308,9 @@ def lift_restrictions(*, actor, performer, target, ip: str = "") -> int:
 
 def site_ban(*, actor, target, reason: str, ip: str = "") -> ChatBan:
     if not (actor and actor.is_authenticated and actor.is_staff):
-        raise ChatError("forbidden", "Only staff can ban site-wide.")
+        raise ChatError("forbidden", "Only staff can ban site-wide.", 403)
     if target.is_staff:
-        raise ChatError("forbidden", "Staff accounts cannot be banned here.")
+        raise ChatError("forbidden", "Staff accounts cannot be banned here.", 403)
     return _restrict(
         actor=actor, performer=None, target=target, kind=ChatBan.Kind.BAN, seconds=None, reason=reason, ip=ip
     )
@@ -344,7 +342,7 @@ def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") 
             .first()
         )
         if held is None:
-            raise ChatError("not_found", "No such held message (already reviewed?).")
+            raise ChatError("not_found", "No such held message (already reviewed?).", 404)
         _log(
             actor=actor,
             performer=performer,

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from marquee.compliance import selectors
 from marquee.lib.api_errors import ApiError
+from marquee.lib.api_schema import errors
 
 
 class AgeVerificationStatusSerializer(serializers.Serializer):
@@ -38,7 +39,9 @@ class PerformerRecordStatusSerializer(serializers.Serializer):
 
 
 class PerformerRecordStatusView(APIView):
-    @extend_schema(responses=PerformerRecordStatusSerializer, summary="My performer identity record status")
+    @extend_schema(
+        responses={200: PerformerRecordStatusSerializer, **errors(404)}, summary="My performer identity record status"
+    )
     def get(self, request):
         performer = getattr(request.user, "performer", None) if hasattr(request.user, "performer") else None
         record = selectors.performer_record(performer) if performer else None

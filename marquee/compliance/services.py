@@ -21,16 +21,11 @@ from marquee.compliance.models import (
     ShowPerformer,
     WebhookReceipt,
 )
+from marquee.lib.errors import DomainError
 
 
-class ComplianceError(Exception):
+class ComplianceError(DomainError):
     """A refused compliance action: ``code`` and a message for the user."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 # Any constant: advisory lock keys _AUDIT_LOCK_BASE + chain serialize the

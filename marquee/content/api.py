@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -15,6 +14,7 @@ from marquee.compliance.geo import location_for_request
 from marquee.content import selectors, services
 from marquee.content.models import MediaItem, MediaSet
 from marquee.lib.api_errors import ApiError
+from marquee.lib.api_schema import errors
 from marquee.performers.dashboard_access import IsPerformer
 
 
@@ -24,6 +24,37 @@ class MediaSetInput(serializers.Serializer):
     free_for_subscribers = serializers.BooleanField(default=True)
     price_tokens = serializers.IntegerField(min_value=0, default=0)
     is_published = serializers.BooleanField(default=False)
+
+
+class ItemUrlsSerializer(serializers.Serializer):
+    file = serializers.CharField(help_text="Signed, short-lived, bound to you")
+    thumbnail = serializers.CharField(allow_null=True)
+    preview = serializers.CharField(allow_null=True)
+
+
+class MediaItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    mime = serializers.CharField()
+    status = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    size_bytes = serializers.IntegerField()
+    urls = ItemUrlsSerializer()
+
+
+class MediaSetSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    performer = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    free_for_subscribers = serializers.BooleanField()
+    price_tokens = serializers.IntegerField()
+    is_published = serializers.BooleanField()
+
+
+class MediaSetSerializer(MediaSetSummarySerializer):
+    items = MediaItemSerializer(many=True)
 
 
 def _item_data(item: MediaItem, user) -> dict:
@@ -54,30 +85,25 @@ def _set_data(media_set: MediaSet, user, *, with_items: bool) -> dict:
     return data
 
 
-def _error(exc: services.ContentError) -> ApiError:
-    return ApiError(exc.code, exc.message, exc.status)
-
-
 class MySetsView(APIView):
     permission_classes = [IsPerformer]
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT, summary="My photo/video sets", operation_id="dashboard_content_sets_list"
+        responses=MediaSetSummarySerializer(many=True),
+        summary="My photo/video sets",
+        operation_id="dashboard_content_sets_list",
     )
     def get(self, request):
         sets = selectors.own_sets(request.performer).select_related("performer__user")
         return Response([_set_data(s, request.user, with_items=False) for s in sets])
 
-    @extend_schema(request=MediaSetInput, responses=OpenApiTypes.OBJECT, summary="Create a set (unpublished)")
+    @extend_schema(request=MediaSetInput, responses={201: MediaSetSerializer}, summary="Create a set (unpublished)")
     def post(self, request):
         data = MediaSetInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         v.pop("is_published")
-        try:
-            media_set = services.create_set(performer=request.performer, request=request, **v)
-        except services.ContentError as exc:
-            raise _error(exc) from None
+        media_set = services.create_set(performer=request.performer, request=request, **v)
         return Response(_set_data(media_set, request.user, with_items=True), status=status.HTTP_201_CREATED)
 
 
@@ -89,20 +115,19 @@ class MySetView(APIView):
             MediaSet.objects.select_related("performer__user"), pk=set_id, performer=request.performer
         )
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="One of my sets with signed file URLs")
+    @extend_schema(responses=MediaSetSerializer, summary="One of my sets with signed file URLs")
     def get(self, request, set_id: int):
         return Response(_set_data(self._set(request, set_id), request.user, with_items=True))
 
-    @extend_schema(request=MediaSetInput, responses=OpenApiTypes.OBJECT, summary="Change or publish a set")
+    @extend_schema(request=MediaSetInput, responses=MediaSetSerializer, summary="Change or publish a set")
     def patch(self, request, set_id: int):
         media_set = self._set(request, set_id)
-        merged = {**_set_data(media_set, request.user, with_items=False), **request.data}
-        data = MediaSetInput(data=merged)
+        # Validate the sent fields alone (a non-object body is a 400), then
+        # fill in the rest from the set as it is.
+        data = MediaSetInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        try:
-            media_set = services.update_set(media_set=media_set, request=request, **data.validated_data)
-        except services.ContentError as exc:
-            raise _error(exc) from None
+        current = {name: getattr(media_set, name) for name in MediaSetInput().fields}
+        media_set = services.update_set(media_set=media_set, request=request, **{**current, **data.validated_data})
         return Response(_set_data(media_set, request.user, with_items=True))
 
 
@@ -114,7 +139,7 @@ class UploadView(APIView):
         request={
             "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
         },
-        responses=OpenApiTypes.OBJECT,
+        responses={201: MediaItemSerializer, **errors(415)},
         summary="Upload a photo or video to one of my sets",
     )
     def post(self, request, set_id: int):
@@ -122,10 +147,7 @@ class UploadView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise ApiError("no_file", "Send the file in the 'file' field.")
-        try:
-            item = services.upload_item(media_set=media_set, upload=upload, request=request)
-        except services.ContentError as exc:
-            raise _error(exc) from None
+        item = services.upload_item(media_set=media_set, upload=upload, request=request)
         item.refresh_from_db()
         return Response(_item_data(item, request.user), status=status.HTTP_201_CREATED)
 
@@ -142,7 +164,8 @@ class ItemView(APIView):
 
 class SetView(APIView):
     @extend_schema(
-        responses=OpenApiTypes.OBJECT, summary="A set as a viewer sees it (402 with how to get in when not allowed)"
+        responses={200: MediaSetSerializer, **errors(402)},
+        summary="A set as a viewer sees it (402 with how to get in when not allowed)",
     )
     def get(self, request, set_id: int):
         media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
@@ -153,13 +176,10 @@ class SetView(APIView):
 
 
 class PurchaseView(APIView):
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, summary="Buy a set with tokens")
+    @extend_schema(request=None, responses={201: MediaSetSerializer, **errors(402)}, summary="Buy a set with tokens")
     def post(self, request, set_id: int):
         media_set = get_object_or_404(MediaSet.objects.select_related("performer__user"), pk=set_id)
         viewer = access.Viewer.from_request(request)
         access.require(access.buy(viewer, "content", media_set=media_set))
-        try:
-            services.purchase_set(user=request.user, media_set=media_set, location=viewer.location, request=request)
-        except services.ContentError as exc:
-            raise _error(exc) from None
+        services.purchase_set(user=request.user, media_set=media_set, location=viewer.location, request=request)
         return Response(_set_data(media_set, request.user, with_items=True), status=status.HTTP_201_CREATED)

@@ -8,28 +8,25 @@ from marquee.billing import prices
 from marquee.compliance.services import record_audit
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from marquee.content.uploads import UploadRefused, clean_upload
+from marquee.lib.errors import DomainError
 
 MAX_ITEMS_PER_SET = 200
 
 
-class ContentError(Exception):
-    def __init__(self, message: str, code: str = "invalid", status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
+class ContentError(DomainError):
+    """A refused content action (set, upload, purchase)."""
 
 
 def _validate_set(*, title: str, free_for_subscribers: bool, price_tokens: int) -> str:
     title = (title or "").strip()
     if not title:
-        raise ContentError("Give the set a title.", "bad_title")
+        raise ContentError("bad_title", "Give the set a title.")
     try:
         prices.check_set_price_tokens(price_tokens)
     except prices.PriceError as exc:
-        raise ContentError(exc.message, exc.code, exc.status) from None
+        raise ContentError(exc.code, exc.message, exc.status) from None
     if not free_for_subscribers and price_tokens == 0:
-        raise ContentError("Make the set free for subscribers, give it a price, or both.", "no_way_in")
+        raise ContentError("no_way_in", "Make the set free for subscribers, give it a price, or both.")
     return title[:120]
 
 
@@ -68,7 +65,7 @@ def update_set(
 ) -> MediaSet:
     title = _validate_set(title=title, free_for_subscribers=free_for_subscribers, price_tokens=price_tokens)
     if is_published and not media_set.items.filter(status=MediaItem.Status.READY).exists():
-        raise ContentError("Upload at least one file before publishing.", "empty_set")
+        raise ContentError("empty_set", "Upload at least one file before publishing.")
     MediaSet.objects.filter(pk=media_set.pk).update(
         title=title,
         description=description.strip()[:2000],
@@ -91,11 +88,11 @@ def upload_item(*, media_set: MediaSet, upload, request=None) -> MediaItem:
     """Check and clean the file (outside the transaction: it can take a while),
     then store it and queue its thumbnail/preview."""
     if media_set.items.count() >= MAX_ITEMS_PER_SET:
-        raise ContentError(f"A set holds at most {MAX_ITEMS_PER_SET} files.", "set_full")
+        raise ContentError("set_full", f"A set holds at most {MAX_ITEMS_PER_SET} files.")
     try:
         clean = clean_upload(upload)
     except UploadRefused as exc:
-        raise ContentError(exc.message, exc.code, exc.status) from None
+        raise ContentError(exc.code, exc.message, exc.status) from None
     try:
         with transaction.atomic():
             item = MediaItem(
@@ -147,18 +144,18 @@ def purchase_set(*, user, media_set: MediaSet, location, request=None) -> Conten
 
     allowed = policy.can_purchase(user, location)
     if not allowed:
-        raise ContentError(allowed.message, allowed.code, allowed.status)
+        raise ContentError(allowed.code, allowed.message, allowed.status)
     performer = media_set.performer
     if (
         not media_set.is_published
         or media_set.price_tokens <= 0
         or not policy.can_view_performer(user, performer, location)
     ):
-        raise ContentError("This set is not for sale.", "not_for_sale", 404)
+        raise ContentError("not_for_sale", "This set is not for sale.", 404)
     if user.pk == performer.user_id:
-        raise ContentError("This is your own set.", "own_set", 400)
+        raise ContentError("own_set", "This is your own set.", 400)
     if not (earns := policy.can_earn(performer)):
-        raise ContentError(earns.message, earns.code, earns.status)
+        raise ContentError(earns.code, earns.message, earns.status)
     existing = ContentPurchase.objects.filter(user=user, media_set=media_set).first()
     if existing is not None:
         return existing
@@ -182,7 +179,7 @@ def purchase_set(*, user, media_set: MediaSet, location, request=None) -> Conten
                 action="content.purchased", actor=user, request=request, target=media_set, details={"tokens": tokens}
             )
     except money.NotEnoughTokens:
-        raise ContentError(f"You need {tokens} tokens to buy this set.", "insufficient_tokens", 402) from None
+        raise ContentError("insufficient_tokens", f"You need {tokens} tokens to buy this set.", 402) from None
     except IntegrityError:
         # The same buyer twice at the same moment: the other request won.
         existing = ContentPurchase.objects.filter(user=user, media_set=media_set).first()

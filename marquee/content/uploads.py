@@ -19,16 +19,14 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from marquee.lib.errors import DomainError
+
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 VIDEO_TYPES = {"video/mp4", "video/webm", "video/quicktime", "video/x-matroska"}
 
 
-class UploadRefused(Exception):
-    def __init__(self, message: str, code: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
+class UploadRefused(DomainError):
+    """An uploaded file that is refused (type, size, damage)."""
 
 
 @dataclass
@@ -52,24 +50,24 @@ def clean_upload(upload) -> CleanUpload:
     """Validate and sanitize one uploaded file; raises ``UploadRefused``."""
     size = upload.size or 0
     if size <= 0:
-        raise UploadRefused("The file is empty.", "empty")
+        raise UploadRefused("empty", "The file is empty.")
     if size > max(settings.CONTENT_MAX_IMAGE_BYTES, settings.CONTENT_MAX_VIDEO_BYTES):
-        raise UploadRefused("The file is too large.", "too_large", 413)
+        raise UploadRefused("too_large", "The file is too large.", 413)
     mime = sniff(upload)
     if mime in IMAGE_TYPES:
         if size > settings.CONTENT_MAX_IMAGE_BYTES:
             limit = settings.CONTENT_MAX_IMAGE_BYTES // (1024 * 1024)
-            raise UploadRefused(f"Photos may be at most {limit} MB.", "too_large", 413)
+            raise UploadRefused("too_large", f"Photos may be at most {limit} MB.", 413)
         return _clean_image(upload, mime)
     if mime in VIDEO_TYPES:
         if size > settings.CONTENT_MAX_VIDEO_BYTES:
             limit = settings.CONTENT_MAX_VIDEO_BYTES // (1024 * 1024)
-            raise UploadRefused(f"Videos may be at most {limit} MB.", "too_large", 413)
+            raise UploadRefused("too_large", f"Videos may be at most {limit} MB.", 413)
         return _clean_video(upload, mime)
     raise UploadRefused(
+        "unsupported_type",
         "Only photos (JPEG, PNG, WebP, GIF) and videos (MP4, WebM, MOV, MKV) can be uploaded; "
         "this file's content is neither, whatever its name says.",
-        "unsupported_type",
         415,
     )
 
@@ -84,17 +82,17 @@ def open_limited_image(source) -> Image.Image:
             width, height = image.size
             if width * height > limit:
                 raise UploadRefused(
-                    f"The image is too large ({width}×{height} pixels; at most {limit:,} pixels).",
                     "too_many_pixels",
+                    f"The image is too large ({width}×{height} pixels; at most {limit:,} pixels).",
                     413,
                 )
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadRefused("The image is too large to decode safely.", "too_many_pixels", 413) from None
+        raise UploadRefused("too_many_pixels", "The image is too large to decode safely.", 413) from None
     except UploadRefused:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UploadRefused("The image could not be read (damaged or unsupported).", "bad_image") from None
+        raise UploadRefused("bad_image", "The image could not be read (damaged or unsupported).") from None
     return image
 
 
@@ -138,7 +136,7 @@ def _clean_video(upload, mime: str) -> CleanUpload:
             with av.open(src.name) as inp:
                 video = next((s for s in inp.streams if s.type == "video"), None)
                 if video is None:
-                    raise UploadRefused("The file has no video stream.", "bad_video")
+                    raise UploadRefused("bad_video", "The file has no video stream.")
                 width, height = video.codec_context.width, video.codec_context.height
                 keep = [s for s in inp.streams if s.type in ("video", "audio")]
                 with av.open(dst.name, "w", format={"webm": "webm", "mkv": "matroska"}.get(ext, "mp4")) as out:
@@ -151,7 +149,7 @@ def _clean_video(upload, mime: str) -> CleanUpload:
         except UploadRefused:
             raise
         except (av.error.FFmpegError, ValueError, KeyError):
-            raise UploadRefused("The video could not be read (damaged or unsupported).", "bad_video") from None
+            raise UploadRefused("bad_video", "The video could not be read (damaged or unsupported).") from None
         # The open handle outlives the unlink below (POSIX), so nothing large sits in memory.
         handle = open(dst.name, "rb")  # noqa: SIM115
         return CleanUpload(

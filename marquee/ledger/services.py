@@ -20,19 +20,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from marquee.ledger.models import NON_NEGATIVE_KINDS, Account, AccountKind, Entry, Transfer, Unit
+from marquee.lib.errors import DomainError
 
 
-class LedgerError(Exception):
-    """A transfer that would break double entry (programming error)."""
+class LedgerError(DomainError):
+    """A transfer that would break double entry: a programming error, so its
+    status is 500 and it propagates as a server error (logged), never a 4xx."""
 
 
-class InsufficientFunds(Exception):
+class InsufficientFunds(DomainError):
     """An account that must not go negative does not hold enough."""
-
-    def __init__(self, account: Account, needed: int):
-        self.account = account
-        self.needed = needed
-        super().__init__(f"{account.code} holds less than {needed} {account.unit}")
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,7 @@ def post_transfer(
     negative."""
     movements = [m for m in movements if m.amount != 0]
     if not movements:
-        raise LedgerError("a transfer needs at least one non-zero movement")
+        raise LedgerError("ledger_invariant", "a transfer needs at least one non-zero movement", 500)
     specs = [m.account for m in movements if isinstance(m.account, AccountSpec)]
     if specs:
         resolved = resolve_accounts(specs)
@@ -176,12 +173,12 @@ def post_transfer(
     accounts: dict[int, Account] = {}
     for movement in movements:
         if not isinstance(movement.amount, int):
-            raise LedgerError("amounts are integers")
+            raise LedgerError("ledger_invariant", "amounts are integers", 500)
         totals[movement.account.unit] += movement.amount
         deltas[movement.account.pk] += movement.amount
         accounts[movement.account.pk] = movement.account
     if any(totals.values()):
-        raise LedgerError(f"entries do not sum to zero per unit: {dict(totals)}")
+        raise LedgerError("ledger_invariant", f"entries do not sum to zero per unit: {dict(totals)}", 500)
 
     existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -210,7 +207,9 @@ def post_transfer(
             if delta < 0:
                 rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=-delta))
             if rows.update(balance=F("balance") + delta) != 1:
-                raise InsufficientFunds(account, -delta)
+                raise InsufficientFunds(
+                    "insufficient_funds", f"Not enough {account.unit} for this.", 402, needed=-delta
+                )
         Entry.objects.bulk_create(
             [
                 Entry(transfer=transfer, account_id=pk, amount=delta, unit=accounts[pk].unit, created_at=now)

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from marquee.lib.errors import DomainError
 
 
-class ApiError(exceptions.APIException):
-    """Raise from a view to answer ``{"error": {"code", "message"}}``."""
-
-    def __init__(self, code: str, message: str, status_code: int = status.HTTP_400_BAD_REQUEST, extra=None):
-        self.status_code = status_code
-        self.error_code = code
-        self.extra = extra or {}
-        super().__init__(detail=message, code=code)
+class ApiError(DomainError):
+    """The name API views raise under; the same type (and signature) as every
+    service's error: ``ApiError(code, message, status=400, **extra)``."""
 
 
 def _message_from_detail(detail) -> str:
@@ -50,6 +46,10 @@ _CODES = {
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
+        if exc.status == 500:
+            return None  # a programming error: re-raised, logged, answered by the 500 handler
+        # 4xx refusals, and 502/503 for a provider that failed: answered with their code.
+        set_rollback()  # as DRF does for its own errors: a refusal leaves nothing half-written
         return Response(exc.as_json(), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -58,10 +58,7 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, ApiError):
-        code = exc.error_code
-        extra = exc.extra
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         code, extra = "invalid", {"fields": exc.detail} if isinstance(exc.detail, dict) else {}
     else:
         code, extra = _CODES.get(response.status_code, "error"), {}

@@ -74,7 +74,9 @@ class JSONBodyGuardMiddleware:
 
 class DomainErrorMiddleware:
     """A ``DomainError`` that escapes a plain Django view becomes its 4xx
-    (JSON for machine paths, the error page otherwise), never a 500."""
+    (JSON for machine paths, the error page otherwise), never a 500; so does
+    a 502/503 for a provider that failed.  One with status 500 is a
+    programming error: left to Django's logged 500."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -83,6 +85,6 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DomainError):
+        if isinstance(exception, DomainError) and exception.status != 500:
             return exception.response(request)
         return None

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 
 from marquee.compliance.geo import location_for_request
 from marquee.lib.api_errors import ApiError
+from marquee.lib.api_schema import errors
+from marquee.lib.errors import DomainError
 from marquee.performers import selectors, services
 
 
@@ -35,34 +37,57 @@ class PerformerSerializer(serializers.Serializer):
 
 
 class Pagination(LimitOffsetPagination):
+    """DRF's limit/offset, strict: ``offset=true`` or ``limit=0`` is a 400
+    with a code, not silently the default; the schema states the bounds."""
+
     default_limit = 24
     max_limit = 100
+    max_offset = 10**6
+
+    def get_limit(self, request):
+        return self._parse(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
+
+    def get_offset(self, request):
+        return self._parse(request, self.offset_query_param, 0, 0, self.max_offset)
+
+    @staticmethod
+    def _parse(request, name: str, default: int, minimum: int, maximum: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        if not (raw.isascii() and raw.isdigit()) or not minimum <= int(raw) <= maximum:
+            raise DomainError(f"invalid_{name}", f"{name} must be a whole number from {minimum} to {maximum}.")
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit},
+            self.offset_query_param: {"minimum": 0, "maximum": self.max_offset},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
 
 
-class PerformerListView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("tag", str),
-            OpenApiParameter("language", str),
-            OpenApiParameter("q", str),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
-        ],
-        responses=PerformerSerializer(many=True),
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[OpenApiParameter("tag", str), OpenApiParameter("language", str), OpenApiParameter("q", str)],
         summary="Browse performers (live first)",
     )
-    def get(self, request):
-        performers = selectors.browse_performers(
-            location=location_for_request(request),
-            tag=request.query_params.get("tag", "")[:40],
-            language=request.query_params.get("language", "")[:40],
-            query=request.query_params.get("q", "")[:60].strip(),
+)
+class PerformerListView(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = PerformerSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        return selectors.browse_performers(
+            location=location_for_request(self.request),
+            tag=self.request.query_params.get("tag", "")[:40],
+            language=self.request.query_params.get("language", "")[:40],
+            query=self.request.query_params.get("q", "")[:60].strip(),
         )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(performers, request, view=self)
-        return paginator.get_paginated_response(PerformerSerializer(page, many=True).data)
 
 
 def _visible_or_404(request, username):
@@ -90,14 +115,22 @@ class FollowsView(APIView):
         return Response(PerformerSerializer(performers, many=True).data)
 
 
+class FollowStateSerializer(serializers.Serializer):
+    following = serializers.BooleanField()
+
+
 class FollowView(APIView):
-    @extend_schema(request=None, responses={201: None, 200: None}, summary="Follow a performer")
+    @extend_schema(
+        request=None,
+        responses={201: FollowStateSerializer, 200: FollowStateSerializer},
+        summary="Follow a performer (201 the first time, 200 after)",
+    )
     def put(self, request, username):
         performer = _visible_or_404(request, username)
         created = services.follow_performer(user=request.user, performer=performer)
         return Response({"following": True}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses={200: None}, summary="Unfollow a performer")
+    @extend_schema(request=None, responses={200: FollowStateSerializer}, summary="Unfollow a performer")
     def delete(self, request, username):
         performer = _visible_or_404(request, username)
         services.unfollow_performer(user=request.user, performer=performer)
@@ -117,7 +150,10 @@ class ApplicationSerializer(serializers.Serializer):
 class MyPerformerView(APIView):
     """The caller's own performer profile: read it, or apply to become one."""
 
-    @extend_schema(responses=ApplicationSerializer, summary="My performer profile (404 if I have not applied)")
+    @extend_schema(
+        responses={200: ApplicationSerializer, **errors(404)},
+        summary="My performer profile (404 if I have not applied)",
+    )
     def get(self, request):
         performer = getattr(request.user, "performer", None) if hasattr(request.user, "performer") else None
         if performer is None:
@@ -125,17 +161,16 @@ class MyPerformerView(APIView):
         return Response(ApplicationSerializer(performer).data)
 
     @extend_schema(
-        request=ApplicationInput, responses={201: ApplicationSerializer}, summary="Apply to become a performer"
+        request=ApplicationInput,
+        responses={201: ApplicationSerializer, **errors(409)},
+        summary="Apply to become a performer",
     )
     def post(self, request):
         if hasattr(request.user, "performer"):
             raise ApiError("already_applied", "You already have a performer profile.", status.HTTP_409_CONFLICT)
         data = ApplicationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            performer = services.apply_as_performer(
-                user=request.user, display_name=data.validated_data["display_name"], request=request
-            )
-        except services.ApplicationRefused as exc:
-            raise ApiError("application_refused", str(exc), status.HTTP_403_FORBIDDEN)
+        performer = services.apply_as_performer(
+            user=request.user, display_name=data.validated_data["display_name"], request=request
+        )
         return Response(ApplicationSerializer(performer).data, status=status.HTTP_201_CREATED)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import marquee.lib.converters  # noqa: F401  (registers <id:…>)
 from marquee.earnings import api_urls as earnings_api_urls
 from marquee.performers import api, dashboard_api
 
@@ -13,17 +14,15 @@ urlpatterns = [
     path("dashboard/room/", dashboard_api.RoomSettingsView.as_view(), name="api_dashboard_room"),
     path("dashboard/room/tip-menu/", dashboard_api.TipMenuView.as_view(), name="api_dashboard_tip_menu"),
     path(
-        "dashboard/room/tip-menu/<int:item_id>/", dashboard_api.TipMenuItemView.as_view(), name="api_dashboard_tip_item"
+        "dashboard/room/tip-menu/<id:item_id>/", dashboard_api.TipMenuItemView.as_view(), name="api_dashboard_tip_item"
     ),
     path("dashboard/room/moderators/", dashboard_api.ModeratorsView.as_view(), name="api_dashboard_moderators"),
     path(
-        "dashboard/room/moderators/<int:user_id>/",
+        "dashboard/room/moderators/<id:user_id>/",
         dashboard_api.ModeratorView.as_view(),
         name="api_dashboard_moderator",
     ),
     path("dashboard/room/regions/", dashboard_api.RegionBlocksView.as_view(), name="api_dashboard_regions"),
-    path(
-        "dashboard/room/regions/<int:block_id>/", dashboard_api.RegionBlockView.as_view(), name="api_dashboard_region"
-    ),
+    path("dashboard/room/regions/<id:block_id>/", dashboard_api.RegionBlockView.as_view(), name="api_dashboard_region"),
     *earnings_api_urls.urlpatterns,
 ]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marquee.accounts.selectors import has_two_factor
-from marquee.lib.api_errors import ApiError
+from marquee.lib.api_schema import errors
 from marquee.performers import dashboard_services as services
 from marquee.performers import regions
 from marquee.performers.dashboard_access import IsPerformer
@@ -45,8 +44,12 @@ class RegionBlockSerializer(serializers.Serializer):
     label = serializers.CharField(read_only=True)
 
 
-def _error(exc: services.SettingsError) -> ApiError:
-    return ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT if exc.code == "duplicate" else 400)
+class DashboardSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    verification_status = serializers.CharField()
+    two_factor_enabled = serializers.BooleanField()
+    room = RoomSettingsSerializer()
 
 
 def _room_data(performer) -> dict:
@@ -56,7 +59,7 @@ def _room_data(performer) -> dict:
 class DashboardView(APIView):
     permission_classes = [IsPerformer]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Dashboard overview: room settings, safety, links")
+    @extend_schema(responses=DashboardSerializer, summary="Dashboard overview: room settings, safety, links")
     def get(self, request):
         performer = request.performer
         return Response(
@@ -79,16 +82,14 @@ class RoomSettingsView(APIView):
 
     @extend_schema(request=RoomSettingsSerializer, responses=RoomSettingsSerializer, summary="Change room settings")
     def patch(self, request):
-        merged = {**_room_data(request.performer), **request.data}
-        data = RoomSettingsSerializer(data=merged)
+        # Validate the sent fields alone (a non-object body is a 400, not a
+        # TypeError), then fill in the rest from the current settings.
+        data = RoomSettingsSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        v = data.validated_data
-        try:
-            performer = services.update_room_settings(
-                performer=request.performer, timezone_name=v.pop("timezone"), request=request, **v
-            )
-        except services.SettingsError as exc:
-            raise _error(exc) from None
+        v = {**_room_data(request.performer), **data.validated_data}
+        performer = services.update_room_settings(
+            performer=request.performer, timezone_name=v.pop("timezone"), request=request, **v
+        )
         return Response(_room_data(performer))
 
 
@@ -103,10 +104,7 @@ class TipMenuView(APIView):
     def post(self, request):
         data = TipMenuItemSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            item = services.add_tip_menu_item(performer=request.performer, request=request, **data.validated_data)
-        except services.SettingsError as exc:
-            raise _error(exc) from None
+        item = services.add_tip_menu_item(performer=request.performer, request=request, **data.validated_data)
         return Response(TipMenuItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
@@ -131,16 +129,15 @@ class ModeratorsView(APIView):
     def get(self, request):
         return Response([_moderator_data(m) for m in request.performer.moderators.select_related("user")])
 
-    @extend_schema(request=ModeratorSerializer, responses={201: ModeratorSerializer}, summary="Appoint a moderator")
+    @extend_schema(
+        request=ModeratorSerializer, responses={201: ModeratorSerializer, **errors(409)}, summary="Appoint a moderator"
+    )
     def post(self, request):
         data = ModeratorSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            moderator = services.appoint_moderator(
-                performer=request.performer, username=data.validated_data["username"], request=request
-            )
-        except services.SettingsError as exc:
-            raise _error(exc) from None
+        moderator = services.appoint_moderator(
+            performer=request.performer, username=data.validated_data["username"], request=request
+        )
         return Response(_moderator_data(moderator), status=status.HTTP_201_CREATED)
 
 
@@ -165,16 +162,15 @@ class RegionBlocksView(APIView):
     def get(self, request):
         return Response([_block_data(b) for b in request.performer.region_blocks.order_by("country", "subdivision")])
 
-    @extend_schema(request=RegionBlockSerializer, responses={201: RegionBlockSerializer}, summary="Block a region")
+    @extend_schema(
+        request=RegionBlockSerializer, responses={201: RegionBlockSerializer, **errors(409)}, summary="Block a region"
+    )
     def post(self, request):
         data = RegionBlockSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            block = services.add_region_block(
-                performer=request.performer, region=data.validated_data["region"], request=request
-            )
-        except services.SettingsError as exc:
-            raise _error(exc) from None
+        block = services.add_region_block(
+            performer=request.performer, region=data.validated_data["region"], request=request
+        )
         return Response(_block_data(block), status=status.HTTP_201_CREATED)
 
 

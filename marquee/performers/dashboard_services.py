@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from marquee.accounts.models import User
 from marquee.billing import prices  # a leaf module: the platform's one list of prices and limits
 from marquee.compliance.services import record_audit
+from marquee.lib.errors import DomainError
 from marquee.performers import regions
 from marquee.performers.models import Performer, RegionBlock, RoomModerator, ShowKind, TipMenuItem
 
@@ -17,11 +18,8 @@ TIP_MENU_MAX_ITEMS = 30
 DEFAULT_KINDS = (ShowKind.PUBLIC, ShowKind.PREMIUM, ShowKind.SUBSCRIBERS)
 
 
-class SettingsError(Exception):
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class SettingsError(DomainError):
+    """A refused room-settings change."""
 
 
 def _check(check, *args, **kwargs) -> None:
@@ -29,7 +27,7 @@ def _check(check, *args, **kwargs) -> None:
     try:
         check(*args, **kwargs)
     except prices.PriceError as exc:
-        raise SettingsError(exc.message, exc.code) from None
+        raise SettingsError(exc.code, exc.message) from None
 
 
 @transaction.atomic
@@ -47,7 +45,7 @@ def update_room_settings(
     request=None,
 ) -> Performer:
     if default_show_kind not in DEFAULT_KINDS:
-        raise SettingsError("Default show kind must be public, premium or subscribers-only.", "bad_kind")
+        raise SettingsError("bad_kind", "Default show kind must be public, premium or subscribers-only.")
     _check(prices.check_price_cents, default_ticket_price_cents, label="Ticket price")
     _check(prices.check_price_cents, subscription_price_cents, label="Subscription price")
     _check(prices.check_price_cents, private_show_price_cents, label="Private show price")
@@ -55,7 +53,7 @@ def update_room_settings(
     try:
         ZoneInfo(timezone_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"Unknown timezone “{timezone_name}”.", "bad_timezone") from None
+        raise SettingsError("bad_timezone", f"Unknown timezone “{timezone_name}”.") from None
     fields = {
         "default_show_kind": default_show_kind,
         "default_ticket_price_cents": default_ticket_price_cents,
@@ -78,10 +76,10 @@ def update_room_settings(
 def add_tip_menu_item(*, performer: Performer, label: str, tokens: int, request=None) -> TipMenuItem:
     label = label.strip()
     if not label:
-        raise SettingsError("Give the tip-menu item a label.", "bad_label")
+        raise SettingsError("bad_label", "Give the tip-menu item a label.")
     _check(prices.check_tip_menu_tokens, tokens)
     if performer.tip_menu.count() >= TIP_MENU_MAX_ITEMS:
-        raise SettingsError(f"The tip menu holds at most {TIP_MENU_MAX_ITEMS} items.", "too_many")
+        raise SettingsError("too_many", f"The tip menu holds at most {TIP_MENU_MAX_ITEMS} items.")
     item = TipMenuItem.objects.create(
         performer=performer, label=label[:80], tokens=tokens, position=performer.tip_menu.count()
     )
@@ -101,14 +99,14 @@ def remove_tip_menu_item(*, performer: Performer, item_id: int, request=None) ->
 def appoint_moderator(*, performer: Performer, username: str, request=None) -> RoomModerator:
     user = User.objects.filter(username__iexact=username.strip()).first()
     if user is None:
-        raise SettingsError(f"No user called “{username.strip()}”.", "no_such_user")
+        raise SettingsError("no_such_user", f"No user called “{username.strip()}”.")
     if user.pk == performer.user_id:
-        raise SettingsError("You already moderate your own room.", "self")
+        raise SettingsError("self", "You already moderate your own room.")
     try:
         with transaction.atomic():
             moderator = RoomModerator.objects.create(performer=performer, user=user)
     except IntegrityError:
-        raise SettingsError(f"{user.username} is already a moderator.", "duplicate") from None
+        raise SettingsError("duplicate", f"{user.username} is already a moderator.", 409) from None
     record_audit(action="room.moderator_appointed", request=request, target=performer, details={"user": user.pk})
     return moderator
 
@@ -125,13 +123,13 @@ def remove_moderator(*, performer: Performer, user_id: int, request=None) -> boo
 def add_region_block(*, performer: Performer, region: str, request=None) -> RegionBlock:
     parsed = regions.parse_region(region)
     if parsed is None:
-        raise SettingsError(f"Unknown region “{region}”. Use a country code (FR) or US-TX / GB-SCT.", "bad_region")
+        raise SettingsError("bad_region", f"Unknown region “{region}”. Use a country code (FR) or US-TX / GB-SCT.")
     country, sub = parsed
     try:
         with transaction.atomic():
             block = RegionBlock.objects.create(performer=performer, country=country, subdivision=sub)
     except IntegrityError:
-        raise SettingsError(f"{regions.region_label(country, sub)} is already blocked.", "duplicate") from None
+        raise SettingsError("duplicate", f"{regions.region_label(country, sub)} is already blocked.", 409) from None
     record_audit(action="room.region_blocked", request=request, target=performer, details={"region": str(block)})
     return block
 

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from marquee.compliance.services import record_audit
+from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer
 from marquee.recommendations import tracking
 
@@ -31,7 +32,7 @@ def unfollow_performer(*, user, performer: Performer) -> bool:
     return bool(deleted)
 
 
-class ApplicationRefused(Exception):
+class ApplicationRefused(DomainError):
     """The user may not become a performer (message says why)."""
 
 
@@ -40,10 +41,12 @@ def apply_as_performer(*, user, display_name: str, request=None) -> Performer:
     """Create the user's performer profile, unverified until staff review
     their documents.  Applying twice returns the existing profile."""
     if not user.is_adult:
-        raise ApplicationRefused("Only adults with a date of birth on file can apply to perform.")
+        raise ApplicationRefused(
+            "application_refused", "Only adults with a date of birth on file can apply to perform.", 403
+        )
     display_name = display_name.strip()
     if not display_name:
-        raise ApplicationRefused("Choose a display name.")
+        raise ApplicationRefused("bad_display_name", "Choose a display name.")
     performer, created = Performer.objects.get_or_create(
         user=user, defaults={"display_name": display_name, "verification_status": Performer.Verification.UNVERIFIED}
     )

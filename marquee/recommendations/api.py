@@ -19,6 +19,19 @@ class RecommendationSerializer(PerformerSerializer):
     source = serializers.CharField(source="recommendation_source")
 
 
+class RecommendationsSerializer(serializers.Serializer):
+    model_version = serializers.CharField(help_text="The trained model that ranked these, or 'none'")
+    results = RecommendationSerializer(many=True)
+
+
+class SimilarSerializer(serializers.Serializer):
+    results = RecommendationSerializer(many=True)
+
+
+class HiddenStateSerializer(serializers.Serializer):
+    hidden = serializers.BooleanField()
+
+
 def parse_limit(raw: str | None, *, default: int = 20) -> int:
     maximum = settings.RECS_MAX_LIMIT
     if raw is None or raw == "":
@@ -32,10 +45,15 @@ def parse_limit(raw: str | None, *, default: int = 20) -> int:
     return limit
 
 
+def _limit_parameter(description: str) -> OpenApiParameter:
+    schema = {"type": "integer", "minimum": 1, "maximum": settings.RECS_MAX_LIMIT}
+    return OpenApiParameter("limit", schema, description=description)
+
+
 class RecommendationsView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="1–100, default 20")],
-        responses=RecommendationSerializer(many=True),
+        parameters=[_limit_parameter("1–100, default 20")],
+        responses=RecommendationsSerializer,
         summary="Performers recommended for me (live now first)",
     )
     def get(self, request):
@@ -53,8 +71,8 @@ class RecommendationsView(APIView):
 
 class SimilarView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="1–100, default 6")],
-        responses=RecommendationSerializer(many=True),
+        parameters=[_limit_parameter("1–100, default 6")],
+        responses=SimilarSerializer,
         summary="Performers similar to this one",
     )
     def get(self, request, username):
@@ -82,13 +100,17 @@ class HiddenView(APIView):
             raise Http404
         return performer
 
-    @extend_schema(request=None, responses={201: None, 200: None}, summary="Hide a performer from my recommendations")
+    @extend_schema(
+        request=None,
+        responses={201: HiddenStateSerializer, 200: HiddenStateSerializer},
+        summary="Hide a performer from my recommendations",
+    )
     def put(self, request, username):
         performer = self._performer(request, username)
         created = services.hide_performer(user=request.user, performer=performer, request=request)
         return Response({"hidden": True}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses={200: None}, summary="Show a hidden performer again")
+    @extend_schema(request=None, responses={200: HiddenStateSerializer}, summary="Show a hidden performer again")
     def delete(self, request, username):
         # Only the viewer's own list: works even if the room is now hidden from their region.
         performer = selectors.hidden_performers(request.user).filter(user__username=username).first()

@@ -12,16 +12,40 @@ from marquee.lib.api_errors import ApiError
 from marquee.performers import services as performer_services
 from marquee.shows import services
 
+
+class RoomShowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    price_cents = serializers.IntegerField()
+
+
+class RoomDeniedSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PaywallSerializer(serializers.Serializer):
+    """What to buy to watch: a ticket (``show_id``), a subscription (``performer``) or a private show."""
+
+    product = serializers.CharField()
+    show_id = serializers.IntegerField(required=False)
+    performer = serializers.CharField(required=False)
+    price_cents = serializers.IntegerField()
+    price_display = serializers.CharField()
+    message = serializers.CharField()
+
+
 RoomStateSerializer = inline_serializer(
     "RoomState",
     {
         "username": serializers.CharField(),
         "is_live": serializers.BooleanField(),
-        "show": serializers.DictField(allow_null=True),
+        "show": RoomShowSerializer(allow_null=True),
         "playback_url": serializers.CharField(allow_null=True),
         "playback_expires_at": serializers.IntegerField(allow_null=True),
-        "paywall": serializers.DictField(allow_null=True),
-        "denied": serializers.DictField(allow_null=True),
+        "paywall": PaywallSerializer(allow_null=True),
+        "denied": RoomDeniedSerializer(allow_null=True),
     },
 )
 
@@ -72,7 +96,7 @@ class StreamKeyView(APIView):
             }
         )
 
-    @extend_schema(request=None, responses=StreamKeySerializer, summary="Regenerate the stream key (shown once)")
+    @extend_schema(request=None, responses={201: StreamKeySerializer}, summary="Regenerate the stream key (shown once)")
     def post(self, request):
         performer = _own_performer(request)
         secret = performer_services.regenerate_stream_key(performer=performer, actor=request.user, request=request)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from marquee.billing import prices
 from marquee.billing.services import refund_show_tickets
 from marquee.compliance.services import record_audit
+from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer, ShowKind
 from marquee.shows.models import Show
 from marquee.shows.schedule_models import Notification, ScheduleRule
@@ -29,13 +30,8 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 BLOCKING_STATUSES = (Show.Status.SCHEDULED, Show.Status.LIVE)
 
 
-class ScheduleError(Exception):
+class ScheduleError(DomainError):
     """Refused with a message meant for the performer."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def performer_zone(performer: Performer) -> ZoneInfo:
@@ -49,7 +45,7 @@ def validate_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"Unknown timezone “{name}”.", "bad_timezone") from None
+        raise ScheduleError("bad_timezone", f"Unknown timezone “{name}”.") from None
 
 
 # --- expansion -----------------------------------------------------------------
@@ -89,7 +85,7 @@ def expand_rule(
 def build_weekly_rrule(weekdays: list[str]) -> str:
     days = [d.upper() for d in weekdays]
     if not days or any(d not in WEEKDAYS for d in days):
-        raise ScheduleError("Pick at least one weekday.", "bad_weekdays")
+        raise ScheduleError("bad_weekdays", "Pick at least one weekday.")
     ordered = [d for d in WEEKDAYS if d in days]
     return "FREQ=WEEKLY;BYDAY=" + ",".join(ordered)
 
@@ -107,18 +103,18 @@ def rule_weekdays(rule: ScheduleRule) -> list[str]:
 def _validate_show_fields(*, title: str, kind: str, price_cents: int, expected_minutes: int) -> tuple[str, int]:
     title = (title or "").strip()
     if not title:
-        raise ScheduleError("Give the show a title.", "bad_title")
+        raise ScheduleError("bad_title", "Give the show a title.")
     if len(title) > 120:
-        raise ScheduleError("The title is too long (120 characters at most).", "bad_title")
+        raise ScheduleError("bad_title", "The title is too long (120 characters at most).")
     if kind not in SCHEDULABLE_KINDS:
-        raise ScheduleError("Choose public, premium or subscribers-only.", "bad_kind")
+        raise ScheduleError("bad_kind", "Choose public, premium or subscribers-only.")
     if not 5 <= expected_minutes <= 24 * 60:
-        raise ScheduleError("Expected length must be between 5 minutes and 24 hours.", "bad_length")
+        raise ScheduleError("bad_length", "Expected length must be between 5 minutes and 24 hours.")
     if kind == ShowKind.PREMIUM:
         try:
             prices.check_price_cents(price_cents, label="A premium ticket")
         except prices.PriceError as exc:
-            raise ScheduleError(exc.message, "bad_price") from None
+            raise ScheduleError("bad_price", exc.message) from None
     else:
         price_cents = 0
     return title, price_cents
@@ -144,9 +140,10 @@ def _overlap_error(performer: Performer, start: datetime.datetime, other: Show) 
     zone = performer_zone(performer)
     when = other.scheduled_start.astimezone(zone)
     return ScheduleError(
+        "overlap",
         f"That overlaps “{other.title}” on {when:%a %d %b %Y at %H:%M} ({zone.key}). "
         "Pick another time or shorten one of them.",
-        "overlap",
+        409,
     )
 
 
@@ -157,7 +154,7 @@ def _lock_performer(performer: Performer) -> None:
 
 def _require_future(start: datetime.datetime) -> None:
     if start <= timezone.now():
-        raise ScheduleError("The start time is in the past.", "in_past")
+        raise ScheduleError("in_past", "The start time is in the past.")
 
 
 # --- services ------------------------------------------------------------------
@@ -180,7 +177,7 @@ def schedule_show(
         title=title, kind=kind, price_cents=price_cents, expected_minutes=expected_minutes
     )
     if timezone.is_naive(starts_at):
-        raise ScheduleError("The start time needs a timezone.", "bad_start")
+        raise ScheduleError("bad_start", "The start time needs a timezone.")
     _require_future(starts_at)
     _lock_performer(performer)
     other = _conflicting_show(performer, starts_at, expected_minutes)
@@ -223,7 +220,7 @@ def create_schedule_rule(
     )
     zone = validate_zone(timezone_name or performer.timezone or "UTC")
     if until is not None and until < starts_on:
-        raise ScheduleError("The end date is before the first date.", "bad_until")
+        raise ScheduleError("bad_until", "The end date is before the first date.")
     rule = ScheduleRule(
         performer=performer,
         title=title,
@@ -240,7 +237,7 @@ def create_schedule_rule(
     _lock_performer(performer)
     occurrences = _rule_occurrences(rule) if publish else []
     if publish and not occurrences:
-        raise ScheduleError("This schedule has no upcoming dates.", "no_occurrences")
+        raise ScheduleError("no_occurrences", "This schedule has no upcoming dates.")
     _refuse_overlaps(performer, rule, occurrences)
     rule.save()
     created = _materialize(rule, occurrences)
@@ -262,7 +259,7 @@ def publish_schedule_rule(*, rule: ScheduleRule, actor=None, request=None) -> Sc
         return rule
     occurrences = _rule_occurrences(rule)
     if not occurrences:
-        raise ScheduleError("This schedule has no upcoming dates.", "no_occurrences")
+        raise ScheduleError("no_occurrences", "This schedule has no upcoming dates.")
     _refuse_overlaps(rule.performer, rule, occurrences)
     rule.is_published = True
     rule.save(update_fields=["is_published"])
@@ -330,7 +327,7 @@ def cancel_show(*, show: Show, actor=None, request=None, reason: str = "") -> Sh
     """Cancel a scheduled show; tickets sold for it are refunded in the same transaction."""
     updated = Show.objects.filter(pk=show.pk, status=Show.Status.SCHEDULED).update(status=Show.Status.CANCELLED)
     if not updated:
-        raise ScheduleError("Only a show that has not started can be cancelled.", "not_cancellable")
+        raise ScheduleError("not_cancellable", "Only a show that has not started can be cancelled.")
     show.refresh_from_db()
     refunded = refund_show_tickets(show=show, reason="show_cancelled", actor=actor, request=request)
     record_audit(

@@ -6,8 +6,7 @@ import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 
 from marquee.compliance.geo import location_for_request
 from marquee.lib.api_errors import ApiError
+from marquee.lib.api_schema import errors
 from marquee.performers.dashboard_access import IsPerformer
 from marquee.performers.selectors import get_visible_performer
 from marquee.shows import schedule
@@ -23,13 +23,21 @@ from marquee.shows.schedule_forms import KIND_CHOICES, WEEKDAY_CHOICES
 from marquee.shows.schedule_models import Notification, ScheduleRule
 
 
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "20:15"})
+class HourMinuteField(serializers.TimeField):
+    """A wall-clock time as ``HH:MM`` (OpenAPI's ``time`` format wants seconds and an offset)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class ShowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     kind = serializers.CharField()
     price_cents = serializers.IntegerField()
     status = serializers.CharField()
-    scheduled_start = serializers.DateTimeField()
+    scheduled_start = serializers.DateTimeField(allow_null=True)
     expected_minutes = serializers.IntegerField()
     schedule_rule = serializers.IntegerField(source="schedule_rule_id", allow_null=True)
 
@@ -42,7 +50,7 @@ class RuleSerializer(serializers.Serializer):
     expected_minutes = serializers.IntegerField()
     rrule = serializers.CharField()
     weekdays = serializers.SerializerMethodField()
-    start_time = serializers.TimeField(format="%H:%M")
+    start_time = HourMinuteField()
     starts_on = serializers.DateField()
     until = serializers.DateField(allow_null=True)
     timezone = serializers.CharField()
@@ -50,6 +58,16 @@ class RuleSerializer(serializers.Serializer):
 
     def get_weekdays(self, rule) -> list[str]:
         return schedule.rule_weekdays(rule)
+
+
+class ScheduleOverviewSerializer(serializers.Serializer):
+    timezone = serializers.CharField()
+    rules = RuleSerializer(many=True)
+    shows = ShowSerializer(many=True)
+
+
+class CancelledShowsSerializer(serializers.Serializer):
+    cancelled_shows = serializers.IntegerField()
 
 
 class ShowInput(serializers.Serializer):
@@ -73,16 +91,15 @@ class RuleInput(serializers.Serializer):
     publish = serializers.BooleanField(default=True)
 
 
-def _schedule_error(exc: schedule.ScheduleError) -> ApiError:
-    return ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT if exc.code == "overlap" else 400)
-
-
 class ScheduleView(APIView):
     permission_classes = [IsPerformer]
 
     @extend_schema(
-        parameters=[OpenApiParameter("from", datetime.date), OpenApiParameter("days", int)],
-        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            OpenApiParameter("from", datetime.date, description="First day (YYYY-MM-DD), default today"),
+            OpenApiParameter("days", {"type": "integer", "minimum": 1, "maximum": 93}, description="default 31"),
+        ],
+        responses=ScheduleOverviewSerializer,
         summary="My schedule: recurring rules (drafts too) and shows in a window",
     )
     def get(self, request):
@@ -95,12 +112,13 @@ class ScheduleView(APIView):
                 else datetime.datetime.now(zone).date()
             )
             days = min(max(int(request.query_params.get("days", 31)), 1), 93)
-        except ValueError:
+            start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
+            end = start + datetime.timedelta(days=days)  # OverflowError past year 9999
+        except (ValueError, OverflowError):
             raise ApiError("bad_request", "Use from=YYYY-MM-DD and days=1..93.") from None
-        start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
-        shows = Show.objects.filter(
-            performer=performer, scheduled_start__gte=start, scheduled_start__lt=start + datetime.timedelta(days=days)
-        ).order_by("scheduled_start")
+        shows = Show.objects.filter(performer=performer, scheduled_start__gte=start, scheduled_start__lt=end).order_by(
+            "scheduled_start"
+        )
         return Response(
             {
                 "timezone": zone.key,
@@ -113,7 +131,7 @@ class ScheduleView(APIView):
 class ShowCreateView(APIView):
     permission_classes = [IsPerformer]
 
-    @extend_schema(request=ShowInput, responses={201: ShowSerializer}, summary="Schedule a one-off show")
+    @extend_schema(request=ShowInput, responses={201: ShowSerializer, **errors(409)}, summary="Schedule a one-off show")
     def post(self, request):
         data = ShowInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -121,18 +139,15 @@ class ShowCreateView(APIView):
         starts_at = values["starts_at"]
         if starts_at.tzinfo is None:
             starts_at = starts_at.replace(tzinfo=schedule.performer_zone(request.performer))
-        try:
-            show = schedule.schedule_show(
-                performer=request.performer,
-                title=values["title"],
-                kind=values["kind"],
-                starts_at=starts_at,
-                expected_minutes=values["expected_minutes"],
-                price_cents=values["price_cents"],
-                request=request,
-            )
-        except schedule.ScheduleError as exc:
-            raise _schedule_error(exc) from None
+        show = schedule.schedule_show(
+            performer=request.performer,
+            title=values["title"],
+            kind=values["kind"],
+            starts_at=starts_at,
+            expected_minutes=values["expected_minutes"],
+            price_cents=values["price_cents"],
+            request=request,
+        )
         return Response(ShowSerializer(show).data, status=status.HTTP_201_CREATED)
 
 
@@ -142,38 +157,32 @@ class ShowCancelView(APIView):
     @extend_schema(request=None, responses=ShowSerializer, summary="Cancel a show (tickets are refunded)")
     def post(self, request, show_id: int):
         show = get_object_or_404(Show, pk=show_id, performer=request.performer)
-        try:
-            show = schedule.cancel_show(show=show, request=request)
-        except schedule.ScheduleError as exc:
-            raise _schedule_error(exc) from None
+        show = schedule.cancel_show(show=show, request=request)
         return Response(ShowSerializer(show).data)
 
 
 class RuleCreateView(APIView):
     permission_classes = [IsPerformer]
 
-    @extend_schema(request=RuleInput, responses={201: RuleSerializer}, summary="Create a recurring show")
+    @extend_schema(request=RuleInput, responses={201: RuleSerializer, **errors(409)}, summary="Create a recurring show")
     def post(self, request):
         data = RuleInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        try:
-            rule = schedule.create_schedule_rule(
-                performer=request.performer,
-                title=v["title"],
-                kind=v["kind"],
-                weekdays=v["weekdays"],
-                start_time=v["start_time"],
-                starts_on=v["starts_on"],
-                until=v["until"],
-                expected_minutes=v["expected_minutes"],
-                price_cents=v["price_cents"],
-                timezone_name=v["timezone"] or None,
-                publish=v["publish"],
-                request=request,
-            )
-        except schedule.ScheduleError as exc:
-            raise _schedule_error(exc) from None
+        rule = schedule.create_schedule_rule(
+            performer=request.performer,
+            title=v["title"],
+            kind=v["kind"],
+            weekdays=v["weekdays"],
+            start_time=v["start_time"],
+            starts_on=v["starts_on"],
+            until=v["until"],
+            expected_minutes=v["expected_minutes"],
+            price_cents=v["price_cents"],
+            timezone_name=v["timezone"] or None,
+            publish=v["publish"],
+            request=request,
+        )
         return Response(RuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 
@@ -189,18 +198,19 @@ class RuleDetailView(APIView):
 
     @extend_schema(
         request=None,
-        responses=RuleSerializer,
+        responses={200: RuleSerializer, **errors(409)},
         summary="Publish a draft recurring show",
         operation_id="dashboard_schedule_rule_publish",
     )
     def post(self, request, rule_id: int):
-        try:
-            rule = schedule.publish_schedule_rule(rule=self._rule(request, rule_id), request=request)
-        except schedule.ScheduleError as exc:
-            raise _schedule_error(exc) from None
+        rule = schedule.publish_schedule_rule(rule=self._rule(request, rule_id), request=request)
         return Response(RuleSerializer(rule).data)
 
-    @extend_schema(request=None, responses={200: None}, summary="Stop a recurring show (cancels its future shows)")
+    @extend_schema(
+        request=None,
+        responses={200: CancelledShowsSerializer},
+        summary="Stop a recurring show (cancels its future shows)",
+    )
     def delete(self, request, rule_id: int):
         count = schedule.cancel_schedule_rule(rule=self._rule(request, rule_id), request=request)
         return Response({"cancelled_shows": count})
