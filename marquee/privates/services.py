@@ -279,9 +279,10 @@ def _bill(session: PrivateShow, now, audit: _Audit) -> None:
     """One tick of an active session: end it if its stream stayed down past
     the grace; else post the periods begun (not those begun while the stream
     was down), keep the hold one period ahead, warn or end when tokens run out."""
-    if session.stream_dropped_at is None and session.show_id and session.show.status != Show.Status.LIVE:
+    if session.stream_dropped_at is None and _live_show(session.performer) is None:
         # The broadcast ended without a drop reaching us (a lost hook, a crash): count it as a drop.
-        session.stream_dropped_at = min(now, session.show.ended_at or now)
+        ended = session.show.ended_at if session.show_id else None
+        session.stream_dropped_at = min(now, ended or now)
         session.save(update_fields=["stream_dropped_at"])
     dropped = session.stream_dropped_at
     if dropped and now - dropped >= datetime.timedelta(seconds=settings.PRIVATE_STREAM_DROP_GRACE_SECONDS):
@@ -668,7 +669,8 @@ def expire_requests(*, now=None) -> int:
 
 
 def fail_due_group_shows(*, now=None) -> int:
-    """Group shows whose goal was not met in time: every pledge's hold is voided."""
+    """Group shows whose goal was not met in time: every pledge's hold is
+    voided.  Running group shows left with no viewer end too."""
     now = now or timezone.now()
     failed = 0
     for group in GroupShow.objects.filter(status=GroupShow.Status.ANNOUNCED, deadline__lte=now).order_by("pk"):
@@ -678,6 +680,14 @@ def fail_due_group_shows(*, now=None) -> int:
             if locked.status == GroupShow.Status.ANNOUNCED:
                 _close_group(locked, now=now, audit=audit, reason=Reason.GOAL_MISSED)
                 failed += 1
+            audit.write()
+    empty = GroupShow.objects.filter(status=GroupShow.Status.RUNNING).exclude(pledges__status__in=PrivateShow.OPEN)
+    for group in empty.order_by("pk"):
+        audit = _Audit()
+        with transaction.atomic():
+            locked = _lock_group(group)
+            if locked.status == GroupShow.Status.RUNNING and not locked.pledges.filter(status__in=PrivateShow.OPEN):
+                _close_group(locked, now=now, audit=audit, reason=Reason.PAYER)
             audit.write()
     return failed
 

@@ -137,3 +137,36 @@ def test_group_show_refusals_change_nothing(room, outsider):
     assert refused.value.status == 404
     group.refresh_from_db()
     assert group.status == GroupShow.Status.ANNOUNCED
+
+
+def test_a_running_group_show_left_by_everyone_ends(room):
+    group = services.announce_group_show(
+        actor=room.user, performer=room, rate_tokens=5, goal_viewers=2, window_minutes=10, now=at(0)
+    )
+    viewers = [UserFactory() for _ in range(2)]
+    pledges = []
+    for user in viewers:
+        fund(user, 50)
+        pledges.append(services.join_group_show(user=user, group=group, now=at(5)))
+    for user, pledge in zip(viewers, pledges, strict=True):
+        services.end_private(actor=user, session=pledge, now=at(30))
+    services.fail_due_group_shows(now=at(31))
+    group.refresh_from_db()
+    assert group.status == GroupShow.Status.ENDED
+    # The room takes privates again.
+    fund(viewers[0], 50)
+    assert services.request_private(user=viewers[0], performer=room, now=at(40)).status == Status.REQUESTED
+
+
+def test_a_stream_restarted_within_the_grace_keeps_the_show(room, running_private):
+    from marquee.shows.models import Show
+    from tests.factories import ShowFactory
+
+    Show.objects.filter(performer=room).update(status=Show.Status.ENDED, ended_at=at(50))
+    services.stream_dropped(performer=room, at=at(50))
+    ShowFactory(performer=room, status=Show.Status.LIVE, started_at=at(60), scheduled_start=None)
+    services.stream_resumed(performer=room, now=at(65))
+    services.bill_due_periods(now=at(70))
+    services.bill_due_periods(now=at(100))
+    running_private.refresh_from_db()
+    assert running_private.status == Status.ACTIVE and running_private.periods_charged == 2
