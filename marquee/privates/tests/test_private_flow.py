@@ -383,3 +383,19 @@ def test_room_settings_are_checked_against_platform_limits(room, outsider, priva
     assert refused.value.status == 404
     assert list(room.private_settings.__class__.objects.values()) == before
     assert AuditEvent.objects.count() == audits
+
+
+def test_worker_tasks_bill_and_sweep(room, viewer, settings):
+    from marquee.privates import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["privates-tick"]["task"] == "marquee.privates.tasks.tick"
+    assert settings.CELERY_BEAT_SCHEDULE["privates-sweep-holds"]["task"] == "marquee.privates.tasks.sweep_holds"
+    fund(viewer, 100)
+    session = services.request_private(user=viewer, performer=room)  # now: the real clock
+    services.accept(actor=room.user, session=session)
+    tasks.tick.delay()
+    session.refresh_from_db()
+    assert session.periods_charged == 1  # the first period, not one more
+    services.end_private(actor=room.user, session=session)
+    assert tasks.sweep_holds.delay().get() == 0
+    assert ledger.held_tokens(viewer) == 0
