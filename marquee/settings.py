@@ -581,6 +581,24 @@ CELERY_BEAT_SCHEDULE["shows-extend-schedules"] = {
     "schedule": 6 * 3600.0,
 }
 
+# --- Private, spy and group shows (marquee.privates) ---------------------------
+INSTALLED_APPS += ["marquee.privates"]
+# One billing period ("minute"): rates are tokens per period; tests shorten it.
+PRIVATE_BILLING_SECONDS = env_int("PRIVATE_BILLING_SECONDS", 60, minimum=1)
+PRIVATE_REQUEST_EXPIRY_SECONDS = env_int("PRIVATE_REQUEST_EXPIRY_SECONDS", 120, minimum=5)
+# The stream may drop this long before the show ends (charged only up to the drop).
+PRIVATE_STREAM_DROP_GRACE_SECONDS = env_int("PRIVATE_STREAM_DROP_GRACE_SECONDS", 60, minimum=0)
+# Platform limits for room settings (the performer's share is PERFORMER_SHARE_PERCENT).
+PRIVATE_RATE_MIN_TOKENS = env_int("PRIVATE_RATE_MIN_TOKENS", 1, minimum=1)
+PRIVATE_RATE_MAX_TOKENS = env_int("PRIVATE_RATE_MAX_TOKENS", 1000, minimum=1)
+PRIVATE_MINIMUM_MINUTES_MAX = env_int("PRIVATE_MINIMUM_MINUTES_MAX", 30, minimum=1)
+GROUP_SHOW_MAX_GOAL = env_int("GROUP_SHOW_MAX_GOAL", 100, minimum=2)
+GROUP_SHOW_MAX_WINDOW_MINUTES = env_int("GROUP_SHOW_MAX_WINDOW_MINUTES", 60, minimum=1)
+# The worker bills due periods this often (well under a period), and sweeps holds.
+PRIVATE_TICK_SECONDS = env_int("PRIVATE_TICK_SECONDS", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["privates-tick"] = {"task": "marquee.privates.tasks.tick", "schedule": float(PRIVATE_TICK_SECONDS)}
+CELERY_BEAT_SCHEDULE["privates-sweep-holds"] = {"task": "marquee.privates.tasks.sweep_holds", "schedule": 60.0}
+
 # --- Recommendations ------------------------------------------------------------
 # Model artifacts (versioned .npz files + a CURRENT pointer swapped atomically).
 # (Tests get their own folder, never a developer's trained model.)

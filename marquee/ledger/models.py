@@ -7,13 +7,19 @@ entries) and its entries sum to zero per unit.  Outside-world accounts
 and payouts in flight may not — the database refuses it (CHECK constraint),
 and the transfer service uses conditional updates in a fixed lock order so
 concurrent debits never get that far.
+
+Holds (two-phase transfers, as TigerBeetle's pending → posted / voided): a
+``Hold`` reserves part of an account's balance; the account's ``held`` column
+is the sum of its open holds' remaining amounts, and the database refuses
+``balance - held < 0`` for accounts that must not go negative, so every debit
+(tips, content, ...) can spend only the *available* balance.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Unit(models.TextChoices):
@@ -54,6 +60,8 @@ class Account(models.Model):
         "performers.Performer", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
     )
     balance = models.BigIntegerField(default=0)
+    # Reserved by open holds (sum of their remaining amounts): not spendable.
+    held = models.BigIntegerField(default=0)
     allow_negative = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -61,6 +69,12 @@ class Account(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(allow_negative=True) | Q(balance__gte=0), name="ledger_account_non_negative"
+            ),
+            models.CheckConstraint(condition=Q(held__gte=0), name="ledger_account_held_non_negative"),
+            # The available balance (balance − held) never goes negative.
+            models.CheckConstraint(
+                condition=Q(allow_negative=True) | Q(balance__gte=F("held")),
+                name="ledger_account_available_non_negative",
             ),
             models.CheckConstraint(
                 condition=~Q(kind__in=[k.value for k in NON_NEGATIVE_KINDS]) | Q(allow_negative=False),
@@ -126,6 +140,8 @@ class Transfer(models.Model):
     source_id = models.CharField(max_length=64, blank=True)
     # The transfer this one reverses or releases.
     related = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
+    # Set when this transfer posts (part of) a hold.
+    hold = models.ForeignKey("ledger.Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="postings")
     # For earnings: when they may move from pending to available.
     available_at = models.DateTimeField(null=True, blank=True)
     # Gross amount in cents (what the supporter paid, or tokens × token value)
@@ -175,3 +191,56 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.amount}"
+
+
+class Hold(models.Model):
+    """Tokens (or cents) reserved in one account: pending until closed, then
+    posted (all of it transferred) or voided (what was not posted released).
+
+    While pending, ``amount - posted`` is counted in ``Account.held``; a hold
+    grows with ``extend_hold``, is spent in parts by ``post_from_hold`` (each
+    part an ordinary immutable transfer pointing here) and is closed exactly
+    once.  Only ``ledger.services`` writes these rows."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        POSTED = "posted", "Posted"
+        VOIDED = "voided", "Voided"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    amount = models.BigIntegerField()
+    posted = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    # The business object it escrows, e.g. ("privates.privateshow", "42").
+    source_type = models.CharField(max_length=40, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_hold_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(posted__gte=0) & Q(posted__lte=F("amount")), name="ledger_hold_posted_within_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", closed_at=None) | (~Q(status="pending") & Q(closed_at__isnull=False)),
+                name="ledger_hold_closed_at_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="posted") | Q(posted=F("amount")), name="ledger_hold_posted_is_whole"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "account"], name="ledger_hold_status_account"),
+            models.Index(fields=["source_type", "source_id"], name="ledger_hold_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold #{self.pk} {self.posted}/{self.amount} {self.status}"
+
+    @property
+    def remaining(self) -> int:
+        """Still reserved (0 once closed)."""
+        return self.amount - self.posted if self.status == self.Status.PENDING else 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
-from marquee.ledger.models import EARNING_KINDS, Account, AccountKind, Entry, Transfer
+from marquee.ledger.models import EARNING_KINDS, Account, AccountKind, Entry, Hold, Transfer
 
 
 def wallet_balance(user) -> int:
@@ -14,6 +15,24 @@ def wallet_balance(user) -> int:
     if user is None or not user.is_authenticated:
         return 0
     return Account.objects.filter(kind=AccountKind.WALLET, user=user).values_list("balance", flat=True).first() or 0
+
+
+def _wallet_row(user) -> tuple[int, int]:
+    if user is None or not user.is_authenticated:
+        return 0, 0
+    row = Account.objects.filter(kind=AccountKind.WALLET, user=user).values_list("balance", "held").first()
+    return row or (0, 0)
+
+
+def held_tokens(user) -> int:
+    """Tokens reserved by ``user``'s open holds (e.g. a private show in progress)."""
+    return _wallet_row(user)[1]
+
+
+def available_tokens(user) -> int:
+    """Tokens ``user`` can spend now: the wallet balance minus what holds reserve."""
+    balance, held = _wallet_row(user)
+    return balance - held
 
 
 def wallet_history(user, limit: int = 50):
@@ -97,7 +116,53 @@ def check_invariants() -> CheckReport:
         report.problems.append(f"account {code}: stored balance {balance} != sum of entries {entry_sum or 0}")
     for code, balance in Account.objects.filter(allow_negative=False, balance__lt=0).values_list("code", "balance"):
         report.problems.append(f"account {code} is negative: {balance}")
+    _check_holds(report)
     wrong_unit = Entry.objects.exclude(unit=F("account__unit")).values_list("pk", flat=True)[:20]
     for pk in wrong_unit:
         report.problems.append(f"entry {pk} unit differs from its account's")
     return report
+
+
+def _check_holds(report: CheckReport) -> None:
+    """Each account's ``held`` is the sum of its open holds' remainders; no hold
+    is posted beyond its amount; each hold's ``posted`` is what its transfers
+    took from its account; no account spends into its reserved tokens."""
+    open_remainders = Subquery(
+        Hold.objects.filter(account=OuterRef("pk"), status=Hold.Status.PENDING)
+        .values("account")
+        .annotate(total=Sum(F("amount") - F("posted")))
+        .values("total")
+    )
+    wrong_held = (
+        Account.objects.annotate(expected=Coalesce(open_remainders, Value(0)))
+        .exclude(held=F("expected"))
+        .values_list("code", "held", "expected")[:50]
+    )
+    for code, held, expected in wrong_held:
+        report.problems.append(f"account {code}: held {held} != open holds' remainders {expected}")
+    for code, balance, held in Account.objects.filter(allow_negative=False, balance__lt=F("held")).values_list(
+        "code", "balance", "held"
+    ):
+        report.problems.append(f"account {code}: balance {balance} is below its held {held}")
+    for pk, posted, amount in Hold.objects.filter(Q(posted__gt=F("amount")) | Q(posted__lt=0)).values_list(
+        "pk", "posted", "amount"
+    )[:20]:
+        report.problems.append(f"hold {pk} posted {posted} of {amount}")
+    spent = Subquery(
+        Entry.objects.filter(transfer__hold=OuterRef("pk"), account=OuterRef("account"))
+        .values("transfer__hold")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    mismatched = (
+        Hold.objects.annotate(spent=Coalesce(spent, Value(0)))
+        .exclude(posted=-F("spent"))
+        .values_list("pk", "posted", "spent")[:20]
+    )
+    for pk, posted, spent_total in mismatched:
+        report.problems.append(f"hold {pk}: posted {posted} != {-spent_total} taken by its transfers")
+    wrong_status = Hold.objects.filter(
+        Q(status=Hold.Status.POSTED) & ~Q(posted=F("amount")) | ~Q(status=Hold.Status.PENDING) & Q(closed_at=None)
+    ).values_list("pk", flat=True)[:20]
+    for pk in wrong_status:
+        report.problems.append(f"hold {pk}: status does not match its amounts")

@@ -1,8 +1,8 @@
 """Writes to the ledger.  Every movement of value goes through ``post_transfer``.
 
 Concurrency: balances change only through conditional ``UPDATE`` statements
-(``balance = balance + d WHERE balance + d >= 0`` for accounts that must not go
-negative), issued in one fixed order — holding accounts by id first, then the
+(``balance = balance + d WHERE balance + d >= held`` for accounts that must not
+go negative), issued in one fixed order — holding accounts by id first, then the
 platform's shared accounts by id — so two transfers can never wait on each other
 in a cycle, and the shared rows are locked as briefly as possible.  The CHECK
 constraint on ``Account`` is the backstop if any code path ever skips this.
@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from marquee.ledger.models import NON_NEGATIVE_KINDS, Account, AccountKind, Entry, Transfer, Unit
+from marquee.ledger.models import NON_NEGATIVE_KINDS, Account, AccountKind, Entry, Hold, Transfer, Unit
 from marquee.lib.errors import DomainError
 
 
@@ -149,6 +149,7 @@ def post_transfer(
     gross_cents: int = 0,
     performer_cents: int = 0,
     memo: str = "",
+    _hold: Hold | None = None,
 ) -> tuple[Transfer, bool]:
     """Record one transfer; returns ``(transfer, created)``.
 
@@ -158,7 +159,10 @@ def post_transfer(
     second call with the same key returns the first transfer and moves
     nothing (a *concurrent* duplicate raises IntegrityError; retrying returns
     the first).  Raises ``InsufficientFunds`` when a holding account would go
-    negative."""
+    negative, that is below what its holds reserve (``balance - held``).
+
+    ``_hold`` is for ``post_from_hold`` only: the tokens that leave the
+    hold's account are released from its ``held`` in the same UPDATE."""
     movements = [m for m in movements if m.amount != 0]
     if not movements:
         raise LedgerError("ledger_invariant", "a transfer needs at least one non-zero movement", 500)
@@ -194,6 +198,7 @@ def post_transfer(
             source_type=source_type,
             source_id=str(source_id),
             related=related,
+            hold=_hold,
             available_at=available_at,
             gross_cents=gross_cents,
             performer_cents=performer_cents,
@@ -204,9 +209,19 @@ def post_transfer(
             if delta == 0:
                 continue
             rows = Account.objects.filter(pk=account.pk)
-            if delta < 0:
-                rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=-delta))
-            if rows.update(balance=F("balance") + delta) != 1:
+            changes = {"balance": F("balance") + delta}
+            if _hold is not None and account.pk == _hold.account_id:
+                # Spent from the hold: balance and held fall together, the
+                # available balance stays as it was.
+                if delta >= 0:
+                    raise LedgerError(
+                        "ledger_invariant", "a posting from a hold must take from the hold's account", 500
+                    )
+                rows = rows.filter(held__gte=-delta)
+                changes["held"] = F("held") + delta
+            elif delta < 0:
+                rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=F("held") - delta))
+            if rows.update(**changes) != 1:
                 raise InsufficientFunds(
                     "insufficient_funds", f"Not enough {account.unit} for this.", 402, needed=-delta
                 )
@@ -253,7 +268,9 @@ def reverse_transfer(*, original: Transfer, kind: str, idempotency_key: str, mem
         rows = Account.objects.select_for_update().filter(pk__in=list(involved)).order_by("allow_negative", "pk")
         locked = {a.pk: a for a in rows}
         movements: list[Movement] = []
-        remaining = {pk: account.balance for pk, account in locked.items()}
+        # What can be clawed back is what is available: tokens escrowed by a
+        # hold stay with the show they pay for; the rest is a loss.
+        remaining = {pk: account.balance - account.held for pk, account in locked.items()}
         for entry in entries:
             account = locked[entry.account_id]
             amount = -entry.amount

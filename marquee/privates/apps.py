@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PrivatesConfig(AppConfig):
+    name = "marquee.privates"
+    label = "privates"
+    verbose_name = "Private, spy and group shows"

@@ -1,0 +1,45 @@
+"""Reads of private, spy and group shows."""
+
+from __future__ import annotations
+
+from marquee.privates.models import GroupShow, PrivateShow, RoomPrivateSettings
+
+Kind, Status = PrivateShow.Kind, PrivateShow.Status
+
+
+def room_settings(performer) -> RoomPrivateSettings:
+    """The room's private settings (defaults, unsaved, if never set)."""
+    return RoomPrivateSettings.objects.filter(performer=performer).first() or RoomPrivateSettings(performer=performer)
+
+
+def active_private(performer) -> PrivateShow | None:
+    """The private or exclusive show running in the room, if any (the room is private while it runs)."""
+    return (
+        PrivateShow.objects.filter(performer=performer, status=Status.ACTIVE, kind__in=[Kind.PRIVATE, Kind.EXCLUSIVE])
+        .select_related("payer")
+        .first()
+    )
+
+
+def pending_requests(performer):
+    """Requests waiting for the performer's answer, oldest first."""
+    return (
+        PrivateShow.objects.filter(
+            performer=performer, status=Status.REQUESTED, kind__in=[Kind.PRIVATE, Kind.EXCLUSIVE]
+        )
+        .select_related("payer")
+        .order_by("requested_at", "pk")
+    )
+
+
+def open_session(user, performer) -> PrivateShow | None:
+    """``user``'s requested or running session in this room (private, spy or group pledge)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return PrivateShow.objects.filter(performer=performer, payer=user, status__in=PrivateShow.OPEN).first()
+
+
+def open_group_show(performer) -> GroupShow | None:
+    return GroupShow.objects.filter(
+        performer=performer, status__in=[GroupShow.Status.ANNOUNCED, GroupShow.Status.RUNNING]
+    ).first()
