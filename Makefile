@@ -18,7 +18,7 @@ TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
 SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg fonts-dejavu-core chromium
 
-.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit
+.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit mutation
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -99,6 +99,16 @@ audit: deps
 	  echo "  has no data for them from this network (see var/pip-audit.log; set PIP_AUDIT_STRICT=1 to fail on this)."; \
 	  if [ "$(PIP_AUDIT_STRICT)" = 1 ]; then exit 1; fi; \
 	fi; tail -n 1 var/pip-audit.log
+
+# Mutation testing (slow; not part of `make test`): mutmut, one target module
+# at a time, SQLite set-up.  MUTATE picks targets from [tool.marquee.mutation]
+# in pyproject.toml (default: all of them), e.g. `make mutation MUTATE=marquee/ledger`.
+# Results stay in var/mutation/<target>/; `cd` there and `mutmut results` /
+# `mutmut show NAME` / `mutmut browse` to read them.
+MUTATE ?=
+MUTATION_CHILDREN ?= 1
+mutation: deps
+	DATABASE_URL= REDIS_URL= $(PY) scripts/mutation.py --max-children $(MUTATION_CHILDREN) $(MUTATE)
 
 clean:
 	rm -rf var/staticfiles var/celery-broker
