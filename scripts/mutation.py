@@ -32,10 +32,13 @@ def _toml_value(value) -> str:
     return json.dumps(value)
 
 
-def _write_config(workdir: Path, base: dict, target: str, tests: list[str]) -> None:
+def _write_config(workdir: Path, base: dict, target: str, spec: dict) -> None:
     mutmut = dict(base["tool"]["mutmut"])
     mutmut["only_mutate"] = [f"{target.rstrip('/')}/*" if not target.endswith(".py") else target]
-    mutmut["pytest_add_cli_args_test_selection"] = tests
+    mutmut["pytest_add_cli_args_test_selection"] = spec["tests"]
+    if spec.get("migrations"):
+        # Tests of this target need rows that migrations seed (e.g. jurisdictions).
+        mutmut["pytest_add_cli_args"] = [a for a in mutmut["pytest_add_cli_args"] if a != "--no-migrations"]
     pytest = base["tool"]["pytest"]["ini_options"]
     lines = ["[tool.mutmut]"] + [f"{k} = {_toml_value(v)}" for k, v in mutmut.items()]
     lines += ["", "[tool.pytest.ini_options]"] + [f"{k} = {_toml_value(v)}" for k, v in pytest.items()]
@@ -45,14 +48,19 @@ def _write_config(workdir: Path, base: dict, target: str, tests: list[str]) -> N
         path.write_text(text)
 
 
-def _prepare(target: str, tests: list[str], base: dict) -> Path:
+def _spec(value) -> dict:
+    # A target is either a list of tests or {tests = [...], migrations = true}.
+    return {"tests": value} if isinstance(value, list) else value
+
+
+def _prepare(target: str, spec: dict, base: dict) -> Path:
     workdir = ROOT / "var" / "mutation" / target.strip("/").replace("/", "_").removesuffix(".py")
     workdir.mkdir(parents=True, exist_ok=True)
     for name in LINKED:
         link = workdir / name
         if not link.is_symlink():
             link.symlink_to(ROOT / name)
-    _write_config(workdir, base, target, tests)
+    _write_config(workdir, base, target, spec)
     return workdir
 
 
@@ -75,8 +83,9 @@ def main() -> int:
     failed = []
     for target in targets:
         target = target.rstrip("/")
-        workdir = _prepare(target, table[target], base)
-        print(f"== mutmut: {target} (tests: {' '.join(table[target])}) in {workdir.relative_to(ROOT)} ==", flush=True)
+        spec = _spec(table[target])
+        workdir = _prepare(target, spec, base)
+        print(f"== mutmut: {target} (tests: {' '.join(spec['tests'])}) in {workdir.relative_to(ROOT)} ==", flush=True)
         run = subprocess.run([mutmut, "run", "--max-children", str(args.max_children)], cwd=workdir, env=env)
         subprocess.run([mutmut, "results"], cwd=workdir, env=env)
         if run.returncode:
