@@ -163,6 +163,7 @@ def test_spending_the_exact_balance_is_allowed_one_more_is_refused(viewer, perfo
             movements=[Movement(wallet(viewer), -11), Movement(platform(AccountKind.TOKEN_SUPPLY), 11)],
         )
     assert refused.value.needed == 11 and refused.value.account.code == f"wallet:{viewer.pk}"
+    assert str(refused.value) == f"wallet:{viewer.pk} holds less than 11 tokens"
     assert selectors.wallet_balance(viewer) == 10
     post_transfer(
         kind="tip",
@@ -310,6 +311,26 @@ def test_wallet_history_is_newest_first_limited_and_own(viewer, outsider):
     assert len(selectors.wallet_history(viewer)) == 4
 
 
+def test_wallet_history_default_page_is_fifty(viewer):
+    for n in range(51):
+        grant(viewer, 1, f"g{n}")
+    assert len(selectors.wallet_history(viewer)) == 50
+
+
+def test_wallet_history_orders_by_time_then_newest_row(viewer):
+    from unittest import mock
+
+    from marquee.ledger import services
+
+    base = timezone.now()
+    with mock.patch.object(services.timezone, "now", return_value=base):
+        grant(viewer, 1, "same-time-a")
+        grant(viewer, 2, "same-time-b")
+    with mock.patch.object(services.timezone, "now", return_value=base - datetime.timedelta(hours=1)):
+        grant(viewer, 3, "backdated")  # recorded last, but happened first
+    assert [e.amount for e in selectors.wallet_history(viewer)] == [2, 1, 3]
+
+
 def test_platform_total_sums_shards_of_one_kind_and_unit_only(viewer):
     for shard in (0, 1, 2):
         post_transfer(
@@ -348,6 +369,12 @@ def test_earnings_transfers_filters_kind_performer_and_half_open_range(viewer, p
     assert [r.pk for r in selectors.earnings_transfers(performer, since=refund.created_at)] == [refund.pk]
     assert [r.pk for r in selectors.earnings_transfers(performer, until=refund.created_at)] == [tip.pk]
     assert list(selectors.earnings_transfers(performer, until=tip.created_at)) == []
+    disputed, _ = sale(viewer, performer, "b")
+    chargeback, _ = reverse_transfer(original=disputed, kind="chargeback", idempotency_key="cb")
+    assert [r.pk for r in selectors.earnings_transfers(performer, since=disputed.created_at)] == [
+        disputed.pk,
+        chargeback.pk,
+    ]
 
 
 # --- check_invariants ---------------------------------------------------------
