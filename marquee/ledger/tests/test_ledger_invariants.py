@@ -57,6 +57,8 @@ def sale(viewer, performer, key, gross=1000, share=600):
         performer=performer,
         gross_cents=gross,
         performer_cents=share,
+        source_type="billing.purchase",
+        source_id=key,
     )
 
 
@@ -266,6 +268,51 @@ def test_reversal_takes_back_from_pending_then_available_then_loss(viewer, perfo
         "chargeback_loss:cents": -200,
     }
     assert other.pk != refund.pk
+
+
+def test_reversal_never_takes_the_same_earnings_twice(viewer, performer):
+    """A sale that credited both pending and available earnings: after the
+    performer was paid most of it, the refund takes what is left once and books
+    the rest as a loss (it must not count the same available cents for both)."""
+    pending = performer_earnings(performer, AccountKind.PERFORMER_PENDING)
+    available = performer_earnings(performer, AccountKind.PERFORMER_AVAILABLE)
+    original, _ = post_transfer(
+        kind="ticket",
+        idempotency_key="split",
+        movements=[Movement(provider_account("sandbox"), -1000), Movement(pending, 600), Movement(available, 400)],
+        performer=performer,
+    )
+    post_transfer(kind="release", idempotency_key="r", movements=[Movement(pending, -600), Movement(available, 600)])
+    payouts = performer_earnings(performer, AccountKind.PAYOUTS_IN_FLIGHT)
+    post_transfer(kind="payout", idempotency_key="p", movements=[Movement(available, -700), Movement(payouts, 700)])
+    reverse_transfer(original=original, kind="refund", idempotency_key="refund")
+    assert selectors.performer_balances(performer) == {
+        "performer_pending": 0,
+        "performer_available": 0,
+        "payouts_in_flight": 700,
+    }
+    assert loss_account(Unit.CENTS).balance == -700
+
+
+def test_reversal_returns_spent_tokens_to_the_wallet(viewer, performer):
+    grant(viewer, 100, "g")
+    tip, _ = post_transfer(
+        kind="tip",
+        idempotency_key="tip",
+        movements=[
+            Movement(wallet(viewer), -10),
+            Movement(platform(AccountKind.TOKEN_SUPPLY), 10),
+            Movement(platform(AccountKind.TOKEN_FLOAT), -100),
+            Movement(performer_earnings(performer, AccountKind.PERFORMER_PENDING), 60),
+            Movement(platform(AccountKind.PLATFORM_FEES), 40),
+        ],
+        user=viewer,
+        performer=performer,
+    )
+    reverse_transfer(original=tip, kind="refund", idempotency_key="refund:tip")
+    assert selectors.wallet_balance(viewer) == 100
+    assert selectors.performer_balances(performer)["performer_pending"] == 0
+    assert loss_account(Unit.CENTS).balance == 0 and loss_account(Unit.TOKENS).balance == 0
 
 
 def test_reversal_with_enough_pending_books_no_loss(viewer, performer):
