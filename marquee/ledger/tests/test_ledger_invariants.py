@@ -108,37 +108,71 @@ def test_transfer_records_its_fields_and_one_entry_per_account(viewer, performer
 
 def test_movements_on_one_account_are_netted_into_one_entry(viewer):
     grant(viewer, 50, "g")
-    supply = platform_account(AccountKind.TOKEN_SUPPLY)
-    fees_before = balances()
-    # +30 and -30 on the wallet cancel out: no wallet entry, no balance change.
     transfer, _ = post_transfer(
         kind="grant",
         idempotency_key="net",
         movements=[
             Movement(wallet_account(viewer), 30),
-            Movement(wallet_account(viewer), -30),
-            Movement(supply, -5),
-            Movement(wallet_account(viewer), 5),
+            Movement(wallet_account(viewer), -25),
+            Movement(platform_account(AccountKind.TOKEN_SUPPLY), -5),
         ],
     )
-    assert list(transfer.entries.order_by("amount").values_list("account__code", "amount")) == [
+    assert sorted(transfer.entries.values_list("account__code", "amount")) == [
         ("token_supply:tokens", -5),
         (f"wallet:{viewer.pk}", 5),
     ]
-    after = balances()
-    assert after[f"wallet:{viewer.pk}"] == fees_before[f"wallet:{viewer.pk}"] + 5
+    assert selectors.wallet_balance(viewer) == 55
+    # Optional fields default to "nothing", not to made-up values.
+    assert (transfer.source_type, transfer.source_id, transfer.memo) == ("", "", "")
+    assert (transfer.gross_cents, transfer.performer_cents, transfer.user, transfer.performer) == (0, 0, None, None)
+
+
+def test_an_account_netting_to_zero_gets_no_entry_and_the_others_still_move(performer):
+    pending = performer_account(performer, AccountKind.PERFORMER_PENDING)  # first in the lock order
+    transfer, _ = post_transfer(
+        kind="grant",
+        idempotency_key="zero",
+        movements=[
+            Movement(pending, 10),
+            Movement(pending, -10),
+            Movement(provider_account("sandbox"), -5),
+            Movement(platform(AccountKind.PLATFORM_FEES), 5),
+        ],
+    )
+    assert sorted(transfer.entries.values_list("account__code", "amount")) == [
+        ("platform_fees:cents", 5),
+        ("provider_clearing:cents:sandbox", -5),
+    ]
+    assert platform_account(AccountKind.PLATFORM_FEES).balance == 5
+    assert provider_account("sandbox").balance == -5
+    assert performer_account(performer, AccountKind.PERFORMER_PENDING).balance == 0
+
+
+def test_an_account_opened_concurrently_is_used_not_duplicated(viewer):
+    """Another request opens the same account between our read and our insert."""
+    from unittest import mock
+
+    theirs = Account.objects.create(code=f"wallet:{viewer.pk}", kind=AccountKind.WALLET, unit=Unit.TOKENS, user=viewer)
+    # Our read happened before their insert: it found nothing.
+    with mock.patch.object(Account.objects, "filter", return_value=[]):
+        account = wallet_account(viewer)
+    assert account.pk == theirs.pk
+    assert account.code == f"wallet:{viewer.pk}" and account.pk is not None
+    assert Account.objects.filter(code=account.code).count() == 1
 
 
 def test_only_zero_movements_are_refused(viewer):
-    with pytest.raises(LedgerError):
+    with pytest.raises(LedgerError, match=r"^a transfer needs at least one non-zero movement$"):
         post_transfer(kind="grant", idempotency_key="z", movements=[Movement(wallet(viewer), 0)])
-    with pytest.raises(LedgerError):
+    with pytest.raises(LedgerError, match=r"^a transfer needs at least one non-zero movement$"):
         post_transfer(kind="grant", idempotency_key="z", movements=[])
+    with pytest.raises(LedgerError, match=r"^entries do not sum to zero per unit: \{.*: 5\}$"):
+        post_transfer(kind="grant", idempotency_key="z", movements=[Movement(wallet(viewer), 5)])
     assert not Transfer.objects.exists()
 
 
 def test_non_integer_amounts_are_refused(viewer):
-    with pytest.raises(LedgerError, match="integers"):
+    with pytest.raises(LedgerError, match=r"^amounts are integers$"):
         post_transfer(
             kind="grant",
             idempotency_key="f",
@@ -474,6 +508,29 @@ def test_check_reports_a_balance_on_an_account_without_entries(viewer):
     report = selectors.check_invariants()
     assert f"account wallet:{viewer.pk}: stored balance 50 != sum of entries 0" in report.problems
     Account.objects.filter(pk=account.pk).update(balance=0)
+
+
+@pytest.mark.skip_ledger_check
+def test_check_report_is_bounded_per_kind_of_problem():
+    """A badly broken ledger yields a readable report: at most 20 rows per
+    kind of problem (50 for balance mismatches), not one line per row."""
+    now = timezone.now()
+    for n in range(21):
+        Transfer.objects.create(kind="grant", idempotency_key=f"empty{n}", created_at=now)
+    for n in range(51):
+        account = Account.objects.create(code=f"acct{n}", kind=AccountKind.TOKEN_SUPPLY, unit=Unit.TOKENS)
+        transfer = Transfer.objects.create(kind="grant", idempotency_key=f"one-sided{n}", created_at=now)
+        Entry.objects.create(transfer=transfer, account=account, amount=1, unit=Unit.CENTS, created_at=now)
+    problems = selectors.check_invariants().problems
+
+    def count(fragment):
+        return sum(fragment in p for p in problems)
+
+    assert count("has no entries") == 20
+    assert count(" cents entries sum to 1") == 20
+    assert count("stored balance 0 != sum of entries 1") == 50
+    assert count("unit differs from its account's") == 20
+    assert "entries in cents sum to 51, not 0" in problems
 
 
 @sqlite_only
