@@ -292,6 +292,11 @@ def test_stripe_checkout_completed_paid_and_unpaid():
     assert (unpaid.type, unpaid.purchase_reference) == (EventType.UNKNOWN, "")
     failed = normalize(stripe_event("checkout.session.async_payment_failed", session))
     assert (failed.type, failed.purchase_reference) == (EventType.PAYMENT_FAILED, "ref1")
+    # Fields Stripe leaves out become empty strings, never "None" or a placeholder.
+    bare = normalize(stripe_event("checkout.session.completed", {"payment_status": "paid"}))
+    assert (bare.purchase_reference, bare.payment_reference, bare.subscription_id) == ("", "", "")
+    bare_failed = normalize(stripe_event("checkout.session.async_payment_failed", {}))
+    assert bare_failed.purchase_reference == ""
 
 
 def test_stripe_invoices_subscriptions_refunds_disputes():
@@ -325,6 +330,8 @@ def test_stripe_invoices_subscriptions_refunds_disputes():
     )
     assert no_lines.period_end == datetime.datetime.fromtimestamp(end + 1, tz=datetime.UTC)
     assert no_lines.subscription_id == "sub_new_api"
+    undated = normalize(stripe_event("invoice.paid", {"id": "in_4", "billing_reason": "manual"}))
+    assert (undated.type, undated.period_end, undated.subscription_id) == (EventType.SUBSCRIPTION_RENEWED, None, "")
     first = normalize(stripe_event("invoice.paid", {**invoice, "billing_reason": "subscription_create"}))
     assert first.type == EventType.UNKNOWN
     past_due = normalize(stripe_event("invoice.payment_failed", invoice))
@@ -538,6 +545,7 @@ def test_ccbill_form_encoded_event_and_header_type():
     assert event.period_end == datetime.datetime(2027, 1, 2, tzinfo=datetime.UTC)
     (no_amount,) = ccbill_parse(b"eventType=Expiration&subscriptionId=s")
     assert (no_amount.type, no_amount.amount_cents, no_amount.period_end) == (EventType.SUBSCRIPTION_ENDED, None, None)
+    assert (no_amount.purchase_reference, no_amount.payment_reference) == ("", "")
     assert no_amount.event_id == "Expiration:s:"
     (blank,) = ccbill_parse(json.dumps({"eventType": "Refund", "transactionId": "t", "amount": ""}).encode())
     assert blank.amount_cents is None
@@ -576,6 +584,14 @@ def test_ccbill_unknown_events_need_no_confirmation_known_ones_do():
     with mock.patch.object(CCBillGateway, "confirm", return_value=False) as confirm:
         assert CCBillGateway().parse_webhook(body=body, headers={}, client_ip="198.51.100.1")[0].type == "unknown"
     confirm.assert_not_called()
+    known = json.dumps({"eventType": "Refund", "transactionId": "tx7"}).encode()
+    with (
+        mock.patch.object(CCBillGateway, "confirm", autospec=True, return_value=False) as confirm,
+        rejected("transaction could not be confirmed with CCBill"),
+    ):
+        CCBillGateway().parse_webhook(body=known, headers={}, client_ip="198.51.100.1")
+    (_, asked), _ = confirm.call_args
+    assert (asked.type, asked.payment_reference) == (EventType.REFUNDED, "tx7")
 
 
 def test_ccbill_enabled_only_when_fully_configured_and_digest_of_recurring_form():
