@@ -344,6 +344,9 @@ def test_stripe_invoices_subscriptions_refunds_disputes():
     assert invoice_refund.payment_reference == "in_9"
     dispute = normalize(stripe_event("charge.dispute.created", {"id": "dp_1", "payment_intent": "pi_7"}))
     assert (dispute.type, dispute.payment_reference) == (EventType.CHARGEBACK, "pi_7")
+    assert normalize(stripe_event("invoice.paid", {"billing_reason": "manual"})).payment_reference == ""
+    assert normalize(stripe_event("customer.subscription.deleted", {})).subscription_id == ""
+    assert normalize(stripe_event("charge.refunded", {})).payment_reference == ""
     empty = normalize({"id": "evt_0", "type": "invoice.payment_failed", "data": {}})
     assert (empty.type, empty.subscription_id) == (EventType.SUBSCRIPTION_PAST_DUE, "")
 
