@@ -160,6 +160,7 @@ def test_sandbox_event_types(raw, expected):
     )
     assert event.type == expected
     assert (event.purchase_reference, event.period_end, event.amount_cents) == ("", None, None)
+    assert (event.payment_reference, event.subscription_id) == ("", "")
 
 
 @override_settings(SANDBOX_ENABLED=True, SANDBOX_WEBHOOK_SECRET=SECRET, WEBHOOK_TOLERANCE_SECONDS=300)
@@ -177,6 +178,12 @@ def test_sandbox_zero_amount_is_kept_and_stale_or_malformed_events_are_rejected(
             SandboxGateway().parse_webhook(
                 body=bad, headers={"Sandbox-Signature": header(int(time.time()), bad)}, client_ip=""
             )
+
+
+@override_settings(SANDBOX_ENABLED=True, SANDBOX_WEBHOOK_SECRET=SECRET, WEBHOOK_TOLERANCE_SECONDS=300)
+def test_sandbox_event_without_a_signature_header_is_refused_not_a_crash():
+    with rejected("malformed signature header"):
+        SandboxGateway().parse_webhook(body=BODY, headers={}, client_ip="")
 
 
 @override_settings(SANDBOX_ENABLED=True, SANDBOX_WEBHOOK_SECRET=SECRET, WEBHOOK_TOLERANCE_SECONDS=300)
@@ -347,6 +354,7 @@ def test_stripe_invoices_subscriptions_refunds_disputes():
     assert normalize(stripe_event("invoice.paid", {"billing_reason": "manual"})).payment_reference == ""
     assert normalize(stripe_event("customer.subscription.deleted", {})).subscription_id == ""
     assert normalize(stripe_event("charge.refunded", {})).payment_reference == ""
+    assert normalize(stripe_event("charge.dispute.created", {})).payment_reference == ""
     empty = normalize({"id": "evt_0", "type": "invoice.payment_failed", "data": {}})
     assert (empty.type, empty.subscription_id) == (EventType.SUBSCRIPTION_PAST_DUE, "")
 
