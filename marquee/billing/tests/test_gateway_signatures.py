@@ -215,7 +215,7 @@ def test_sandbox_is_enabled_only_with_a_secret_and_the_switch():
     with override_settings(SANDBOX_ENABLED=False, SANDBOX_WEBHOOK_SECRET=SECRET):
         assert not SandboxGateway().is_enabled()
         assert "sandbox" not in [g.name for g in enabled_gateways()]
-    with pytest.raises(GatewayNotConfigured):
+    with pytest.raises(GatewayNotConfigured, match=r"^payment provider 'nope' is not enabled$"):
         get_gateway("nope", require_enabled=False)
 
 
@@ -575,7 +575,8 @@ def test_ccbill_form_encoded_event_and_header_type():
     ],
 )
 def test_ccbill_event_types(raw, expected):
-    assert ccbill_parse(json.dumps({"eventType": raw, "transactionId": "t"}).encode())[0].type == expected
+    (event,) = ccbill_parse(json.dumps({"eventType": raw, "transactionId": "t"}).encode())
+    assert (event.type, event.subscription_id) == (expected, "")
 
 
 @override_settings(**CCBILL)
