@@ -510,6 +510,7 @@ def test_check_reports_a_balance_on_an_account_without_entries(viewer):
     Account.objects.filter(pk=account.pk).update(balance=0)
 
 
+@sqlite_only
 @pytest.mark.skip_ledger_check
 def test_check_report_is_bounded_per_kind_of_problem():
     """A badly broken ledger yields a readable report: at most 20 rows per
