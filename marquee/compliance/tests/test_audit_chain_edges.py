@@ -117,3 +117,14 @@ def test_the_last_row_is_checked_too():
     rows[2].action = "edited"
     ok, bad, _ = verify_chain(rows)
     assert (ok, bad) == (False, rows[2])
+
+
+def test_details_with_non_json_values_still_hash():
+    """Details may carry dates, UUIDs or decimals: they are hashed as text,
+    not refused (an audit write must never fail on its own details)."""
+    import decimal
+    import uuid
+
+    row = Row(details={"on": datetime.date(2026, 1, 1), "id": uuid.UUID(int=1), "amount": decimal.Decimal("9.99")})
+    as_text = Row(details={"on": "2026-01-01", "id": str(uuid.UUID(int=1)), "amount": "9.99"})
+    assert compute_hash(row) == compute_hash(as_text)
