@@ -18,7 +18,7 @@ TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
 SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg fonts-dejavu-core chromium
 
-.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit
+.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit mutation
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -117,6 +117,16 @@ bench: sysdeps deps static
 	  DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) CACHE_KEY_PREFIX=bench \
 	    $(PY) bench/$$b/run.py || exit 1; \
 	done
+
+# Mutation testing (slow; not part of `make test`): mutmut, one target module
+# at a time, SQLite set-up.  MUTATE picks targets from [tool.marquee.mutation]
+# in pyproject.toml (default: all of them), e.g. `make mutation MUTATE=marquee/ledger`.
+# Results stay in var/mutation/<target>/; `cd` there and `mutmut results` /
+# `mutmut show NAME` / `mutmut browse` to read them.
+MUTATE ?=
+MUTATION_CHILDREN ?= 1
+mutation: deps
+	DATABASE_URL= REDIS_URL= $(PY) scripts/mutation.py --max-children $(MUTATION_CHILDREN) $(MUTATE)
 
 clean:
 	rm -rf var/staticfiles var/celery-broker

@@ -107,13 +107,15 @@ def check_invariants() -> CheckReport:
     empty = Transfer.objects.filter(entries__isnull=True).values_list("pk", flat=True)[:20]
     for pk in empty:
         report.problems.append(f"transfer {pk} has no entries")
+    # Coalesce: an account without entries sums to 0, not NULL (NULL = balance
+    # is never true, so exclude() would hide a balance no entry explains).
     mismatched = (
-        Account.objects.annotate(entry_sum=Sum("entries__amount"))
-        .exclude(Q(entry_sum=None, balance=0) | Q(entry_sum=F("balance")))
+        Account.objects.annotate(entry_sum=Coalesce(Sum("entries__amount"), 0))
+        .exclude(entry_sum=F("balance"))
         .values_list("code", "balance", "entry_sum")[:50]
     )
     for code, balance, entry_sum in mismatched:
-        report.problems.append(f"account {code}: stored balance {balance} != sum of entries {entry_sum or 0}")
+        report.problems.append(f"account {code}: stored balance {balance} != sum of entries {entry_sum}")
     for code, balance in Account.objects.filter(allow_negative=False, balance__lt=0).values_list("code", "balance"):
         report.problems.append(f"account {code} is negative: {balance}")
     _check_holds(report)
