@@ -18,7 +18,7 @@ TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
 SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg fonts-dejavu-core chromium
 
-.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit
+.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit deploy-check
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -117,6 +117,15 @@ bench: sysdeps deps static
 	  DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) CACHE_KEY_PREFIX=bench \
 	    $(PY) bench/$$b/run.py || exit 1; \
 	done
+
+# Deployment files (deploy/): structural checks of the manifests and compose
+# file, the edge's nginx config through `nginx -t` and a live signed-URL check;
+# `docker compose config` too when docker is installed (it is not on the
+# project machines).  No registry or cluster needed.
+deploy-check: deps
+	DATABASE_URL= REDIS_URL= $(BIN)/pytest -p no:cacheprovider -q marquee/ops/tests/test_deploy_files.py marquee/ops/tests/test_edge.py
+	@if command -v docker >/dev/null 2>&1; then docker compose -f deploy/compose.yaml config -q && echo "docker compose config: OK"; \
+	else echo "docker not installed: compose file checked structurally only"; fi
 
 clean:
 	rm -rf var/staticfiles var/celery-broker
