@@ -120,6 +120,35 @@ http {
 NGINX
 }
 
+# One node's process (also used by faults.py to restart a node it killed).
+launch() {
+  local name=$1 envs
+  envs=$(xargs < "$STATE/env")
+  case $name in
+    web1|web2) start "$name" "mq-$name" env $envs "$ROOT/.venv/bin/uvicorn" marquee.asgi:application \
+        --host 0.0.0.0 --port 8000 --ws websockets --ws-max-size 4096 --no-access-log ;;
+    worker1|worker2) start "$name" "mq-$name" env $envs "$ROOT/.venv/bin/celery" -A marquee worker \
+        -n "$name@%h" --concurrency=2 --loglevel=INFO ;;
+    beat) start beat mq-worker2 env $envs "$ROOT/.venv/bin/celery" -A marquee beat --loglevel=INFO \
+        --schedule="$STATE/celerybeat-schedule" ;;
+    media) start media mq-media env $envs "$PY" manage.py run_media ;;
+    edge1|edge2)
+      mkdir -p "$STATE/$name"
+      in_env "$PY" manage.py render_edge_config --origin "$NET.30:8081" --var-dir "$STATE/$name" --bind 0.0.0.0 \
+        --port 8082 >/dev/null
+      start "$name" "mq-$name" nginx -e stderr -c "$STATE/$name/edge.conf" ;;
+    lb) start lb mq-lb nginx -e stderr -c "$STATE/lb/nginx.conf" ;;
+    redis) start redis mq-redis redis-server --bind 0.0.0.0 --port 6379 --save "" --appendonly no --protected-mode no ;;
+    *) echo "unknown node $name"; exit 2 ;;
+  esac
+}
+
+stop_node() {  # name: the whole process group, at once (a crash, not a shutdown)
+  local pidfile=$STATE/$1.pid
+  [ -e "$pidfile" ] && kill -KILL -- "-$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
 in_env() { env $(grep -v '^#' "$STATE/env" | xargs) "$@"; }
 
 wait_http() {  # url seconds
@@ -142,7 +171,7 @@ up() {
   write_lb
   # PostgreSQL is the host's: reachable from the nodes through the bridge address.
   start pg-forward host socat TCP-LISTEN:5432,bind=$NET.1,fork,reuseaddr TCP:$PGHOST_LOCAL:5432
-  start redis mq-redis redis-server --bind 0.0.0.0 --port 6379 --save "" --appendonly no --protected-mode no
+  launch redis
   psql -h "$PGHOST_LOCAL" -U postgres -Atc "select 1 from pg_database where datname='$CLUSTER_DB'" | grep -q 1 \
     || createdb -h "$PGHOST_LOCAL" -U postgres "$CLUSTER_DB"
   sleep 1
@@ -150,20 +179,8 @@ up() {
   in_env DATABASE_URL=postgres://postgres@$PGHOST_LOCAL:5432/$CLUSTER_DB "$PY" manage.py migrate --noinput -v 0
   in_env DATABASE_URL=postgres://postgres@$PGHOST_LOCAL:5432/$CLUSTER_DB "$PY" manage.py seed_demo >"$STATE/seed.log" 2>&1 || true
   in_env "$PY" manage.py collectstatic --noinput -v 0
-  for web in web1 web2; do
-    start $web mq-$web env $(cat "$STATE/env" | xargs) "$ROOT/.venv/bin/uvicorn" marquee.asgi:application \
-      --host 0.0.0.0 --port 8000 --ws websockets --ws-max-size 4096 --no-access-log
-  done
-  start worker1 mq-worker1 env $(cat "$STATE/env" | xargs) "$ROOT/.venv/bin/celery" -A marquee worker -n worker1@%h --concurrency=2 --loglevel=INFO
-  start worker2 mq-worker2 env $(cat "$STATE/env" | xargs) "$ROOT/.venv/bin/celery" -A marquee worker -n worker2@%h --concurrency=2 --loglevel=INFO
-  start beat mq-worker2 env $(cat "$STATE/env" | xargs) "$ROOT/.venv/bin/celery" -A marquee beat --loglevel=INFO --schedule="$STATE/celerybeat-schedule"
-  start media mq-media env $(cat "$STATE/env" | xargs) "$PY" manage.py run_media
-  for edge in edge1 edge2; do
-    mkdir -p "$STATE/$edge"
-    in_env "$PY" manage.py render_edge_config --origin "$NET.30:8081" --var-dir "$STATE/$edge" --bind 0.0.0.0 --port 8082 >/dev/null
-    start $edge mq-$edge nginx -e stderr -c "$STATE/$edge/edge.conf"
-  done
-  start lb mq-lb nginx -e stderr -c "$STATE/lb/nginx.conf"
+  for name in web1 web2 worker1 worker2 beat media edge1 edge2; do launch $name; done
+  launch lb
   start site-forward host socat TCP-LISTEN:$CLUSTER_PORT,bind=127.0.0.1,fork,reuseaddr TCP:$NET.10:$CLUSTER_PORT
   start rtmp-forward host socat TCP-LISTEN:$CLUSTER_RTMP_PORT,bind=127.0.0.1,fork,reuseaddr TCP:$NET.30:1935
   for web in 11 12; do
@@ -204,5 +221,7 @@ down() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  *) echo "usage: $0 up|down"; exit 2 ;;
+  kill) stop_node "$2" ;;
+  launch) launch "$2" ;;
+  *) echo "usage: $0 up|down|kill NODE|launch NODE"; exit 2 ;;
 esac
