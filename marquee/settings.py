@@ -698,6 +698,8 @@ INSTALLED_APPS += ["marquee.ops"]
 # one relayed by TRUSTED_PROXIES); anyone else gets a 404.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+# Workers log through LOGGING above (JSON lines with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 INTEGRITY_CHECK_SECONDS = env_int("INTEGRITY_CHECK_SECONDS", 3600, minimum=60)
 CELERY_BEAT_SCHEDULE["ops-integrity-checks"] = {
     "task": "marquee.ops.tasks.integrity_checks",
