@@ -2,7 +2,8 @@
 # `make cluster` / `make cluster-down`: the multi-node topology on one machine,
 # each node a Linux network namespace with one address on a bridge.
 #
-#   10.231.0.1   host end of the bridge: PostgreSQL (the host's, via socat)
+#   10.231.0.1   host end of the bridge
+#   10.231.0.5   db      PostgreSQL of its own (initdb under /tmp; never the host's)
 #   10.231.0.10  lb      nginx: /ws/ and pages -> web1/web2, /v/ -> edge1/edge2
 #   10.231.0.11  web1    uvicorn        10.231.0.12  web2   uvicorn
 #   10.231.0.20  redis   redis-server (its own: never the host's shared one)
@@ -23,8 +24,10 @@ BR=mqbr0
 CLUSTER_PORT=${CLUSTER_PORT:-8800}
 CLUSTER_RTMP_PORT=${CLUSTER_RTMP_PORT:-19360}
 CLUSTER_DB=${CLUSTER_DB:-marquee_cluster}
-PGHOST_LOCAL=${CLUSTER_PG_HOST:-127.0.0.1}
-declare -A ADDR=([lb]=10 [web1]=11 [web2]=12 [redis]=20 [worker1]=21 [worker2]=22 [media]=30 [edge1]=31 [edge2]=32)
+PGBIN=${CLUSTER_PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
+PGDATA_DIR=/tmp/marquee-cluster-pg
+PGHOST_LOCAL=$NET.5
+declare -A ADDR=([db]=5 [lb]=10 [web1]=11 [web2]=12 [redis]=20 [worker1]=21 [worker2]=22 [media]=30 [edge1]=31 [edge2]=32)
 
 log() { echo "cluster: $*"; }
 
@@ -49,7 +52,7 @@ start() {  # name ns command...: in its own process group, pid recorded
 
 write_env() {
   cat >"$STATE/env" <<ENV
-DATABASE_URL=postgres://postgres@$NET.1:5432/$CLUSTER_DB
+DATABASE_URL=postgres://postgres@$NET.5:5432/$CLUSTER_DB
 REDIS_URL=redis://$NET.20:6379/0
 CACHE_KEY_PREFIX=cluster
 ALLOWED_HOSTS=*
@@ -138,14 +141,21 @@ launch() {
         --port 8082 >/dev/null
       start "$name" "mq-$name" nginx -e stderr -c "$STATE/$name/edge.conf" ;;
     lb) start lb mq-lb nginx -e stderr -c "$STATE/lb/nginx.conf" ;;
+    db) start db mq-db runuser -u postgres -- "$PGBIN/postgres" -D "$PGDATA_DIR" -c listen_addresses='*' \
+        -c unix_socket_directories="$PGDATA_DIR" -c max_connections=300 ;;
     redis) start redis mq-redis redis-server --bind 0.0.0.0 --port 6379 --save "" --appendonly no --protected-mode no ;;
     *) echo "unknown node $name"; exit 2 ;;
   esac
 }
 
 stop_node() {  # name: the whole process group, at once (a crash, not a shutdown)
-  local pidfile=$STATE/$1.pid
-  [ -e "$pidfile" ] && kill -KILL -- "-$(cat "$pidfile")" 2>/dev/null || true
+  local pidfile=$STATE/$1.pid pgid
+  [ -e "$pidfile" ] || return 0
+  pgid=$(cat "$pidfile")
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+  # Gone for good before anyone relaunches it (PostgreSQL refuses to start
+  # while a dying backend still holds its shared memory).
+  for _ in $(seq 1 50); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
   rm -f "$pidfile"
 }
 
@@ -169,15 +179,18 @@ up() {
   for name in "${!ADDR[@]}"; do node_up "$name"; done
   write_env
   write_lb
-  # PostgreSQL is the host's: reachable from the nodes through the bridge address.
-  start pg-forward host socat TCP-LISTEN:5432,bind=$NET.1,fork,reuseaddr TCP:$PGHOST_LOCAL:5432
+  rm -rf "$PGDATA_DIR"; mkdir -p "$PGDATA_DIR"; chown postgres: "$PGDATA_DIR"; chmod 700 "$PGDATA_DIR"
+  runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres -A trust >"$STATE/initdb.log"
+  echo "host all all $NET.0/24 trust" >>"$PGDATA_DIR/pg_hba.conf"
+  launch db
+  for _ in $(seq 1 30); do "$PGBIN/pg_isready" -q -h "$PGHOST_LOCAL" && break; sleep 1; done
   launch redis
   psql -h "$PGHOST_LOCAL" -U postgres -Atc "select 1 from pg_database where datname='$CLUSTER_DB'" | grep -q 1 \
     || createdb -h "$PGHOST_LOCAL" -U postgres "$CLUSTER_DB"
   sleep 1
   log "migrating and seeding $CLUSTER_DB"
-  in_env DATABASE_URL=postgres://postgres@$PGHOST_LOCAL:5432/$CLUSTER_DB "$PY" manage.py migrate --noinput -v 0
-  in_env DATABASE_URL=postgres://postgres@$PGHOST_LOCAL:5432/$CLUSTER_DB "$PY" manage.py seed_demo >"$STATE/seed.log" 2>&1 || true
+  in_env "$PY" manage.py migrate --noinput -v 0
+  in_env "$PY" manage.py seed_demo >"$STATE/seed.log" 2>&1 || true
   in_env "$PY" manage.py collectstatic --noinput -v 0
   for name in web1 web2 worker1 worker2 beat media edge1 edge2; do launch $name; done
   launch lb
@@ -213,7 +226,7 @@ down() {
     ip link del "mqv-$name" 2>/dev/null || true
   done
   ip link del $BR 2>/dev/null || true
-  dropdb -h "$PGHOST_LOCAL" -U postgres --if-exists --force "$CLUSTER_DB" 2>/dev/null || true
+  rm -rf "$PGDATA_DIR"
   rm -rf "$STATE"
   log "down"
 }
