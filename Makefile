@@ -129,7 +129,8 @@ deploy-check: deps
 
 # The multi-node topology in network namespaces (root; see deploy/cluster/cluster.sh).
 cluster: sysdeps deps static
-	@command -v socat >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends socat redis-server postgresql-client curl)
+	@if ! command -v socat >/dev/null || ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends socat redis-server postgresql curl; fi
 	deploy/cluster/cluster.sh up
 
 cluster-faults: deps
