@@ -18,7 +18,7 @@ TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
 SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg fonts-dejavu-core chromium
 
-.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit mutation
+.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit mutation deploy-check cluster cluster-faults cluster-down
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -127,6 +127,27 @@ MUTATE ?=
 MUTATION_CHILDREN ?= 1
 mutation: deps
 	DATABASE_URL= REDIS_URL= $(PY) scripts/mutation.py --max-children $(MUTATION_CHILDREN) $(MUTATE)
+
+# Deployment files (deploy/): structural checks of the manifests and compose
+# file, the edge's nginx config through `nginx -t` and a live signed-URL check;
+# `docker compose config` too when docker is installed (it is not on the
+# project machines).  No registry or cluster needed.
+deploy-check: deps
+	DATABASE_URL= REDIS_URL= $(BIN)/pytest -p no:cacheprovider -q marquee/ops/tests/test_deploy_files.py marquee/ops/tests/test_edge.py
+	@if command -v docker >/dev/null 2>&1; then docker compose -f deploy/compose.yaml config -q && echo "docker compose config: OK"; \
+	else echo "docker not installed: compose file checked structurally only"; fi
+
+# The multi-node topology in network namespaces (root; see deploy/cluster/cluster.sh).
+cluster: sysdeps deps static
+	@if ! command -v socat >/dev/null || ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends socat redis-server postgresql curl; fi
+	deploy/cluster/cluster.sh up
+
+cluster-faults: deps
+	$(PY) deploy/cluster/faults.py
+
+cluster-down:
+	deploy/cluster/cluster.sh down
 
 clean:
 	rm -rf var/staticfiles var/celery-broker

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "marquee.lib.logs.RequestIDMiddleware",
+    "marquee.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "marquee.lib.middleware.ClientIPMiddleware",
@@ -358,10 +360,17 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# JSON lines with the request id (web and worker) in production; text in DEBUG.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", {"text", "json"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "marquee.lib.logs.RequestIDFilter"}},
+    "formatters": {
+        "json": {"()": "marquee.lib.logs.JSONFormatter"},
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -682,3 +691,17 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ip"] = env_str("API_RATE_IP", "1200/mi
 # Shown on the 2257 statement page.
 RECORDS_CUSTODIAN = env_str("RECORDS_CUSTODIAN", "Custodian of Records, Marquee (set RECORDS_CUSTODIAN)")
 SILENCED_SYSTEM_CHECKS = ["models.W040"]  # SQLite ignores covering-index columns; PostgreSQL uses them
+
+# --- Operations: /metrics and integrity checks --------------------------------
+INSTALLED_APPS += ["marquee.ops"]
+# /metrics answers a bearer token, or a direct peer in these networks (never
+# one relayed by TRUSTED_PROXIES); anyone else gets a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+# Workers log through LOGGING above (JSON lines with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+INTEGRITY_CHECK_SECONDS = env_int("INTEGRITY_CHECK_SECONDS", 3600, minimum=60)
+CELERY_BEAT_SCHEDULE["ops-integrity-checks"] = {
+    "task": "marquee.ops.tasks.integrity_checks",
+    "schedule": float(INTEGRITY_CHECK_SECONDS),
+}

@@ -6,6 +6,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from marquee.lib.health import healthz
+from marquee.ops.views import metrics_view
 
 # Staff log in through allauth, so the admin gets 2FA and rate limits too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -15,6 +16,7 @@ APPS = ["accounts", "compliance", "performers", "shows", "ledger", "billing", "c
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

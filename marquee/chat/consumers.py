@@ -28,6 +28,7 @@ from marquee.compliance.geo import locate
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
 from marquee.lib.errors import DomainError
+from marquee.lib.metrics import chat_stats
 
 _CLOSE = object()
 
@@ -73,6 +74,8 @@ class Connection:
             return
         if len(self._out) >= settings.CHAT_CLIENT_BUFFER_FRAMES:
             # Can't keep up: drop it rather than slow anyone down; it resumes.
+            chat_stats.drops += len(self._out) + 1
+            chat_stats.slow_disconnects += 1
             self._out.clear()
             self.close(fanout.CLOSE_TOO_SLOW)
             return

@@ -27,6 +27,8 @@ from collections import Counter, defaultdict, deque
 
 from django.conf import settings
 
+from marquee.lib.metrics import chat_stats
+
 logger = logging.getLogger(__name__)
 
 # Close codes (documented in docs/chat-protocol.md).
@@ -401,15 +403,20 @@ class Hub:
             return
         first, last = batch[0][0], batch[-1][0]
         frame = "[" + ",".join(raw for _, raw in batch) + "]"
+        delivered = 0  # a local int: the metric costs one add per flush, no lock
         for conn in list(state.live):
             if conn.last_id >= last:
                 continue
             if conn.last_id >= first:  # joined mid-window: already has the start
-                frame_for = "[" + ",".join(raw for s, raw in batch if s > conn.last_id) + "]"
+                part = [raw for s, raw in batch if s > conn.last_id]
+                frame_for = "[" + ",".join(part) + "]"
+                delivered += len(part)
             else:
                 frame_for = frame
+                delivered += len(batch)
             conn.last_id = last
             conn.push(frame_for)
+        chat_stats.deliveries += delivered
 
     def deliver_ephemeral(self, kind: str, name: str, raw: str) -> None:
         """Events without an id: to a room's moderators, or to one user."""

@@ -22,6 +22,7 @@ _EXEMPT_PREFIXES = (
     "/webhooks/",
     "/media/hooks/",
     "/healthz",
+    "/metrics",
     "/static/",
     "/admin/",
     "/legal/",
@@ -59,7 +60,16 @@ class AgeGateMiddleware:
 
 # Paths that stay reachable from a blocked region: machine endpoints, static
 # files, the legal pages that explain the block, and the (staff-only) admin.
-_GEO_EXEMPT_PREFIXES = ("/static/", "/healthz", "/webhooks/", "/media/hooks/", "/legal/", "/admin/", "/favicon.ico")
+_GEO_EXEMPT_PREFIXES = (
+    "/static/",
+    "/healthz",
+    "/metrics",
+    "/webhooks/",
+    "/media/hooks/",
+    "/legal/",
+    "/admin/",
+    "/favicon.ico",
+)
 # Reachable before age verification: logging in (whole allauth trees) and
 # verifying itself.  Everything else is named exactly (resolved URL names, not
 # path prefixes): "/api/v1/me" as a prefix also opened /api/v1/me/follows/...
