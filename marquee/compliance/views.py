@@ -15,10 +15,16 @@ from marquee.compliance.forms import AgeDocumentForm, PerformerRecordForm
 from marquee.compliance.models import AgeVerification, RecordDocument
 from marquee.lib.http import json_error
 
+AGE_VERIFICATION_NEXT_KEY = "age_verification_next"
+
 
 def _safe_next(request) -> str:
-    next_url = request.GET.get("next") or request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
+    # The page the buyer was on survives the review: kept in the session, so the
+    # decision e-mail's link to /verify-age/ still offers "Continue" back there.
+    next_url = request.GET.get("next") or request.POST.get("next") or request.session.get(AGE_VERIFICATION_NEXT_KEY)
+    if not next_url or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=False
+    ):
         return "/"
     return next_url
 
@@ -28,6 +34,9 @@ def age_verification(request):
     user = request.user
     provider = settings.AGE_VERIFICATION_PROVIDER
     form = AgeDocumentForm()
+    next_url = _safe_next(request)
+    if next_url != "/":
+        request.session[AGE_VERIFICATION_NEXT_KEY] = next_url
     if request.method == "POST" and provider == "sandbox":
         form = AgeDocumentForm(request.POST, request.FILES)
         if form.is_valid():
@@ -46,7 +55,7 @@ def age_verification(request):
         "last": user.age_verifications.exclude(status=AgeVerification.Status.PENDING).first(),
         "provider": provider,
         "form": form,
-        "next": _safe_next(request),
+        "next": next_url,
         "valid_days": settings.AGE_VERIFICATION_VALID_DAYS,
     }
     return render(request, "compliance/age_verification.html", context)
