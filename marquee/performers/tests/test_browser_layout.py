@@ -70,7 +70,8 @@ offline = performer("offstage", "Offline Stage")
 Show.objects.create(performer=offline, title="Weekly jam session with a long title", kind="premium", price_cents=1299,
                     scheduled_start=now + datetime.timedelta(hours=3))
 paid = performer("paidstage", "Paid Stage")
-Show.objects.create(performer=paid, title="Ticketed show", kind="premium", price_cents=999, status="live", started_at=now)
+Show.objects.create(performer=paid, title="Ticketed show", kind="premium", price_cents=999,
+                    status="live", started_at=now)
 viewer = user("viewer")
 staff = user("staffer", is_staff=True, is_superuser=True)
 TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
@@ -175,7 +176,8 @@ def test_no_horizontal_scrolling_on_main_pages(server, browser):
             page.wait_for_timeout(150)
             widths = page.evaluate(
                 """(screen) => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
-                  wide: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > screen + 1)
+                  wide: [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > screen + 1)
                     .slice(-4).map(e => `${e.tagName}.${e.className}`)})""",
                 SIZES[size]["width"],
             )
