@@ -144,10 +144,23 @@ def age_document(request, pk):
         data = services.read_age_document(verification=verification_row, viewer=request.user, request=request)
     except services.ComplianceError:
         raise Http404
-    response = HttpResponse(data, content_type="application/octet-stream")
+    # Shown in the browser, not downloaded: the stored bytes say what they are.
+    response = HttpResponse(data, content_type=_image_type(data))
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "no-store, private"
     return response
+
+
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"%PDF-", "application/pdf"))
+
+
+def _image_type(data: bytes) -> str:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    for magic, content_type in _SIGNATURES:
+        if data.startswith(magic):
+            return content_type
+    return "application/octet-stream"
 
 
 def statement_2257(request):
