@@ -53,6 +53,8 @@ def room(request, username):
         "is_following": selectors.is_following(request.user, performer),
         "is_moderator": selectors.is_room_moderator(request.user, performer),
         "tip_menu": performer.tip_menu.all(),
+        # Performers don't follow or tip themselves.
+        "is_own_room": request.user.is_authenticated and request.user.pk == performer.user_id,
     }
     return render(request, "performers/room.html", context)
 
