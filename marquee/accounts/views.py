@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import zoneinfo
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from marquee.accounts import services
 from marquee.accounts.selectors import has_two_factor
 from marquee.compliance.geo import location_for_request
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
+from marquee.lib.errors import DomainError
 from marquee.performers.selectors import followed_performers
 
 
@@ -28,5 +35,25 @@ def account(request):
         "follows": followed_performers(user, location_for_request(request)),
         "has_two_factor": has_two_factor(user),
         "performer": getattr(user, "performer", None) if hasattr(user, "performer") else None,
+        "timezones": sorted(zoneinfo.available_timezones()),
     }
     return render(request, "accounts/account.html", context)
+
+
+@login_required
+@require_POST
+def set_timezone(request):
+    """The /me/ time-zone form; ``static/js/timezone.js`` posts the browser's
+    zone here with ``auto=1`` (answered 204, no page)."""
+    auto = request.POST.get("auto") == "1"
+    try:
+        zone = services.set_timezone(user=request.user, name=request.POST.get("timezone", ""))
+    except DomainError as error:
+        if auto:
+            raise
+        messages.error(request, error.message)
+        return redirect("account")
+    if auto:
+        return HttpResponse(status=204)
+    messages.success(request, f"Times are now shown in {zone}.")
+    return redirect("account")

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -53,7 +53,14 @@ def ask_to_buy(viewer, product: str, **target) -> None:
     """The entitlement module's answer before any sale (shared with the API)."""
     allowed = access.buy(viewer, product, **target)
     if not allowed:
-        raise services.BillingError(allowed.code, allowed.message, allowed.status)
+        # ``extra`` carries e.g. ``verify_url``: the refusal says where to go next.
+        raise services.BillingError(allowed.code, allowed.message, allowed.status, **allowed.extra)
+
+
+def verify_age_url(error, next_url: str) -> str:
+    """Where an age-verification refusal sends a page user: the verification
+    page, then back to ``next_url``."""
+    return f"{error.extra.get('verify_url') or reverse('age_verification')}?{urlencode({'next': next_url})}"
 
 
 def success_url_builder(request):
@@ -66,6 +73,17 @@ def checkout_start(request):
     if not request.user.is_authenticated:
         return redirect(f"{reverse('account_login')}?next={_safe_next(request, request.POST.get('next', ''), '/')}")
     product = request.POST.get("product", "")
+    try:
+        return _checkout_start(request, product)
+    except services.BillingError as error:
+        if error.code != "age_verification_required":
+            raise
+        # A first purchase: verify, then come back to the page that sold it.
+        messages.info(request, "Verify your age once before your first purchase; you'll come back here afterwards.")
+        return redirect(verify_age_url(error, _safe_next(request, request.POST.get("next", ""), reverse("wallet"))))
+
+
+def _checkout_start(request, product: str):
     try:
         show, performer = checkout_target(
             product, show_id=request.POST.get("show"), username=request.POST.get("performer", "")
@@ -146,6 +164,7 @@ def tip_send(request, username):
     if performer is None:
         raise Http404("No such room.")
     error = ""
+    verify_url = ""
     tokens = _int_or_none(request.POST.get("tokens"))
     try:
         ask_to_buy(viewer, "tip", performer=performer)
@@ -161,12 +180,17 @@ def tip_send(request, username):
         )
     except services.BillingError as exc:
         error = exc.message
+        if exc.code == "age_verification_required":
+            verify_url = verify_age_url(exc, reverse("room", args=[performer.username]))
     if request.headers.get("HX-Request"):
         from marquee.billing.templatetags.billing_tags import tip_panel_context
 
         context = tip_panel_context(viewer, performer)
-        context.update({"tip_error": error, "tip_sent": not error, "request": request})
+        context.update({"tip_error": error, "tip_verify_url": verify_url, "tip_sent": not error, "request": request})
         return render(request, "billing/_tip_panel.html", context, status=200)
+    if verify_url:
+        messages.info(request, error)
+        return redirect(verify_url)
     if error:
         messages.error(request, error)
     else:

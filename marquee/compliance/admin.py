@@ -200,6 +200,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["export_csv"]
     list_per_page = 100
+    ordering = ["-created_at", "-sequence"]  # newest first: staff look for what just happened
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

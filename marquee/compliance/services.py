@@ -5,7 +5,9 @@ import secrets
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from marquee.accounts.models import age_on
@@ -241,8 +243,23 @@ def decide_age_verification(
         if document_path:
             # The document is not kept once decided.
             transaction.on_commit(lambda: crypto.delete_private(document_path))
+        user = verification.user
+        transaction.on_commit(lambda: _mail_age_decision(user=user, approved=approved, reason=reason[:300]))
     verification.refresh_from_db()
     return verification
+
+
+def _mail_age_decision(*, user, approved: bool, reason: str) -> None:
+    """Tell the person: they may be waiting to finish a purchase."""
+    link = f"{settings.SITE_URL}{reverse('age_verification')}"
+    if approved:
+        subject = "Your age is verified"
+        body = f"Your age verification was approved. Continue where you left off:\n\n{link}"
+    else:
+        subject = "Your age verification was declined"
+        because = f": {reason}" if reason else "."
+        body = f"Your age verification was declined{because}\n\nYou can try again here:\n\n{link}"
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email], fail_silently=True)
 
 
 def apply_provider_webhook(*, provider_name: str, event_id: str, reference: str) -> AgeVerification | None:

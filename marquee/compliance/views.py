@@ -15,10 +15,16 @@ from marquee.compliance.forms import AgeDocumentForm, PerformerRecordForm
 from marquee.compliance.models import AgeVerification, RecordDocument
 from marquee.lib.http import json_error
 
+AGE_VERIFICATION_NEXT_KEY = "age_verification_next"
+
 
 def _safe_next(request) -> str:
-    next_url = request.GET.get("next") or request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
+    # The page the buyer was on survives the review: kept in the session, so the
+    # decision e-mail's link to /verify-age/ still offers "Continue" back there.
+    next_url = request.GET.get("next") or request.POST.get("next") or request.session.get(AGE_VERIFICATION_NEXT_KEY)
+    if not next_url or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=False
+    ):
         return "/"
     return next_url
 
@@ -28,6 +34,9 @@ def age_verification(request):
     user = request.user
     provider = settings.AGE_VERIFICATION_PROVIDER
     form = AgeDocumentForm()
+    next_url = _safe_next(request)
+    if next_url != "/":
+        request.session[AGE_VERIFICATION_NEXT_KEY] = next_url
     if request.method == "POST" and provider == "sandbox":
         form = AgeDocumentForm(request.POST, request.FILES)
         if form.is_valid():
@@ -46,7 +55,7 @@ def age_verification(request):
         "last": user.age_verifications.exclude(status=AgeVerification.Status.PENDING).first(),
         "provider": provider,
         "form": form,
-        "next": _safe_next(request),
+        "next": next_url,
         "valid_days": settings.AGE_VERIFICATION_VALID_DAYS,
     }
     return render(request, "compliance/age_verification.html", context)
@@ -135,10 +144,23 @@ def age_document(request, pk):
         data = services.read_age_document(verification=verification_row, viewer=request.user, request=request)
     except services.ComplianceError:
         raise Http404
-    response = HttpResponse(data, content_type="application/octet-stream")
+    # Shown in the browser, not downloaded: the stored bytes say what they are.
+    response = HttpResponse(data, content_type=_image_type(data))
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "no-store, private"
     return response
+
+
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"%PDF-", "application/pdf"))
+
+
+def _image_type(data: bytes) -> str:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    for magic, content_type in _SIGNATURES:
+        if data.startswith(magic):
+            return content_type
+    return "application/octet-stream"
 
 
 def statement_2257(request):

@@ -40,7 +40,8 @@ def _wants_json(request) -> bool:
 def _error(request, status: int, code: str, message: str, extra: dict | None = None):
     if _wants_json(request):
         return JsonResponse({"error": {"code": code, "message": message, **(extra or {})}}, status=status)
-    return render(request, "error.html", {"status": status, "message": message}, status=status)
+    # ``extra`` may say what to do next (e.g. ``verify_url``): the page links it.
+    return render(request, "error.html", {"status": status, "message": message, "extra": extra or {}}, status=status)
 
 
 def bad_request(request, exception=None):

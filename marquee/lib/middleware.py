@@ -3,9 +3,11 @@ import json
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.utils import timezone
 
 from marquee.lib.clientip import resolve_client_ip
 from marquee.lib.errors import DomainError
+from marquee.lib.formatting import valid_zone
 
 
 class ClientIPMiddleware:
@@ -88,3 +90,23 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError) and exception.status != 500:
             return exception.response(request)
         return None
+
+
+TIMEZONE_COOKIE = "tz"
+
+
+class TimezoneMiddleware:
+    """Renders every time in the viewer's zone: the signed-in user's
+    ``timezone``, else the zone the browser reported in the ``tz`` cookie
+    (``static/js/timezone.js``), else UTC.  Unknown names are ignored."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        name = getattr(user, "timezone", None) if user is not None and user.is_authenticated else None
+        name = valid_zone(name) or valid_zone(request.COOKIES.get(TIMEZONE_COOKIE)) or "UTC"
+        request.timezone_name = name
+        with timezone.override(name):
+            return self.get_response(request)

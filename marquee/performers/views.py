@@ -4,12 +4,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marquee.access import selectors as access
 from marquee.compliance.geo import location_for_request
+from marquee.lib.errors import DomainError
 from marquee.performers import selectors, services
 from marquee.performers.models import Tag
 from marquee.shows import selectors as show_selectors
@@ -38,14 +38,14 @@ def home(request):
 def _performer_or_404(request, username):
     performer = selectors.get_visible_performer(username, viewer=request.user, location=location_for_request(request))
     if performer is None:
-        raise Http404("No such room.")
+        raise DomainError("not_found", "This room does not exist.", 404)  # styled page, DEBUG or not
     return performer
 
 
 def room(request, username):
     performer = access.find_room(access.Viewer.from_request(request), username)
     if performer is None:
-        raise Http404("No such room.")
+        raise DomainError("not_found", "This room does not exist.", 404)  # styled page, DEBUG or not
     context = {
         "performer": performer,
         "show": show_selectors.current_show(performer),
@@ -53,6 +53,8 @@ def room(request, username):
         "is_following": selectors.is_following(request.user, performer),
         "is_moderator": selectors.is_room_moderator(request.user, performer),
         "tip_menu": performer.tip_menu.all(),
+        # Performers don't follow or tip themselves.
+        "is_own_room": request.user.is_authenticated and request.user.pk == performer.user_id,
     }
     return render(request, "performers/room.html", context)
 

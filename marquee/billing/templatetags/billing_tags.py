@@ -47,11 +47,3 @@ def account_money(context):
         "purchases": selectors.purchases_for(user)[:5],
         "subscriptions": selectors.subscriptions_for(user),
     }
-
-
-@register.filter
-def dollars(cents) -> str:
-    try:
-        return f"${int(cents) / 100:,.2f}"
-    except (TypeError, ValueError):
-        return ""

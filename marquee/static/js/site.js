@@ -1,4 +1,6 @@
 // Site-wide behaviour: mobile nav, local times, live thumbnail fallbacks.
+import { localizeTimes, rememberZone } from "./timezone.js";
+
 const toggle = document.querySelector("[data-nav-toggle]");
 if (toggle) {
   toggle.addEventListener("click", () => {
@@ -6,15 +8,6 @@ if (toggle) {
     const open = nav.classList.toggle("open");
     toggle.setAttribute("aria-expanded", String(open));
   });
-}
-
-// Times are rendered in UTC by the server; show them in the viewer's zone.
-const formatter = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-export function localizeTimes(root = document) {
-  for (const el of root.querySelectorAll("time[data-localtime]")) {
-    const when = new Date(el.getAttribute("datetime"));
-    if (!Number.isNaN(when.getTime())) el.textContent = formatter.format(when);
-  }
 }
 
 function fallbackThumbs(root = document) {
@@ -27,6 +20,7 @@ function fallbackThumbs(root = document) {
   }
 }
 
+rememberZone();
 localizeTimes();
 fallbackThumbs();
 document.body.addEventListener("htmx:afterSwap", (event) => { localizeTimes(event.target); fallbackThumbs(event.target); });

@@ -1,0 +1,207 @@
+"""Issue 15 items 5 and 6: every main page fits a 390 px phone and a 1440 px
+desktop with no horizontal scrolling; on phones the chat sits under the video
+and the tip panel; the "New messages ↓" button stays hidden until needed.
+
+Served by uvicorn against the test database, driven by Debian's Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[3]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
+
+SETUP = """
+import datetime, json
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+from marquee.accounts.models import User
+from marquee.performers.models import Performer, TipMenuItem
+from marquee.shows.models import Show
+
+now = timezone.now()
+
+def user(name, **extra):
+    return User.objects.create(username=name, email=f"{name}@example.test", date_of_birth=datetime.date(1990, 1, 1),
+                               date_joined=now - datetime.timedelta(days=3), **extra)
+
+def session_for(u):
+    s = SessionStore()
+    s[SESSION_KEY] = str(u.pk)
+    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = u.get_session_auth_hash()
+    s["age_gate_passed"] = True
+    s.create()
+    return s.session_key
+
+def performer(name, display):
+    p = Performer.objects.create(user=user(name), display_name=display, verification_status="verified",
+                                 room_topic="A rather long room topic that keeps going to test wrapping on phones")
+    for i, label in enumerate(["Say hello", "Song request of your choice", "Dance"]):
+        TipMenuItem.objects.create(performer=p, label=label, tokens=10 * (i + 1))
+    return p
+
+live = performer("livestage", "Live Stage Performer With A Long Name")
+Show.objects.create(performer=live, title="Morning coffee and conversation", status="live", started_at=now)
+Show.objects.create(performer=live, title="A premium evening concert", kind="premium", price_cents=799,
+                    scheduled_start=now + datetime.timedelta(days=2))
+offline = performer("offstage", "Offline Stage")
+Show.objects.create(performer=offline, title="Weekly jam session with a long title", kind="premium", price_cents=1299,
+                    scheduled_start=now + datetime.timedelta(hours=3))
+paid = performer("paidstage", "Paid Stage")
+Show.objects.create(performer=paid, title="Ticketed show", kind="premium", price_cents=999,
+                    status="live", started_at=now)
+viewer = user("viewer")
+staff = user("staffer", is_staff=True, is_superuser=True)
+TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+print(json.dumps({"viewer": session_for(viewer), "performer": session_for(live.user), "staff": session_for(staff)}))
+"""
+
+PAGES = [
+    ("viewer", "/"),
+    ("viewer", "/rooms/livestage/"),
+    ("viewer", "/rooms/offstage/"),
+    ("viewer", "/rooms/paidstage/"),
+    ("viewer", "/performers/livestage/"),
+    ("viewer", "/me/"),
+    ("viewer", "/billing/wallet/"),
+    ("viewer", "/billing/purchases/"),
+    ("viewer", "/verify-age/"),
+    ("viewer", "/notifications/"),
+    ("performer", "/dashboard/"),
+    ("performer", "/dashboard/room/"),
+    ("performer", "/dashboard/stream/"),
+    ("performer", "/dashboard/schedule/"),
+    ("performer", "/dashboard/earnings/"),
+    ("performer", "/dashboard/content/"),
+    ("performer", "/rooms/livestage/"),
+    ("staff", "/admin/"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    # Per test: transactional tests flush the (PostgreSQL) test database after each one.
+    env = {**os.environ, "AGE_GATE_ENABLED": "1", "LOG_LEVEL": "WARNING", "DEBUG": "1", "MARQUEE_TESTING": "0"}
+    if settings.IS_POSTGRES:
+        db = settings.DATABASES["default"]
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    else:
+        env["DATABASE_URL"] = ""
+        env["MARQUEE_VAR_DIR"] = str(tmp_path)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    setup = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SETUP],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    sessions = json.loads(setup.stdout.strip().splitlines()[-1])
+    port = _free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "marquee.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen([*cmd, "--log-level", "warning"], cwd=ROOT, env=env)
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}", sessions
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def browser(server):
+    # After the database fixtures: Playwright's loop makes Django's ORM refuse to run in this thread.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _page(browser, server, who, size):
+    base, sessions = server
+    context = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone")
+    context.add_cookies([{"name": "sessionid", "value": sessions[who], "url": base}])
+    return context, context.new_page()
+
+
+def test_no_horizontal_scrolling_on_main_pages(server, browser):
+    base, _ = server
+    overflowing = []
+    for size, who in ((size, who) for size in SIZES for who in ("viewer", "performer", "staff")):
+        context, page = _page(browser, server, who, size)
+        for _, path in (p for p in PAGES if p[0] == who):
+            response = page.goto(f"{base}{path}", wait_until="load")
+            assert response.status == 200, (path, response.status)
+            page.wait_for_timeout(150)
+            widths = page.evaluate(
+                """(screen) => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+                  wide: [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > screen + 1)
+                    .slice(-4).map(e => `${e.tagName}.${e.className}`)})""",
+                SIZES[size]["width"],
+            )
+            # A phone browser widens its layout viewport to fit overflowing content,
+            # so innerWidth alone can grow with the page: compare with the screen too.
+            if widths["scroll"] > widths["inner"] or widths["inner"] > SIZES[size]["width"]:
+                overflowing.append((size, path, widths))
+        context.close()
+    assert not overflowing, overflowing
+
+
+def test_room_chat_placement_and_hidden_jump_button(server, browser):
+    base, _ = server
+    context, page = _page(browser, server, "viewer", "phone")
+    page.goto(f"{base}/rooms/livestage/")
+    sels = (".player", "#tip-panel", ".chat", "#upcoming-heading")
+    top = {sel: page.locator(sel).first.bounding_box()["y"] for sel in sels}
+    # Phones: video, tip panel, then chat — before the rest of the page.
+    assert top[".player"] < top["#tip-panel"] < top[".chat"] < top["#upcoming-heading"], top
+    context.close()
+    for size in SIZES:
+        context, page = _page(browser, server, "viewer", size)
+        page.goto(f"{base}/rooms/livestage/")
+        jump = page.locator("[data-chat-jump]")
+        assert jump.get_attribute("hidden") is not None
+        assert not jump.is_visible(), size
+        context.close()
