@@ -682,3 +682,12 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ip"] = env_str("API_RATE_IP", "1200/mi
 # Shown on the 2257 statement page.
 RECORDS_CUSTODIAN = env_str("RECORDS_CUSTODIAN", "Custodian of Records, Marquee (set RECORDS_CUSTODIAN)")
 SILENCED_SYSTEM_CHECKS = ["models.W040"]  # SQLite ignores covering-index columns; PostgreSQL uses them
+
+# --- Privacy and data rights (marquee.privacy, docs/privacy.md) --------------------
+INSTALLED_APPS += ["marquee.privacy"]
+# A closed account can be reopened for this many days; then the worker makes it final.
+PRIVACY_CLOSURE_GRACE_DAYS = env_int("PRIVACY_CLOSURE_GRACE_DAYS", 14, minimum=0, maximum=90)
+CELERY_BEAT_SCHEDULE["privacy-finalize-closures"] = {
+    "task": "marquee.privacy.tasks.finalize_closures",
+    "schedule": 3600.0,
+}

@@ -11,7 +11,18 @@ from marquee.lib.health import healthz
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Marquee administration"
 
-APPS = ["accounts", "compliance", "performers", "shows", "ledger", "billing", "chat", "content", "recommendations"]
+APPS = [
+    "accounts",
+    "compliance",
+    "performers",
+    "shows",
+    "ledger",
+    "billing",
+    "chat",
+    "content",
+    "recommendations",
+    "privacy",
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from marquee.privacy import api
+
+urlpatterns = [
+    path("me/close/", api.CloseAccountView.as_view(), name="api_close_account"),
+]

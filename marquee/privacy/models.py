@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AccountClosure(models.Model):
+    """A closed account.  Personal data is erased at closure; only an
+    encrypted copy of the login identity (``restore_name``, a file under
+    PRIVATE_MEDIA_ROOT) survives the grace period so the person can reopen,
+    and the worker deletes it when the closure becomes final."""
+
+    class Status(models.TextChoices):
+        CLOSED = "closed", "Closed (reversible)"
+        FINAL = "final", "Final"
+        REOPENED = "reopened", "Reopened"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="closure")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLOSED)
+    closed_at = models.DateTimeField()
+    final_after = models.DateTimeField(db_index=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    restore_name = models.CharField(max_length=120, blank=True)
+    tokens_forfeited = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"closure of user {self.user_id} ({self.status})"
