@@ -691,3 +691,13 @@ CELERY_BEAT_SCHEDULE["privacy-finalize-closures"] = {
     "task": "marquee.privacy.tasks.finalize_closures",
     "schedule": 3600.0,
 }
+# Retention (days) per kind of personal data; the daily task enforces them and
+# docs/privacy.md is rendered from them (`manage.py privacy_doc`).
+PRIVACY_SESSION_IP_DAYS = env_int("PRIVACY_SESSION_IP_DAYS", 90, minimum=1)
+PRIVACY_CHAT_MESSAGE_DAYS = env_int("PRIVACY_CHAT_MESSAGE_DAYS", 180, minimum=1)
+PRIVACY_HELD_MESSAGE_DAYS = env_int("PRIVACY_HELD_MESSAGE_DAYS", 30, minimum=1)
+PRIVACY_WATCH_HISTORY_DAYS = env_int("PRIVACY_WATCH_HISTORY_DAYS", 365, minimum=1)
+PRIVACY_NOTIFICATION_DAYS = env_int("PRIVACY_NOTIFICATION_DAYS", 90, minimum=1)
+PRIVACY_RECEIPT_DETAIL_DAYS = env_int("PRIVACY_RECEIPT_DETAIL_DAYS", 400, minimum=30)
+PRIVACY_EXPORT_LINK_HOURS = env_int("PRIVACY_EXPORT_LINK_HOURS", 48, minimum=1, maximum=24 * 14)
+CELERY_BEAT_SCHEDULE["privacy-retention"] = {"task": "marquee.privacy.tasks.enforce_retention", "schedule": 24 * 3600.0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -44,3 +45,31 @@ class CloseAccountView(APIView):
         require_recent_reauthentication(request)
         closure = services.close_account(user=request.user, request=request)
         return Response(ClosureSerializer(closure).data)
+
+
+class DataExportSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, export) -> str | None:
+        if export.status != "ready":
+            return None
+        return reverse("privacy_export_download", args=[services.export_token(export)])
+
+
+class DataExportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: DataExportSerializer, **errors(404)}, summary="Your latest data archive")
+    def get(self, request):
+        export = selectors.latest_export(request.user)
+        if export is None:
+            raise services.PrivacyError("export_not_found", "You have not asked for your data yet.", 404)
+        return Response(DataExportSerializer(export).data)
+
+    @extend_schema(request=None, responses={202: DataExportSerializer}, summary="Prepare an archive of your data")
+    def post(self, request):
+        export = services.request_export(user=request.user, request=request)
+        return Response(DataExportSerializer(export).data, status=202)

@@ -26,3 +26,20 @@ class AccountClosure(models.Model):
 
     def __str__(self) -> str:
         return f"closure of user {self.user_id} ({self.status})"
+
+
+class DataExport(models.Model):
+    """A person's data archive, built by the worker and stored encrypted
+    under PRIVATE_MEDIA_ROOT until ``expires_at``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready to download"
+        EXPIRED = "expired", "Expired"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField()
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    storage_name = models.CharField(max_length=120, blank=True)

@@ -6,6 +6,7 @@ from django.conf import settings
 
 from marquee.ledger import selectors as ledger_selectors
 from marquee.performers.models import Performer
+from marquee.privacy.models import DataExport
 
 
 def closure_summary(user) -> dict:
@@ -17,3 +18,7 @@ def closure_summary(user) -> dict:
         "is_performer": performer is not None,
         "earnings_cents": ledger_selectors.performer_balances(performer) if performer is not None else {},
     }
+
+
+def latest_export(user) -> DataExport | None:
+    return DataExport.objects.filter(user=user).order_by("-requested_at", "-pk").first()

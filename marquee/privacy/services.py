@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,7 +28,8 @@ from marquee.compliance.services import record_audit
 from marquee.ledger import selectors as ledger_selectors
 from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer, RoomModerator
-from marquee.privacy.models import AccountClosure
+from marquee.privacy import exports
+from marquee.privacy.models import AccountClosure, DataExport
 from marquee.recommendations.models import Interaction, ViewerBlock
 from marquee.shows.models import Notification
 
@@ -116,6 +118,9 @@ def _identity(user, performer) -> dict:
 def _erase(user, performer) -> None:
     pseudonym = pseudonym_for(user)
     EmailAddress.objects.filter(user=user).delete()
+    for name in DataExport.objects.filter(user=user).exclude(storage_name="").values_list("storage_name", flat=True):
+        transaction.on_commit(lambda name=name: crypto.delete_private(name))
+    DataExport.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     UserSession.objects.filter(user=user).delete()
     Follow.objects.filter(user=user).delete()
@@ -208,4 +213,70 @@ def finalize_due_closures(*, now: datetime.datetime | None = None) -> int:
             record_audit(action="privacy.account_erasure_final", target=closure.user)
             transaction.on_commit(lambda name=name: crypto.delete_private(name))
             done += 1
+    return done
+
+
+# --- download my data ----------------------------------------------------------------
+
+EXPORT_SALT = "marquee.privacy.export"
+
+
+def request_export(*, user, request=None, now: datetime.datetime | None = None) -> DataExport:
+    """Queue an archive of everything held about ``user``; one at a time."""
+    from marquee.privacy import tasks
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        pending = DataExport.objects.filter(user=user, status=DataExport.Status.PENDING).first()
+        if pending is not None:
+            return pending
+        export = DataExport.objects.create(user=user, requested_at=now)
+        record_audit(action="privacy.export_requested", actor=user, request=request, target=export)
+        transaction.on_commit(lambda: tasks.build_export.delay(export.pk))
+    return export
+
+
+def build_export(*, export_id: int, now: datetime.datetime | None = None) -> DataExport:
+    now = now or timezone.now()
+    export = DataExport.objects.select_related("user").get(pk=export_id)
+    if export.status != DataExport.Status.PENDING:
+        return export
+    storage_name = crypto.write_private("exports", exports.build_archive(export.user))
+    with transaction.atomic():
+        export = DataExport.objects.select_for_update().get(pk=export_id)
+        export.status, export.ready_at, export.storage_name = DataExport.Status.READY, now, storage_name
+        export.expires_at = now + datetime.timedelta(hours=settings.PRIVACY_EXPORT_LINK_HOURS)
+        export.save(update_fields=["status", "ready_at", "storage_name", "expires_at"])
+        record_audit(action="privacy.export_ready", target=export, details={"user_id": export.user_id})
+    return export
+
+
+def export_token(export: DataExport) -> str:
+    return signing.dumps({"export": export.pk}, salt=EXPORT_SALT)
+
+
+def download_export(*, user, token: str, request=None, now: datetime.datetime | None = None) -> bytes:
+    """The archive behind a signed link, for its owner only, until it expires."""
+    now = now or timezone.now()
+    not_found = PrivacyError("export_not_found", "This download link is invalid or has expired.", 404)
+    try:
+        payload = signing.loads(token, salt=EXPORT_SALT, max_age=settings.PRIVACY_EXPORT_LINK_HOURS * 3600)
+    except signing.BadSignature:
+        raise not_found from None
+    export = DataExport.objects.filter(pk=payload.get("export"), user=user, status=DataExport.Status.READY).first()
+    if export is None or export.expires_at <= now:
+        raise not_found
+    data = crypto.read_private(export.storage_name)
+    with transaction.atomic():
+        record_audit(action="privacy.export_downloaded", actor=user, request=request, target=export)
+    return data
+
+
+def expire_exports(*, now: datetime.datetime) -> int:
+    done = 0
+    for export in DataExport.objects.filter(status=DataExport.Status.READY, expires_at__lte=now):
+        crypto.delete_private(export.storage_name)
+        DataExport.objects.filter(pk=export.pk).update(status=DataExport.Status.EXPIRED, storage_name="")
+        done += 1
     return done
