@@ -114,10 +114,13 @@ CATEGORIES = (
     ),
     Category(
         "audit_events",
-        "Audit events about you (with IP address)",
+        "Audit events about you (with IP address, browser, geo-block location)",
         "Security and legal audit trail (hash-chained)",
         LEGAL,
-        retention="kept whole: rows are hash-chained; closure is recorded as its own event",
+        retention=(
+            "kept whole: rows are hash-chained (blanking a field would fail `audit_verify`);"
+            " closure is recorded as its own event"
+        ),
     ),
     Category(
         "earnings",
