@@ -11,7 +11,9 @@ from rest_framework.views import APIView
 
 from marquee.accounts.selectors import require_recent_reauthentication
 from marquee.lib.api_schema import errors
-from marquee.privacy import selectors, services
+from marquee.performers.dashboard_access import IsPerformer
+from marquee.privacy import selectors, services, travel
+from marquee.privacy.models import TravelMode
 
 
 class ClosureSummarySerializer(serializers.Serializer):
@@ -73,3 +75,58 @@ class DataExportView(APIView):
     def post(self, request):
         export = services.request_export(user=request.user, request=request)
         return Response(DataExportSerializer(export).data, status=202)
+
+
+class DetectedLocationSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=["login", "ingest"])
+    country = serializers.CharField()
+    region = serializers.CharField()
+
+
+class TravelModeSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    blocked_countries = serializers.ListField(child=serializers.CharField(), help_text="Blocked by travel mode")
+    detected = DetectedLocationSerializer(many=True, help_text="Where you are now (login and ingest address)")
+    would_block = serializers.ListField(child=serializers.CharField(), help_text="What turning it on blocks now")
+
+
+class TravelModeInput(serializers.Serializer):
+    confirm = serializers.ListField(
+        child=serializers.CharField(max_length=2), help_text="The `would_block` countries you were shown"
+    )
+
+
+def _travel_state(request) -> dict:
+    performer = request.performer
+    mode = TravelMode.objects.filter(performer=performer).first()
+    detected = travel.detected_locations(performer=performer, request=request)
+    return {
+        "enabled": mode is not None,
+        "blocked_countries": mode.countries if mode else [],
+        "detected": detected,
+        "would_block": sorted({d["country"] for d in detected}),
+    }
+
+
+class TravelModeView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses=TravelModeSerializer, summary="Travel mode: state and where you are now")
+    def get(self, request):
+        return Response(TravelModeSerializer(_travel_state(request)).data)
+
+    @extend_schema(
+        request=TravelModeInput,
+        responses={200: TravelModeSerializer, **errors(409)},
+        summary="Turn travel mode on: hide your room where you are now",
+    )
+    def post(self, request):
+        data = TravelModeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        travel.enable(performer=request.performer, request=request, confirmed=data.validated_data["confirm"])
+        return Response(TravelModeSerializer(_travel_state(request)).data)
+
+    @extend_schema(responses=TravelModeSerializer, summary="Turn travel mode off")
+    def delete(self, request):
+        travel.disable(performer=request.performer, request=request)
+        return Response(TravelModeSerializer(_travel_state(request)).data)

@@ -43,3 +43,13 @@ class DataExport(models.Model):
     ready_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     storage_name = models.CharField(max_length=120, blank=True)
+
+
+class TravelMode(models.Model):
+    """A performer's one-switch block of where they are now.  ``countries``
+    are the region blocks travel mode added itself (turning it off removes
+    only those, never a block the performer set by hand)."""
+
+    performer = models.OneToOneField("performers.Performer", on_delete=models.CASCADE, related_name="travel_mode")
+    enabled_at = models.DateTimeField()
+    countries = models.JSONField(default=list)
