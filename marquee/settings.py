@@ -701,3 +701,9 @@ PRIVACY_NOTIFICATION_DAYS = env_int("PRIVACY_NOTIFICATION_DAYS", 90, minimum=1)
 PRIVACY_RECEIPT_DETAIL_DAYS = env_int("PRIVACY_RECEIPT_DETAIL_DAYS", 400, minimum=30)
 PRIVACY_EXPORT_LINK_HOURS = env_int("PRIVACY_EXPORT_LINK_HOURS", 48, minimum=1, maximum=24 * 14)
 CELERY_BEAT_SCHEDULE["privacy-retention"] = {"task": "marquee.privacy.tasks.enforce_retention", "schedule": 24 * 3600.0}
+# Discretion (marquee.lib.mail): neutral subjects and sender name; subjects name
+# performers or purchases only if MAIL_DISCREET is turned off.
+MAIL_SUBJECT_PREFIX = env_str("MAIL_SUBJECT_PREFIX", ACCOUNT_EMAIL_SUBJECT_PREFIX)
+MAIL_SENDER_NAME = env_str("MAIL_SENDER_NAME", "")
+MAIL_DISCREET = env_bool("MAIL_DISCREET", True)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = MAIL_SUBJECT_PREFIX
