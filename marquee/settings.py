@@ -707,3 +707,9 @@ MAIL_SUBJECT_PREFIX = env_str("MAIL_SUBJECT_PREFIX", ACCOUNT_EMAIL_SUBJECT_PREFI
 MAIL_SENDER_NAME = env_str("MAIL_SENDER_NAME", "")
 MAIL_DISCREET = env_bool("MAIL_DISCREET", True)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = MAIL_SUBJECT_PREFIX
+# Billing descriptor sent to each gateway that takes one per payment (Stripe's
+# statement suffix, PayPal's soft descriptor; CCBill and BTCPay set it on the
+# merchant account).  Card networks allow 22 characters.
+BILLING_DESCRIPTOR = env_str("BILLING_DESCRIPTOR", "MQ ONLINE SVCS")
+if not 0 < len(BILLING_DESCRIPTOR) <= 22 or any(c in BILLING_DESCRIPTOR for c in "<>\\'\"*"):
+    raise ImproperlyConfiguredEnv("BILLING_DESCRIPTOR must be 1-22 characters without < > \\ ' \" *")

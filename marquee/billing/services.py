@@ -146,6 +146,7 @@ def start_checkout(
             success_url=success_url,
             cancel_url=success_url,
             customer_email=user.email,
+            descriptor=settings.BILLING_DESCRIPTOR,
         )
     )
     if session.provider_reference:
