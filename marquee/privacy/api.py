@@ -126,7 +126,7 @@ class TravelModeView(APIView):
         travel.enable(performer=request.performer, request=request, confirmed=data.validated_data["confirm"])
         return Response(TravelModeSerializer(_travel_state(request)).data)
 
-    @extend_schema(responses=TravelModeSerializer, summary="Turn travel mode off")
+    @extend_schema(responses={200: TravelModeSerializer}, summary="Turn travel mode off")
     def delete(self, request):
         travel.disable(performer=request.performer, request=request)
         return Response(TravelModeSerializer(_travel_state(request)).data)
