@@ -169,7 +169,8 @@ def render_markdown() -> str:
         "",
         "## Closing an account",
         "",
-        f"- Reversible for {getattr(settings, GRACE)} days (`{GRACE}`); then a worker task makes it final "
+        f"- Reversible for {getattr(settings, GRACE)} days (`{GRACE}`: support runs "
+        "`manage.py privacy_reopen <user id>`); then a worker task makes it final "
         "(the encrypted copy of the login identity is deleted).",
         "- Erased at once: e-mail, username (replaced by `deleted-<id>`), names, date of birth, sessions, "
         "two-factor devices, follows, notifications, watch history and recommendation data, moderator roles; "

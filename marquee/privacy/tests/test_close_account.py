@@ -13,7 +13,7 @@ from allauth.usersessions.models import UserSession
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import models
 from django.utils import timezone
 
@@ -303,3 +303,12 @@ def test_web_page_shows_the_summary_then_closes_after_reauthentication(client, p
     reauthenticate(client, PASSWORD)
     assert client.post("/me/close/").status_code == 200
     assert AccountClosure.objects.get(user=person).status == AccountClosure.Status.CLOSED
+
+
+def test_support_reopens_within_grace_with_a_command(person):
+    services.close_account(user=person)
+    call_command("privacy_reopen", str(person.pk))
+    person.refresh_from_db()
+    assert person.username == "vivian-quill" and person.is_active
+    with pytest.raises(CommandError, match="no closed account"):
+        call_command("privacy_reopen", "999999")
