@@ -708,3 +708,34 @@ CELERY_BEAT_SCHEDULE["ops-integrity-checks"] = {
     "task": "marquee.ops.tasks.integrity_checks",
     "schedule": float(INTEGRITY_CHECK_SECONDS),
 }
+
+# --- Privacy and data rights (marquee.privacy, docs/privacy.md) --------------------
+INSTALLED_APPS += ["marquee.privacy"]
+# A closed account can be reopened for this many days; then the worker makes it final.
+PRIVACY_CLOSURE_GRACE_DAYS = env_int("PRIVACY_CLOSURE_GRACE_DAYS", 14, minimum=0, maximum=90)
+CELERY_BEAT_SCHEDULE["privacy-finalize-closures"] = {
+    "task": "marquee.privacy.tasks.finalize_closures",
+    "schedule": 3600.0,
+}
+# Retention (days) per kind of personal data; the daily task enforces them and
+# docs/privacy.md is rendered from them (`manage.py privacy_doc`).
+PRIVACY_SESSION_IP_DAYS = env_int("PRIVACY_SESSION_IP_DAYS", 90, minimum=1)
+PRIVACY_CHAT_MESSAGE_DAYS = env_int("PRIVACY_CHAT_MESSAGE_DAYS", 180, minimum=1)
+PRIVACY_HELD_MESSAGE_DAYS = env_int("PRIVACY_HELD_MESSAGE_DAYS", 30, minimum=1)
+PRIVACY_WATCH_HISTORY_DAYS = env_int("PRIVACY_WATCH_HISTORY_DAYS", 365, minimum=1)
+PRIVACY_NOTIFICATION_DAYS = env_int("PRIVACY_NOTIFICATION_DAYS", 90, minimum=1)
+PRIVACY_RECEIPT_DETAIL_DAYS = env_int("PRIVACY_RECEIPT_DETAIL_DAYS", 400, minimum=30)
+PRIVACY_EXPORT_LINK_HOURS = env_int("PRIVACY_EXPORT_LINK_HOURS", 48, minimum=1, maximum=24 * 14)
+CELERY_BEAT_SCHEDULE["privacy-retention"] = {"task": "marquee.privacy.tasks.enforce_retention", "schedule": 24 * 3600.0}
+# Discretion (marquee.lib.mail): neutral subjects and sender name; subjects name
+# performers or purchases only if MAIL_DISCREET is turned off.
+MAIL_SUBJECT_PREFIX = env_str("MAIL_SUBJECT_PREFIX", ACCOUNT_EMAIL_SUBJECT_PREFIX)
+MAIL_SENDER_NAME = env_str("MAIL_SENDER_NAME", "")
+MAIL_DISCREET = env_bool("MAIL_DISCREET", True)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = MAIL_SUBJECT_PREFIX
+# Billing descriptor sent to each gateway that takes one per payment (Stripe's
+# statement suffix, PayPal's soft descriptor; CCBill and BTCPay set it on the
+# merchant account).  Card networks allow 22 characters.
+BILLING_DESCRIPTOR = env_str("BILLING_DESCRIPTOR", "MQ ONLINE SVCS")
+if not 0 < len(BILLING_DESCRIPTOR) <= 22 or any(c in BILLING_DESCRIPTOR for c in "<>\\'\"*"):
+    raise ImproperlyConfiguredEnv("BILLING_DESCRIPTOR must be 1-22 characters without < > \\ ' \" *")

@@ -12,7 +12,18 @@ from marquee.ops.views import metrics_view
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Marquee administration"
 
-APPS = ["accounts", "compliance", "performers", "shows", "ledger", "billing", "chat", "content", "recommendations"]
+APPS = [
+    "accounts",
+    "compliance",
+    "performers",
+    "shows",
+    "ledger",
+    "billing",
+    "chat",
+    "content",
+    "recommendations",
+    "privacy",
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.crypto import get_random_string
 
 from marquee.compliance.services import record_audit
+from marquee.lib import mail
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -20,6 +21,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+    def get_from_email(self):
+        return mail.sender()  # the configured neutral sender name (discretion)
 
     def send_mail(self, template_prefix, email, context):
         # Name the site in e-mails, not whatever Host header the request carried.

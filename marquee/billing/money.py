@@ -177,6 +177,33 @@ def spend_tokens(
         raise NotEnoughTokens() from None
 
 
+def forfeit_tokens(*, user, tokens: int, idempotency_key: str) -> tuple[Transfer, bool]:
+    """Unspent tokens of a closed account are written off (stated policy in
+    docs/privacy.md: tokens are not refundable): they go back to the supply
+    and their cash value leaves the token float for the named
+    ``forfeited_tokens`` account, so nothing disappears silently."""
+    if tokens <= 0:
+        raise ValueError("nothing to forfeit")
+    value = prices.token_value_cents(tokens)
+    try:
+        return post_transfer(
+            kind=TransferKind.FORFEIT,
+            idempotency_key=idempotency_key,
+            movements=[
+                Movement(wallet(user), -tokens),
+                Movement(platform(AccountKind.TOKEN_SUPPLY), tokens),
+                Movement(platform(AccountKind.TOKEN_FLOAT), -value),
+                Movement(platform(AccountKind.FORFEITED_TOKENS), value),
+            ],
+            user=user,
+            source_type="accounts.user",
+            source_id=user.pk,
+            gross_cents=value,
+        )
+    except InsufficientFunds:
+        raise NotEnoughTokens() from None
+
+
 # --- reversals ------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from marquee.compliance import policy
 from marquee.compliance.services import record_audit
 from marquee.ledger.models import Transfer, TransferKind
 from marquee.ledger.services import InsufficientFunds
+from marquee.lib import mail
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import ShowKind
 from marquee.recommendations import tracking
@@ -145,6 +146,7 @@ def start_checkout(
             success_url=success_url,
             cancel_url=success_url,
             customer_email=user.email,
+            descriptor=settings.BILLING_DESCRIPTOR,
         )
     )
     if session.provider_reference:
@@ -366,9 +368,9 @@ def _send_receipt(purchase_id: int) -> None:
     purchase = Purchase.objects.select_related("user").get(pk=purchase_id)
     try:
         send_mail(
-            subject=f"Your Marquee receipt: {purchase.description}",
+            subject=mail.subject("Your receipt", f"Your Marquee receipt: {purchase.description}"),
             message=render_to_string("billing/receipt_email.txt", {"purchase": purchase}),
-            from_email=None,
+            from_email=mail.sender(),
             recipient_list=[purchase.user.email],
         )
     except Exception:  # a mail outage must not look like a failed payment
@@ -452,9 +454,9 @@ def _after_ticket_refund(purchase_id: int) -> None:
             record_audit(action="billing.provider_refund_failed", target=purchase)
     try:
         send_mail(
-            subject=f"Refund: {purchase.description}",
+            subject=mail.subject("Refund", f"Refund: {purchase.description}"),
             message=f"The show was cancelled and your ticket is refunded (${purchase.amount_cents / 100:.2f}).",
-            from_email=None,
+            from_email=mail.sender(),
             recipient_list=[purchase.user.email],
         )
     except Exception:  # a mail outage must not undo a refund

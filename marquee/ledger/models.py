@@ -38,6 +38,7 @@ class AccountKind(models.TextChoices):
     PROVIDER_CLEARING = "provider_clearing", "Provider clearing"
     CHARGEBACK_LOSS = "chargeback_loss", "Chargeback and refund losses"
     PAYOUTS_SENT = "payouts_sent", "Payouts sent"
+    FORFEITED_TOKENS = "forfeited_tokens", "Tokens forfeited on account closure"
 
 
 # Accounts that represent something held for someone: never negative.
@@ -108,6 +109,7 @@ class TransferKind(models.TextChoices):
     PAYOUT_PAID = "payout_paid", "Payout sent"
     PAYOUT_FAILED = "payout_failed", "Payout returned"
     GRANT = "grant", "Grant"
+    FORFEIT = "forfeit", "Tokens forfeited (account closed)"
 
 
 # Transfers that create performer earnings (what a dashboard calls "sources").

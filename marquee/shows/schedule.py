@@ -18,6 +18,7 @@ from django.utils import timezone
 from marquee.billing import prices
 from marquee.billing.services import refund_show_tickets
 from marquee.compliance.services import record_audit
+from marquee.lib import mail
 from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer, ShowKind
 from marquee.shows.models import Show
@@ -382,9 +383,11 @@ def _notify_once(*, show: Show, user) -> bool:
             Notification.objects.create(user=user, show=show, kind=Notification.Kind.SHOW_REMINDER, text=text, url=url)
             transaction.on_commit(
                 lambda: send_mail(
-                    subject=f"{show.performer.display_name} is about to go live",
+                    subject=mail.subject(
+                        "A show you follow starts soon", f"{show.performer.display_name} is about to go live"
+                    ),
                     message=f"{text}\n\n{settings.SITE_URL}{url}",
-                    from_email=None,
+                    from_email=mail.sender(),
                     recipient_list=[user.email],
                     fail_silently=True,
                 )

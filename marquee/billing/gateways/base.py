@@ -59,6 +59,8 @@ class CheckoutRequest:
     success_url: str
     cancel_url: str
     customer_email: str = ""
+    # What the payer's bank statement shows (settings.BILLING_DESCRIPTOR): discretion.
+    descriptor: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from marquee.billing.gateways import get_gateway
@@ -174,6 +175,7 @@ def test_ticket_bought_through_paypal_capture_on_return_then_refunded_from_admin
     sent = fake.orders[order_id]["purchase_units"][0]
     assert sent["custom_id"] == sent["invoice_id"] == str(purchase.reference)
     assert sent["amount"] == {"currency_code": "USD", "value": "7.99"}
+    assert sent["soft_descriptor"] == django_settings.BILLING_DESCRIPTOR  # discretion on the bank statement
     # Not the order id: that is not what refunds and disputes name.
     assert purchase.provider_reference == "" and not has_show_ticket(viewer, show)
 

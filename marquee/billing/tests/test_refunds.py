@@ -77,9 +77,7 @@ def test_cancelling_a_premium_show_refunds_every_ticket(
     assert AuditEvent.objects.filter(action="billing.refund").count() == 2
     cancelled = AuditEvent.objects.get(action="show.cancelled")
     assert cancelled.details["tickets_refunded"] == 2
-    assert sorted(m.to[0] for m in mail.outbox if m.subject.startswith("Refund")) == sorted(
-        [viewer.email, second.email]
-    )
+    assert sorted(m.to[0] for m in mail.outbox if "Refund" in m.subject) == sorted([viewer.email, second.email])
     later = timezone.now() + datetime.timedelta(days=30)
     services.release_due_earnings(now=later)
     assert ledger.performer_balances(performer)[AVAILABLE] == 300

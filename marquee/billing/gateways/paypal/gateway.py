@@ -143,6 +143,7 @@ class PayPalGateway:
                             "invoice_id": ref,
                             "description": checkout.description[:127],
                             "amount": money(checkout.amount_cents, checkout.currency),
+                            **({"soft_descriptor": checkout.descriptor} if checkout.descriptor else {}),
                         }
                     ],
                     "payment_source": {"paypal": {"experience_context": {**context, "user_action": "PAY_NOW"}}},

@@ -118,6 +118,11 @@ class StripeGateway:
         }
         if checkout.recurring:
             price_data["recurring"] = {"interval": "month"}
+        extra = {}
+        if checkout.descriptor and not checkout.recurring:
+            # Card statements show the account's prefix plus this suffix.
+            # (Subscriptions' invoices use the account's descriptor.)
+            extra["payment_intent_data"] = {"statement_descriptor_suffix": checkout.descriptor}
         session = stripe.checkout.Session.create(
             api_key=settings.STRIPE_SECRET_KEY,
             mode="subscription" if checkout.recurring else "payment",
@@ -127,6 +132,7 @@ class StripeGateway:
             customer_email=checkout.customer_email or None,
             success_url=checkout.success_url,
             cancel_url=checkout.cancel_url,
+            **extra,
         )
         return CheckoutSession(session.url, session.id)
 

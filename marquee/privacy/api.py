@@ -1,0 +1,132 @@
+"""JSON API of the privacy capability (``/api/v1/me/...``)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marquee.accounts.selectors import require_recent_reauthentication
+from marquee.lib.api_schema import errors
+from marquee.performers.dashboard_access import IsPerformer
+from marquee.privacy import selectors, services, travel
+from marquee.privacy.models import TravelMode
+
+
+class ClosureSummarySerializer(serializers.Serializer):
+    grace_days = serializers.IntegerField(help_text="Days during which the closure can be undone")
+    tokens_forfeited = serializers.IntegerField(help_text="Unspent tokens written off on closure")
+    is_performer = serializers.BooleanField()
+    earnings_cents = serializers.DictField(child=serializers.IntegerField(), help_text="Must all be 0 to close")
+
+
+class ClosureSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    closed_at = serializers.DateTimeField()
+    final_after = serializers.DateTimeField()
+    tokens_forfeited = serializers.IntegerField()
+
+
+class CloseAccountView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ClosureSummarySerializer, summary="What closing your account would do")
+    def get(self, request):
+        return Response(ClosureSummarySerializer(selectors.closure_summary(request.user)).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ClosureSerializer, **errors(409)},
+        summary="Close your account (recent reauthentication required)",
+    )
+    def post(self, request):
+        # Irreversible after the grace period: a stolen token is not enough.
+        require_recent_reauthentication(request)
+        closure = services.close_account(user=request.user, request=request)
+        return Response(ClosureSerializer(closure).data)
+
+
+class DataExportSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, export) -> str | None:
+        if export.status != "ready":
+            return None
+        return reverse("privacy_export_download", args=[services.export_token(export)])
+
+
+class DataExportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: DataExportSerializer, **errors(404)}, summary="Your latest data archive")
+    def get(self, request):
+        export = selectors.latest_export(request.user)
+        if export is None:
+            raise services.PrivacyError("export_not_found", "You have not asked for your data yet.", 404)
+        return Response(DataExportSerializer(export).data)
+
+    @extend_schema(request=None, responses={202: DataExportSerializer}, summary="Prepare an archive of your data")
+    def post(self, request):
+        export = services.request_export(user=request.user, request=request)
+        return Response(DataExportSerializer(export).data, status=202)
+
+
+class DetectedLocationSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=["login", "ingest"])
+    country = serializers.CharField()
+    region = serializers.CharField()
+
+
+class TravelModeSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    blocked_countries = serializers.ListField(child=serializers.CharField(), help_text="Blocked by travel mode")
+    detected = DetectedLocationSerializer(many=True, help_text="Where you are now (login and ingest address)")
+    would_block = serializers.ListField(child=serializers.CharField(), help_text="What turning it on blocks now")
+
+
+class TravelModeInput(serializers.Serializer):
+    confirm = serializers.ListField(
+        child=serializers.CharField(max_length=2), help_text="The `would_block` countries you were shown"
+    )
+
+
+def _travel_state(request) -> dict:
+    performer = request.performer
+    mode = TravelMode.objects.filter(performer=performer).first()
+    detected = travel.detected_locations(performer=performer, request=request)
+    return {
+        "enabled": mode is not None,
+        "blocked_countries": mode.countries if mode else [],
+        "detected": detected,
+        "would_block": sorted({d["country"] for d in detected}),
+    }
+
+
+class TravelModeView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(responses=TravelModeSerializer, summary="Travel mode: state and where you are now")
+    def get(self, request):
+        return Response(TravelModeSerializer(_travel_state(request)).data)
+
+    @extend_schema(
+        request=TravelModeInput,
+        responses={200: TravelModeSerializer, **errors(409)},
+        summary="Turn travel mode on: hide your room where you are now",
+    )
+    def post(self, request):
+        data = TravelModeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        travel.enable(performer=request.performer, request=request, confirmed=data.validated_data["confirm"])
+        return Response(TravelModeSerializer(_travel_state(request)).data)
+
+    @extend_schema(responses={200: TravelModeSerializer}, summary="Turn travel mode off")
+    def delete(self, request):
+        travel.disable(performer=request.performer, request=request)
+        return Response(TravelModeSerializer(_travel_state(request)).data)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from marquee.privacy import views
+
+urlpatterns = [
+    path("me/close/", views.close_account, name="privacy_close_account"),
+    path("me/data/", views.my_data, name="privacy_my_data"),
+    path("me/data/<str:token>/", views.export_download, name="privacy_export_download"),
+]

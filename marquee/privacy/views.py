@@ -1,0 +1,49 @@
+"""Pages of the privacy capability."""
+
+from __future__ import annotations
+
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from marquee.accounts.selectors import REAUTHENTICATE_URL, recently_reauthenticated
+from marquee.privacy import selectors, services
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close_account(request):
+    if request.method == "POST":
+        if not recently_reauthenticated(request):
+            return redirect(f"{REAUTHENTICATE_URL}?next={request.path}")
+        closure = services.close_account(user=request.user, request=request)
+        logout(request)
+        return render(request, "privacy/closed.html", {"closure": closure})
+    return render(request, "privacy/close.html", {"summary": selectors.closure_summary(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_data(request):
+    if request.method == "POST":
+        services.request_export(user=request.user, request=request)
+        return redirect("privacy_my_data")
+    export = selectors.latest_export(request.user)
+    link = (
+        reverse("privacy_export_download", args=[services.export_token(export)])
+        if export is not None and export.status == "ready"
+        else ""
+    )
+    return render(request, "privacy/my_data.html", {"export": export, "link": link})
+
+
+@login_required
+def export_download(request, token):
+    data = services.download_export(user=request.user, token=token, request=request)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="marquee-data.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
