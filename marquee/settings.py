@@ -397,6 +397,17 @@ MEDIA_HOOK_BASE_URL = env_str("MEDIA_HOOK_BASE_URL", f"http://127.0.0.1:{PORT}")
 MEDIA_HOOK_ALLOWED_IPS = env_networks("MEDIA_HOOK_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
 # on_update period: how soon a ban or a regenerated key cuts a live stream.
 MEDIA_UPDATE_INTERVAL = env_int("MEDIA_UPDATE_INTERVAL", 30, minimum=1, maximum=600)
+# Watchdog: a live show not heard from (no on_update) for this long is ended,
+# checked every MEDIA_WATCHDOG_TICK_SECONDS; the media server died without
+# publish_done.  Must leave room for at least one late update.
+MEDIA_STALE_SECONDS = env_int("MEDIA_STALE_SECONDS", 2 * MEDIA_UPDATE_INTERVAL + 15, minimum=2)
+if MEDIA_STALE_SECONDS <= MEDIA_UPDATE_INTERVAL:
+    raise ImproperlyConfiguredEnv("MEDIA_STALE_SECONDS must be longer than MEDIA_UPDATE_INTERVAL.")
+MEDIA_WATCHDOG_TICK_SECONDS = env_int("MEDIA_WATCHDOG_TICK_SECONDS", 5, minimum=1, maximum=600)
+CELERY_BEAT_SCHEDULE["shows-media-watchdog"] = {
+    "task": "marquee.shows.tasks.media_watchdog",
+    "schedule": float(MEDIA_WATCHDOG_TICK_SECONDS),
+}
 # Shared by Django (signs) and nginx secure_link (checks) playback URLs; by
 # default derived from SECRET_KEY (one-way), set it to share it with edges.
 MEDIA_PLAYBACK_SECRET = env_str(

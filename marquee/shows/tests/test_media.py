@@ -4,7 +4,9 @@ module; each test publishes for a few seconds only."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -22,6 +24,7 @@ from marquee.shows.media_server import MediaConfig, nginx_command, write_config
 from marquee.shows.models import Show
 from marquee.shows.playback import playback_path, signed_playback_url
 from marquee.shows.publisher import publish_command
+from marquee.shows.tasks import media_watchdog
 from tests.factories import PerformerFactory, ShowFactory, UserFactory, enable_totp
 
 pytestmark = [
@@ -73,10 +76,8 @@ class Media:
         return [line for line in text.splitlines() if line.endswith(".ts")]
 
 
-@pytest.fixture(scope="module")
-def media(django_db_setup, live_server, tmp_path_factory):
-    var_dir: Path = tmp_path_factory.mktemp("media")
-    config = MediaConfig(
+def media_config(var_dir: Path, live_server) -> MediaConfig:
+    return MediaConfig(
         var_dir=var_dir,
         rtmp_bind="127.0.0.1",
         rtmp_port=free_port(),
@@ -87,6 +88,21 @@ def media(django_db_setup, live_server, tmp_path_factory):
         playback_secret=PLAYBACK_SECRET,
         update_interval=1,
     )
+
+
+def start_nginx(config: MediaConfig) -> subprocess.Popen:
+    """nginx in its own process group, so a test can kill master and worker at once."""
+    write_config(config)
+    nginx_log = (config.var_dir / "logs" / "nginx-stderr.txt").open("ab")
+    nginx = subprocess.Popen(nginx_command(config), stdout=subprocess.DEVNULL, stderr=nginx_log, start_new_session=True)
+    wait_for(lambda: _port_open(config.rtmp_port) and _port_open(config.http_port), what="nginx ports")
+    return nginx
+
+
+@pytest.fixture(scope="module")
+def media(django_db_setup, live_server, tmp_path_factory):
+    var_dir: Path = tmp_path_factory.mktemp("media")
+    config = media_config(var_dir, live_server)
     overrides = override_settings(
         MEDIA_VAR_DIR=var_dir,
         MEDIA_HOOK_SECRET=HOOK_SECRET,
@@ -95,11 +111,8 @@ def media(django_db_setup, live_server, tmp_path_factory):
         LIVE_THUMBNAIL_INTERVAL=1,
     )
     overrides.enable()
-    write_config(config)
-    nginx_log = (var_dir / "logs" / "nginx-stderr.txt").open("ab")
-    nginx = subprocess.Popen(nginx_command(config), stdout=subprocess.DEVNULL, stderr=nginx_log)
     try:
-        wait_for(lambda: _port_open(config.rtmp_port) and _port_open(config.http_port), what="nginx ports")
+        nginx = start_nginx(config)
         yield Media(config)
     finally:
         nginx.terminate()
@@ -258,6 +271,42 @@ def test_regenerated_key_cuts_the_live_stream_on_next_update(media, publisher):
     wait_for(lambda: Show.objects.get(pk=show.pk).status == Show.Status.ENDED, what="show ended")
     cut = AuditEvent.objects.get(action="media.stream_cut")
     assert cut.details["reason"] == "key_regenerated"
+
+
+def test_watchdog_ends_the_show_of_a_media_server_killed_without_publish_done(media, live_server, tmp_path, settings):
+    """A second nginx of its own, SIGKILLed (master and worker) mid-stream:
+    no publish_done ever comes, its updates stop, the watchdog ends the show."""
+    settings.MEDIA_STALE_SECONDS = 3  # updates every second here
+    config = media_config(tmp_path, live_server)
+    nginx = start_nginx(config)
+    try:
+        performer, key = live_performer("crasher")
+        ffmpeg = Media(config).publish("crasher", key)
+        show = wait_for(lambda: live_show_of(performer), what="show live")
+        seen = wait_for(
+            lambda: (s := Show.objects.get(pk=show.pk)).media_seen_at != s.started_at and s.media_seen_at,
+            what="an on_update",
+        )
+        os.killpg(nginx.pid, signal.SIGKILL)
+        nginx.wait(10)
+        killed = time.monotonic()
+        assert media_watchdog() == 0  # just killed: still inside the window
+        wait_for(lambda: media_watchdog() == 1, timeout=20, interval=0.5, what="watchdog ending the show")
+        took = time.monotonic() - killed
+        show.refresh_from_db()
+        assert show.status == Show.Status.ENDED
+        assert show.media_seen_at >= seen
+        # Within the setting (plus the last update's age and one poll).
+        assert took <= settings.MEDIA_STALE_SECONDS + 1.5
+        actions = list(AuditEvent.objects.filter(target_id=str(show.pk)).values_list("action", flat=True))
+        assert "media.stream_silent" in actions
+        assert not AuditEvent.objects.filter(action="media.publish_done").exists()
+        ffmpeg.kill()
+        ffmpeg.wait(10)
+    finally:
+        if nginx.poll() is None:
+            os.killpg(nginx.pid, signal.SIGKILL)
+            nginx.wait(10)
 
 
 @pytest.mark.browser
