@@ -404,6 +404,10 @@ try:
     MEDIA_LADDER = parse_ladder(env_str("MEDIA_LADDER", DEFAULT_LADDER))
 except ValueError as exc:
     raise ImproperlyConfiguredEnv(str(exc)) from None
+# HLS fragment length (ms). Transcoded rungs get a keyframe per fragment; the
+# passed-through source is cut at its own keyframes (OBS: keyframe interval 1 s
+# gives 1 s fragments). Shorter = lower latency, more requests per viewer.
+MEDIA_HLS_FRAGMENT_MS = env_int("MEDIA_HLS_FRAGMENT_MS", 500, minimum=200, maximum=10000)
 # What the master playlist announces for the passed-through source (OBS's usual 2.5 Mb/s + audio).
 MEDIA_SOURCE_BANDWIDTH = env_int("MEDIA_SOURCE_BANDWIDTH", 3_000_000, minimum=100_000)
 # Watchdog: a live show not heard from (no on_update) for this long is ended,

@@ -51,6 +51,7 @@ class MediaConfig:
     ladder: tuple[abr.Rung, ...] = field(default_factory=lambda: settings.MEDIA_LADDER)
     source_bandwidth: int = field(default_factory=lambda: settings.MEDIA_SOURCE_BANDWIDTH)
     ffmpeg: str = field(default_factory=lambda: settings.FFMPEG_BINARY)
+    fragment_ms: int = field(default_factory=lambda: settings.MEDIA_HLS_FRAGMENT_MS)
     # Extra server blocks (the playback benchmark adds an unprotected one).
     extra_http: str = ""
 
@@ -77,7 +78,10 @@ def _transcoder(config: MediaConfig) -> str:
     ``live`` and pushes every rung to ``hls`` as ``<stream><suffix>``."""
     local = f"rtmp://127.0.0.1:{config.rtmp_port}"
     args = abr.transcode_args(
-        config.ladder, source=f"{local}/live/${{name}}", target=f"{local}/hls/${{name}}", fragment_seconds=1
+        config.ladder,
+        source=f"{local}/live/${{name}}",
+        target=f"{local}/hls/${{name}}",
+        fragment_seconds=config.fragment_ms / 1000,
     )
     return " ".join([shutil.which(config.ffmpeg) or config.ffmpeg, *args])
 
@@ -149,7 +153,7 @@ rtmp {{
             hls on;
             hls_path {hls};
             hls_nested on;
-            hls_fragment 1s;
+            hls_fragment {config.fragment_ms}ms;
             hls_playlist_length 4s;
             hls_cleanup on;
 {_variants(config)}

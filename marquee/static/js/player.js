@@ -67,8 +67,15 @@ if (root) {
     stream = base;
     if (Hls.isSupported()) {
       hls = new Hls({
-        liveSyncDurationCount: 2, // ~2 s behind live with 1 s fragments
-        liveMaxLatencyDurationCount: 6,
+        // Sit 1.2 s behind the newest listed fragment (0.5 s fragments; 1 s
+        // for an OBS source passed through), not 2 whole fragments: see
+        // docs/benchmarks.md (glass-to-glass in Chromium).  Drifted behind,
+        // catch up by playing up to 10% faster rather than by seeking.
+        liveSyncDuration: 1.2,
+        liveMaxLatencyDuration: 5,
+        maxLiveSyncPlaybackRate: 1.1,
+        // nginx-rtmp writes no LL-HLS parts: low-latency mode would only add requests.
+        lowLatencyMode: false,
         backBufferLength: 10,
         // Every playlist and segment request carries the newest token.
         xhrSetup: (xhr, requestUrl) => xhr.open("GET", withCurrentToken(requestUrl), true),
