@@ -92,7 +92,7 @@ def main() -> None:
         nginx.wait(10)
         hooks.shutdown()
     load_after = os.getloadavg()[0]
-    print(f"source 1280x720 30 fps; x264 veryfast/zerolatency, keyframe every 1 s; {SECONDS} s per case")
+    print(f"source 1280x720 30 fps; x264 veryfast/zerolatency, rungs keyframe every 1 s; {SECONDS} s per case")
     print(f"load average (1 min) {load_before:.2f} -> {load_after:.2f}, {os.cpu_count()} cores")
     for case, share, _, _ in results:
         if "," in case:
