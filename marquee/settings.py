@@ -26,6 +26,7 @@ from marquee.lib.env import (
     env_networks,
     env_str,
 )
+from marquee.shows.ladder import DEFAULT_LADDER, parse_ladder
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MARQUEE_VAR_DIR", str(BASE_DIR / "var")))
@@ -409,6 +410,29 @@ MEDIA_HOOK_BASE_URL = env_str("MEDIA_HOOK_BASE_URL", f"http://127.0.0.1:{PORT}")
 MEDIA_HOOK_ALLOWED_IPS = env_networks("MEDIA_HOOK_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
 # on_update period: how soon a ban or a regenerated key cuts a live stream.
 MEDIA_UPDATE_INTERVAL = env_int("MEDIA_UPDATE_INTERVAL", 30, minimum=1, maximum=600)
+# Adaptive bitrate: the renditions every live stream is transcoded into,
+# e.g. "source,480p,240p" (default) or "720p,480p,360p"; see shows.ladder.
+try:
+    MEDIA_LADDER = parse_ladder(env_str("MEDIA_LADDER", DEFAULT_LADDER))
+except ValueError as exc:
+    raise ImproperlyConfiguredEnv(str(exc)) from None
+# HLS fragment length (ms). Transcoded rungs get a keyframe per fragment; the
+# passed-through source is cut at its own keyframes (OBS: keyframe interval 1 s
+# gives 1 s fragments). Shorter = lower latency, more requests per viewer.
+MEDIA_HLS_FRAGMENT_MS = env_int("MEDIA_HLS_FRAGMENT_MS", 500, minimum=200, maximum=10000)
+# What the master playlist announces for the passed-through source (OBS's usual 2.5 Mb/s + audio).
+MEDIA_SOURCE_BANDWIDTH = env_int("MEDIA_SOURCE_BANDWIDTH", 3_000_000, minimum=100_000)
+# Watchdog: a live show not heard from (no on_update) for this long is ended,
+# checked every MEDIA_WATCHDOG_TICK_SECONDS; the media server died without
+# publish_done.  Must leave room for at least one late update.
+MEDIA_STALE_SECONDS = env_int("MEDIA_STALE_SECONDS", 2 * MEDIA_UPDATE_INTERVAL + 15, minimum=2)
+if MEDIA_STALE_SECONDS <= MEDIA_UPDATE_INTERVAL:
+    raise ImproperlyConfiguredEnv("MEDIA_STALE_SECONDS must be longer than MEDIA_UPDATE_INTERVAL.")
+MEDIA_WATCHDOG_TICK_SECONDS = env_int("MEDIA_WATCHDOG_TICK_SECONDS", 5, minimum=1, maximum=600)
+CELERY_BEAT_SCHEDULE["shows-media-watchdog"] = {
+    "task": "marquee.shows.tasks.media_watchdog",
+    "schedule": float(MEDIA_WATCHDOG_TICK_SECONDS),
+}
 # Shared by Django (signs) and nginx secure_link (checks) playback URLs; by
 # default derived from SECRET_KEY (one-way), set it to share it with edges.
 MEDIA_PLAYBACK_SECRET = env_str(

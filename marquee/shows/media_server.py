@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+
+from marquee.shows import ladder as abr
 
 MODULE_DIRS = ("/usr/lib/nginx/modules", "/usr/share/nginx/modules")
 RTMP_MODULE = "ngx_rtmp_module.so"
@@ -17,10 +20,12 @@ RTMP_MODULE = "ngx_rtmp_module.so"
 RTMP_LOG_FORMAT = (
     '\'$remote_addr [$time_local] $command "$app" "$name" $bytes_received $bytes_sent ($session_readable_time)\''
 )
-# Playback paths: /v/<viewer>/<show>/<expires>/<sig>/<stream>/<file> (see shows.playback).
+# Playback paths: /v/<viewer>/<show>/<expires>/<sig>/<stream>/[<rendition>/]<file>
+# (see shows.playback): the master playlist, then each rung's playlist and
+# segments one folder down, all under the one signed prefix.
 PLAYBACK_LOCATION = (
     r'"^/v/(?<viewer>[A-Za-z0-9]+)/(?<show>[0-9]+)/(?<expires>[0-9]+)/(?<sig>[A-Za-z0-9_-]+)/(?<stream>[^/]+)/'
-    r'(?<file>[A-Za-z0-9_-]+\.(?:m3u8|ts))$"'
+    r'(?<file>(?:[^/.][^/]*/)?[A-Za-z0-9_-]+\.(?:m3u8|ts))$"'
 )
 
 
@@ -43,6 +48,10 @@ class MediaConfig:
     hook_secret: str = field(default_factory=lambda: settings.MEDIA_HOOK_SECRET)
     playback_secret: str = field(default_factory=lambda: settings.MEDIA_PLAYBACK_SECRET)
     update_interval: int = field(default_factory=lambda: settings.MEDIA_UPDATE_INTERVAL)
+    ladder: tuple[abr.Rung, ...] = field(default_factory=lambda: settings.MEDIA_LADDER)
+    source_bandwidth: int = field(default_factory=lambda: settings.MEDIA_SOURCE_BANDWIDTH)
+    ffmpeg: str = field(default_factory=lambda: settings.FFMPEG_BINARY)
+    fragment_ms: int = field(default_factory=lambda: settings.MEDIA_HLS_FRAGMENT_MS)
     # Extra server blocks (the playback benchmark adds an unprotected one).
     extra_http: str = ""
 
@@ -62,6 +71,29 @@ def _quoted(value: str) -> str:
     if any(ch in value for ch in "\"'\\;{}\n"):
         raise ValueError("media secrets and paths must not contain quotes, backslashes, ';', braces or newlines")
     return f'"{value}"'
+
+
+def _transcoder(config: MediaConfig) -> str:
+    """The exec line: one ffmpeg per published stream reads it back from
+    ``live`` and pushes every rung to ``hls`` as ``<stream><suffix>``."""
+    local = f"rtmp://127.0.0.1:{config.rtmp_port}"
+    args = abr.transcode_args(
+        config.ladder,
+        source=f"{local}/live/${{name}}",
+        target=f"{local}/hls/${{name}}",
+        fragment_seconds=config.fragment_ms / 1000,
+    )
+    return " ".join([shutil.which(config.ffmpeg) or config.ffmpeg, *args])
+
+
+def _variants(config: MediaConfig) -> str:
+    lines = []
+    for rung in config.ladder:
+        params = f"BANDWIDTH={rung.bandwidth(config.source_bandwidth)}"
+        if rung.height:
+            params += f",RESOLUTION={rung.width}x{rung.height}"
+        lines.append(f"            hls_variant {rung.suffix} {params};")
+    return "\n".join(lines)
 
 
 def render_config(config: MediaConfig) -> str:
@@ -100,16 +132,31 @@ rtmp {{
             deny play all;
             drop_idle_publisher 10s;
             idle_streams off;
-            hls on;
-            hls_path {hls};
-            hls_nested on;
-            hls_fragment 1s;
-            hls_playlist_length 4s;
-            hls_cleanup on;
+            # The adaptive ladder (settings.MEDIA_LADDER); killed when the publish ends.
+            exec {_transcoder(config)};
+            exec_kill_signal term;
             on_publish {config.hook("publish")};
             on_update {config.hook("update")};
             on_publish_done {config.hook("publish_done")};
             notify_update_timeout {config.update_interval}s;
+        }}
+        # Renditions from the transcoder only (loopback); the master playlist
+        # <stream>.m3u8 lists <stream>_<rung>/index.m3u8 with bandwidth and size.
+        application hls {{
+            live on;
+            record off;
+            allow publish 127.0.0.1;
+            deny publish all;
+            allow play 127.0.0.1;
+            deny play all;
+            idle_streams off;
+            hls on;
+            hls_path {hls};
+            hls_nested on;
+            hls_fragment {config.fragment_ms}ms;
+            hls_playlist_length 4s;
+            hls_cleanup on;
+{_variants(config)}
         }}
     }}
 }}

@@ -6,9 +6,13 @@ the path, so the playlist's relative segment URLs inherit it.  nginx computes
 and compares it with ``<sig>``; the secret comes last so the MD5 construction
 cannot be length-extended.
 
-nginx serves ``<media var>/live/<show>/<file>``: a link to the stream's HLS
-folder that exists only while that show is live (made at go-live, removed
-when it ends).  So a URL minted for one show stops the moment the room moves
+``index.m3u8`` is the master playlist of the adaptive ladder; it lists
+``<stream>_<rung>/index.m3u8``, whose segments sit in the same folder, so
+every rendition's playlist and segments carry the same signed prefix.
+
+nginx serves ``<media var>/live/<show>/<file>``: a folder of links to the
+stream's master playlist and rendition folders that exists only while that
+show is live (made at go-live, removed when it ends).  So a URL minted for one show stops the moment the room moves
 on to another (a paid or private one), not at its expiry.
 """
 
@@ -18,6 +22,7 @@ import base64
 import hashlib
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -57,34 +62,64 @@ def signed_playback_url(viewer, show, *, now: float | None = None) -> tuple[str,
     return settings.MEDIA_PUBLIC_URL + path, expires
 
 
-# --- the per-show link nginx serves from -------------------------------------------
+# --- the per-show folder nginx serves from -------------------------------------------
 
 
 def live_dir() -> Path:
     return Path(settings.MEDIA_VAR_DIR) / "live"
 
 
-def _stream_dir(stream: str) -> Path:
-    # Same folder nginx-rtmp writes (hls_nested): <var>/hls/<stream>.
-    return Path(settings.MEDIA_VAR_DIR) / "hls" / stream.lstrip(".")
+def _hls_dir() -> Path:
+    return Path(settings.MEDIA_VAR_DIR) / "hls"
+
+
+def master_playlist(stream: str) -> Path:
+    """Written by nginx-rtmp (hls_variant): <var>/hls/<stream>.m3u8."""
+    return _hls_dir() / f"{stream.lstrip('.')}.m3u8"
+
+
+def rendition_dir(stream: str, rung) -> Path:
+    """One rung's playlist and segments (hls_nested): <var>/hls/<stream><suffix>/."""
+    return _hls_dir() / f"{stream.lstrip('.')}{rung.suffix}"
+
+
+def _serves(folder: Path, master: Path) -> bool:
+    entry = folder / PLAYLIST
+    return entry.is_symlink() and Path(os.readlink(entry)) == master
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_symlink() or entry.is_file():
+        entry.unlink(missing_ok=True)
+    elif entry.is_dir():
+        # Only links inside: rmtree removes them, never what they point to.
+        shutil.rmtree(entry, ignore_errors=True)
 
 
 def open_show_media(show_id: int, stream: str) -> None:
-    """The show went live: its URLs may now reach the stream's segments.
-    Any other link to the same stream (a show that ended without us hearing)
-    goes first.  Runs on commit of the publish hook; a failure is logged and
-    fails closed (nobody can play), never turning the publish into a 500."""
+    """The show went live: its URLs may now reach the stream's renditions.
+    ``<var>/live/<show>/`` holds ``index.m3u8`` → the master playlist and one
+    link per rung of the ladder → that rung's folder, nothing else, so a
+    signed prefix reaches exactly this stream's renditions.  Any other show's
+    folder for the same stream (one that ended without us hearing) goes
+    first.  Runs on commit of the publish hook; a failure is logged and fails
+    closed (nobody can play), never turning the publish into a 500."""
     try:
         folder = live_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        target = _stream_dir(stream).resolve()
-        for link in folder.iterdir():
-            if link.is_symlink() and link.name != str(show_id) and Path(os.readlink(link)).resolve() == target:
-                link.unlink(missing_ok=True)
+        master = master_playlist(stream).resolve()
+        for entry in folder.iterdir():
+            if entry.name != str(show_id) and not entry.name.startswith(".") and _serves(entry, master):
+                _remove(entry)
         partial = folder / f".{show_id}.{os.getpid()}.tmp"
-        partial.unlink(missing_ok=True)
-        partial.symlink_to(target, target_is_directory=True)
-        partial.replace(folder / str(show_id))
+        _remove(partial)
+        partial.mkdir()
+        (partial / PLAYLIST).symlink_to(master)
+        for rung in settings.MEDIA_LADDER:
+            target = rendition_dir(stream, rung).resolve()
+            (partial / target.name).symlink_to(target, target_is_directory=True)
+        _remove(folder / str(show_id))
+        partial.rename(folder / str(show_id))
     except OSError:
         logger.exception("could not open playback for show %s", show_id)
 
@@ -92,6 +127,6 @@ def open_show_media(show_id: int, stream: str) -> None:
 def close_show_media(show_id: int) -> None:
     """The show ended: every URL minted for it stops at once."""
     try:
-        (live_dir() / str(int(show_id))).unlink(missing_ok=True)
+        _remove(live_dir() / str(int(show_id)))
     except OSError:
         logger.exception("could not close playback for show %s", show_id)

@@ -10,6 +10,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from marquee.compliance import policy
@@ -185,6 +186,33 @@ def end_orphaned_shows() -> int:
                 _end(show, now=timezone.now())
                 record_audit(action="show.ended_orphaned", target=show, details={"session": show.media_session})
                 ended += 1
+    return ended
+
+
+def end_silent_shows(*, now=None) -> list[Show]:
+    """Watchdog: a media server that dies (killed, host lost) sends no
+    ``publish_done``, and its ``on_update`` calls stop.  End every live show
+    not heard from for ``MEDIA_STALE_SECONDS``; returns the shows ended."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.MEDIA_STALE_SECONDS)
+    silent = Q(media_seen_at__lt=cutoff) | Q(media_seen_at__isnull=True, started_at__lt=cutoff)
+    ended = []
+    for pk in Show.objects.filter(silent, status=Show.Status.LIVE).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Re-read under lock: an update may have arrived since the scan.
+            show = Show.objects.select_for_update().filter(silent, pk=pk, status=Show.Status.LIVE).first()
+            if show is None:
+                continue
+            _end(show, now=now)
+            record_audit(
+                action="media.stream_silent",
+                target=show,
+                details={
+                    "session": show.media_session,
+                    "last_seen": (show.media_seen_at or show.started_at).isoformat(),
+                },
+            )
+            ended.append(show)
     return ended
 
 

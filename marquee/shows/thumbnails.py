@@ -10,6 +10,8 @@ from pathlib import Path
 import av
 from django.conf import settings
 
+from marquee.shows import ladder, playback
+
 WIDTH = 480
 
 
@@ -27,8 +29,9 @@ def discard_thumbnail(username: str) -> None:
 
 
 def newest_segment(username: str) -> Path | None:
-    """The last segment the playlist lists (complete, unlike the one being written)."""
-    folder = Path(settings.MEDIA_VAR_DIR) / "hls" / username.lstrip(".")
+    """The last segment the lowest rung's playlist lists (complete, unlike the
+    one being written); the lowest rung is the cheapest to decode."""
+    folder = playback.rendition_dir(username, ladder.lowest(settings.MEDIA_LADDER))
     try:
         playlist = (folder / "index.m3u8").read_text()
     except OSError:

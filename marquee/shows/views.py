@@ -55,6 +55,10 @@ def media_hook(request, event):
     if event == "publish":
         decision = services.start_publish(username=stream, key=_hook_arg(request, "key"), session=session, addr=addr)
     elif event == "update":
+        if _hook_arg(request, "call") == "update_play":
+            # on_update also fires for RTMP players: only loopback tools may
+            # play (the ladder's transcoder, thumbnails); cutting one kills the ladder.
+            return HttpResponse("ok")
         try:
             seconds_live = int(_hook_arg(request, "time") or "0")
         except ValueError:

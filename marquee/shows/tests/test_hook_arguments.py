@@ -71,3 +71,15 @@ def test_done_hook_with_forged_name_cannot_end_another_performers_show(client, p
     post_hook(client, "publish_done", body)
     show.refresh_from_db()
     assert show.status == Show.Status.LIVE
+
+
+@pytest.mark.django_db
+def test_update_of_a_publisher_cannot_pass_as_a_player_by_appending_call(client, performer, stream_key):
+    """Players' updates (the ladder's transcoder) are not checked; a stale
+    publisher appending call=update_play to its URL still is (nginx's call comes first)."""
+    post_hook(client, "publish", nginx_body("publish", name="performer", clientid="7", client_args=f"key={stream_key}"))
+    body = nginx_body(
+        "update_publish", name="performer", clientid="8", client_args="call=update_play", extra="&time=40"
+    )
+    assert post_hook(client, "update", body).status_code == 403
+    assert AuditEvent.objects.filter(action="media.stream_cut").count() == 1

@@ -233,6 +233,17 @@ def test_update_cuts_the_stream(
     assert [event["type"] for _, event in room_events] == ["show_ended"]
 
 
+def test_update_of_the_transcoders_play_session_is_not_a_cut(client, performer, stream_key):
+    """nginx-rtmp sends on_update for play sessions too (call=update_play): the
+    ladder's transcoder reads the stream back under its own client id."""
+    publish(client, "performer", stream_key, session="1")
+    before = snapshot()
+    response = hook(client, "update", name="performer", clientid="3", call="update_play", time="40")
+    assert response.status_code == 200
+    assert snapshot() == before
+    assert "media.stream_cut" not in audit_actions()
+
+
 def test_update_from_a_stale_connection_is_cut_without_touching_the_live_show(client, performer, stream_key):
     show = _go_live(client, stream_key)
     assert hook(client, "update", name="performer", clientid="77").status_code == 403

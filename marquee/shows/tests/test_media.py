@@ -4,7 +4,9 @@ module; each test publishes for a few seconds only."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -18,10 +20,12 @@ from django.utils import timezone
 from marquee.compliance.models import AuditEvent
 from marquee.performers.services import regenerate_stream_key
 from marquee.shows import thumbnails
+from marquee.shows.ladder import parse_ladder
 from marquee.shows.media_server import MediaConfig, nginx_command, write_config
 from marquee.shows.models import Show
 from marquee.shows.playback import playback_path, signed_playback_url
 from marquee.shows.publisher import publish_command
+from marquee.shows.tasks import media_watchdog
 from tests.factories import PerformerFactory, ShowFactory, UserFactory, enable_totp
 
 pytestmark = [
@@ -34,6 +38,16 @@ pytestmark = [
 HOOK_SECRET = "media-test-hook-secret"
 PLAYHEAD = "document.querySelector('video[data-player-video]').currentTime"
 PLAYBACK_SECRET = "media-test-playback-secret"
+LADDER = parse_ladder("source,240p")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 def free_port() -> int:
@@ -65,18 +79,16 @@ class Media:
         log = (self.config.var_dir / "logs" / f"ffmpeg-{username}.log").open("ab")
         return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
 
-    def playlist_segments(self, username):
+    def playlist_segments(self, username, rung="_240p"):
         try:
-            text = (self.config.hls_dir / username / "index.m3u8").read_text()
+            text = (self.config.hls_dir / f"{username}{rung}" / "index.m3u8").read_text()
         except FileNotFoundError:
             return []
         return [line for line in text.splitlines() if line.endswith(".ts")]
 
 
-@pytest.fixture(scope="module")
-def media(django_db_setup, live_server, tmp_path_factory):
-    var_dir: Path = tmp_path_factory.mktemp("media")
-    config = MediaConfig(
+def media_config(var_dir: Path, live_server) -> MediaConfig:
+    return MediaConfig(
         var_dir=var_dir,
         rtmp_bind="127.0.0.1",
         rtmp_port=free_port(),
@@ -86,20 +98,35 @@ def media(django_db_setup, live_server, tmp_path_factory):
         hook_secret=HOOK_SECRET,
         playback_secret=PLAYBACK_SECRET,
         update_interval=1,
+        # The default shape (passthrough + a transcoded rung), kept small for 2 shared cores.
+        ladder=LADDER,
     )
+
+
+def start_nginx(config: MediaConfig) -> subprocess.Popen:
+    """nginx in its own process group, so a test can kill master and worker at once."""
+    write_config(config)
+    nginx_log = (config.var_dir / "logs" / "nginx-stderr.txt").open("ab")
+    nginx = subprocess.Popen(nginx_command(config), stdout=subprocess.DEVNULL, stderr=nginx_log, start_new_session=True)
+    wait_for(lambda: _port_open(config.rtmp_port) and _port_open(config.http_port), what="nginx ports")
+    return nginx
+
+
+@pytest.fixture(scope="module")
+def media(django_db_setup, live_server, tmp_path_factory):
+    var_dir: Path = tmp_path_factory.mktemp("media")
+    config = media_config(var_dir, live_server)
     overrides = override_settings(
         MEDIA_VAR_DIR=var_dir,
         MEDIA_HOOK_SECRET=HOOK_SECRET,
         MEDIA_PLAYBACK_SECRET=PLAYBACK_SECRET,
         MEDIA_PUBLIC_URL=f"http://127.0.0.1:{config.http_port}",
         LIVE_THUMBNAIL_INTERVAL=1,
+        MEDIA_LADDER=LADDER,
     )
     overrides.enable()
-    write_config(config)
-    nginx_log = (var_dir / "logs" / "nginx-stderr.txt").open("ab")
-    nginx = subprocess.Popen(nginx_command(config), stdout=subprocess.DEVNULL, stderr=nginx_log)
     try:
-        wait_for(lambda: _port_open(config.rtmp_port) and _port_open(config.http_port), what="nginx ports")
+        nginx = start_nginx(config)
         yield Media(config)
     finally:
         nginx.terminate()
@@ -153,17 +180,28 @@ def test_publish_watch_with_signed_urls_then_end(media, publisher):
     show = wait_for(lambda: live_show_of(performer), what="show live")
     assert wait_for(lambda: len(media.playlist_segments("streamer")) >= 2, what="HLS segments")
 
+    # The transcoded rung trails the source; on a loaded machine by seconds.
+    assert wait_for(lambda: len(media.playlist_segments("streamer", "_src")) >= 2, timeout=30, what="source segments")
+
     url, expires = signed_playback_url(viewer, show)
     base = url.rsplit("/", 1)[0]
     with httpx.Client(timeout=5) as http:
-        playlist = http.get(url)
-        assert playlist.status_code == 200
-        assert playlist.headers["content-type"] == "application/vnd.apple.mpegurl"
-        segment = [line for line in playlist.text.splitlines() if line.endswith(".ts")][-1]
-        assert "/" not in segment  # relative: it inherits the token in the path
-        got = http.get(f"{base}/{segment}")
-        assert got.status_code == 200
-        assert got.content[:1] == b"\x47"  # MPEG-TS sync byte
+        master = wait_for(
+            lambda: (r := http.get(url)).status_code == 200 and "240p" in r.text and r, timeout=30, what="master"
+        )
+        assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
+        variants = [line for line in master.text.splitlines() if line and not line.startswith("#")]
+        assert variants == ["streamer_src/index.m3u8", "streamer_240p/index.m3u8"]
+        assert "BANDWIDTH=400400,RESOLUTION=426x240" in master.text
+        for variant in variants:  # relative: each inherits the token in the path
+            playlist = http.get(f"{base}/{variant}")
+            assert playlist.status_code == 200, variant
+            segment = [line for line in playlist.text.splitlines() if line.endswith(".ts")][-1]
+            assert "/" not in segment
+            got = http.get(f"{base}/{variant.split('/')[0]}/{segment}")
+            assert got.status_code == 200
+            assert got.content[:1] == b"\x47"  # MPEG-TS sync byte
+        rendition = f"streamer_240p/{segment}"
 
         def status(path):
             return http.get(media.http + path).status_code
@@ -182,10 +220,17 @@ def test_publish_watch_with_signed_urls_then_end(media, publisher):
             "other stream": f"{prefix}/otherstreamer/index.m3u8",
             "expired": playback_path(viewer=viewer_id, show=show.pk, stream="streamer", expires=int(time.time()) - 5),
             "expired segment": playback_path(
-                viewer=viewer_id, show=show.pk, stream="streamer", expires=int(time.time()) - 5, file=segment
+                viewer=viewer_id, show=show.pk, stream="streamer", expires=int(time.time()) - 5, file=rendition
             ),
+            "unsigned rendition": f"/streamer_240p/{segment}",
+            "unsigned rendition, hls path": "/hls/streamer_240p/index.m3u8",
+            "rendition of another show": f"/v/{viewer_id}/{show.pk + 1}/{expires}/{sig}/streamer/{rendition}",
+            "forged rendition": f"/v/{viewer_id}/{show.pk}/{expires}/{'A' * len(sig)}/streamer/{rendition}",
+            "climbing out": f"{prefix}/streamer/../streamer_240p/index.m3u8",
         }
         assert {name: status(path) for name, path in refused.items()} == dict.fromkeys(refused, 403)
+        # Signed for this show, but another stream's rendition is not in its folder.
+        assert status(f"{prefix}/streamer/otherstreamer_240p/index.m3u8") == 404
 
     # A live preview appears after the first on_update (every second here).
     jpeg = wait_for(lambda: thumbnails.thumbnail_path("streamer").exists(), what="thumbnail")
@@ -225,8 +270,13 @@ def test_urls_of_a_show_stop_when_the_room_moves_on_to_another_show(media, publi
         ffmpeg.wait(10)
         wait_for(lambda: Show.objects.get(pk=public.pk).status == Show.Status.ENDED, what="public show ended")
         # The segments are still on disk (hls_cleanup waits), the URL is dead already.
-        assert (media.config.hls_dir / "switcher" / "index.m3u8").exists()
-        assert http.get(old_url).status_code == 404
+        assert (media.config.hls_dir / "switcher_240p" / "index.m3u8").exists()
+        gone = http.get(old_url)
+        assert gone.status_code == 404, (
+            gone.status_code,
+            old_url,
+            sorted(str(p) for p in (media.config.var_dir / "live").rglob("*")),
+        )
 
         ShowFactory(performer=performer, kind="premium", price_cents=999, scheduled_start=timezone.now())
         publisher("switcher", key)
@@ -258,6 +308,42 @@ def test_regenerated_key_cuts_the_live_stream_on_next_update(media, publisher):
     wait_for(lambda: Show.objects.get(pk=show.pk).status == Show.Status.ENDED, what="show ended")
     cut = AuditEvent.objects.get(action="media.stream_cut")
     assert cut.details["reason"] == "key_regenerated"
+
+
+def test_watchdog_ends_the_show_of_a_media_server_killed_without_publish_done(media, live_server, tmp_path, settings):
+    """A second nginx of its own, SIGKILLed (master and worker) mid-stream:
+    no publish_done ever comes, its updates stop, the watchdog ends the show."""
+    settings.MEDIA_STALE_SECONDS = 3  # updates every second here
+    config = media_config(tmp_path, live_server)
+    nginx = start_nginx(config)
+    try:
+        performer, key = live_performer("crasher")
+        ffmpeg = Media(config).publish("crasher", key)
+        show = wait_for(lambda: live_show_of(performer), what="show live")
+        seen = wait_for(
+            lambda: (s := Show.objects.get(pk=show.pk)).media_seen_at != s.started_at and s.media_seen_at,
+            what="an on_update",
+        )
+        os.killpg(nginx.pid, signal.SIGKILL)
+        nginx.wait(10)
+        killed = time.monotonic()
+        assert media_watchdog() == 0  # just killed: still inside the window
+        wait_for(lambda: media_watchdog() == 1, timeout=20, interval=0.5, what="watchdog ending the show")
+        took = time.monotonic() - killed
+        show.refresh_from_db()
+        assert show.status == Show.Status.ENDED
+        assert show.media_seen_at >= seen
+        # Within the setting (plus the last update's age and one poll).
+        assert took <= settings.MEDIA_STALE_SECONDS + 1.5
+        actions = list(AuditEvent.objects.filter(target_id=str(show.pk)).values_list("action", flat=True))
+        assert "media.stream_silent" in actions
+        assert not AuditEvent.objects.filter(action="media.publish_done").exists()
+        ffmpeg.kill()
+        ffmpeg.wait(10)
+    finally:
+        if nginx.poll() is None:
+            os.killpg(nginx.pid, signal.SIGKILL)
+            nginx.wait(10)
 
 
 @pytest.mark.browser
@@ -317,5 +403,55 @@ def test_browser_paywall_then_plays_after_purchase(media, publisher, live_server
             assert page.evaluate(PLAYHEAD) > first + 2
             assert paywall.is_hidden()
             assert 200 in media_responses
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_browser_offers_the_ladder_and_the_viewer_can_pin_a_quality(media, publisher, live_server):
+    from django.test import Client
+    from playwright.sync_api import sync_playwright
+
+    performer, key = live_performer("laddered")
+    viewer = UserFactory(username="picky")
+    publisher("laddered", key)
+    wait_for(lambda: live_show_of(performer), what="show live")
+    wait_for(lambda: len(media.playlist_segments("laddered")) >= 2, what="HLS segments")
+    client = Client()
+    client.force_login(viewer)
+    segments = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=CHROMIUM_ARGS,
+        )
+        try:
+            context = browser.new_context()
+            context.add_cookies(
+                [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+            )
+            page = context.new_page()
+            page.on("request", lambda r: segments.append(r.url.split("/")[-2]) if r.url.endswith(".ts") else None)
+            errors = []
+            page.on("response", lambda r: errors.append((r.status, r.url[-40:])) if r.status >= 400 else None)
+            page.on("console", lambda m: errors.append(m.text[:200]))
+            page.goto(f"{live_server.url}/rooms/laddered/")
+            select = page.locator("[data-player-quality]")
+            select.wait_for(state="visible", timeout=20000)
+            assert select.locator("option").all_inner_texts() == ["Auto", "Source", "240p"]
+            wait_for(lambda: page.evaluate(PLAYHEAD) > 0.5, timeout=20, what="playback")
+            select.select_option(label="240p")
+            pinned_at = len(segments)
+            first = page.evaluate(PLAYHEAD)
+            wait_for(
+                lambda: len(segments) >= pinned_at + 3, timeout=45, what=f"segments after pinning {segments} {errors}"
+            )
+            # After the switch every segment comes from the pinned rung, and it still plays.
+            assert set(segments[pinned_at + 1 :]) == {"laddered_240p"}
+            assert page.evaluate(PLAYHEAD) > first
+            select.select_option(label="Source")
+            pinned_at = len(segments)
+            wait_for(lambda: len(segments) >= pinned_at + 3, timeout=45, what="segments after pinning the source")
+            assert set(segments[pinned_at + 1 :]) == {"laddered_src"}
         finally:
             browser.close()

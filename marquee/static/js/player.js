@@ -21,6 +21,13 @@ if (root) {
   let stream = null; // playlist URL without its token, to spot a new stream
   let tokenPrefix = null; // "/v/<viewer>/<show>/<expires>/<sig>/" currently valid
   let timer = null;
+  let pinned = -1; // the viewer's chosen rendition (-1: hls.js picks by bandwidth)
+  const quality = document.createElement("select");
+  quality.dataset.playerQuality = "";
+  quality.className = "player-quality";
+  quality.setAttribute("aria-label", "Video quality");
+  quality.hidden = true;
+  video.after(quality);
 
   const withCurrentToken = (url) => (tokenPrefix ? url.replace(TOKEN_PREFIX, tokenPrefix) : url);
 
@@ -30,7 +37,23 @@ if (root) {
     root.classList.toggle("player-offline", which !== "video");
   }
 
+  // The master playlist lists the source first, then by height: "Auto" plus one entry per rung.
+  function offerQualities(levels) {
+    const label = (level) => (level.height && level.attrs && level.attrs.RESOLUTION ? `${level.height}p` : "Source");
+    quality.replaceChildren(new Option("Auto", "-1"), ...levels.map((level, i) => new Option(label(level), String(i))));
+    if (pinned >= levels.length) pinned = -1;
+    quality.value = String(pinned);
+    quality.hidden = levels.length < 2;
+  }
+
+  quality.addEventListener("change", () => {
+    pinned = Number(quality.value);
+    // currentLevel switches now (flushing the buffer); -1 gives the choice back to hls.js.
+    if (hls) hls.currentLevel = pinned;
+  });
+
   function stop() {
+    quality.hidden = true;
     if (hls) { hls.destroy(); hls = null; }
     video.removeAttribute("src");
     stream = null;
@@ -44,11 +67,22 @@ if (root) {
     stream = base;
     if (Hls.isSupported()) {
       hls = new Hls({
-        liveSyncDurationCount: 2, // ~2 s behind live with 1 s fragments
-        liveMaxLatencyDurationCount: 6,
+        // Sit 1.2 s behind the newest listed fragment (0.5 s fragments; 1 s
+        // for an OBS source passed through), not 2 whole fragments: see
+        // docs/benchmarks.md (glass-to-glass in Chromium).  Drifted behind,
+        // catch up by playing up to 10% faster rather than by seeking.
+        liveSyncDuration: 1.2,
+        liveMaxLatencyDuration: 5,
+        maxLiveSyncPlaybackRate: 1.1,
+        // nginx-rtmp writes no LL-HLS parts: low-latency mode would only add requests.
+        lowLatencyMode: false,
         backBufferLength: 10,
         // Every playlist and segment request carries the newest token.
         xhrSetup: (xhr, requestUrl) => xhr.open("GET", withCurrentToken(requestUrl), true),
+      });
+      hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
+        offerQualities(data.levels);
+        if (pinned >= 0) hls.currentLevel = pinned;
       });
       hls.on(Hls.Events.ERROR, (_event, data) => {
         if (data.fatal) { stop(); schedule(2000); }
