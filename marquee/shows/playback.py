@@ -127,6 +127,13 @@ def open_show_media(show_id: int, stream: str) -> None:
 def close_show_media(show_id: int) -> None:
     """The show ended: every URL minted for it stops at once."""
     try:
-        _remove(live_dir() / str(int(show_id)))
+        folder = live_dir() / str(int(show_id))
+        # One rename, so no request finds the folder half removed.
+        doomed = folder.with_name(f".{int(show_id)}.{os.getpid()}.closing")
+        if os.path.lexists(folder):
+            folder.rename(doomed)
+            _remove(doomed)
+    except FileNotFoundError:
+        pass  # closed already (idempotent)
     except OSError:
         logger.exception("could not close playback for show %s", show_id)

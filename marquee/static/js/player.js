@@ -48,8 +48,9 @@ if (root) {
 
   quality.addEventListener("change", () => {
     pinned = Number(quality.value);
-    // currentLevel switches now (flushing the buffer); -1 gives the choice back to hls.js.
-    if (hls) hls.currentLevel = pinned;
+    // nextLevel pins from the next fragment on without flushing what is buffered
+    // (a live buffer is only ~1 s); -1 gives the choice back to hls.js.
+    if (hls) hls.nextLevel = pinned;
   });
 
   function stop() {
@@ -82,7 +83,7 @@ if (root) {
       });
       hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
         offerQualities(data.levels);
-        if (pinned >= 0) hls.currentLevel = pinned;
+        if (pinned >= 0) hls.nextLevel = pinned;
       });
       hls.on(Hls.Events.ERROR, (_event, data) => {
         if (data.fatal) { stop(); schedule(2000); }
