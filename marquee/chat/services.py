@@ -11,9 +11,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from marquee.chat import fanout, moderation, protocol, selectors, store
+from marquee.chat import moderation, protocol, selectors, store
 from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationAction
 from marquee.compliance.services import record_audit
+from marquee.lib import realtime
 from marquee.lib.errors import DomainError
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import Performer
@@ -87,10 +88,10 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
             flags=ctx.flags,
             created_at=now,
         )
-        fanout.publish_moderator_event(room, {"type": "review", "action": "held", **_held_payload(held)})
+        realtime.publish_moderator_event(room, {"type": "review", "action": "held", **_held_payload(held)})
         return PostResult("held", verdict.code, verdict.message)
     event = protocol.message_event(username=user.username, role=role, text=ctx.text, created_at=now)
-    seq = fanout.publish_room_event(room, event)
+    seq = realtime.publish_room_event(room, event)
     store.enqueue(
         ChatMessage(
             performer_id=performer.pk,
@@ -105,7 +106,7 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
     )
     tracking.record(user_id=user.pk, performer_id=performer.pk, kind="chat")
     if ctx.flags:
-        fanout.publish_moderator_event(
+        realtime.publish_moderator_event(
             room, {"type": "review", "action": "flagged", "message_id": seq, "user": user.username, "flags": ctx.flags}
         )
     _watch_for_spike(room, ctx.config)
@@ -121,7 +122,7 @@ def _watch_for_spike(room: str, config: dict) -> None:
         return
     seconds, duration = config["auto_slow_mode_seconds"], config["auto_slow_mode_duration"]
     if cache.add(f"chat:auto-slow:{room}", seconds, timeout=duration):
-        fanout.publish_room_event(
+        realtime.publish_room_event(
             room,
             {"type": "moderation", "action": "slow_mode", "seconds": seconds, "automatic": True, "duration": duration},
         )
@@ -186,7 +187,7 @@ def _recent_message_ids(room: str, *, username: str | None = None) -> dict[int, 
     """Message ids (→ author) in the room's recent history."""
     import json
 
-    _, ring = fanout.recent_events(room)
+    _, ring = realtime.recent_events(room)
     found = {}
     for seq, raw in ring:
         event = json.loads(raw)
@@ -358,7 +359,7 @@ def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") 
         event = protocol.message_event(
             username=held.author_name, role=held.author_role, text=held.text, created_at=held.created_at
         )
-        seq = fanout.publish_room_event(room, event)
+        seq = realtime.publish_room_event(room, event)
         ChatMessage.objects.filter(pk=held_id).update(state=ChatMessage.State.VISIBLE, seq=seq)
     return seq
 
