@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "marquee.performers",
     "marquee.shows",
     "marquee.ledger",
+    "marquee.audit",
     "marquee.billing",
     "marquee.chat",
     "marquee.content",

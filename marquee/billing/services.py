@@ -19,13 +19,13 @@ from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from marquee.audit.services import record_audit
 from marquee.billing import money, prices
 from marquee.billing.errors import BillingError  # surfaces catch it as ``services.BillingError``
 from marquee.billing.gateways import CheckoutRequest, EventType, NormalizedEvent, get_gateway
 from marquee.billing.models import Payout, Product, Purchase, Subscription, Tip, WebhookEvent
 from marquee.billing.selectors import tip_goal_progress
 from marquee.compliance import policy
-from marquee.compliance.services import record_audit
 from marquee.ledger.models import Transfer, TransferKind
 from marquee.ledger.services import InsufficientFunds
 from marquee.lib.events import send_room_event, send_user_event

@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from marquee.audit.services import record_audit
 from marquee.chat import moderation, protocol, selectors, store
 from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationAction
-from marquee.compliance.services import record_audit
 from marquee.lib import realtime
 from marquee.lib.errors import DomainError
 from marquee.lib.events import send_room_event, send_user_event

@@ -6,7 +6,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from marquee.compliance.services import record_audit
+from marquee.audit.services import record_audit
 from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer
 from marquee.recommendations import tracking

@@ -12,8 +12,9 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marquee.audit.services import record_audit
 from marquee.compliance import policy
-from marquee.compliance.services import record_audit, unverified_co_performers
+from marquee.compliance.services import unverified_co_performers
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.events import send_room_event
 from marquee.performers.models import Performer, ShowKind

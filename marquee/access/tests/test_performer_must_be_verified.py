@@ -14,9 +14,9 @@ from django.test import override_settings
 from django.utils import timezone
 from PIL import Image
 
+from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing
 from marquee.billing.models import Payout, Purchase, Tip
-from marquee.compliance.models import AuditEvent
 from marquee.compliance.testing import approve_age
 from marquee.content import services as content
 from marquee.content.models import ContentPurchase, MediaItem

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
+from marquee.audit.models import AuditEvent
 from marquee.billing import services
 from marquee.billing.models import Tip
 from marquee.billing.tests.conftest import fund, tip
-from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from tests.factories import PerformerFactory, UserFactory

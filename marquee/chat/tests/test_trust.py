@@ -13,10 +13,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from rest_framework.test import APIClient
 
+from marquee.audit.models import AuditEvent
 from marquee.chat import services, store
 from marquee.chat.models import ChatBan, ChatMessage
 from marquee.chat.tests.conftest import Socket, run, session_cookie
-from marquee.compliance.models import AuditEvent
 from marquee.lib import realtime
 from tests.factories import PASSWORD
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from marquee.compliance.models import AuditEvent, Jurisdiction
+from marquee.audit.models import AuditEvent
+from marquee.compliance.models import Jurisdiction
 from marquee.compliance.selectors import forget_jurisdiction_rules
 
 from .conftest import CALIFORNIA_V4, GERMANY_V4, TEXAS_V4, TEXAS_V6, approve_age
