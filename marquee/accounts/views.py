@@ -5,8 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from marquee.accounts.selectors import has_two_factor
-from marquee.compliance.geo import location_for_request
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
+from marquee.lib.geo import location_for_request
 from marquee.performers.selectors import followed_performers
 
 

@@ -28,9 +28,9 @@ from marquee.billing.selectors import tip_goal_progress
 from marquee.compliance import policy
 from marquee.ledger.models import Transfer, TransferKind
 from marquee.ledger.services import InsufficientFunds
+from marquee.lib import domain_events
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import ShowKind
-from marquee.recommendations import tracking
 
 logger = logging.getLogger(__name__)
 
@@ -314,12 +314,9 @@ def _book_purchase(purchase: Purchase, now) -> Transfer:
 
 
 def _track_purchase(purchase: Purchase) -> None:
-    """Tickets and subscriptions are strong signals for recommendations."""
-    kind = {Product.TICKET: "ticket", Product.PRIVATE: "ticket", Product.SUBSCRIPTION: "subscription"}.get(
-        purchase.product
+    domain_events.send(
+        "purchase.completed", user_id=purchase.user_id, performer_id=purchase.performer_id, product=purchase.product
     )
-    if kind and purchase.performer_id:
-        tracking.record(user_id=purchase.user_id, performer_id=purchase.performer_id, kind=kind)
 
 
 def fulfil_purchase(*, purchase: Purchase, payment_reference: str = "", subscription_id: str = "") -> str:
@@ -504,7 +501,9 @@ def renew_subscription(*, subscription: Subscription, event: NormalizedEvent) ->
             details={"purchase": purchase.pk, "extended": bool(extended)},
         )
         if extended:
-            tracking.record(user_id=subscription.user_id, performer_id=subscription.performer_id, kind="subscription")
+            domain_events.send(
+                "subscription.extended", user_id=subscription.user_id, performer_id=subscription.performer_id
+            )
     return "renewed" if extended else "booked; subscription stays canceled"
 
 
@@ -599,7 +598,7 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 target=tip,
                 details={"tokens": tokens, "to": performer.pk},
             )
-            tracking.record(user_id=user.pk, performer_id=performer.pk, kind="tip", weight=tokens)
+            domain_events.send("tip.sent", user_id=user.pk, performer_id=performer.pk, tokens=tokens)
     except money.NotEnoughTokens:
         raise BillingError("insufficient_tokens", "Not enough tokens in your wallet for this tip.", 402) from None
     except IntegrityError:

@@ -25,10 +25,10 @@ from django.conf import settings
 from marquee.access import selectors as entitlement
 from marquee.chat import limits, protocol, services
 from marquee.chat.hub import get_hub
-from marquee.compliance.geo import locate
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
 from marquee.lib.errors import DomainError
+from marquee.lib.geo import locate
 from marquee.lib.realtime import dumps
 
 _CLOSE = object()

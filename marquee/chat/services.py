@@ -14,12 +14,11 @@ from django.utils import timezone
 from marquee.audit.services import record_audit
 from marquee.chat import moderation, protocol, selectors, store
 from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationAction
-from marquee.lib import realtime
+from marquee.lib import domain_events, realtime
 from marquee.lib.errors import DomainError
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import Performer
 from marquee.performers.selectors import is_room_moderator
-from marquee.recommendations import tracking
 
 
 class ChatError(DomainError):
@@ -104,7 +103,7 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
             created_at=now,
         )
     )
-    tracking.record(user_id=user.pk, performer_id=performer.pk, kind="chat")
+    domain_events.send("chat.posted", user_id=user.pk, performer_id=performer.pk)
     if ctx.flags:
         realtime.publish_moderator_event(
             room, {"type": "review", "action": "flagged", "message_id": seq, "user": user.username, "flags": ctx.flags}

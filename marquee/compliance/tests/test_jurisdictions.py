@@ -119,7 +119,7 @@ def test_non_staff_cannot_edit_rules(client, viewer):
 def test_room_access_decision_uses_jurisdiction(geoip_db, viewer, performer):
     """access_show (used by the player/playback signer) asks the same policy."""
     from marquee.access.selectors import Viewer, watch
-    from marquee.compliance.geo import locate
+    from marquee.lib.geo import locate
     from tests.factories import ShowFactory
 
     show = ShowFactory(performer=performer)
