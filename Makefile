@@ -66,6 +66,7 @@ run: sysdeps deps static seed
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: deps
 	$(BIN)/ruff format .

@@ -69,11 +69,14 @@ INSTALLED_APPS = [
     "marquee.performers",
     "marquee.shows",
     "marquee.ledger",
+    "marquee.audit",
     "marquee.billing",
     "marquee.chat",
     "marquee.content",
     "marquee.access",
     "marquee.recommendations",
+    "marquee.earnings",
+    "marquee.privates",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +97,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "marquee.accounts.middleware.StaffTwoFactorMiddleware",
+    # Blocked regions get 451 on every page and API call; verify-regions are
+    # sent to the age-verification page before any page with adult content.
+    "marquee.compliance.middleware.JurisdictionMiddleware",
     "marquee.compliance.middleware.AgeGateMiddleware",
     "marquee.lib.middleware.DomainErrorMiddleware",
 ]
@@ -273,11 +279,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "marquee.lib.api_errors.exception_handler",
+    # API rate limits: per client IP for everyone and anonymous callers, per
+    # user for accounts; keyed by the trusted-proxy client address, not raw headers.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "marquee.compliance.throttles.AnonIPThrottle",
+        "marquee.compliance.throttles.UserThrottle",
+        "marquee.compliance.throttles.IPThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
+        "ip": env_str("API_RATE_IP", "1200/min"),
         "anon": env_str("API_RATE_ANON", "120/min"),
         "user": env_str("API_RATE_USER", "600/min"),
         "tips": env_str("API_RATE_TIPS", "120/min"),
@@ -604,7 +614,6 @@ CONTENT_MAX_IMAGE_BYTES = env_int("CONTENT_MAX_IMAGE_BYTES", 20 * 1024 * 1024, m
 CONTENT_MAX_VIDEO_BYTES = env_int("CONTENT_MAX_VIDEO_BYTES", 500 * 1024 * 1024, minimum=1024)
 CONTENT_MAX_IMAGE_PIXELS = env_int("CONTENT_MAX_IMAGE_PIXELS", 50_000_000, minimum=10_000)
 CONTENT_URL_MAX_AGE = env_int("CONTENT_URL_MAX_AGE", 600, minimum=30)
-INSTALLED_APPS += ["marquee.earnings"]
 # Earnings of a closed (performer-local) day are summarized once the day has been over this long.
 EARNINGS_ROLLUP_SETTLE_MINUTES = env_int("EARNINGS_ROLLUP_SETTLE_MINUTES", 60, minimum=1)
 CELERY_BEAT_SCHEDULE["earnings-rollups"] = {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0}
@@ -618,7 +627,6 @@ CELERY_BEAT_SCHEDULE["shows-extend-schedules"] = {
 }
 
 # --- Private, spy and group shows (marquee.privates) ---------------------------
-INSTALLED_APPS += ["marquee.privates"]
 # One billing period ("minute"): rates are tokens per period; tests shorten it.
 PRIVATE_BILLING_SECONDS = env_int("PRIVATE_BILLING_SECONDS", 60, minimum=1)
 PRIVATE_REQUEST_EXPIRY_SECONDS = env_int("PRIVATE_REQUEST_EXPIRY_SECONDS", 120, minimum=5)
@@ -699,22 +707,8 @@ if not RECORDS_ENCRYPTION_KEY:
     RECORDS_ENCRYPTION_KEY = [
         base64.urlsafe_b64encode(hashlib.sha256(b"marquee-records-dev:" + SECRET_KEY.encode()).digest()).decode()
     ]
-# Blocked regions get 451 on every page and API call; verify-regions are sent
-# to the age-verification page before any page with adult content.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("marquee.compliance.middleware.AgeGateMiddleware"),
-    "marquee.compliance.middleware.JurisdictionMiddleware",
-)
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 RECORDS_MAX_UPLOAD_BYTES = env_int("RECORDS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
-# API rate limits: per client IP for everyone and anonymous callers, per user
-# for accounts; keyed by the trusted-proxy client address, not raw headers.
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "marquee.compliance.throttles.AnonIPThrottle",
-    "marquee.compliance.throttles.UserThrottle",
-    "marquee.compliance.throttles.IPThrottle",
-]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ip"] = env_str("API_RATE_IP", "1200/min")
 # Shown on the 2257 statement page.
 RECORDS_CUSTODIAN = env_str("RECORDS_CUSTODIAN", "Custodian of Records, Marquee (set RECORDS_CUSTODIAN)")
 SILENCED_SYSTEM_CHECKS = ["models.W040"]  # SQLite ignores covering-index columns; PostgreSQL uses them

@@ -55,8 +55,8 @@ def prepare() -> str:
     from django.core.management import call_command
 
     from marquee.accounts.models import User
-    from marquee.chat import fanout
     from marquee.chat.models import ChatMessage
+    from marquee.lib import realtime
     from marquee.performers.models import Performer
 
     call_command("migrate", verbosity=0)
@@ -64,7 +64,7 @@ def prepare() -> str:
     Performer.objects.get_or_create(user=user, defaults={"display_name": "Bench", "verification_status": "verified"})
     Performer.objects.filter(user=user).update(anonymous_can_read_chat=True, chat_slow_mode_seconds=0)
     ChatMessage.objects.filter(performer__user=user).delete()  # a fresh room each run
-    fanout.backend().reset()
+    realtime.backend().reset()
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

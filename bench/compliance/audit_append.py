@@ -24,8 +24,8 @@ django.setup()
 
 from django.db import connection, connections, transaction  # noqa: E402
 
+from marquee.audit.services import record_audit  # noqa: E402
 from marquee.compliance.models import WebhookReceipt  # noqa: E402
-from marquee.compliance.services import record_audit  # noqa: E402
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
 

@@ -85,7 +85,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from marquee.accounts.models import User
-    from marquee.compliance.geo import UNKNOWN
+    from marquee.lib.geo import UNKNOWN
     from marquee.recommendations import engine, evaluation, selectors, synthetic, training
     from marquee.recommendations.models import Interaction
 

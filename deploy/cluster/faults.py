@@ -120,7 +120,7 @@ class Reader:
 async def chat_case(kill: str | None, case: str, during=None) -> bool:
     from asgiref.sync import sync_to_async
 
-    from marquee.chat import fanout
+    from marquee.chat import hub as fanout
 
     cookie = await sync_to_async(age_gated_session)()
     readers = [Reader(cookie) for _ in range(SOCKETS)]

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from marquee.billing import selectors as billing
 from marquee.billing.models import Product
 from marquee.compliance import policy
-from marquee.compliance.geo import Location, location_for_request
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.errors import DomainError
+from marquee.lib.geo import Location, location_for_request
 from marquee.performers import selectors as performer_selectors
 from marquee.performers.models import Performer, ShowKind
 from marquee.shows.models import Show

@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.crypto import get_random_string
 
-from marquee.compliance.services import record_audit
+from marquee.audit.services import record_audit
 from marquee.lib import mail
 
 

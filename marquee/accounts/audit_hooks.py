@@ -11,7 +11,7 @@ from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import signals as auth_signals
 
-from marquee.compliance.services import record_audit
+from marquee.audit.services import record_audit
 
 
 def _audit(action: str, request, user, **details) -> None:

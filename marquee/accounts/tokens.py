@@ -13,7 +13,7 @@ from allauth.usersessions.models import UserSession
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 
-from marquee.compliance.services import record_audit
+from marquee.audit.services import record_audit
 from marquee.lib.events import send_user_event
 
 

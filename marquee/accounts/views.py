@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from marquee.accounts import services
 from marquee.accounts.selectors import has_two_factor
-from marquee.compliance.geo import location_for_request
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.errors import DomainError
+from marquee.lib.geo import location_for_request
 from marquee.performers.selectors import followed_performers
 
 

@@ -8,7 +8,7 @@ from marquee.accounts.models import User
 from marquee.billing import services
 from marquee.billing.gateways import get_gateway
 from marquee.billing.models import Product, Purchase
-from marquee.compliance.geo import UNKNOWN
+from marquee.lib.geo import UNKNOWN
 from marquee.performers.models import Performer
 from marquee.shows.models import Show
 

@@ -8,10 +8,10 @@ from rest_framework.views import APIView
 
 from marquee.access import selectors as entitlement
 from marquee.chat import protocol, selectors
-from marquee.compliance.geo import location_for_request
 from marquee.compliance.middleware import passed_age_gate
 from marquee.lib.api_errors import ApiError
 from marquee.lib.converters import ID_MAX
+from marquee.lib.geo import location_for_request
 
 
 class ChatMessageSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ A thin ASGI WebSocket application rather than a Channels consumer: Channels'
 ``AsyncConsumer.dispatch`` hops to a worker thread for every delivered
 message (to close old DB connections) — 30–53% of a worker's time with 3,000
 sockets (DESIGN.md).  Here live events never touch a thread: the hub
-(``fanout``) pushes ready-made frames into this socket's bounded buffer and
+(``marquee.chat.hub``) pushes ready-made frames into this socket's bounded buffer and
 one writer task drains it.  Only what the client sends (posts, moderator
 actions, auth) goes through a thread, to services.  It still runs behind
 Channels' AllowedHostsOriginValidator and AuthMiddlewareStack (asgi.py).
@@ -23,12 +23,14 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from marquee.access import selectors as entitlement
-from marquee.chat import fanout, limits, protocol, services
-from marquee.compliance.geo import locate
+from marquee.chat import limits, protocol, services
+from marquee.chat.hub import get_hub
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
 from marquee.lib.errors import DomainError
+from marquee.lib.geo import locate
 from marquee.lib.metrics import chat_stats
+from marquee.lib.realtime import dumps
 
 _CLOSE = object()
 
@@ -77,7 +79,7 @@ class Connection:
             chat_stats.drops += len(self._out) + 1
             chat_stats.slow_disconnects += 1
             self._out.clear()
-            self.close(fanout.CLOSE_TOO_SLOW)
+            self.close(protocol.CLOSE_TOO_SLOW)
             return
         self._out.append(frame)
 
@@ -127,7 +129,7 @@ class Connection:
             self.done.set_result(None)
 
     def send_event(self, event: dict) -> None:
-        self.push("[" + fanout._dumps(event) + "]")
+        self.push("[" + dumps(event) + "]")
 
     def error(self, code: str, message: str, **extra) -> None:
         self.send_event(protocol.error_event(code, message, **extra))
@@ -178,10 +180,10 @@ class Connection:
         if kind == "session_ended" and event.get("session_key") in (None, self.session_key):
             reason = event.get("reason") or "session_ended"
             self.close(
-                fanout.CLOSE_UNAUTHENTICATED, reason, _SESSION_ENDED.get(reason, _SESSION_ENDED["session_ended"])
+                protocol.CLOSE_UNAUTHENTICATED, reason, _SESSION_ENDED.get(reason, _SESSION_ENDED["session_ended"])
             )
         elif kind == "kick" and event.get("room") in (None, self.room):
-            self.close(fanout.CLOSE_FORBIDDEN, "banned", "You were banned from this chat.")
+            self.close(protocol.CLOSE_FORBIDDEN, "banned", "You were banned from this chat.")
         elif kind == "rights_changed" and self.performer is not None and event.get("performer_id") == self.performer.pk:
             self.recheck.set()
 
@@ -228,7 +230,7 @@ class ChatSocket:
         room = scope["url_route"]["kwargs"]["username"]
         conn = Connection(send, room)
         conn.ip = client_ip_from_scope(scope)
-        hub = fanout.get_hub()
+        hub = get_hub()
         joined = False
         try:
             session = scope.get("session")
@@ -268,8 +270,8 @@ class ChatSocket:
             )
             authenticated = True
         if not access.decision:
-            code = {404: fanout.CLOSE_NOT_FOUND, 401: fanout.CLOSE_UNAUTHENTICATED}.get(
-                access.decision.status, fanout.CLOSE_FORBIDDEN
+            code = {404: protocol.CLOSE_NOT_FOUND, 401: protocol.CLOSE_UNAUTHENTICATED}.get(
+                access.decision.status, protocol.CLOSE_FORBIDDEN
             )
             conn.close(code, access.decision.code, access.decision.message)
             return False
@@ -291,7 +293,7 @@ class ChatSocket:
         try:
             message = await asyncio.wait_for(receive(), timeout=settings.CHAT_AUTH_TIMEOUT_SECONDS)
         except TimeoutError:
-            conn.close(fanout.CLOSE_UNAUTHENTICATED, "auth_timeout", 'Send {"type": "auth"} first.')
+            conn.close(protocol.CLOSE_UNAUTHENTICATED, "auth_timeout", 'Send {"type": "auth"} first.')
             return None
         if message["type"] != "websocket.receive":
             conn.closed = True
@@ -300,11 +302,11 @@ class ChatSocket:
             return None
         data = _parse(message.get("text"))
         if not isinstance(data, dict) or data.get("type") != "auth":
-            conn.close(fanout.CLOSE_UNAUTHENTICATED, "auth_required", "Log in: the first message must be auth.")
+            conn.close(protocol.CLOSE_UNAUTHENTICATED, "auth_required", "Log in: the first message must be auth.")
             return None
         result = await database_sync_to_async(_validate_token)(data.get("token"))
         if result is None:
-            conn.close(fanout.CLOSE_UNAUTHENTICATED, "invalid_token", "The access token is invalid or expired.")
+            conn.close(protocol.CLOSE_UNAUTHENTICATED, "invalid_token", "The access token is invalid or expired.")
             return None
         user, payload, session_key = result
         conn.expires_at, conn.session_key = payload["exp"], session_key
@@ -356,7 +358,7 @@ class ChatSocket:
             if conn.closed:
                 return
             if conn.expires_at is not None and conn.expires_at <= time.time():
-                conn.close(fanout.CLOSE_UNAUTHENTICATED, "token_expired", "The access token expired: send a new one.")
+                conn.close(protocol.CLOSE_UNAUTHENTICATED, "token_expired", "The access token expired: send a new one.")
                 return
             if conn.recheck.is_set() or time.monotonic() >= due:
                 rights = conn.recheck.is_set()
@@ -374,7 +376,7 @@ class ChatSocket:
         if conn.closed:
             return
         if user is None or user.pk != conn.user_id:
-            return conn.close(fanout.CLOSE_UNAUTHENTICATED, "session_ended", _SESSION_ENDED["session_ended"])
+            return conn.close(protocol.CLOSE_UNAUTHENTICATED, "session_ended", _SESSION_ENDED["session_ended"])
         if not rights:
             return
         access = await database_sync_to_async(entitlement.chat)(
@@ -383,8 +385,8 @@ class ChatSocket:
         if conn.closed:
             return
         if not access.decision:
-            code = {404: fanout.CLOSE_NOT_FOUND, 401: fanout.CLOSE_UNAUTHENTICATED}.get(
-                access.decision.status, fanout.CLOSE_FORBIDDEN
+            code = {404: protocol.CLOSE_NOT_FOUND, 401: protocol.CLOSE_UNAUTHENTICATED}.get(
+                access.decision.status, protocol.CLOSE_FORBIDDEN
             )
             return conn.close(code, access.decision.code, access.decision.message)
         if (access.can_post, access.is_moderator, access.role) != (conn.can_post, conn.is_moderator, conn.role):
@@ -417,19 +419,21 @@ class ChatSocket:
     async def _reauth(self, conn: Connection, data: dict) -> None:
         result = await database_sync_to_async(_validate_token)(data.get("token"))
         if result is None:
-            return conn.close(fanout.CLOSE_UNAUTHENTICATED, "invalid_token", "The access token is invalid or expired.")
+            return conn.close(
+                protocol.CLOSE_UNAUTHENTICATED, "invalid_token", "The access token is invalid or expired."
+            )
         user, payload, session_key = result
         if conn.user_id is not None and user.pk != conn.user_id:
-            return conn.close(fanout.CLOSE_UNAUTHENTICATED, "user_changed", "Reconnect to change user.")
+            return conn.close(protocol.CLOSE_UNAUTHENTICATED, "user_changed", "Reconnect to change user.")
         if conn.user_id is None:
             access = await database_sync_to_async(entitlement.chat)(
                 viewer=user, username=conn.room, location=locate(conn.ip), age_gate_passed=True
             )
             if not access.decision:
-                return conn.close(fanout.CLOSE_FORBIDDEN, access.decision.code, access.decision.message)
+                return conn.close(protocol.CLOSE_FORBIDDEN, access.decision.code, access.decision.message)
             if not (await _take(conn, "user", user.pk) and await _take(conn, "session", session_key)):
                 return None
-            fanout.get_hub().identify(conn, lambda: self._identify(conn, user, access))
+            get_hub().identify(conn, lambda: self._identify(conn, user, access))
         elif not await _take(conn, "session", session_key):
             return None
         conn.expires_at, conn.session_key = payload["exp"], session_key
@@ -479,7 +483,7 @@ async def _take(conn: Connection, kind: str, value) -> bool:
     if await conn.lease.take(kind, value):
         return True
     conn.close(
-        fanout.CLOSE_TOO_MANY,
+        protocol.CLOSE_TOO_MANY,
         "too_many_connections",
         f"Too many chat connections from {_TOO_MANY[kind]}: close some and retry.",
     )
@@ -498,7 +502,7 @@ def _too_large(conn: Connection, message: dict) -> bool:
         size = len(text) if len(text) * 4 <= limit or len(text) > limit else len(text.encode())
     if size <= limit:
         return False
-    conn.close(fanout.CLOSE_TOO_LARGE, "frame_too_large", f"Frames are limited to {limit} bytes.")
+    conn.close(protocol.CLOSE_TOO_LARGE, "frame_too_large", f"Frames are limited to {limit} bytes.")
     return True
 
 

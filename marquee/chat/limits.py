@@ -20,7 +20,7 @@ from collections import defaultdict
 
 from django.conf import settings
 
-from marquee.chat import fanout
+from marquee.lib import realtime
 
 logger = logging.getLogger(__name__)
 _ids = itertools.count(1)
@@ -78,19 +78,19 @@ class _Memory:
 class _Redis:
     @staticmethod
     def _key(key: str) -> str:
-        return fanout._channel("sockets", key)
+        return realtime.channel("sockets", key)
 
     async def acquire(self, key: str, member: str, limit: int) -> bool:
         now = time.time()
         lease = settings.CHAT_SOCKET_LEASE_SECONDS
-        client = fanout.get_hub().async_redis()
+        client = realtime.async_client()
         result = await client.eval(_ACQUIRE_LUA, 1, self._key(key), now, limit, member, now + lease, lease * 2)
         return bool(int(result))
 
     async def release(self, keys: list[str], member: str) -> None:
         if not keys:
             return
-        async with fanout.get_hub().async_redis().pipeline(transaction=False) as pipe:
+        async with realtime.async_client().pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.zrem(self._key(key), member)
             await pipe.execute()
@@ -99,7 +99,7 @@ class _Redis:
         """Push back the lapse time of live sockets' leases (one round trip)."""
         lease = settings.CHAT_SOCKET_LEASE_SECONDS
         until = time.time() + lease
-        async with fanout.get_hub().async_redis().pipeline(transaction=False) as pipe:
+        async with realtime.async_client().pipeline(transaction=False) as pipe:
             for item in leases:
                 for key in item.keys:
                     pipe.zadd(self._key(key), {item.member: until}, xx=True)
@@ -107,7 +107,7 @@ class _Redis:
             await pipe.execute()
 
     def reset(self) -> None:
-        return None  # fanout's reset deletes every key under the chat prefix
+        return None  # the realtime backend's reset deletes every key under the chat prefix
 
 
 _store = None
@@ -125,7 +125,7 @@ class Lease:
     (its IP at once, its user and session once authenticated)."""
 
     def __init__(self):
-        self.member = f"{fanout.PROCESS_ID}:{next(_ids)}"
+        self.member = f"{realtime.PROCESS_ID}:{next(_ids)}"
         self.keys: list[str] = []
 
     async def take(self, kind: str, value) -> bool:

@@ -7,6 +7,16 @@ import json
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from marquee.lib.realtime import dumps
+
+# Close codes (documented in docs/chat-protocol.md).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_SLOW = 4408
+CLOSE_TOO_MANY = 4429
+CLOSE_TOO_LARGE = 1009  # RFC 6455 "message too big", as the server sends it
+
 # Event types a fresh join shows from history (the rest is live-only state).
 SNAPSHOT_TYPES = {"message", "tip", "goal_reached", "show_started", "show_ended"}
 
@@ -52,7 +62,7 @@ def replay_after(ring: list[tuple[int, str]], after: int) -> list[str]:
     return [raw for seq, raw in ring if seq > after and seq not in deleted]
 
 
-# How a moderation event starts on the wire (fanout._with_id): a cheap pre-filter.
+# How a moderation event starts on the wire (realtime.with_id): a cheap pre-filter.
 _MODERATION_MARK = ',"type":"moderation"'
 
 
@@ -79,6 +89,4 @@ def _older_messages(room: str, before: int | None, limit: int, deleted: set[int]
     from marquee.chat import selectors
 
     rows = selectors.visible_messages(room, before=before, limit=limit)
-    from marquee.chat.fanout import _dumps
-
-    return [_dumps(message_from_row(row)) for row in rows if row.seq not in deleted]
+    return [dumps(message_from_row(row)) for row in rows if row.seq not in deleted]

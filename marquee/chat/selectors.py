@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationAction
 from marquee.compliance import policy
-from marquee.compliance.geo import Location
 from marquee.lib.decisions import Decision, deny
+from marquee.lib.geo import Location
 from marquee.performers.models import Performer
 from marquee.performers.selectors import is_room_moderator
 

@@ -11,14 +11,14 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from marquee.chat import fanout, moderation, protocol, selectors, store
+from marquee.audit.services import record_audit
+from marquee.chat import moderation, protocol, selectors, store
 from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationAction
-from marquee.compliance.services import record_audit
+from marquee.lib import domain_events, realtime
 from marquee.lib.errors import DomainError
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.models import Performer
 from marquee.performers.selectors import is_room_moderator
-from marquee.recommendations import tracking
 
 
 class ChatError(DomainError):
@@ -87,10 +87,10 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
             flags=ctx.flags,
             created_at=now,
         )
-        fanout.publish_moderator_event(room, {"type": "review", "action": "held", **_held_payload(held)})
+        realtime.publish_moderator_event(room, {"type": "review", "action": "held", **_held_payload(held)})
         return PostResult("held", verdict.code, verdict.message)
     event = protocol.message_event(username=user.username, role=role, text=ctx.text, created_at=now)
-    seq = fanout.publish_room_event(room, event)
+    seq = realtime.publish_room_event(room, event)
     store.enqueue(
         ChatMessage(
             performer_id=performer.pk,
@@ -103,9 +103,9 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
             created_at=now,
         )
     )
-    tracking.record(user_id=user.pk, performer_id=performer.pk, kind="chat")
+    domain_events.send("chat.posted", user_id=user.pk, performer_id=performer.pk)
     if ctx.flags:
-        fanout.publish_moderator_event(
+        realtime.publish_moderator_event(
             room, {"type": "review", "action": "flagged", "message_id": seq, "user": user.username, "flags": ctx.flags}
         )
     _watch_for_spike(room, ctx.config)
@@ -121,7 +121,7 @@ def _watch_for_spike(room: str, config: dict) -> None:
         return
     seconds, duration = config["auto_slow_mode_seconds"], config["auto_slow_mode_duration"]
     if cache.add(f"chat:auto-slow:{room}", seconds, timeout=duration):
-        fanout.publish_room_event(
+        realtime.publish_room_event(
             room,
             {"type": "moderation", "action": "slow_mode", "seconds": seconds, "automatic": True, "duration": duration},
         )
@@ -186,7 +186,7 @@ def _recent_message_ids(room: str, *, username: str | None = None) -> dict[int, 
     """Message ids (→ author) in the room's recent history."""
     import json
 
-    _, ring = fanout.recent_events(room)
+    _, ring = realtime.recent_events(room)
     found = {}
     for seq, raw in ring:
         event = json.loads(raw)
@@ -358,7 +358,7 @@ def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") 
         event = protocol.message_event(
             username=held.author_name, role=held.author_role, text=held.text, created_at=held.created_at
         )
-        seq = fanout.publish_room_event(room, event)
+        seq = realtime.publish_room_event(room, event)
         ChatMessage.objects.filter(pk=held_id).update(state=ChatMessage.State.VISIBLE, seq=seq)
     return seq
 

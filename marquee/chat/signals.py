@@ -1,5 +1,5 @@
 """Thin hooks: when a session ends, or a user's rights in a room change, the
-affected chat sockets hear it through one user event (fanout.publish_user_event,
+affected chat sockets hear it through one user event (realtime.publish_user_event,
 on commit).  Any way a session ends is covered: logout, allauth's sessions
 page and token revocation (both delete the UserSession row); anything else
 (a password change, an expired session) is caught by the sockets' periodic

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin, messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from marquee.compliance import exports, selectors, services
 from marquee.compliance.forms import ReviewForm
-from marquee.compliance.models import AgeVerification, AuditEvent, Jurisdiction, PerformerRecord, RecordAlias
+from marquee.compliance.models import AgeVerification, Jurisdiction, PerformerRecord, RecordAlias
 
 
 @admin.register(Jurisdiction)
@@ -182,49 +180,4 @@ class PerformerRecordAdmin(admin.ModelAdmin):
         data = exports.export_records_zip(records=queryset, actor=request.user, request=request)
         response = HttpResponse(data, content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="performer-records.zip"'
-        return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the log is append-only (PostgreSQL refuses edits anyway)."""
-
-    list_display = ["id", "created_at", "chain", "sequence", "action", "actor_label", "ip", "target_type", "target_id"]
-    list_filter = ["action", "target_type", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["action", "actor_label", "ip", "target_id"]
-    date_hierarchy = "created_at"
-    actions = ["export_csv"]
-    list_per_page = 100
-    ordering = ["-created_at", "-sequence"]  # newest first: staff look for what just happened
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description="Export selected rows as CSV", permissions=["view"])
-    def export_csv(self, request, queryset):
-        columns = ["id", "chain", "sequence", "created_at", "actor_id", "actor_label", "action", "ip", "user_agent",
-                   "target_type", "target_id", "details", "prev_hash", "entry_hash"]  # fmt: skip
-        writer = csv.writer(_Echo())
-
-        def rows():
-            yield writer.writerow(columns)
-            for event in queryset.order_by("created_at", "chain", "sequence").iterator(chunk_size=2000):
-                yield writer.writerow([exports.csv_safe(getattr(event, column)) for column in columns])
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
         return response

@@ -39,7 +39,9 @@ def placeholder_card(label: str) -> bytes:
 def seed(out) -> None:
     group, _ = Group.objects.get_or_create(name=CUSTODIAN_GROUP)
     group.permissions.add(
-        *Permission.objects.filter(content_type__app_label="compliance", codename__in=CUSTODIAN_PERMISSIONS)
+        *Permission.objects.filter(
+            content_type__app_label__in=["compliance", "audit"], codename__in=CUSTODIAN_PERMISSIONS
+        )
     )
     admin = User.objects.filter(username="admin").first()
     if admin is not None:

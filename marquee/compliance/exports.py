@@ -12,14 +12,6 @@ from django.utils import timezone
 from marquee.compliance import crypto
 
 
-def csv_safe(value) -> str:
-    """Plain text for spreadsheets: no formula injection (=, +, -, @)."""
-    text = (
-        json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else ("" if value is None else str(value))
-    )
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def record_shows(record) -> list[dict]:
     """The shows a record's performer appears in: as host and as co-performer."""
     rows = [
@@ -58,7 +50,7 @@ def record_index(record) -> dict:
 def export_records_zip(*, records, actor, request=None) -> bytes:
     """A ZIP for a legal request: ``index.json`` (by legal name, with aliases
     and shows) and the decrypted ID images.  Audit-logged before it leaves."""
-    from marquee.compliance.services import record_audit
+    from marquee.audit.services import record_audit
 
     records = list(records.order_by("legal_name").prefetch_related("aliases", "documents"))
     with transaction.atomic():

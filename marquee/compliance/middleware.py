@@ -132,7 +132,7 @@ class JurisdictionMiddleware:
 
     def __call__(self, request):
         from marquee.compliance import policy, services
-        from marquee.compliance.geo import location_for_request
+        from marquee.lib.geo import location_for_request
 
         if request.path.startswith(_GEO_EXEMPT_PREFIXES):
             return self.get_response(request)

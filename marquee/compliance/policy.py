@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
-from marquee.compliance.geo import Location
 from marquee.lib.decisions import ALLOW, Decision, deny
+from marquee.lib.geo import Location
 
 
 def region_block_q(location: Location) -> Q:

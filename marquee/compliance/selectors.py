@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from marquee.compliance.geo import Location
 from marquee.compliance.models import AgeVerification, Jurisdiction, PerformerRecord
+from marquee.lib.geo import Location
 
 _RULES_CACHE_KEY = "compliance:jurisdictions:v1"
 

@@ -10,11 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marquee.access import selectors as access
-from marquee.compliance.geo import location_for_request
 from marquee.content import selectors, services
 from marquee.content.models import MediaItem, MediaSet
 from marquee.lib.api_errors import ApiError
 from marquee.lib.api_schema import errors
+from marquee.lib.geo import location_for_request
 from marquee.performers.dashboard_access import IsPerformer
 
 

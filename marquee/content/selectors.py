@@ -7,9 +7,9 @@ from django.core import signing
 from django.urls import reverse
 
 from marquee.compliance import policy
-from marquee.compliance.geo import Location
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from marquee.lib.decisions import ALLOW, Decision, deny
+from marquee.lib.geo import Location
 
 _SIGNING_SALT = "marquee.content.file"
 VARIANTS = ("file", "thumbnail", "preview")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from marquee.audit.services import record_audit
 from marquee.billing import prices
-from marquee.compliance.services import record_audit
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from marquee.content.uploads import UploadRefused, clean_upload
 from marquee.lib.errors import DomainError

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from marquee.access import selectors as access
-from marquee.compliance.geo import location_for_request
 from marquee.content import selectors, services
 from marquee.content.forms import MediaSetEditForm, MediaSetForm
 from marquee.content.models import MediaItem, MediaSet
+from marquee.lib.geo import location_for_request
 from marquee.lib.http import json_error
 from marquee.performers.dashboard_access import performer_required
 from marquee.performers.selectors import get_visible_performer

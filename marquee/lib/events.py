@@ -3,21 +3,21 @@
 Services call ``send_room_event`` inside their transaction; the event leaves
 only after the transaction commits, so nobody ever sees something that was
 rolled back.  Delivery (Redis pub/sub or in-process fan-out) lives in
-``marquee.chat.fanout``.
+``marquee.lib.realtime``.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
 
+from marquee.lib import realtime
+
 
 def send_room_event(room: str, event_type: str, payload: dict | None = None) -> None:
     event = {"type": event_type, **(payload or {})}
 
     def _publish():
-        from marquee.chat import fanout
-
-        fanout.publish_room_event(room, event)
+        realtime.publish_room_event(room, event)
 
     transaction.on_commit(_publish)
 
@@ -27,8 +27,6 @@ def send_user_event(user_id: int, event_type: str, payload: dict | None = None) 
     event = {"type": event_type, **(payload or {})}
 
     def _publish():
-        from marquee.chat import fanout
-
-        fanout.publish_user_event(user_id, event)
+        realtime.publish_user_event(user_id, event)
 
     transaction.on_commit(_publish)

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 def local_chat_sockets() -> int:
-    from marquee.chat.fanout import live_hubs
+    from marquee.chat.hub import live_hubs
 
     for _ in range(3):  # the hub's loop may change a dict while we count
         try:

@@ -8,10 +8,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marquee.compliance.geo import location_for_request
 from marquee.lib.api_errors import ApiError
 from marquee.lib.api_schema import errors
 from marquee.lib.errors import DomainError
+from marquee.lib.geo import location_for_request
 from marquee.performers import selectors, services
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import IntegrityError, transaction
 
 from marquee.accounts.models import User
+from marquee.audit.services import record_audit
 from marquee.billing import prices  # a leaf module: the platform's one list of prices and limits
-from marquee.compliance.services import record_audit
 from marquee.lib.errors import DomainError
 from marquee.performers import regions
 from marquee.performers.models import Performer, RegionBlock, RoomModerator, ShowKind, TipMenuItem

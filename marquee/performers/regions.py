@@ -1,5 +1,5 @@
 """Regions a performer may block: countries (ISO 3166-1) and, for the US and
-the UK, states and nations (ISO 3166-2 suffixes, as ``compliance.geo`` reports them)."""
+the UK, states and nations (ISO 3166-2 suffixes, as ``lib.geo`` reports them)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from marquee.compliance import policy
-from marquee.compliance.geo import Location
+from marquee.lib.geo import Location
 from marquee.performers.models import Follow, Performer
 from marquee.shows.models import Show
 

@@ -6,10 +6,10 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from marquee.compliance.services import record_audit
+from marquee.audit.services import record_audit
+from marquee.lib import domain_events
 from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer
-from marquee.recommendations import tracking
 
 
 @transaction.atomic
@@ -22,7 +22,7 @@ def follow_performer(*, user, performer: Performer) -> bool:
             Follow.objects.create(user=user, performer=performer)
     except IntegrityError:
         return False
-    tracking.record(user_id=user.pk, performer_id=performer.pk, kind="follow")
+    domain_events.send("performer.followed", user_id=user.pk, performer_id=performer.pk)
     return True
 
 

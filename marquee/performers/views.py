@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marquee.access import selectors as access
-from marquee.compliance.geo import location_for_request
 from marquee.lib.errors import DomainError
+from marquee.lib.geo import location_for_request
 from marquee.performers import selectors, services
 from marquee.performers.models import Tag
 from marquee.shows import selectors as show_selectors

@@ -12,9 +12,10 @@ from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.db.models import Q
 
+from marquee.audit.models import AuditEvent
 from marquee.billing.models import Payout, Purchase, Subscription, Tip
 from marquee.chat.models import ChatMessage
-from marquee.compliance.models import AgeVerification, AuditEvent, PerformerRecord
+from marquee.compliance.models import AgeVerification, PerformerRecord
 from marquee.content.models import MediaSet
 from marquee.ledger.models import Entry, Transfer
 from marquee.performers.models import Follow, Performer

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Value, When
 
+from marquee.audit.services import record_audit
 from marquee.billing.models import Product, Purchase
 from marquee.chat.models import ChatMessage
-from marquee.compliance.services import record_audit
 from marquee.recommendations.models import Interaction
 from marquee.shows.schedule_models import Notification
 

@@ -19,12 +19,12 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from marquee.audit.services import record_audit
 from marquee.billing import money
 from marquee.billing.models import Payout, Subscription
 from marquee.chat.models import ChatMessage
 from marquee.compliance import crypto
 from marquee.compliance.models import AgeVerification
-from marquee.compliance.services import record_audit
 from marquee.ledger import selectors as ledger_selectors
 from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer, RoomModerator

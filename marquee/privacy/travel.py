@@ -11,10 +11,10 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from marquee.compliance.geo import locate, location_for_request
-from marquee.compliance.models import AuditEvent
-from marquee.compliance.services import record_audit
+from marquee.audit.models import AuditEvent
+from marquee.audit.services import record_audit
 from marquee.lib.errors import DomainError
+from marquee.lib.geo import locate, location_for_request
 from marquee.performers import dashboard_services
 from marquee.performers.models import Performer, RegionBlock
 from marquee.privacy.models import TravelMode

@@ -31,8 +31,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from marquee.audit.services import record_audit
 from marquee.billing.prices import split
-from marquee.compliance.services import record_audit
 from marquee.ledger.holds import extend_hold, place_hold, post_from_hold, void_hold
 from marquee.ledger.models import AccountKind, Hold, TransferKind
 from marquee.ledger.services import InsufficientFunds, Movement, performer_earnings, platform, wallet

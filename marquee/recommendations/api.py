@@ -7,8 +7,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marquee.compliance.geo import location_for_request
 from marquee.lib.api_errors import ApiError
+from marquee.lib.geo import location_for_request
 from marquee.performers.api import PerformerSerializer
 from marquee.performers.selectors import get_visible_performer
 from marquee.recommendations import selectors, services

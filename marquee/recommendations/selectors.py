@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from marquee.compliance.geo import Location
+from marquee.lib.geo import Location
 from marquee.performers.models import Performer, Tag
 from marquee.performers.selectors import visible_performers
 from marquee.recommendations import engine, training

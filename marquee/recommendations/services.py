@@ -5,7 +5,7 @@ import datetime
 from django.db import IntegrityError, transaction
 
 from marquee.accounts.models import User
-from marquee.compliance.services import record_audit
+from marquee.audit.services import record_audit
 from marquee.performers.models import Performer
 from marquee.recommendations.models import Interaction, ViewerBlock
 

@@ -13,12 +13,14 @@ import threading
 import time
 from functools import cache
 
+from celery import signature
 from django.conf import settings
 from django.db import transaction
 
 from marquee.recommendations.models import Interaction
 
 KINDS = frozenset(Interaction.Kind.values)
+STORE_TASK = "marquee.recommendations.tasks.store_interactions"
 
 
 def record(*, user_id: int, performer_id: int, kind: str, weight: float | None = None) -> None:
@@ -63,9 +65,8 @@ class _LocalBuffer:
             )
             batch = self._take() if due else None
         if batch:
-            from marquee.recommendations.tasks import store_interactions
-
-            store_interactions.delay(batch)
+            # By name: the worker's task module imports this one.
+            signature(STORE_TASK, args=(batch,)).delay()
 
     def _take(self) -> list[tuple]:
         batch, self.events = self.events, []

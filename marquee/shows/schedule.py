@@ -15,9 +15,9 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marquee.audit.services import record_audit
 from marquee.billing import prices
 from marquee.billing.services import refund_show_tickets
-from marquee.compliance.services import record_audit
 from marquee.lib import mail
 from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer, ShowKind

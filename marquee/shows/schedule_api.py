@@ -12,9 +12,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marquee.compliance.geo import location_for_request
 from marquee.lib.api_errors import ApiError
 from marquee.lib.api_schema import errors
+from marquee.lib.geo import location_for_request
 from marquee.performers.dashboard_access import IsPerformer
 from marquee.performers.selectors import get_visible_performer
 from marquee.shows import schedule

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from marquee.compliance.geo import location_for_request
+from marquee.lib.geo import location_for_request
 from marquee.performers.dashboard_access import performer_required
 from marquee.performers.selectors import get_visible_performer
 from marquee.shows import schedule

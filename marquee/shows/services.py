@@ -13,13 +13,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from marquee.audit.services import record_audit
 from marquee.compliance import policy
-from marquee.compliance.services import record_audit, unverified_co_performers
+from marquee.compliance.services import unverified_co_performers
+from marquee.lib import domain_events
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.events import send_room_event
 from marquee.performers.models import Performer, ShowKind
 from marquee.performers.selectors import stream_key_matches
-from marquee.recommendations import tracking
 from marquee.shows import playback
 from marquee.shows.models import Show
 from marquee.shows.tasks import refresh_live_thumbnail
@@ -235,5 +236,5 @@ def record_watch_heartbeat(*, user, performer: Performer, now: float | None = No
         return 0
     seconds = int(min(max(now - previous, 0), WATCH_HEARTBEAT_CAP_SECONDS))
     if seconds:
-        tracking.record(user_id=user.pk, performer_id=performer.pk, kind="watch", weight=seconds)
+        domain_events.send("show.watched", user_id=user.pk, performer_id=performer.pk, seconds=seconds)
     return seconds

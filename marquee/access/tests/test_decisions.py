@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from marquee.access import selectors as access
-from marquee.compliance.geo import UNKNOWN
 from marquee.compliance.testing import approve_age
+from marquee.lib.geo import UNKNOWN
 from marquee.shows.models import Show
 from tests.factories import ShowFactory
 

@@ -14,9 +14,9 @@ from django.test import override_settings
 from django.utils import timezone
 from PIL import Image
 
+from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing
 from marquee.billing.models import Payout, Purchase, Tip
-from marquee.compliance.models import AuditEvent
 from marquee.compliance.testing import approve_age
 from marquee.content import services as content
 from marquee.content.models import ContentPurchase, MediaItem
@@ -123,7 +123,7 @@ def test_no_sale_or_tip_to_a_performer_who_may_not_earn(client, performer, buyer
 def test_unverified_performer_is_refused_in_the_services_too(performer, buyer, how):
     """Domain services hold the same guard (``policy.can_earn``), for callers
     that are not web surfaces (tasks, commands, future surfaces)."""
-    from marquee.compliance.geo import UNKNOWN
+    from marquee.lib.geo import UNKNOWN
 
     show = ShowFactory(performer=performer, kind="premium", price_cents=799, scheduled_start=timezone.now())
     media_set = _published_set(performer)

@@ -12,9 +12,9 @@ from django.utils import timezone
 from marquee.access import selectors as access
 from marquee.billing import services as billing
 from marquee.billing.models import Purchase
-from marquee.compliance.geo import locate
 from marquee.compliance.testing import approve_age
 from marquee.compliance.tests.conftest import CALIFORNIA_V4, GERMANY_V4, TEXAS_V4, geoip_db  # noqa: F401
+from marquee.lib.geo import locate
 from marquee.performers.models import RegionBlock
 from marquee.shows import thumbnails
 from marquee.shows.models import Show

@@ -12,7 +12,7 @@ from allauth.headless.tokens.strategies.jwt import internal as jwt_internal
 
 from marquee.accounts.models import User
 from marquee.accounts.tests.conftest import birthday_years_ago, emailed_code
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from allauth.headless.tokens.strategies.jwt import JWTTokenStrategy
 from allauth.usersessions.models import UserSession
 
 from marquee.accounts.tokens import RotatingJWTTokenStrategy
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

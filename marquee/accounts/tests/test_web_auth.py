@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from marquee.accounts.models import User
 from marquee.accounts.tests.conftest import emailed_code
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from marquee.billing import services
 from marquee.billing.models import Product, Purchase
-from marquee.compliance.geo import UNKNOWN
+from marquee.lib.geo import UNKNOWN
 
 SANDBOX_SECRET = "test-sandbox-secret"
 

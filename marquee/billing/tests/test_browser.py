@@ -11,8 +11,8 @@ from django.test import Client
 
 from marquee.access.selectors import Viewer, watch
 from marquee.billing.models import Purchase
-from marquee.compliance.geo import UNKNOWN
 from marquee.ledger import selectors as ledger
+from marquee.lib.geo import UNKNOWN
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -4,12 +4,12 @@ import pytest
 from django.core import mail
 
 from marquee.access.selectors import Viewer, watch
+from marquee.audit.models import AuditEvent
 from marquee.billing.models import Purchase, Subscription
 from marquee.billing.selectors import has_active_subscription, has_show_ticket
-from marquee.compliance.geo import UNKNOWN
-from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind
+from marquee.lib.geo import UNKNOWN
 from tests.factories import ShowFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,12 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
+from marquee.audit.models import AuditEvent
 from marquee.billing import services
 from marquee.billing.admin import PurchaseAdmin
 from marquee.billing.models import Payout, Purchase
 from marquee.billing.selectors import has_show_ticket
 from marquee.billing.tests.conftest import fund, pending_purchase, tip
-from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer, Unit
 from marquee.ledger.services import loss_account

@@ -11,12 +11,12 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from marquee.billing.tests.conftest import fund, pending_purchase
-from marquee.compliance.geo import UNKNOWN
 from marquee.content import services as content
 from marquee.content.models import ContentPurchase, MediaSet
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import Transfer
 from marquee.ledger.services import reverse_transfer
+from marquee.lib.geo import UNKNOWN
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
 
 pytestmark = [

@@ -13,12 +13,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from marquee.audit.models import AuditEvent
 from marquee.billing.gateways import get_gateway
 from marquee.billing.gateways.paypal import client as paypal_client
 from marquee.billing.models import Purchase, Subscription, WebhookEvent
 from marquee.billing.selectors import has_active_subscription, has_show_ticket
 from marquee.billing.tests import paypal_fake as pp
-from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from tests.factories import ShowFactory

@@ -12,9 +12,9 @@ from django.utils import timezone
 from marquee.billing import prices, services
 from marquee.billing.models import Purchase
 from marquee.billing.tests.conftest import fund, tip
-from marquee.compliance.geo import UNKNOWN
 from marquee.content import services as content
 from marquee.content.models import MediaSet
+from marquee.lib.geo import UNKNOWN
 from marquee.performers import dashboard_services as dashboard
 from marquee.shows import schedule
 from marquee.shows.models import Show

@@ -10,11 +10,11 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
+from marquee.audit.models import AuditEvent
 from marquee.billing import money, services
 from marquee.billing.models import Purchase
 from marquee.billing.selectors import has_show_ticket
 from marquee.billing.tests.conftest import fund, pending_purchase, tip
-from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from marquee.shows import schedule

@@ -13,13 +13,13 @@ import pytest
 import stripe
 from django.test import override_settings
 
+from marquee.audit.models import AuditEvent
 from marquee.billing import services
 from marquee.billing.models import Purchase, WebhookEvent
 from marquee.billing.tests.test_earnings import admin_action
-from marquee.compliance.geo import UNKNOWN
-from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import Transfer
+from marquee.lib.geo import UNKNOWN
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_test_refs"

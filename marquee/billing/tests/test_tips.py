@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
+from marquee.audit.models import AuditEvent
 from marquee.billing import services
 from marquee.billing.models import Tip
 from marquee.billing.tests.conftest import fund, tip
-from marquee.compliance.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from tests.factories import PerformerFactory, UserFactory
@@ -34,7 +34,7 @@ def test_tip_moves_tokens_splits_value_and_announces(
     fund(viewer, 100)
     client.force_login(viewer)
     with (
-        mock.patch("marquee.chat.fanout.publish_room_event") as publish,
+        mock.patch("marquee.lib.realtime.publish_room_event") as publish,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = api_tip(client, "performer", 30, message="hello")
@@ -213,7 +213,7 @@ def test_tip_events_use_the_rooms_one_goal_rule(viewer, performer, ledger_clean,
 
     def tip_events(tokens):
         with (
-            mock.patch("marquee.chat.fanout.publish_room_event") as publish,
+            mock.patch("marquee.lib.realtime.publish_room_event") as publish,
             django_capture_on_commit_callbacks(execute=True),
         ):
             tip(viewer, performer, tokens)

@@ -105,7 +105,7 @@ def test_failed_effect_rolls_back_the_event_row_so_a_retry_applies_it(client, vi
     def boom(**kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr("marquee.billing.services._book_purchase", lambda *a, **k: boom())
+    monkeypatch.setattr("marquee.billing.services.checkout._book_purchase", lambda *a, **k: boom())
     with pytest.raises(RuntimeError):
         post_sandbox(client, body)
     assert nothing_written(purchase)

@@ -7,7 +7,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
-from marquee.chat import fanout, limits, store
+from marquee.chat import limits, store
+from marquee.lib import realtime
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,12 +22,12 @@ def _classifier_loaded():
 def _chat_clean(settings):
     settings.CHAT_BATCH_WINDOW_MS = 10
     settings.CHAT_MODERATION = {**settings.CHAT_MODERATION, "min_account_age_minutes": 0}
-    fanout.backend().reset()
+    realtime.backend().reset()
     limits.store().reset()
     store.discard()
     yield
     store.discard()
-    fanout.backend().reset()
+    realtime.backend().reset()
     limits.store().reset()
 
 

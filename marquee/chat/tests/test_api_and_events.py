@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from marquee.chat import fanout, services, store
+from marquee.chat import services, store
 from marquee.chat.models import ChatRoomRules
 from marquee.chat.tests.conftest import Socket, run, session_cookie
+from marquee.lib import realtime
 from marquee.lib.events import send_room_event
 
 URL = "/api/v1/rooms/{}/messages/"
@@ -106,7 +107,7 @@ def test_rolled_back_events_are_never_sent(performer):
     with pytest.raises(RuntimeError), transaction.atomic():
         send_room_event("performer", "tip", {"tokens": 1})
         raise RuntimeError
-    assert fanout.recent_events("performer") == (0, [])
+    assert realtime.recent_events("performer") == (0, [])
 
 
 @pytest.mark.django_db

@@ -8,9 +8,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from marquee.chat import fanout, moderation, services
+from marquee.chat import moderation, services
 from marquee.chat.classifier import ProfanityCheckClassifier
 from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules
+from marquee.lib import realtime
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def rules(performer, **fields):
 def history_texts(room="performer"):
     import json
 
-    return [json.loads(raw).get("text") for _, raw in fanout.recent_events(room)[1]]
+    return [json.loads(raw).get("text") for _, raw in realtime.recent_events(room)[1]]
 
 
 def test_plain_message_is_published_once_and_stored_in_a_batch(viewer, performer):
@@ -104,7 +105,7 @@ def test_automatic_slow_mode_on_a_spike(viewer, outsider, performer, settings):
         post(outsider if i % 2 else viewer, performer, f"spike {i}", moderator=False)
     import json
 
-    events = [json.loads(raw) for _, raw in fanout.recent_events("performer")[1]]
+    events = [json.loads(raw) for _, raw in realtime.recent_events("performer")[1]]
     slow = [e for e in events if e["type"] == "moderation" and e["action"] == "slow_mode"]
     assert slow and slow[0]["automatic"] is True
     post(viewer, performer, "after the spike")  # the first one in the slow period passes

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from marquee.audit.models import AuditEvent
 from marquee.chat import store
 from marquee.chat.models import ChatBan, ChatMessage, ModerationAction
 from marquee.chat.tests.conftest import Socket, run, session_cookie
-from marquee.compliance.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

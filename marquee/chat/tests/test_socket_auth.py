@@ -8,9 +8,9 @@ import pytest
 from allauth.headless.tokens.strategies.jwt import internal
 from django.test import Client
 
+from marquee.audit.models import AuditEvent
 from marquee.chat.models import ChatBan
 from marquee.chat.tests.conftest import Socket, run, session_cookie
-from marquee.compliance.models import AuditEvent
 from marquee.performers.models import RegionBlock
 
 pytestmark = pytest.mark.django_db(transaction=True)

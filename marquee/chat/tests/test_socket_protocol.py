@@ -7,9 +7,11 @@ import json
 
 import pytest
 
-from marquee.chat import fanout
+from marquee.chat import hub as hub_module
+from marquee.chat import protocol
 from marquee.chat.consumers import Connection
 from marquee.chat.tests.conftest import Socket, run, session_cookie
+from marquee.lib import realtime
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,7 +133,7 @@ def test_resume_after_reconnect_without_gaps_or_duplicates(viewer, performer):
 def test_resume_from_an_id_no_longer_kept_resets(viewer, performer, settings):
     settings.CHAT_HISTORY_EVENTS = 50
     for i in range(60):
-        fanout.publish_room_event("performer", {"type": "message", "user": "x", "text": f"m{i}"})
+        realtime.publish_room_event("performer", {"type": "message", "user": "x", "text": f"m{i}"})
     cookie = session_cookie(viewer)
 
     async def scenario():
@@ -148,7 +150,7 @@ def test_join_sends_last_50_visible_messages(viewer, performer):
     from marquee.chat import services
 
     for i in range(55):
-        fanout.publish_room_event("performer", {"type": "message", "user": "performer", "text": f"m{i}"})
+        realtime.publish_room_event("performer", {"type": "message", "user": "performer", "text": f"m{i}"})
     services.delete_message(actor=performer.user, performer=performer, message_id=55)
     cookie = session_cookie(viewer)
 
@@ -180,7 +182,7 @@ def test_slow_client_is_disconnected_not_waited_for(settings):
         conn = Connection(stuck_send, "room")
         for i in range(10):
             conn.push(json.dumps([{"id": i}]))
-        assert conn.closed and conn.close_code == fanout.CLOSE_TOO_SLOW
+        assert conn.closed and conn.close_code == protocol.CLOSE_TOO_SLOW
         assert conn.done.done()
         assert len(sent) == 1  # only the first write started; nothing waited on it
         conn.driver.cancel()
@@ -193,19 +195,19 @@ def test_a_process_that_missed_events_makes_its_sockets_resume():
     sockets are closed with 4408 so they resume instead of silently missing."""
 
     async def scenario():
-        hub = fanout.get_hub()
+        hub = hub_module.get_hub()
         sent = []
 
         async def send(message):
             sent.append(message)
 
         conn = Connection(send, "gappy")
-        state = hub.rooms["gappy"] = fanout.RoomState()
+        state = hub.rooms["gappy"] = hub_module.RoomState()
         state.live.add(conn)
         hub.deliver("gappy", 1, '{"id":1,"type":"message"}')
         assert not conn.closed
         hub.deliver("gappy", 3, '{"id":3,"type":"message"}')
-        assert conn.closed and conn.close_code == fanout.CLOSE_TOO_SLOW
+        assert conn.closed and conn.close_code == protocol.CLOSE_TOO_SLOW
         del hub.rooms["gappy"]
 
     run(scenario)

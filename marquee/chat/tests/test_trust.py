@@ -13,10 +13,11 @@ import pytest
 from asgiref.sync import sync_to_async
 from rest_framework.test import APIClient
 
-from marquee.chat import fanout, services, store
+from marquee.audit.models import AuditEvent
+from marquee.chat import services, store
 from marquee.chat.models import ChatBan, ChatMessage
 from marquee.chat.tests.conftest import Socket, run, session_cookie
-from marquee.compliance.models import AuditEvent
+from marquee.lib import realtime
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -107,7 +108,7 @@ async def joined(cookie, room="performer", **kwargs):
 def test_resume_from_zero_does_not_replay_deleted_or_cleared_messages(viewer, outsider, performer):
     for user, text in ((viewer, "keep me"), (viewer, "delete me"), (outsider, "clear me"), (outsider, "clear me too")):
         services.post_message(user=user, performer=performer, text=text, role="viewer", is_moderator=False)
-    _, ring = fanout.recent_events("performer")
+    _, ring = realtime.recent_events("performer")
     delete_id = next(seq for seq, raw in ring if "delete me" in raw)
     services.delete_message(actor=performer.user, performer=performer, message_id=delete_id)
     services.clear_user_messages(actor=performer.user, performer=performer, target=outsider)
@@ -155,7 +156,7 @@ def test_banned_user_post_is_refused_stored_nowhere_and_reconnect_refused(viewer
 
     run(scenario)
     store.flush()
-    _, ring = fanout.recent_events("performer")
+    _, ring = realtime.recent_events("performer")
     assert not [raw for _, raw in ring if "banned words" in raw]
     assert not ChatMessage.objects.filter(text="banned words").exists()
 
@@ -200,7 +201,7 @@ def test_client_without_origin_is_never_authenticated_by_its_cookie(live_ws, vie
             return ws.close_code
 
     assert asyncio.run(scenario()) == 4401
-    assert not [raw for _, raw in fanout.recent_events("performer")[1] if "riding a cookie" in raw]
+    assert not [raw for _, raw in realtime.recent_events("performer")[1] if "riding a cookie" in raw]
 
 
 @pytest.mark.parametrize("origin", ["http://evil.example", "null"])

@@ -8,8 +8,8 @@ from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 from PIL import Image
 
-from marquee.compliance import geo
 from marquee.compliance.models import AgeVerification
+from marquee.lib import geo
 
 # Documentation ranges (RFC 5737 / RFC 3849), mapped at test time.
 TEXAS_V4, TEXAS_V6 = "203.0.113.10", "2001:db8:7e::10"

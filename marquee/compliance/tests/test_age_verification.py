@@ -8,9 +8,10 @@ import time
 import httpx
 import pytest
 
+from marquee.audit.models import AuditEvent
 from marquee.compliance import crypto, policy, verification
-from marquee.compliance.geo import locate
-from marquee.compliance.models import AgeVerification, AuditEvent, WebhookReceipt
+from marquee.compliance.models import AgeVerification, WebhookReceipt
+from marquee.lib.geo import locate
 
 from .conftest import CALIFORNIA_V4, png_bytes
 

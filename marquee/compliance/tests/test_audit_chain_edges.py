@@ -10,7 +10,7 @@ import hashlib
 
 import pytest
 
-from marquee.compliance.audit import GENESIS_HASH, compute_hash, verify_chain
+from marquee.audit.chain import GENESIS_HASH, compute_hash, verify_chain
 
 
 @dataclasses.dataclass

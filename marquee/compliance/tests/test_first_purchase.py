@@ -8,9 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from marquee.audit.models import AuditEvent
 from marquee.billing.models import Purchase
 from marquee.compliance import services
-from marquee.compliance.models import AgeVerification, AuditEvent
+from marquee.compliance.models import AgeVerification
 from marquee.ledger import selectors as ledger
 
 from .conftest import png_bytes

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from marquee.compliance import geo, policy
-from marquee.compliance.geo import Location, locate
+from marquee.compliance import policy
 from marquee.compliance.models import Jurisdiction
+from marquee.lib import geo
+from marquee.lib.geo import Location, locate
 
 from .conftest import (
     CALIFORNIA_V4,

@@ -101,7 +101,7 @@ def test_admin_pages_have_no_inline_scripts(client, staff):
         "/admin/",
         "/admin/compliance/jurisdiction/",
         "/admin/compliance/jurisdiction/add/",
-        "/admin/compliance/auditevent/",
+        "/admin/audit/auditevent/",
     ]:
         response = client.get(path)
         assert response.status_code == 200

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from marquee.compliance.models import AuditEvent, Jurisdiction
+from marquee.audit.models import AuditEvent
+from marquee.compliance.models import Jurisdiction
 from marquee.compliance.selectors import forget_jurisdiction_rules
 
 from .conftest import CALIFORNIA_V4, GERMANY_V4, TEXAS_V4, TEXAS_V6, approve_age
@@ -118,7 +119,7 @@ def test_non_staff_cannot_edit_rules(client, viewer):
 def test_room_access_decision_uses_jurisdiction(geoip_db, viewer, performer):
     """access_show (used by the player/playback signer) asks the same policy."""
     from marquee.access.selectors import Viewer, watch
-    from marquee.compliance.geo import locate
+    from marquee.lib.geo import locate
     from tests.factories import ShowFactory
 
     show = ShowFactory(performer=performer)

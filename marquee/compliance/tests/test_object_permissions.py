@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from marquee.compliance.models import AgeVerification, AuditEvent, PerformerRecord
+from marquee.audit.models import AuditEvent
+from marquee.compliance.models import AgeVerification, PerformerRecord
 from marquee.performers.models import Follow
 
 from .conftest import approve_age

@@ -11,8 +11,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from marquee.audit.models import AuditEvent
 from marquee.compliance import crypto, services
-from marquee.compliance.models import AuditEvent, PerformerRecord, RecordDocument, ShowPerformer
+from marquee.compliance.models import PerformerRecord, RecordDocument, ShowPerformer
 from marquee.performers.models import Performer
 from tests.factories import PerformerFactory, ShowFactory, UserFactory, enable_totp
 

@@ -74,7 +74,7 @@ def test_performer_still_sees_own_room(client, blocked_in_california):
 
 def test_show_access_hidden(geoip_db, viewer, blocked_in_california):
     from marquee.access.selectors import Viewer, watch
-    from marquee.compliance.geo import locate
+    from marquee.lib.geo import locate
     from tests.factories import ShowFactory
 
     show = ShowFactory(performer=blocked_in_california)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from marquee.compliance.models import AgeVerification, AuditEvent
+from marquee.audit.models import AuditEvent
+from marquee.compliance.models import AgeVerification
 
 from .conftest import png_bytes
 
@@ -29,11 +30,11 @@ def test_age_document_is_served_as_an_image(client, viewer, staff, settings, tmp
 
 
 def test_audit_log_lists_newest_first(client, staff):
-    from marquee.compliance.services import record_audit
+    from marquee.audit.services import record_audit
 
     record_audit(action="test.first")
     record_audit(action="test.second")
     client.force_login(staff)
-    html = client.get("/admin/compliance/auditevent/").content.decode()
+    html = client.get("/admin/audit/auditevent/").content.decode()
     assert html.index("test.second") < html.index("test.first")
     assert AuditEvent.objects.filter(action__startswith="test.").count() == 2

@@ -13,8 +13,8 @@ import uuid
 import pytest
 from django.db import connection
 
+from marquee.audit.models import AuditEvent
 from marquee.billing.tests.conftest import SANDBOX_SECRET, pending_purchase, post_sandbox, sandbox_body
-from marquee.compliance.models import AuditEvent
 from marquee.ledger.models import Transfer
 
 pytestmark = [

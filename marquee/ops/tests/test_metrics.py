@@ -10,9 +10,10 @@ from django.db import connection
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from marquee.chat import fanout
-from marquee.compliance.models import AuditEvent
-from marquee.compliance.services import record_audit
+from marquee.audit.models import AuditEvent
+from marquee.audit.services import record_audit
+from marquee.chat import hub as fanout
+from marquee.chat import protocol as chat_protocol
 from marquee.ops.models import IntegrityCheck
 from marquee.ops.services import run_integrity_checks
 from marquee.shows.models import Show
@@ -194,7 +195,7 @@ def test_slow_socket_drops_and_disconnects_are_counted(client, settings):
         conn = Connection(send, "r")
         for i in range(10):
             conn.push(f"[{i}]")
-        assert conn.closed and conn.close_code == fanout.CLOSE_TOO_SLOW
+        assert conn.closed and conn.close_code == chat_protocol.CLOSE_TOO_SLOW
         if conn.driver:
             conn.driver.cancel()
 

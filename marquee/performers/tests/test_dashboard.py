@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.compliance.testing import approve_age
 from marquee.performers.models import Performer, RegionBlock, RoomModerator, TipMenuItem
 from tests.factories import PerformerFactory, UserFactory

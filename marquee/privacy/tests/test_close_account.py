@@ -18,14 +18,15 @@ from django.db import models
 from django.utils import timezone
 
 from marquee.accounts.models import User
+from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing_services
 from marquee.billing.models import Product, Purchase
 from marquee.chat.models import ChatMessage
 from marquee.compliance import crypto
-from marquee.compliance.geo import UNKNOWN
-from marquee.compliance.models import AgeVerification, AuditEvent
+from marquee.compliance.models import AgeVerification
 from marquee.ledger import selectors as ledger_selectors
 from marquee.ledger.models import Account, AccountKind, Entry, Transfer, TransferKind
+from marquee.lib.geo import UNKNOWN
 from marquee.performers.models import Follow
 from marquee.privacy import services
 from marquee.privacy.models import AccountClosure
@@ -39,7 +40,7 @@ AGENT = "QuillBrowser/7.1"
 
 # Kept on purpose (docs/privacy.md): the hash-chained audit log (its rows are
 # immutable; IPs go by retention, erasure is its own event) and 2257 records.
-RETAINED = {"compliance.auditevent", "compliance.performerrecord", "compliance.recordalias"}
+RETAINED = {"audit.auditevent", "compliance.performerrecord", "compliance.recordalias"}
 PERSONAL_FIELDS = (
     models.CharField,
     models.EmailField,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stripe
 
 from marquee.billing import services
-from marquee.compliance.geo import UNKNOWN
+from marquee.lib.geo import UNKNOWN
 
 
 def test_stripe_checkout_carries_the_descriptor(settings, viewer, monkeypatch):

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing_services
-from marquee.compliance.geo import UNKNOWN
-from marquee.compliance.models import AuditEvent
+from marquee.lib.geo import UNKNOWN
 from marquee.performers.models import Follow
 from marquee.privacy import services
 from marquee.privacy.models import DataExport

@@ -8,9 +8,9 @@ import pytest
 from allauth.usersessions.models import UserSession
 from django.core.management import call_command
 
+from marquee.audit.models import AuditEvent
 from marquee.billing.models import Product, Purchase
 from marquee.chat.models import ChatMessage
-from marquee.compliance.models import AuditEvent
 from marquee.privacy import retention
 from marquee.privacy.tests.test_close_account import fund
 from marquee.recommendations.models import Interaction

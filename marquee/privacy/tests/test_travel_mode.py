@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marquee.access import selectors as access
-from marquee.compliance.geo import locate
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.compliance.testing import approve_age
 from marquee.compliance.tests.conftest import CALIFORNIA_V4, ENGLAND_V4, GERMANY_V4, geoip_db  # noqa: F401
+from marquee.lib.geo import locate
 from marquee.performers.models import RegionBlock
 from marquee.privacy.models import TravelMode
 from marquee.shows import thumbnails
@@ -117,7 +117,7 @@ def test_travel_mode_hides_the_performer_on_every_surface_where_they_are(live, s
 
 
 def test_region_is_shown_before_confirming_and_comes_from_login_and_ingest(live):
-    from marquee.compliance.services import record_audit
+    from marquee.audit.services import record_audit
 
     record_audit(action="media.publish_accepted", ip=GERMANY_V4, user_agent="media-server", target=live, details={})
     client = performer_client(live, ENGLAND_V4)

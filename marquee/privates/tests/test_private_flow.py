@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Hold, Transfer
 from marquee.privates import services

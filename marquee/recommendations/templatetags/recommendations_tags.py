@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from marquee.compliance.geo import location_for_request
+from marquee.lib.geo import location_for_request
 from marquee.recommendations import selectors
 
 register = template.Library()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.compliance.testing import approve_age
 from marquee.performers.models import RegionBlock
 from marquee.recommendations.models import ViewerBlock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from marquee.compliance.geo import UNKNOWN, Location
+from marquee.lib.geo import UNKNOWN, Location
 from marquee.performers.models import RegionBlock
 from marquee.recommendations import selectors, services, training
 from marquee.recommendations.models import Interaction

@@ -93,8 +93,8 @@ def test_watch_heartbeats_count_capped_seconds_between_refreshes(viewer, perform
 def test_tips_and_tickets_are_tracked(viewer, performer, settings):
     from marquee.billing import services as billing
     from marquee.billing.models import Product, Purchase
-    from marquee.compliance.geo import UNKNOWN
     from marquee.compliance.testing import approve_age
+    from marquee.lib.geo import UNKNOWN
     from tests.factories import ShowFactory
 
     settings.SANDBOX_ENABLED = True

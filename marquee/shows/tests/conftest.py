@@ -15,5 +15,5 @@ def stream_key(performer):
 def room_events(monkeypatch):
     """Room events that left after commit, as (room, event) pairs."""
     sent = []
-    monkeypatch.setattr("marquee.chat.fanout.publish_room_event", lambda room, event: sent.append((room, event)))
+    monkeypatch.setattr("marquee.lib.realtime.publish_room_event", lambda room, event: sent.append((room, event)))
     return sent

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.shows.models import Show
 from tests.factories import PerformerFactory, UserFactory
 

@@ -9,7 +9,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.performers.models import ShowKind
 from marquee.performers.services import regenerate_stream_key
 from marquee.shows import services

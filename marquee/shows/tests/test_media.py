@@ -17,7 +17,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.performers.services import regenerate_stream_key
 from marquee.shows import thumbnails
 from marquee.shows.ladder import parse_ladder

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.performers.selectors import stream_key_matches
 from marquee.shows import thumbnails
 from marquee.shows.models import Show

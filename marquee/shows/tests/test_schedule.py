@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.performers.models import Follow, RegionBlock
 from marquee.shows import schedule
 from marquee.shows.models import Show

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from marquee.compliance.models import AuditEvent
+from marquee.audit.models import AuditEvent
 from marquee.ledger import selectors as ledger
 from marquee.privates import services as privates
 from marquee.privates.models import PrivateShow

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from marquee.compliance.audit import verify_chain
-from marquee.compliance.models import AuditEvent
+from marquee.audit.chain import verify_chain
+from marquee.audit.models import AuditEvent
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from marquee.compliance.models import AuditEvent
-from marquee.compliance.services import record_audit
+from marquee.audit.models import AuditEvent
+from marquee.audit.services import record_audit
 
 pytestmark = pytest.mark.django_db
 
@@ -61,14 +61,14 @@ def test_admin_is_read_only_with_csv_export(client, staff, viewer):
     events = _chain(3)
     record_audit(action="evil", details={"note": "=HYPERLINK(1)"})
     client.force_login(staff)
-    page = client.get("/admin/compliance/auditevent/", {"action__exact": "test.event"})
+    page = client.get("/admin/audit/auditevent/", {"action__exact": "test.event"})
     assert page.status_code == 200 and page.content.count(b"test.event") >= 3
-    assert client.get("/admin/compliance/auditevent/add/").status_code == 403
-    response = client.post(f"/admin/compliance/auditevent/{events[0].pk}/delete/", {"post": "yes"})
+    assert client.get("/admin/audit/auditevent/add/").status_code == 403
+    response = client.post(f"/admin/audit/auditevent/{events[0].pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert AuditEvent.objects.filter(pk=events[0].pk).exists()
     ids = [e.pk for e in AuditEvent.objects.all()]
-    response = client.post("/admin/compliance/auditevent/", {"action": "export_csv", "_selected_action": ids})
+    response = client.post("/admin/audit/auditevent/", {"action": "export_csv", "_selected_action": ids})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:6] == ["id", "chain", "sequence", "created_at", "actor_id", "actor_label"]
     assert len(rows) == 1 + len(ids)
@@ -76,7 +76,7 @@ def test_admin_is_read_only_with_csv_export(client, staff, viewer):
     assert not any(cell.startswith("=") for row in rows for cell in row)
     # Viewers have no access at all.
     client.force_login(viewer)
-    assert client.get("/admin/compliance/auditevent/").status_code == 302
+    assert client.get("/admin/audit/auditevent/").status_code == 302
 
 
 def test_admin_changes_are_audited(client, staff):
@@ -99,7 +99,7 @@ def test_admin_changes_are_audited(client, staff):
 def test_parallel_chains_verify_independently(monkeypatch):
     from itertools import cycle
 
-    from marquee.compliance import services
+    from marquee.audit import services
 
     chains = cycle([0, 1, 2])
 
@@ -127,7 +127,7 @@ def test_postgres_append_takes_a_free_chain(settings):
 
     from django.db import connections
 
-    from marquee.compliance import services
+    from marquee.audit import services
 
     settings.AUDIT_CHAINS = 4
     (event,) = _chain(1)
@@ -186,7 +186,7 @@ def test_appended_row_reads_back_identically():
     for field in ("chain", "sequence", "created_at", "action", "ip", "user_agent", "target_type", "target_id",
                   "details", "prev_hash", "entry_hash"):  # fmt: skip
         assert getattr(stored, field) == getattr(event, field), field
-    from marquee.compliance.audit import compute_hash
+    from marquee.audit.chain import compute_hash
 
     assert compute_hash(stored) == stored.entry_hash
     call_command("audit_verify", stdout=io.StringIO())
@@ -207,7 +207,7 @@ def test_audit_verify_names_a_row_whose_actor_was_changed(viewer, outsider):
 def test_audit_verify_names_the_next_row_when_a_row_is_rewritten_with_a_fresh_hash():
     # A forger who knows the algorithm rewrites row 2 and its own hash; only the
     # link (row 3's prev_hash) gives it away, and the row named is row 3.
-    from marquee.compliance.audit import compute_hash
+    from marquee.audit.chain import compute_hash
 
     events = _chain(4)
     forged, following = events[1], events[2]
@@ -226,7 +226,7 @@ def test_audit_verify_names_the_next_row_when_a_row_is_rewritten_with_a_fresh_ha
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL refuses the edit itself")
 def test_audit_verify_names_a_row_whose_prev_hash_was_relinked():
     # Row 3 relinked past row 2 (prev_hash and its own hash rewritten).
-    from marquee.compliance.audit import compute_hash
+    from marquee.audit.chain import compute_hash
 
     events = _chain(4)
     victim = events[2]

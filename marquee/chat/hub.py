@@ -1,18 +1,11 @@
-"""Delivery of room and user events to open sockets.
-
-One publish per event per room.  The event gets the room's next id, goes into
-the room's recent history (for resume) and out to every process holding
-sockets in that room, atomically, so every process sees ids in order:
-
-* ``REDIS_URL`` set: a Lua script does INCR + ZADD + PUBLISH; each process
-  keeps ONE subscription per room it has sockets in.
-* embedded default: the same in memory, in this process.
+"""The per-process hub: the local sockets of each room.
 
 Each process serializes an event once, collects a room's events for
 ``CHAT_BATCH_WINDOW_MS`` and writes ONE frame (a JSON array) to each local
 socket's bounded buffer.  A socket whose buffer overflows is closed (4408);
 the client reconnects and resumes from its last id.  Nothing waits on a slow
-socket, so a slow client never slows the room.
+socket, so a slow client never slows the room.  Publishing (ids, history,
+Redis pub/sub) is ``marquee.lib.realtime``.
 """
 
 from __future__ import annotations
@@ -20,206 +13,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
-import uuid
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 
 from django.conf import settings
 
+from marquee.chat.protocol import CLOSE_TOO_SLOW
+from marquee.lib import realtime
 from marquee.lib.metrics import chat_stats
+from marquee.lib.realtime import backend, dumps
 
 logger = logging.getLogger(__name__)
-
-# Close codes (documented in docs/chat-protocol.md).
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_SLOW = 4408
-CLOSE_TOO_MANY = 4429
-CLOSE_TOO_LARGE = 1009  # RFC 6455 "message too big", as the server sends it
-
-PROCESS_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-
-def _dumps(event: dict) -> str:
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-
-
-def _with_id(seq: int, event: dict) -> str:
-    # The id goes first and is spliced in so the body is serialized once.
-    return f'{{"id":{seq},' + _dumps(event)[1:]
-
-
-def _channel(kind: str, name: str = "") -> str:
-    return f"{settings.CHAT_CHANNEL_PREFIX}:{kind}:{name}" if name else f"{settings.CHAT_CHANNEL_PREFIX}:{kind}"
-
-
-# --- Backends ---------------------------------------------------------------------
-
-
-class MemoryBackend:
-    """Ids, history and delivery inside this process (embedded default)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._seq: dict[str, int] = defaultdict(int)
-        self._rings: dict[str, deque] = {}
-
-    def _ring(self, room):
-        ring = self._rings.get(room)
-        if ring is None:
-            ring = self._rings[room] = deque(maxlen=settings.CHAT_HISTORY_EVENTS)
-        return ring
-
-    def publish(self, room: str, event: dict) -> int:
-        with self._lock:
-            seq = self._seq[room] + 1
-            self._seq[room] = seq
-            raw = _with_id(seq, event)
-            self._ring(room).append((seq, raw))
-            # Inside the lock: hubs receive events in id order.
-            for hub in live_hubs():
-                hub.loop.call_soon_threadsafe(hub.deliver, room, seq, raw)
-        return seq
-
-    def publish_ephemeral(self, kind: str, name: str, event: dict) -> None:
-        raw = _dumps(event)
-        for hub in live_hubs():
-            hub.loop.call_soon_threadsafe(hub.deliver_ephemeral, kind, name, raw)
-
-    def recent(self, room: str) -> tuple[int, list[tuple[int, str]]]:
-        with self._lock:
-            return self._seq[room], list(self._ring(room))
-
-    async def arecent(self, room: str):
-        return self.recent(room)
-
-    async def subscribe(self, hub, room: str) -> None:
-        return None
-
-    async def unsubscribe(self, hub, room: str) -> None:
-        return None
-
-    async def viewer_count(self, room: str, who: Counter) -> int:
-        return len(who)
-
-    def reset(self):
-        with self._lock:
-            self._seq.clear()
-            self._rings.clear()
-
-
-_PUBLISH_LUA = """
-local seq = redis.call('INCR', KEYS[1])
-local raw = '{"id":' .. seq .. ',' .. ARGV[1]
-redis.call('ZADD', KEYS[2], seq, raw)
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
-redis.call('EXPIRE', KEYS[1], 604800)
-redis.call('EXPIRE', KEYS[2], 604800)
-redis.call('PUBLISH', KEYS[3], raw)
-return seq
-"""
-
-_RECENT_LUA = """
-return {redis.call('GET', KEYS[1]) or '0', redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')}
-"""
-
-
-class RedisBackend:
-    """Ids and history in Redis; one pub/sub subscription per room per process."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self._sync = None
-        self._sync_pid = None
-
-    def _client(self):
-        import redis
-
-        if self._sync is None or self._sync_pid != os.getpid():
-            self._sync = redis.Redis.from_url(
-                self.url,
-                socket_timeout=settings.CHAT_REDIS_SOCKET_TIMEOUT,
-                socket_connect_timeout=settings.CHAT_REDIS_SOCKET_TIMEOUT,
-                max_connections=settings.CHAT_REDIS_MAX_CONNECTIONS,
-            )
-            self._sync_pid = os.getpid()
-            self._publish_script = self._sync.register_script(_PUBLISH_LUA)
-            self._recent_script = self._sync.register_script(_RECENT_LUA)
-        return self._sync
-
-    @staticmethod
-    def _keys(room):
-        return [_channel("seq", room), _channel("history", room), _channel("room", room)]
-
-    def publish(self, room: str, event: dict) -> int:
-        self._client()
-        body = _dumps(event)[1:]
-        return int(self._publish_script(keys=self._keys(room), args=[body, settings.CHAT_HISTORY_EVENTS]))
-
-    def publish_ephemeral(self, kind: str, name: str, event: dict) -> None:
-        self._client().publish(_channel(kind, name) if name else _channel(kind), _dumps(event))
-
-    @staticmethod
-    def _parse_recent(result):
-        seq_raw, flat = result
-        pairs = [(int(float(flat[i + 1])), flat[i].decode()) for i in range(0, len(flat), 2)]
-        return int(seq_raw), pairs
-
-    def recent(self, room: str):
-        self._client()
-        keys = self._keys(room)[:2]
-        return self._parse_recent(self._recent_script(keys=keys))
-
-    async def arecent(self, room: str):
-        hub = get_hub()
-        client = hub.async_redis()
-        result = await client.eval(_RECENT_LUA, 2, *self._keys(room)[:2])
-        return self._parse_recent(result)
-
-    async def subscribe(self, hub, room: str) -> None:
-        await hub.redis_subscribe(_channel("room", room), _channel("mods", room))
-
-    async def unsubscribe(self, hub, room: str) -> None:
-        await hub.redis_unsubscribe(_channel("room", room), _channel("mods", room))
-
-    async def viewer_count(self, room: str, who: Counter) -> int:
-        """Distinct viewers over every process: each process refreshes its
-        local viewers (users, anonymous addresses) in one sorted set, scored
-        by when they lapse; those not refreshed for three presence periods
-        (gone, or a dead process) drop out.  Many sockets of one viewer
-        count once."""
-        import time
-
-        client = get_hub().async_redis()
-        key = _channel("viewers", room)
-        now = time.time()
-        ttl = settings.CHAT_PRESENCE_SECONDS * 3
-        async with client.pipeline(transaction=False) as pipe:
-            if who:
-                pipe.zadd(key, dict.fromkeys(who, now + ttl))
-            pipe.zremrangebyscore(key, "-inf", now)
-            pipe.expire(key, ttl)
-            pipe.zcard(key)
-            results = await pipe.execute()
-        return int(results[-1])
-
-    def reset(self):
-        client = self._client()
-        for key in client.scan_iter(match=f"{settings.CHAT_CHANNEL_PREFIX}:*", count=1000):
-            client.delete(key)
-
-
-_backend = None
-
-
-def backend():
-    global _backend
-    if _backend is None:
-        _backend = RedisBackend(settings.REDIS_URL) if settings.REDIS_URL else MemoryBackend()
-    return _backend
-
 
 # --- Per-process hub: local sockets of each room --------------------------------------
 
@@ -278,7 +82,6 @@ class Hub:
         self.loop = loop
         self.rooms: dict[str, RoomState] = {}
         self.users: dict[int, set] = defaultdict(set)
-        self._redis = None
         self._pubsub = None
         self._reader = None
         self._sub_waiters: dict[str, asyncio.Event] = {}
@@ -302,7 +105,7 @@ class Hub:
         if not state.subscribed:
             await backend().subscribe(self, conn.room)
             state.subscribed = True
-        seq, ring = await backend().arecent(conn.room)
+        seq, ring = await backend().arecent(self, conn.room)
         state.last_seq = max(state.last_seq, seq)
         reset = False
         if resume_from is not None and _can_resume(resume_from, seq, ring):
@@ -322,7 +125,7 @@ class Hub:
         conn.pending = None
         local = len(state.who) + (conn.presence_id not in state.who)
         hello = conn.hello(last_id=seq, reset=reset, viewers=max(state.viewers, local))
-        conn.push("[" + ",".join([_dumps(hello), *events]) + "]")
+        conn.push("[" + ",".join([dumps(hello), *events]) + "]")
         state.live.add(conn)
         state.who[conn.presence_id] += 1
 
@@ -475,30 +278,20 @@ class Hub:
     async def _update_presence(self):
         for room, state in list(self.rooms.items()):
             try:
-                viewers = await backend().viewer_count(room, state.who)
+                viewers = await backend().viewer_count(self, room, state.who)
             except Exception:
                 logger.warning("presence update failed", exc_info=True)
                 continue
             if viewers != state.viewers:
                 state.viewers = viewers
-                frame = "[" + _dumps({"type": "presence", "viewers": viewers}) + "]"
+                frame = "[" + dumps({"type": "presence", "viewers": viewers}) + "]"
                 for conn in list(state.live):
                     conn.push(frame)
 
     # Redis subscription (one per room per process, on one connection).
 
     def async_redis(self):
-        if self._redis is None:
-            import redis.asyncio
-
-            self._redis = redis.asyncio.Redis.from_url(
-                settings.REDIS_URL,
-                socket_timeout=settings.CHAT_REDIS_SOCKET_TIMEOUT,
-                socket_connect_timeout=settings.CHAT_REDIS_SOCKET_TIMEOUT,
-                max_connections=settings.CHAT_REDIS_MAX_CONNECTIONS,
-                health_check_interval=30,
-            )
-        return self._redis
+        return realtime.async_client()
 
     async def redis_subscribe(self, *channels: str) -> None:
         async with self._sub_lock:
@@ -509,7 +302,7 @@ class Hub:
 
                 sub = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_timeout=None, health_check_interval=30)
                 self._pubsub = sub.pubsub()
-                channels = (*channels, _channel("users"))
+                channels = (*channels, realtime.channel("users"))
             waiters = [self._sub_waiters.setdefault(c, asyncio.Event()) for c in channels]
             await self._pubsub.subscribe(*channels)
             if self._reader is None or self._reader.done():
@@ -526,9 +319,9 @@ class Hub:
                 await self._pubsub.unsubscribe(*channels)
 
     async def _read(self):
-        room_prefix = _channel("room") + ":"
-        mods_prefix = _channel("mods") + ":"
-        users_channel = _channel("users")
+        room_prefix = realtime.channel("room") + ":"
+        mods_prefix = realtime.channel("mods") + ":"
+        users_channel = realtime.channel("users")
         pubsub = self._pubsub
         while True:
             try:
@@ -575,28 +368,4 @@ def _can_resume(resume_from: int, seq: int, ring) -> bool:
     return bool(ring) and ring[0][0] <= resume_from + 1
 
 
-# --- Public API (called on commit by marquee.lib.events) ----------------------------
-
-
-def publish_room_event(room: str, event: dict) -> int:
-    """Give ``event`` the room's next id, keep it for resume, deliver it
-    everywhere.  Returns the id.  ``id`` is the room's event id, so a
-    payload's own ``id`` (a tip's) travels as ``<type>_id``."""
-    if "id" in event:
-        event = {**event, f"{event.get('type', 'event')}_id": event["id"]}
-        del event["id"]
-    return backend().publish(room, event)
-
-
-def publish_moderator_event(room: str, event: dict) -> None:
-    """Moderators of the room only; no id, not replayed."""
-    backend().publish_ephemeral("mods", room, event)
-
-
-def publish_user_event(user_id: int, event: dict) -> None:
-    """To every socket of one user (logout, site ban, room ban)."""
-    backend().publish_ephemeral("users", "", {**event, "user_id": user_id})
-
-
-def recent_events(room: str) -> tuple[int, list[tuple[int, str]]]:
-    return backend().recent(room)
+realtime.set_local_hubs(live_hubs)

@@ -1,0 +1,73 @@
+"""Tips: tokens from a viewer's wallet to a performer, in one transaction."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from marquee.audit.services import record_audit
+from marquee.billing import money, prices
+from marquee.billing.errors import BillingError
+from marquee.billing.models import Tip
+from marquee.billing.selectors import tip_goal_progress
+from marquee.billing.services.checkout import _require_can_earn
+from marquee.compliance import policy
+from marquee.ledger.models import TransferKind
+from marquee.lib import domain_events
+from marquee.lib.events import send_room_event
+
+
+def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, message: str = "", request=None) -> Tip:
+    """Tokens from ``user``'s wallet to ``performer`` in one transaction; the
+    tip shows in the room after commit.  Repeating ``idempotency_key`` (per
+    user) returns the first tip and moves nothing."""
+    allowed = policy.can_purchase(user, location)
+    if not allowed:
+        raise BillingError(allowed.code, allowed.message, allowed.status)
+    if not policy.can_view_performer(user, performer, location):
+        raise BillingError("not_found", "This room does not exist.", 404)
+    if performer.user_id == user.pk:
+        raise BillingError("own_room", "You cannot tip yourself.", 409)
+    _require_can_earn(performer)
+    prices.check_tip_tokens(tokens)
+    key = money.tip_key(user, idempotency_key)
+    try:
+        with transaction.atomic():
+            transfer, created = money.spend_tokens(
+                kind=TransferKind.TIP,
+                user=user,
+                performer=performer,
+                tokens=tokens,
+                idempotency_key=key,
+                source_type="billing.tip",
+                memo=message,
+            )
+            if not created:
+                return Tip.objects.get(transfer=transfer)
+            tip = Tip.objects.create(
+                user=user, performer=performer, tokens=tokens, message=message[:200], transfer=transfer
+            )
+            progress = tip_goal_progress(performer)
+            send_room_event(
+                performer.username,
+                "tip",
+                {"id": tip.pk, "from": user.username, "tokens": tokens, "message": tip.message, "goal": progress},
+            )
+            if progress and progress["tokens"] >= progress["goal"] > progress["tokens"] - tokens:
+                send_room_event(performer.username, "goal_reached", {"goal": progress})
+            record_audit(
+                action="billing.tip",
+                actor=user,
+                request=request,
+                target=tip,
+                details={"tokens": tokens, "to": performer.pk},
+            )
+            domain_events.send("tip.sent", user_id=user.pk, performer_id=performer.pk, tokens=tokens)
+    except money.NotEnoughTokens:
+        raise BillingError("insufficient_tokens", "Not enough tokens in your wallet for this tip.", 402) from None
+    except IntegrityError:
+        # The same key sent twice at the same moment: the other one won.
+        existing = Tip.objects.filter(transfer__idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing
+    return tip
