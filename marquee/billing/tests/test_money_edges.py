@@ -1,0 +1,148 @@
+"""Edges of the one money module ``marquee.billing.money`` (mutation testing,
+issue 11): idempotency keys, the earnings hold, what a token spend moves,
+which earnings are releasable and when, and a failed payout.  Expected
+amounts are written out from the settings in ``conftest._money_settings``
+(60% share, 10 cents a token, 7-day hold)."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from marquee.billing import money
+from marquee.billing.models import Payout
+from marquee.billing.tests.conftest import fund
+from marquee.ledger import selectors as ledger
+from marquee.ledger.models import AccountKind, Transfer, TransferKind
+
+PENDING = AccountKind.PERFORMER_PENDING.value
+AVAILABLE = AccountKind.PERFORMER_AVAILABLE.value
+IN_FLIGHT = AccountKind.PAYOUTS_IN_FLIGHT.value
+
+
+def test_keys_are_scoped_and_tip_keys_fit_the_column():
+    user, media_set = SimpleNamespace(pk=7), SimpleNamespace(pk=3)
+    assert money.tip_key(user, "abc") == "tip:7:abc"
+    assert money.tip_key(SimpleNamespace(pk=8), "abc") != money.tip_key(user, "abc")
+    long_key = money.tip_key(user, "x" * 300)
+    assert len(long_key) == 200 and long_key.startswith("tip:7:xxx")
+    assert money.content_key(user, media_set) == "content:3:user:7"
+    assert money.purchase_key(SimpleNamespace(pk=11)) == "purchase:11"
+
+
+def test_hold_lasts_the_configured_days(settings):
+    now = datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.UTC)
+    settings.EARNINGS_HOLD_DAYS = 3
+    assert money.hold_until(now) == datetime.datetime(2026, 1, 4, 12, tzinfo=datetime.UTC)
+
+
+def test_only_tips_and_content_spend_tokens_and_only_refunds_and_chargebacks_reverse():
+    with pytest.raises(ValueError):
+        money.spend_tokens(
+            kind=TransferKind.REFUND, user=None, performer=None, tokens=1, idempotency_key="k", source_type="t"
+        )
+    with pytest.raises(ValueError):
+        money.reverse(original=None, kind=TransferKind.TIP, idempotency_key="k")
+
+
+def spend(viewer, performer, tokens, key="spend-1", memo=""):
+    with transaction.atomic():
+        return money.spend_tokens(
+            kind=TransferKind.TIP,
+            user=viewer,
+            performer=performer,
+            tokens=tokens,
+            idempotency_key=key,
+            source_type="test.tip",
+            source_id="1",
+            memo=memo,
+        )
+
+
+@pytest.mark.django_db
+def test_a_spend_moves_the_tokens_value_split_and_held(viewer, performer):
+    fund(viewer, tokens=100)
+    before = timezone.now()
+    transfer, created = spend(viewer, performer, 25, memo="m" * 300)
+    assert created
+    assert ledger.wallet_balance(viewer) == 75
+    # 25 tokens x 10 cents = 250 cents: 150 to the performer (held), 100 fee.
+    assert (transfer.gross_cents, transfer.performer_cents) == (250, 150)
+    assert ledger.performer_balances(performer) == {PENDING: 150, AVAILABLE: 0, IN_FLIGHT: 0}
+    assert ledger.platform_total(AccountKind.PLATFORM_FEES, "cents") == 100
+    assert before + datetime.timedelta(days=7) <= transfer.available_at <= timezone.now() + datetime.timedelta(days=7)
+    assert transfer.memo == "m" * 200
+    assert (transfer.user_id, transfer.performer_id, transfer.source_type) == (viewer.pk, performer.pk, "test.tip")
+
+    again, created = spend(viewer, performer, 25)
+    assert (again.pk, created) == (transfer.pk, False)
+    assert ledger.wallet_balance(viewer) == 75
+
+
+@pytest.mark.django_db
+def test_a_spend_beyond_the_wallet_is_refused_and_moves_nothing(viewer, performer):
+    fund(viewer, tokens=10)
+    transfers = Transfer.objects.count()
+    with pytest.raises(money.NotEnoughTokens) as refused:
+        spend(viewer, performer, 11)
+    assert (refused.value.code, refused.value.status) == ("insufficient_tokens", 402)
+    assert Transfer.objects.count() == transfers
+    assert ledger.wallet_balance(viewer) == 10
+    assert ledger.performer_balances(performer)[PENDING] == 0
+
+
+@pytest.mark.django_db
+def test_earnings_are_releasable_from_the_end_of_the_hold_once(viewer, performer):
+    fund(viewer, tokens=100)
+    earning, _ = spend(viewer, performer, 20)
+    end = earning.available_at
+    assert list(money.releasable_earnings(end - datetime.timedelta(microseconds=1))) == []
+    assert list(money.releasable_earnings(end)) == [earning]
+
+    with transaction.atomic():
+        assert money.release(earning=earning) is True
+    assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 120, IN_FLIGHT: 0}
+    released = Transfer.objects.get(kind=TransferKind.RELEASE)
+    assert (released.related_id, released.performer_id, released.performer_cents) == (earning.pk, performer.pk, 120)
+    assert list(money.releasable_earnings(end)) == []
+    with transaction.atomic():
+        assert money.release(earning=earning) is False
+    assert ledger.performer_balances(performer)[AVAILABLE] == 120
+
+
+@pytest.mark.django_db
+def test_reversed_earnings_are_not_releasable_and_a_clawed_back_release_moves_nothing(viewer, performer):
+    fund(viewer, tokens=100)
+    earning, _ = spend(viewer, performer, 20)
+    with transaction.atomic():
+        money.reverse(original=earning, kind=TransferKind.REFUND, idempotency_key="refund:1")
+    assert list(money.releasable_earnings(earning.available_at)) == []
+    with transaction.atomic():
+        assert money.release(earning=earning) is False
+    assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 0, IN_FLIGHT: 0}
+
+
+@pytest.mark.django_db
+def test_a_failed_payout_returns_the_cents_to_available(viewer, performer):
+    fund(viewer, tokens=100)
+    earning, _ = spend(viewer, performer, 100)
+    with transaction.atomic():
+        money.release(earning=earning)
+    payout = Payout.objects.create(performer=performer, amount_cents=600)
+    with transaction.atomic():
+        requested = money.payout_requested(payout=payout)
+    assert (requested.kind, requested.performer_id, requested.source_id) == (
+        TransferKind.PAYOUT,
+        performer.pk,
+        str(payout.pk),
+    )
+    assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 0, IN_FLIGHT: 600}
+    with transaction.atomic():
+        failed = money.payout_settled(payout=payout, paid=False)
+    assert failed.kind == TransferKind.PAYOUT_FAILED
+    assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 600, IN_FLIGHT: 0}
+    assert ledger.platform_total(AccountKind.PAYOUTS_SENT, "cents") == 0
