@@ -143,6 +143,38 @@ def test_a_failed_payout_returns_the_cents_to_available(viewer, performer):
     assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 0, IN_FLIGHT: 600}
     with transaction.atomic():
         failed = money.payout_settled(payout=payout, paid=False)
-    assert failed.kind == TransferKind.PAYOUT_FAILED
+    assert (failed.kind, failed.performer_id, failed.source_id) == (
+        TransferKind.PAYOUT_FAILED,
+        performer.pk,
+        str(payout.pk),
+    )
     assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 600, IN_FLIGHT: 0}
     assert ledger.platform_total(AccountKind.PAYOUTS_SENT, "cents") == 0
+
+
+@pytest.mark.django_db
+def test_a_paid_payout_leaves_the_platform(viewer, performer):
+    fund(viewer, tokens=100)
+    earning, _ = spend(viewer, performer, 100)
+    with transaction.atomic():
+        money.release(earning=earning)
+    payout = Payout.objects.create(performer=performer, amount_cents=600)
+    with transaction.atomic():
+        money.payout_requested(payout=payout)
+        paid = money.payout_settled(payout=payout, paid=True)
+    assert (paid.kind, paid.idempotency_key, paid.performer_id, paid.source_id) == (
+        TransferKind.PAYOUT_PAID,
+        f"payout:{payout.pk}:paid",
+        performer.pk,
+        str(payout.pk),
+    )
+    assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 0, IN_FLIGHT: 0}
+    assert ledger.platform_total(AccountKind.PAYOUTS_SENT, "cents") == 600
+
+
+@pytest.mark.django_db
+def test_existing_finds_a_transfer_by_its_key(viewer, performer):
+    fund(viewer, tokens=100)
+    transfer, _ = spend(viewer, performer, 5, key="the-key")
+    assert money.existing("the-key") == transfer
+    assert money.existing("another-key") is None
