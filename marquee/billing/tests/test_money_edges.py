@@ -143,8 +143,9 @@ def test_a_failed_payout_returns_the_cents_to_available(viewer, performer):
     assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 0, IN_FLIGHT: 600}
     with transaction.atomic():
         failed = money.payout_settled(payout=payout, paid=False)
-    assert (failed.kind, failed.performer_id, failed.source_id) == (
+    assert (failed.kind, failed.idempotency_key, failed.performer_id, failed.source_id) == (
         TransferKind.PAYOUT_FAILED,
+        f"payout:{payout.pk}:failed",
         performer.pk,
         str(payout.pk),
     )
