@@ -135,16 +135,18 @@ def test_a_failed_payout_returns_the_cents_to_available(viewer, performer):
     payout = Payout.objects.create(performer=performer, amount_cents=600)
     with transaction.atomic():
         requested = money.payout_requested(payout=payout)
-    assert (requested.kind, requested.performer_id, requested.source_id) == (
+    assert (requested.kind, requested.source_type, requested.performer_id, requested.source_id) == (
         TransferKind.PAYOUT,
+        "billing.payout",
         performer.pk,
         str(payout.pk),
     )
     assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 0, IN_FLIGHT: 600}
     with transaction.atomic():
         failed = money.payout_settled(payout=payout, paid=False)
-    assert (failed.kind, failed.idempotency_key, failed.performer_id, failed.source_id) == (
+    assert (failed.kind, failed.source_type, failed.idempotency_key, failed.performer_id, failed.source_id) == (
         TransferKind.PAYOUT_FAILED,
+        "billing.payout",
         f"payout:{payout.pk}:failed",
         performer.pk,
         str(payout.pk),
