@@ -90,6 +90,7 @@ def test_a_spend_beyond_the_wallet_is_refused_and_moves_nothing(viewer, performe
     with pytest.raises(money.NotEnoughTokens) as refused:
         spend(viewer, performer, 11)
     assert (refused.value.code, refused.value.status) == ("insufficient_tokens", 402)
+    assert refused.value.message == "Not enough tokens in your wallet."
     assert Transfer.objects.count() == transfers
     assert ledger.wallet_balance(viewer) == 10
     assert ledger.performer_balances(performer)[PENDING] == 0
@@ -108,6 +109,7 @@ def test_earnings_are_releasable_from_the_end_of_the_hold_once(viewer, performer
     assert ledger.performer_balances(performer) == {PENDING: 0, AVAILABLE: 120, IN_FLIGHT: 0}
     released = Transfer.objects.get(kind=TransferKind.RELEASE)
     assert (released.related_id, released.performer_id, released.performer_cents) == (earning.pk, performer.pk, 120)
+    assert (released.source_type, released.source_id) == ("test.tip", "1")
     assert list(money.releasable_earnings(end)) == []
     with transaction.atomic():
         assert money.release(earning=earning) is False
@@ -181,3 +183,13 @@ def test_existing_finds_a_transfer_by_its_key(viewer, performer):
     transfer, _ = spend(viewer, performer, 5, key="the-key")
     assert money.existing("the-key") == transfer
     assert money.existing("another-key") is None
+
+
+def test_not_enough_tokens_keeps_what_it_is_given():
+    error = money.NotEnoughTokens(message="Top up first.", needed=5)
+    assert (error.code, error.message, error.status, error.extra) == (
+        "insufficient_tokens",
+        "Top up first.",
+        402,
+        {"needed": 5},
+    )
