@@ -193,3 +193,12 @@ def test_not_enough_tokens_keeps_what_it_is_given():
         402,
         {"needed": 5},
     )
+
+
+@pytest.mark.django_db
+def test_a_spend_that_earns_the_performer_nothing_is_never_releasable(viewer, performer, settings):
+    fund(viewer, tokens=100)
+    settings.TOKEN_VALUE_CENTS = 1
+    earning, _ = spend(viewer, performer, 1)  # 60% of 1 cent rounds down to 0
+    assert earning.performer_cents == 0
+    assert list(money.releasable_earnings(earning.available_at)) == []
