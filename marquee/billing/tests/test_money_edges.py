@@ -41,11 +41,11 @@ def test_hold_lasts_the_configured_days(settings):
 
 
 def test_only_tips_and_content_spend_tokens_and_only_refunds_and_chargebacks_reverse():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a token spend: refund"):
         money.spend_tokens(
             kind=TransferKind.REFUND, user=None, performer=None, tokens=1, idempotency_key="k", source_type="t"
         )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a reversal: tip"):
         money.reverse(original=None, kind=TransferKind.TIP, idempotency_key="k")
 
 
@@ -202,3 +202,13 @@ def test_a_spend_that_earns_the_performer_nothing_is_never_releasable(viewer, pe
     earning, _ = spend(viewer, performer, 1)  # 60% of 1 cent rounds down to 0
     assert earning.performer_cents == 0
     assert list(money.releasable_earnings(earning.available_at)) == []
+
+
+@pytest.mark.django_db
+def test_a_spend_without_source_id_or_memo_stores_them_empty(viewer, performer):
+    fund(viewer, tokens=10)
+    with transaction.atomic():
+        transfer, _ = money.spend_tokens(
+            kind=TransferKind.CONTENT, user=viewer, performer=performer, tokens=2, idempotency_key="k", source_type="t"
+        )
+    assert (transfer.kind, transfer.source_id, transfer.memo) == (TransferKind.CONTENT, "", "")
