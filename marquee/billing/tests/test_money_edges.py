@@ -76,7 +76,12 @@ def test_a_spend_moves_the_tokens_value_split_and_held(viewer, performer):
     assert ledger.platform_total(AccountKind.PLATFORM_FEES, "cents") == 100
     assert before + datetime.timedelta(days=7) <= transfer.available_at <= timezone.now() + datetime.timedelta(days=7)
     assert transfer.memo == "m" * 200
-    assert (transfer.user_id, transfer.performer_id, transfer.source_type) == (viewer.pk, performer.pk, "test.tip")
+    assert (transfer.user_id, transfer.performer_id, transfer.source_type, transfer.source_id) == (
+        viewer.pk,
+        performer.pk,
+        "test.tip",
+        "1",
+    )
 
     again, created = spend(viewer, performer, 25)
     assert (again.pk, created) == (transfer.pk, False)
