@@ -217,3 +217,21 @@ def test_a_spend_without_source_id_or_memo_stores_them_empty(viewer, performer):
             kind=TransferKind.CONTENT, user=viewer, performer=performer, tokens=2, idempotency_key="k", source_type="t"
         )
     assert (transfer.kind, transfer.source_id, transfer.memo) == (TransferKind.CONTENT, "", "")
+
+
+@pytest.mark.django_db
+def test_a_one_cent_share_is_releasable(viewer, performer, settings):
+    fund(viewer, tokens=100)
+    settings.TOKEN_VALUE_CENTS = 2
+    earning, _ = spend(viewer, performer, 1)  # 60% of 2 cents rounds down to 1
+    assert earning.performer_cents == 1
+    assert list(money.releasable_earnings(earning.available_at)) == [earning]
+
+
+@pytest.mark.django_db
+def test_a_reversal_without_a_memo_says_what_it_reverses(viewer, performer):
+    fund(viewer, tokens=100)
+    earning, _ = spend(viewer, performer, 20)
+    with transaction.atomic():
+        refund, created = money.reverse(original=earning, kind=TransferKind.REFUND, idempotency_key="refund:2")
+    assert created and refund.memo == f"refund of transfer {earning.pk}"
