@@ -71,7 +71,8 @@ def test_buy_tokens_in_sandbox_then_tip(browser_page, live_server):
     assert ledger.wallet_balance(buyer) == 100
 
     page.goto(f"{live_server.url}/billing/purchases/")
-    page.get_by_role("link", name="100 tokens").click()
+    # In the page, not the header (whose balance link also reads "100 tokens").
+    page.locator("main").get_by_role("link", name="100 tokens").click()
     purchase = Purchase.objects.get(user=buyer)
     page.wait_for_url(f"**/billing/receipts/{purchase.reference}/")
     assert "$9.99" in page.locator(".receipt").inner_text()

@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
-from marquee.chat import limits, store
+from marquee.chat import limits, moderation, store
 from marquee.lib import realtime
 
 
@@ -16,6 +16,16 @@ def _classifier_loaded():
     from marquee.chat.classifier import get_classifier
 
     get_classifier()
+
+
+@pytest.fixture(autouse=True)
+def _moderation_caches_cleared():
+    """mutmut forks each mutant from a process that already ran the tests, so
+    memoised word lists and compiled patterns would be inherited from the
+    unmutated code: every test computes them anew."""
+    for value in vars(moderation).values():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
 
 
 @pytest.fixture(autouse=True)

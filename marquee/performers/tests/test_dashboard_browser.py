@@ -98,7 +98,8 @@ def test_performer_walkthrough(browser_page, live_server, performer, tmp_path):
     expected_local = datetime.datetime.combine(day, datetime.time(20, 30), tzinfo=paris).astimezone(
         ZoneInfo("America/New_York")
     )
-    assert expected_local.strftime("%H:%M") in upcoming.locator("time").first.inner_text()
+    # Shown as "Wed 2 Dec, 2:30 PM EST": 12-hour clock with the viewer's zone named.
+    assert f"{expected_local:%-I:%M %p} {expected_local.tzname()}" in upcoming.locator("time").first.inner_text()
 
     # 3. Upload a photo; the progress bar completes and the thumbnail appears.
     page.goto(f"{live_server.url}/dashboard/content/")
