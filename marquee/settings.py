@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "marquee.recommendations",
     "marquee.earnings",
     "marquee.privates",
+    "marquee.schedule",
+    "marquee.dashboard",
 ]
 
 MIDDLEWARE = [
