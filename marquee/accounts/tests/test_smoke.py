@@ -13,7 +13,7 @@ def test_healthz_reports_components(client):
     body = response.json()
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["cache"]["status"] == "ok"
-    assert body["components"]["channel_layer"]["status"] == "ok"
+    assert body["components"]["realtime"]["status"] == "ok"
 
 
 def test_api_me_requires_auth(client):
