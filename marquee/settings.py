@@ -404,6 +404,9 @@ GEO_LOCAL_LOCATION = env_str("GEO_LOCAL_LOCATION", "")
 # jurisdiction that requires age verification (fail closed, production).
 GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "verify", {"allow", "verify"})
 
+# The home grid's free-text performer search reads this many characters.
+SEARCH_QUERY_MAX_CHARS = 60
+
 # --- Live video (shows) -------------------------------------------------------
 # The project renders its own nginx(-rtmp) config into MEDIA_VAR_DIR and runs
 # it in the foreground (`manage.py run_media`); nothing under /etc/nginx.
@@ -536,6 +539,8 @@ SUBSCRIPTION_PERIOD_DAYS = env_int("SUBSCRIPTION_PERIOD_DAYS", 30, minimum=1)
 PRICE_MIN_CENTS = env_int("PRICE_MIN_CENTS", 199, minimum=1)
 PRICE_MAX_CENTS = env_int("PRICE_MAX_CENTS", 19999, minimum=1)
 TIP_MAX_TOKENS = env_int("TIP_MAX_TOKENS", 100000, minimum=1)
+# A client's idempotency key (header or form); scoped per user it fits Transfer.idempotency_key.
+IDEMPOTENCY_KEY_MAX_CHARS = 100
 # Token packs: id -> (tokens, price in cents).
 TOKEN_PACKS = {
     "small": {"tokens": 100, "price_cents": 999, "label": "100 tokens"},
@@ -647,6 +652,9 @@ RECS_FLUSH_SECONDS = env_int("RECS_FLUSH_SECONDS", 10, minimum=1)
 # Parallel audit hash chains (PostgreSQL): appends hold one chain's lock to
 # commit; more chains = more concurrent writers (docs/benchmarks.md).
 AUDIT_CHAINS = env_int("AUDIT_CHAINS", 8, minimum=1, maximum=256)
+# Free text copied into an audit event's details (paths, admin change messages);
+# columns are cut to their own max_length (marquee.lib.fields).
+AUDIT_DETAIL_MAX_CHARS = 500
 # Jurisdiction rules are read from the database and cached this long.
 JURISDICTION_CACHE_SECONDS = env_int("JURISDICTION_CACHE_SECONDS", 300, minimum=0)
 # A geo block is audit-logged at most once per client IP per this many seconds.
@@ -687,6 +695,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]  # SQLite ignores covering-index column
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
 INTEGRITY_CHECK_SECONDS = env_int("INTEGRITY_CHECK_SECONDS", 3600, minimum=60)
+INTEGRITY_CHECK_DETAIL_MAX_CHARS = 4000  # a failed check's output kept for /metrics readers
 
 # --- Privacy and data rights (marquee.privacy, docs/privacy.md) --------------------
 # A closed account can be reopened for this many days; then the worker makes it final.

@@ -22,6 +22,7 @@ from marquee.compliance import policy
 from marquee.ledger.models import Transfer, TransferKind
 from marquee.lib import domain_events, mail
 from marquee.lib.events import send_user_event
+from marquee.lib.fields import clip
 from marquee.performers.models import ShowKind
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def start_checkout(
             description=item["description"],
             performer=item.get("performer"),
             show=item.get("show"),
-            return_url=return_url[:300],
+            return_url=clip(return_url, Purchase, "return_url"),
         )
         record_audit(
             action="billing.checkout_started",
@@ -263,7 +264,10 @@ def refund_show_tickets(*, show, reason: str, actor=None, request=None) -> int:
             refunded += 1
             text = f"“{show.title}” was cancelled: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
             Notification.objects.get_or_create(
-                user=purchase.user, show=show, kind=Notification.Kind.SHOW_CANCELLED, defaults={"text": text[:300]}
+                user=purchase.user,
+                show=show,
+                kind=Notification.Kind.SHOW_CANCELLED,
+                defaults={"text": clip(text, Notification, "text")},
             )
             send_user_event(purchase.user_id, "purchase_refunded", {"purchase": str(purchase.reference)})
             transaction.on_commit(lambda pk=purchase.pk: _after_ticket_refund(pk))
