@@ -14,12 +14,12 @@ from marquee.audit.models import AuditEvent
 from marquee.billing import money, services
 from marquee.billing.models import Purchase
 from marquee.billing.selectors import has_show_ticket
-from marquee.billing.tests.conftest import fund, pending_purchase, tip
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from marquee.shows import schedule
 from marquee.shows.schedule_models import Notification
 from tests.factories import ShowFactory, UserFactory
+from tests.support.billing import fund, pending_purchase, tip
 
 pytestmark = pytest.mark.django_db
 PENDING, AVAILABLE = AccountKind.PERFORMER_PENDING, AccountKind.PERFORMER_AVAILABLE
