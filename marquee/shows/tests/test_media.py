@@ -335,7 +335,7 @@ def test_watchdog_ends_the_show_of_a_media_server_killed_without_publish_done(me
 
 @pytest.mark.browser
 @pytest.mark.chromium_args("--autoplay-policy=no-user-gesture-required")
-def test_browser_paywall_then_plays_after_purchase(media, publisher, live_server, monkeypatch, chromium):
+def test_browser_paywall_then_plays_after_purchase(media, publisher, live_server, monkeypatch, launch_chromium):
     performer, key = live_performer("premiumstar")
     ShowFactory(performer=performer, kind="premium", price_cents=799, title="Premium", scheduled_start=timezone.now())
     viewer = UserFactory(username="fan")
@@ -352,7 +352,8 @@ def test_browser_paywall_then_plays_after_purchase(media, publisher, live_server
     session_cookie = client.cookies["sessionid"].value
 
     media_responses = []
-    context = chromium.new_context()
+    # After the ORM work above (see launch_chromium).
+    context = launch_chromium().new_context()
     context.add_cookies([{"name": "sessionid", "value": session_cookie, "url": live_server.url}])
     page = context.new_page()
     page.on("response", lambda r: media_responses.append(r.status) if r.url.startswith(media.http) else None)
@@ -379,7 +380,7 @@ def test_browser_paywall_then_plays_after_purchase(media, publisher, live_server
 
 @pytest.mark.browser
 @pytest.mark.chromium_args("--autoplay-policy=no-user-gesture-required")
-def test_browser_offers_the_ladder_and_the_viewer_can_pin_a_quality(media, publisher, live_server, chromium):
+def test_browser_offers_the_ladder_and_the_viewer_can_pin_a_quality(media, publisher, live_server, launch_chromium):
     from django.test import Client
 
     performer, key = live_performer("laddered")
@@ -390,7 +391,8 @@ def test_browser_offers_the_ladder_and_the_viewer_can_pin_a_quality(media, publi
     client = Client()
     client.force_login(viewer)
     segments = []
-    context = chromium.new_context()
+    # After the ORM work above (see launch_chromium).
+    context = launch_chromium().new_context()
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     page = context.new_page()
     page.on("request", lambda r: segments.append(r.url.split("/")[-2]) if r.url.endswith(".ts") else None)
