@@ -7,6 +7,9 @@ from django.core.cache import cache
 
 from tests.factories import PerformerFactory, UserFactory, appoint_moderator, enable_totp
 
+# Shared fixtures that are not personas: the Playwright browser.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
@@ -49,6 +52,23 @@ def staff(db):
     user = UserFactory(username="staff", is_staff=True, is_superuser=True)
     user.totp_secret = enable_totp(user)
     return user
+
+
+@pytest.fixture
+def room_events(monkeypatch):
+    """Room events as they leave for the sockets (after commit), as
+    ``(room, event)`` pairs; nothing is published."""
+    sent = []
+    monkeypatch.setattr("marquee.lib.realtime.publish_room_event", lambda room, event: sent.append((room, event)))
+    return sent
+
+
+@pytest.fixture
+def user_events(monkeypatch):
+    """Events for one user's sockets as they leave (after commit), as ``(user_id, event)`` pairs."""
+    sent = []
+    monkeypatch.setattr("marquee.lib.realtime.publish_user_event", lambda user_id, event: sent.append((user_id, event)))
+    return sent
 
 
 @pytest.fixture

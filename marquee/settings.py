@@ -8,6 +8,7 @@ requires real secrets.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import sys
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Consumers and routing only: chat publishes through marquee.lib.realtime,
+    # not a channel layer (docs/design.md).
     "channels",
     "rest_framework",
     "drf_spectacular",
@@ -79,6 +82,8 @@ INSTALLED_APPS = [
     "marquee.privates",
     "marquee.schedule",
     "marquee.dashboard",
+    "marquee.ops",
+    "marquee.privacy",
 ]
 
 MIDDLEWARE = [
@@ -153,7 +158,7 @@ else:
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: cache, channel layer, rate limits, broker ----------------------
+# --- Redis: cache, rate limits, broker (chat: see CHAT_REDIS_*) -------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -163,19 +168,9 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "marquee"),
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
-                "prefix": env_str("CACHE_KEY_PREFIX", "marquee") + ":asgi",
-            },
-        }
-    }
     CELERY_BROKER_URL = REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "marquee"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     # A broker that needs no server: the worker and web share a folder.
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "celery-broker"
@@ -193,7 +188,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Workers log through LOGGING below (JSON lines with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# CELERY_BEAT_SCHEDULE is declared once, at the end (it needs every section's periods).
 
 # --- Auth ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -227,7 +224,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SIGNUP_FORM_CLASS = "marquee.accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "marquee.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Marquee] "
+# Discretion (marquee.lib.mail): neutral subjects; see MAIL_* below.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = env_str("MAIL_SUBJECT_PREFIX", "[Marquee] ")
 # A stolen session or 5-minute access token must not be enough to change the
 # e-mail address, password or 2FA: ask for the password (or a second factor)
 # again, and tell the old address about every change (web and headless).
@@ -408,6 +406,9 @@ GEO_LOCAL_LOCATION = env_str("GEO_LOCAL_LOCATION", "")
 # jurisdiction that requires age verification (fail closed, production).
 GEO_UNKNOWN_POLICY = env_choice("GEO_UNKNOWN_POLICY", "allow" if DEBUG else "verify", {"allow", "verify"})
 
+# The home grid's free-text performer search reads this many characters.
+SEARCH_QUERY_MAX_CHARS = 60
+
 # --- Live video (shows) -------------------------------------------------------
 # The project renders its own nginx(-rtmp) config into MEDIA_VAR_DIR and runs
 # it in the foreground (`manage.py run_media`); nothing under /etc/nginx.
@@ -441,10 +442,6 @@ MEDIA_STALE_SECONDS = env_int("MEDIA_STALE_SECONDS", 2 * MEDIA_UPDATE_INTERVAL +
 if MEDIA_STALE_SECONDS <= MEDIA_UPDATE_INTERVAL:
     raise ImproperlyConfiguredEnv("MEDIA_STALE_SECONDS must be longer than MEDIA_UPDATE_INTERVAL.")
 MEDIA_WATCHDOG_TICK_SECONDS = env_int("MEDIA_WATCHDOG_TICK_SECONDS", 5, minimum=1, maximum=600)
-CELERY_BEAT_SCHEDULE["shows-media-watchdog"] = {
-    "task": "marquee.shows.tasks.media_watchdog",
-    "schedule": float(MEDIA_WATCHDOG_TICK_SECONDS),
-}
 # Shared by Django (signs) and nginx secure_link (checks) playback URLs; by
 # default derived from SECRET_KEY (one-way), set it to share it with edges.
 MEDIA_PLAYBACK_SECRET = env_str(
@@ -544,11 +541,9 @@ SUBSCRIPTION_PERIOD_DAYS = env_int("SUBSCRIPTION_PERIOD_DAYS", 30, minimum=1)
 PRICE_MIN_CENTS = env_int("PRICE_MIN_CENTS", 199, minimum=1)
 PRICE_MAX_CENTS = env_int("PRICE_MAX_CENTS", 19999, minimum=1)
 TIP_MAX_TOKENS = env_int("TIP_MAX_TOKENS", 100000, minimum=1)
+# A client's idempotency key (header or form); scoped per user it fits Transfer.idempotency_key.
+IDEMPOTENCY_KEY_MAX_CHARS = 100
 # Token packs: id -> (tokens, price in cents).
-CELERY_BEAT_SCHEDULE["billing-release-earnings"] = {
-    "task": "marquee.billing.tasks.release_due_earnings",
-    "schedule": 3600.0,
-}
 TOKEN_PACKS = {
     "small": {"tokens": 100, "price_cents": 999, "label": "100 tokens"},
     "medium": {"tokens": 550, "price_cents": 4999, "label": "550 tokens"},
@@ -618,15 +613,6 @@ CONTENT_MAX_IMAGE_PIXELS = env_int("CONTENT_MAX_IMAGE_PIXELS", 50_000_000, minim
 CONTENT_URL_MAX_AGE = env_int("CONTENT_URL_MAX_AGE", 600, minimum=30)
 # Earnings of a closed (performer-local) day are summarized once the day has been over this long.
 EARNINGS_ROLLUP_SETTLE_MINUTES = env_int("EARNINGS_ROLLUP_SETTLE_MINUTES", 60, minimum=1)
-CELERY_BEAT_SCHEDULE["earnings-rollups"] = {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0}
-CELERY_BEAT_SCHEDULE["shows-send-reminders"] = {
-    "task": "marquee.shows.schedule_tasks.send_show_reminders",
-    "schedule": 60.0,
-}
-CELERY_BEAT_SCHEDULE["shows-extend-schedules"] = {
-    "task": "marquee.shows.schedule_tasks.extend_schedules",
-    "schedule": 6 * 3600.0,
-}
 
 # --- Private, spy and group shows (marquee.privates) ---------------------------
 # One billing period ("minute"): rates are tokens per period; tests shorten it.
@@ -642,8 +628,6 @@ GROUP_SHOW_MAX_GOAL = env_int("GROUP_SHOW_MAX_GOAL", 100, minimum=2)
 GROUP_SHOW_MAX_WINDOW_MINUTES = env_int("GROUP_SHOW_MAX_WINDOW_MINUTES", 60, minimum=1)
 # The worker bills due periods this often (well under a period), and sweeps holds.
 PRIVATE_TICK_SECONDS = env_int("PRIVATE_TICK_SECONDS", 5, minimum=1)
-CELERY_BEAT_SCHEDULE["privates-tick"] = {"task": "marquee.privates.tasks.tick", "schedule": float(PRIVATE_TICK_SECONDS)}
-CELERY_BEAT_SCHEDULE["privates-sweep-holds"] = {"task": "marquee.privates.tasks.sweep_holds", "schedule": 60.0}
 
 # --- Recommendations ------------------------------------------------------------
 # Model artifacts (versioned .npz files + a CURRENT pointer swapped atomically).
@@ -665,19 +649,14 @@ RECS_LIVE_BOOST = 0.5
 RECS_BUFFER_KEY = env_str("CACHE_KEY_PREFIX", "marquee") + ":recs:interactions"
 RECS_FLUSH_BATCH = env_int("RECS_FLUSH_BATCH", 200, minimum=1)
 RECS_FLUSH_SECONDS = env_int("RECS_FLUSH_SECONDS", 10, minimum=1)
-CELERY_BEAT_SCHEDULE["recommendations-flush"] = {
-    "task": "marquee.recommendations.tasks.flush_interactions",
-    "schedule": float(RECS_FLUSH_SECONDS),
-}
-CELERY_BEAT_SCHEDULE["recommendations-train"] = {
-    "task": "marquee.recommendations.tasks.train_recommender",
-    "schedule": RECS_TRAIN_MINUTES * 60.0,
-}
 
 # --- Compliance and hardening ---------------------------------------------------
 # Parallel audit hash chains (PostgreSQL): appends hold one chain's lock to
 # commit; more chains = more concurrent writers (docs/benchmarks.md).
 AUDIT_CHAINS = env_int("AUDIT_CHAINS", 8, minimum=1, maximum=256)
+# Free text copied into an audit event's details (paths, admin change messages);
+# columns are cut to their own max_length (marquee.lib.fields).
+AUDIT_DETAIL_MAX_CHARS = 500
 # Jurisdiction rules are read from the database and cached this long.
 JURISDICTION_CACHE_SECONDS = env_int("JURISDICTION_CACHE_SECONDS", 300, minimum=0)
 # A geo block is audit-logged at most once per client IP per this many seconds.
@@ -703,9 +682,6 @@ RECORDS_ENCRYPTION_KEY = env_list("RECORDS_ENCRYPTION_KEY", [])
 if not RECORDS_ENCRYPTION_KEY:
     if not DEBUG:
         raise ImproperlyConfiguredEnv("RECORDS_ENCRYPTION_KEY must be set when DEBUG=0 (Fernet.generate_key())")
-    import base64
-    import hashlib
-
     RECORDS_ENCRYPTION_KEY = [
         base64.urlsafe_b64encode(hashlib.sha256(b"marquee-records-dev:" + SECRET_KEY.encode()).digest()).decode()
     ]
@@ -730,27 +706,16 @@ REQUEST_BODY_LIMITS = [
 SILENCED_SYSTEM_CHECKS = ["models.W040"]  # SQLite ignores covering-index columns; PostgreSQL uses them
 
 # --- Operations: /metrics and integrity checks --------------------------------
-INSTALLED_APPS += ["marquee.ops"]
 # /metrics answers a bearer token, or a direct peer in these networks (never
 # one relayed by TRUSTED_PROXIES); anyone else gets a 404.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
-# Workers log through LOGGING above (JSON lines with the request id), not Celery's own format.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 INTEGRITY_CHECK_SECONDS = env_int("INTEGRITY_CHECK_SECONDS", 3600, minimum=60)
-CELERY_BEAT_SCHEDULE["ops-integrity-checks"] = {
-    "task": "marquee.ops.tasks.integrity_checks",
-    "schedule": float(INTEGRITY_CHECK_SECONDS),
-}
+INTEGRITY_CHECK_DETAIL_MAX_CHARS = 4000  # a failed check's output kept for /metrics readers
 
 # --- Privacy and data rights (marquee.privacy, docs/privacy.md) --------------------
-INSTALLED_APPS += ["marquee.privacy"]
 # A closed account can be reopened for this many days; then the worker makes it final.
 PRIVACY_CLOSURE_GRACE_DAYS = env_int("PRIVACY_CLOSURE_GRACE_DAYS", 14, minimum=0, maximum=90)
-CELERY_BEAT_SCHEDULE["privacy-finalize-closures"] = {
-    "task": "marquee.privacy.tasks.finalize_closures",
-    "schedule": 3600.0,
-}
 # Retention (days) per kind of personal data; the daily task enforces them and
 # docs/privacy.md is rendered from them (`manage.py privacy_doc`).
 PRIVACY_SESSION_IP_DAYS = env_int("PRIVACY_SESSION_IP_DAYS", 90, minimum=1)
@@ -760,16 +725,39 @@ PRIVACY_WATCH_HISTORY_DAYS = env_int("PRIVACY_WATCH_HISTORY_DAYS", 365, minimum=
 PRIVACY_NOTIFICATION_DAYS = env_int("PRIVACY_NOTIFICATION_DAYS", 90, minimum=1)
 PRIVACY_RECEIPT_DETAIL_DAYS = env_int("PRIVACY_RECEIPT_DETAIL_DAYS", 400, minimum=30)
 PRIVACY_EXPORT_LINK_HOURS = env_int("PRIVACY_EXPORT_LINK_HOURS", 48, minimum=1, maximum=24 * 14)
-CELERY_BEAT_SCHEDULE["privacy-retention"] = {"task": "marquee.privacy.tasks.enforce_retention", "schedule": 24 * 3600.0}
 # Discretion (marquee.lib.mail): neutral subjects and sender name; subjects name
 # performers or purchases only if MAIL_DISCREET is turned off.
-MAIL_SUBJECT_PREFIX = env_str("MAIL_SUBJECT_PREFIX", ACCOUNT_EMAIL_SUBJECT_PREFIX)
+MAIL_SUBJECT_PREFIX = ACCOUNT_EMAIL_SUBJECT_PREFIX
 MAIL_SENDER_NAME = env_str("MAIL_SENDER_NAME", "")
 MAIL_DISCREET = env_bool("MAIL_DISCREET", True)
-ACCOUNT_EMAIL_SUBJECT_PREFIX = MAIL_SUBJECT_PREFIX
 # Billing descriptor sent to each gateway that takes one per payment (Stripe's
 # statement suffix, PayPal's soft descriptor; CCBill and BTCPay set it on the
 # merchant account).  Card networks allow 22 characters.
 BILLING_DESCRIPTOR = env_str("BILLING_DESCRIPTOR", "MQ ONLINE SVCS")
 if not 0 < len(BILLING_DESCRIPTOR) <= 22 or any(c in BILLING_DESCRIPTOR for c in "<>\\'\"*"):
     raise ImproperlyConfiguredEnv("BILLING_DESCRIPTOR must be 1-22 characters without < > \\ ' \" *")
+
+# --- Worker schedule (celery beat): every periodic task, once -------------------
+CELERY_BEAT_SCHEDULE = {
+    "shows-media-watchdog": {
+        "task": "marquee.shows.tasks.media_watchdog",
+        "schedule": float(MEDIA_WATCHDOG_TICK_SECONDS),
+    },
+    "billing-release-earnings": {"task": "marquee.billing.tasks.release_due_earnings", "schedule": 3600.0},
+    "earnings-rollups": {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0},
+    "shows-send-reminders": {"task": "marquee.shows.schedule_tasks.send_show_reminders", "schedule": 60.0},
+    "shows-extend-schedules": {"task": "marquee.shows.schedule_tasks.extend_schedules", "schedule": 6 * 3600.0},
+    "privates-tick": {"task": "marquee.privates.tasks.tick", "schedule": float(PRIVATE_TICK_SECONDS)},
+    "privates-sweep-holds": {"task": "marquee.privates.tasks.sweep_holds", "schedule": 60.0},
+    "recommendations-flush": {
+        "task": "marquee.recommendations.tasks.flush_interactions",
+        "schedule": float(RECS_FLUSH_SECONDS),
+    },
+    "recommendations-train": {
+        "task": "marquee.recommendations.tasks.train_recommender",
+        "schedule": RECS_TRAIN_MINUTES * 60.0,
+    },
+    "ops-integrity-checks": {"task": "marquee.ops.tasks.integrity_checks", "schedule": float(INTEGRITY_CHECK_SECONDS)},
+    "privacy-finalize-closures": {"task": "marquee.privacy.tasks.finalize_closures", "schedule": 3600.0},
+    "privacy-retention": {"task": "marquee.privacy.tasks.enforce_retention", "schedule": 24 * 3600.0},
+}

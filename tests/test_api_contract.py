@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from marquee.content.models import MediaSet
 from marquee.performers.models import RoomModerator
 from marquee.shows.models import Show
-from tests.factories import ShowFactory
+from tests.factories import MediaSetFactory, ShowFactory
 
 HUGE = "9" * 30  # far past a 64-bit integer
 
@@ -61,7 +60,7 @@ def test_room_settings_patch_changes_only_the_fields_sent(api, performer):
 
 
 def test_content_set_patch_with_a_non_object_body_is_a_400(api, performer):
-    media_set = MediaSet.objects.create(performer=performer, title="Beach day", price_tokens=20)
+    media_set = MediaSetFactory(performer=performer, title="Beach day", price_tokens=20)
     response = api.patch(
         f"/api/v1/dashboard/content/sets/{media_set.pk}/", '["title"]', content_type="application/json"
     )

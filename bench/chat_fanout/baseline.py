@@ -1,6 +1,7 @@
 """Baseline for the benchmark: the stock Channels pattern, one group per room
-and ``group_send`` per message, with the project's channel layer
-(RedisPubSubChannelLayer when REDIS_URL is set).  Same wire format (a JSON
+and ``group_send`` per message, with a channel layer set up here
+(RedisPubSubChannelLayer when REDIS_URL is set; the project itself has no
+channel layer, and channels-redis is a dev dependency for this baseline).  Same wire format (a JSON
 array per frame) so the same viewers measure it."""
 
 from __future__ import annotations
@@ -14,6 +15,21 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
 django.setup()
 
+from django.conf import settings  # noqa: E402
+
+settings.CHANNEL_LAYERS = (
+    {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": settings.REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
+                "prefix": settings.CHAT_CHANNEL_PREFIX + ":asgi",
+            },
+        }
+    }
+    if settings.REDIS_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402

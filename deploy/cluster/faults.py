@@ -213,7 +213,7 @@ def restart_redis():
 
 
 def redis_case() -> bool:
-    """Both web nodes report every component ok again (cache, channel layer)."""
+    """Both web nodes report every component ok again (cache, real-time publisher)."""
     restart_redis()
     started, status = time.monotonic(), {}
     while time.monotonic() - started < 60:

@@ -12,6 +12,7 @@ from django.utils.crypto import get_random_string
 
 from marquee.audit.services import record_audit
 from marquee.lib import mail
+from marquee.lib.fields import clip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -67,7 +68,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return getattr(request, "client_ip", None) or super().get_client_ip(request)
 
     def authentication_failed(self, request, **credentials):
-        login = str(credentials.get("email") or credentials.get("username") or "")[:254].lower()
+        login = clip(str(credentials.get("email") or credentials.get("username") or ""), EmailAddress, "email").lower()
         record_audit(action="auth.login_failed", request=request, details={"login": login})
 
 

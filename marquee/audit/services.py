@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from marquee.audit.chain import GENESIS_HASH, compute_hash
 from marquee.audit.models import AuditEvent
+from marquee.lib.fields import clip
 
 # Any constant: advisory lock keys _AUDIT_LOCK_BASE + chain serialize the
 # appends to each chain.
@@ -44,7 +45,7 @@ def _request_meta(request):
     if request is None:
         return "", ""
     ip = getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR", "")
-    return ip or "", request.META.get("HTTP_USER_AGENT", "")[:300]
+    return ip or "", clip(request.META.get("HTTP_USER_AGENT", ""), AuditEvent, "user_agent")
 
 
 def record_audit(
@@ -79,10 +80,12 @@ def record_audit(
             sequence=last_sequence + 1,
             created_at=timezone.now(),
             actor_id=actor_id,
-            actor_label=str(actor)[:200] if actor is not None and getattr(actor, "is_authenticated", False) else "",
+            actor_label=clip(str(actor), AuditEvent, "actor_label")
+            if actor is not None and getattr(actor, "is_authenticated", False)
+            else "",
             action=action,
-            ip=(ip if ip is not None else request_ip)[:45],
-            user_agent=(user_agent if user_agent is not None else request_agent)[:300],
+            ip=clip(ip if ip is not None else request_ip, AuditEvent, "ip"),
+            user_agent=clip(user_agent if user_agent is not None else request_agent, AuditEvent, "user_agent"),
             target_type=target_type,
             target_id=str(target_id),
             details=details or {},
@@ -133,5 +136,8 @@ def audit_admin_change(sender, instance, created, **kwargs):
         actor_id=instance.user_id,
         target_type=instance.content_type.model_class()._meta.label_lower if instance.content_type_id else "",
         target_id=instance.object_id or "",
-        details={"object": instance.object_repr[:200], "change": instance.get_change_message()[:500]},
+        details={
+            "object": clip(instance.object_repr, type(instance), "object_repr"),
+            "change": instance.get_change_message()[: settings.AUDIT_DETAIL_MAX_CHARS],
+        },
     )

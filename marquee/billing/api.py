@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -224,7 +225,10 @@ class RoomTipsView(APIView):
         performer = self._performer(request, username)
         data = TipInput(data=request.data)
         data.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "")[:100] or data.validated_data["idempotency_key"]
+        key = (
+            request.headers.get("Idempotency-Key", "")[: settings.IDEMPOTENCY_KEY_MAX_CHARS]
+            or data.validated_data["idempotency_key"]
+        )
         if not key:
             raise ApiError("idempotency_key_required", "Send an Idempotency-Key header (any unique string per tip).")
         viewer = access.Viewer.from_request(request)

@@ -34,6 +34,7 @@ from marquee.ledger.services import (
     reverse_transfer,
     wallet,
 )
+from marquee.lib.fields import clip
 
 # Transfers that create performer earnings held until ``available_at``.
 SALE_KINDS = {
@@ -61,7 +62,7 @@ def purchase_key(purchase) -> str:
 def tip_key(user, client_key: str) -> str:
     """A client's idempotency key is only unique for that client: scope it to
     the user, so two users sending the same key each tip once."""
-    return f"tip:{user.pk}:{client_key}"[:200]
+    return clip(f"tip:{user.pk}:{client_key}", Transfer, "idempotency_key")
 
 
 def content_key(user, media_set) -> str:
@@ -171,7 +172,7 @@ def spend_tokens(
             available_at=hold_until(timezone.now()),
             gross_cents=value,
             performer_cents=share,
-            memo=memo[:200],
+            memo=clip(memo, Transfer, "memo"),
         )
     except InsufficientFunds:
         raise NotEnoughTokens() from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
@@ -16,7 +17,9 @@ from django.views.decorators.http import require_POST
 from marquee.access import selectors as access
 from marquee.billing import selectors, services
 from marquee.billing.gateways import GatewayNotConfigured, WebhookRejected
+from marquee.billing.models import Tip
 from marquee.ledger import selectors as ledger_selectors
+from marquee.lib.fields import clip
 from marquee.lib.http import json_error
 from marquee.performers.models import Performer
 from marquee.shows.models import Show
@@ -173,8 +176,9 @@ def tip_send(request, username):
             performer=performer,
             tokens=tokens if tokens is not None else 0,
             # The form carries a fresh key per render, so a double submit tips once.
-            idempotency_key=request.POST.get("idempotency_key", "")[:100] or uuid.uuid4().hex,
-            message=request.POST.get("message", "")[:200],
+            idempotency_key=request.POST.get("idempotency_key", "")[: settings.IDEMPOTENCY_KEY_MAX_CHARS]
+            or uuid.uuid4().hex,
+            message=clip(request.POST.get("message", ""), Tip, "message"),
             location=location,
             request=request,
         )

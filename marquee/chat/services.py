@@ -17,6 +17,7 @@ from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationA
 from marquee.lib import domain_events, realtime
 from marquee.lib.errors import DomainError
 from marquee.lib.events import send_room_event, send_user_event
+from marquee.lib.fields import clip
 from marquee.performers.models import Performer
 from marquee.performers.selectors import is_room_moderator
 
@@ -242,7 +243,12 @@ def _restrict(*, actor, performer, target, kind: str, seconds: int | None, reaso
     expires = timezone.now() + datetime.timedelta(seconds=seconds) if seconds else None
     with transaction.atomic():
         ban = ChatBan.objects.create(
-            performer=performer, user=target, kind=kind, reason=reason[:200], created_by=actor, expires_at=expires
+            performer=performer,
+            user=target,
+            kind=kind,
+            reason=clip(reason, ChatBan, "reason"),
+            created_by=actor,
+            expires_at=expires,
         )
         details = {"seconds": seconds, "reason": reason}
         if performer is not None:

@@ -107,19 +107,8 @@ def pending_age_verification(user) -> AgeVerification | None:
     return user.age_verifications.filter(status=AgeVerification.Status.PENDING).order_by("-created_at").first()
 
 
-def access_age_verification(user, verification: AgeVerification) -> bool:
-    return user.is_authenticated and verification.user_id == user.pk
-
-
 def may_view_id_documents(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.has_perm("compliance.view_id_documents"))
-
-
-def access_record(user, record: PerformerRecord) -> bool:
-    """A record's metadata: its performer, or the custodian of records."""
-    if not user or not user.is_authenticated:
-        return False
-    return record.performer.user_id == user.pk or may_view_id_documents(user)
 
 
 def performer_record(performer) -> PerformerRecord | None:

@@ -20,6 +20,7 @@ from marquee.compliance.models import (
     WebhookReceipt,
 )
 from marquee.lib.errors import DomainError
+from marquee.lib.fields import clip
 
 
 class ComplianceError(DomainError):
@@ -37,7 +38,7 @@ def record_geo_block(*, request, location, region: str) -> None:
         request=request,
         target_type="jurisdiction",
         target_id=region,
-        details={"location": str(location), "path": request.path[:200]},
+        details={"location": str(location), "path": request.path[: settings.AUDIT_DETAIL_MAX_CHARS]},
     )
 
 
@@ -108,12 +109,13 @@ def decide_age_verification(
     """Record a decision (staff review or provider) once: compare-and-set on
     the pending status, so a second decision changes nothing."""
     status = AgeVerification.Status.APPROVED if approved else AgeVerification.Status.DECLINED
+    reason = clip(reason, AgeVerification, "decision_reason")
     with transaction.atomic():
         document_path = verification.document_path
         updated = AgeVerification.objects.filter(pk=verification.pk, status=AgeVerification.Status.PENDING).update(
             status=status,
             decided_at=timezone.now(),
-            decision_reason=reason[:300],
+            decision_reason=reason,
             reviewed_by=reviewer,
             document_path="",
         )
@@ -124,13 +126,13 @@ def decide_age_verification(
             actor=reviewer,
             request=request,
             target=verification,
-            details={"provider": verification.provider, "reason": reason[:300]},
+            details={"provider": verification.provider, "reason": reason},
         )
         if document_path:
             # The document is not kept once decided.
             transaction.on_commit(lambda: crypto.delete_private(document_path))
         user = verification.user
-        transaction.on_commit(lambda: _mail_age_decision(user=user, approved=approved, reason=reason[:300]))
+        transaction.on_commit(lambda: _mail_age_decision(user=user, approved=approved, reason=reason))
     verification.refresh_from_db()
     return verification
 
@@ -206,7 +208,7 @@ def submit_performer_record(
             old_documents = list(record.documents.values_list("storage_name", flat=True)) if record else []
             if record is None:
                 record = PerformerRecord(performer=performer)
-            record.legal_name = legal_name.strip()[:200]
+            record.legal_name = clip(legal_name.strip(), PerformerRecord, "legal_name")
             record.date_of_birth = date_of_birth
             record.status = PerformerRecord.Status.PENDING
             record.rejection_reason = ""
@@ -216,7 +218,11 @@ def submit_performer_record(
             record.documents.all().delete()
             record.aliases.all().delete()
             names = sorted(
-                {name.strip()[:200] for name in [*aliases, performer.display_name, performer.username] if name.strip()}
+                {
+                    clip(name.strip(), RecordAlias, "name")
+                    for name in [*aliases, performer.display_name, performer.username]
+                    if name.strip()
+                }
             )
             RecordAlias.objects.bulk_create([RecordAlias(record=record, name=name) for name in names])
             for kind, (data, content_type) in documents.items():
@@ -250,10 +256,11 @@ def review_performer_record(
     if not approved and not reason:
         raise ComplianceError("reason_required", "Give the performer a reason for the rejection.")
     status = PerformerRecord.Status.APPROVED if approved else PerformerRecord.Status.REJECTED
+    reason = clip(reason, PerformerRecord, "rejection_reason")
     with transaction.atomic():
         updated = PerformerRecord.objects.filter(pk=record.pk, status=PerformerRecord.Status.PENDING).update(
             status=status,
-            rejection_reason="" if approved else reason[:500],
+            rejection_reason="" if approved else reason,
             reviewed_at=timezone.now(),
             reviewed_by=reviewer,
         )
@@ -267,7 +274,7 @@ def review_performer_record(
             actor=reviewer,
             request=request,
             target=record,
-            details={"performer": record.performer_id, "reason": reason[:500]},
+            details={"performer": record.performer_id, "reason": reason},
         )
     record.refresh_from_db()
     return record

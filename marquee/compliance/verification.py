@@ -19,6 +19,9 @@ import httpx
 from django.conf import settings
 from django.urls import reverse
 
+from marquee.compliance.models import AgeVerification
+from marquee.lib.fields import clip
+
 # Tests replace this with an ``httpx.MockTransport``.
 transport: httpx.BaseTransport | None = None
 
@@ -113,7 +116,8 @@ class Veriff:
         if status == "approved":
             return ProviderDecision(True)
         if status in {"declined", "expired", "abandoned"}:
-            return ProviderDecision(False, str(verification.get("reason") or status)[:300])
+            reason = str(verification.get("reason") or status)
+            return ProviderDecision(False, clip(reason, AgeVerification, "decision_reason"))
         return None  # resubmission requested or still in review
 
 

@@ -9,6 +9,7 @@ from marquee.billing import prices
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from marquee.content.uploads import UploadRefused, clean_upload
 from marquee.lib.errors import DomainError
+from marquee.lib.fields import clip
 
 MAX_ITEMS_PER_SET = 200
 
@@ -27,7 +28,7 @@ def _validate_set(*, title: str, free_for_subscribers: bool, price_tokens: int) 
         raise ContentError(exc.code, exc.message, exc.status) from None
     if not free_for_subscribers and price_tokens == 0:
         raise ContentError("no_way_in", "Make the set free for subscribers, give it a price, or both.")
-    return title[:120]
+    return clip(title, MediaSet, "title")
 
 
 @transaction.atomic
@@ -44,7 +45,7 @@ def create_set(
     media_set = MediaSet.objects.create(
         performer=performer,
         title=title,
-        description=description.strip()[:2000],
+        description=clip(description.strip(), MediaSet, "description"),
         free_for_subscribers=free_for_subscribers,
         price_tokens=price_tokens,
     )
@@ -68,7 +69,7 @@ def update_set(
         raise ContentError("empty_set", "Upload at least one file before publishing.")
     MediaSet.objects.filter(pk=media_set.pk).update(
         title=title,
-        description=description.strip()[:2000],
+        description=clip(description.strip(), MediaSet, "description"),
         free_for_subscribers=free_for_subscribers,
         price_tokens=price_tokens,
         is_published=is_published,

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from marquee.ledger.models import NON_NEGATIVE_KINDS, Account, AccountKind, Entry, Hold, Transfer, Unit
 from marquee.lib.errors import DomainError
+from marquee.lib.fields import clip
 
 
 class LedgerError(DomainError):
@@ -202,7 +203,7 @@ def post_transfer(
             available_at=available_at,
             gross_cents=gross_cents,
             performer_cents=performer_cents,
-            memo=memo[:200],
+            memo=clip(memo, Transfer, "memo"),
         )
         for account in sorted(accounts.values(), key=_lock_order):
             delta = deltas[account.pk]

@@ -127,6 +127,9 @@ class MemoryBackend:
     async def viewer_count(self, hub, room: str, who: Counter) -> int:
         return len(who)
 
+    def ping(self) -> str:
+        return "memory"
+
     def reset(self):
         with self._lock:
             self._seq.clear()
@@ -225,6 +228,10 @@ class RedisBackend:
             pipe.zcard(key)
             results = await pipe.execute()
         return int(results[-1])
+
+    def ping(self) -> str:
+        self._client().ping()
+        return "redis"
 
     def reset(self):
         client = self._client()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -27,7 +28,12 @@ def run_integrity_checks() -> dict[str, bool]:
             ok, detail = False, (err.getvalue() + str(exc)).strip()
             logger.error("integrity check %s failed: %s", name, detail)
         IntegrityCheck.objects.update_or_create(
-            name=name, defaults={"ok": ok, "detail": detail[:4000], "checked_at": timezone.now()}
+            name=name,
+            defaults={
+                "ok": ok,
+                "detail": detail[: settings.INTEGRITY_CHECK_DETAIL_MAX_CHARS],
+                "checked_at": timezone.now(),
+            },
         )
         results[name] = ok
     return results

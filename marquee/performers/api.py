@@ -83,10 +83,7 @@ class PerformerListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.browse_performers(
-            location=location_for_request(self.request),
-            tag=self.request.query_params.get("tag", "")[:40],
-            language=self.request.query_params.get("language", "")[:40],
-            query=self.request.query_params.get("q", "")[:60].strip(),
+            location=location_for_request(self.request), **selectors.browse_filters(self.request.query_params)
         )
 
 

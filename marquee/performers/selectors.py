@@ -3,12 +3,14 @@ from __future__ import annotations
 import hmac
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from marquee.compliance import policy
+from marquee.lib.fields import max_length
 from marquee.lib.geo import Location
-from marquee.performers.models import Follow, Performer
+from marquee.performers.models import Follow, Performer, Tag
 from marquee.shows.models import Show
 
 
@@ -16,6 +18,17 @@ def visible_performers(location: Location) -> QuerySet[Performer]:
     """Performers anyone at ``location`` may see: not suspended, applied,
     and not region-blocked by the performer."""
     return Performer.objects.filter(is_suspended=False).filter(policy.region_block_q(location))
+
+
+def browse_filters(params) -> dict:
+    """The home grid's filters from a query string (page or API), cut to what
+    can match: tags and languages are tag slugs; the free-text search is short."""
+    slug_length = max_length(Tag, "slug")
+    return {
+        "tag": params.get("tag", "")[:slug_length],
+        "language": params.get("language", "")[:slug_length],
+        "query": params.get("q", "")[: settings.SEARCH_QUERY_MAX_CHARS].strip(),
+    }
 
 
 def browse_performers(*, location: Location, tag: str = "", language: str = "", query: str = "") -> QuerySet[Performer]:

@@ -17,10 +17,9 @@ from marquee.shows import selectors as show_selectors
 
 def home(request):
     location = location_for_request(request)
-    tag = request.GET.get("tag", "")[:40]
-    language = request.GET.get("language", "")[:40]
-    query = request.GET.get("q", "")[:60].strip()
-    performers = selectors.browse_performers(location=location, tag=tag, language=language, query=query)
+    filters = selectors.browse_filters(request.GET)
+    tag, language, query = filters["tag"], filters["language"], filters["query"]
+    performers = selectors.browse_performers(location=location, **filters)
     page = Paginator(performers, 24).get_page(request.GET.get("page"))
     context = {
         "page": page,

@@ -8,17 +8,20 @@ import datetime
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from marquee.audit.models import AuditEvent
 from marquee.audit.services import record_audit
 from marquee.compliance import policy
 from marquee.compliance.services import unverified_co_performers
 from marquee.lib import domain_events
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.events import send_room_event
+from marquee.lib.fields import clip
 from marquee.performers.models import Performer, ShowKind
 from marquee.performers.selectors import stream_key_matches
 from marquee.shows import playback
@@ -38,8 +41,8 @@ def _audit_media(action: str, *, performer: Performer | None, username: str, ses
         user_agent="media-server",
         target=performer,
         target_type="" if performer else "performers.performer",
-        target_id="" if performer else username[:64],
-        details={"stream": username[:150], "session": session, **details},
+        target_id="" if performer else clip(username, AuditEvent, "target_id"),
+        details={"stream": clip(username, get_user_model(), "username"), "session": session, **details},
     )
 
 
@@ -68,7 +71,7 @@ def _show_to_start(performer: Performer, now) -> Show:
         kind = ShowKind.PUBLIC
     return Show(
         performer=performer,
-        title=(performer.room_topic or f"{performer.display_name} live")[:120],
+        title=clip(performer.room_topic or f"{performer.display_name} live", Show, "title"),
         kind=kind,
         price_cents=price if kind == ShowKind.PREMIUM else 0,
         scheduled_start=now,

@@ -4,6 +4,7 @@ import hmac
 import ipaddress
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
@@ -11,9 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marquee.access import selectors as access
+from marquee.audit.models import AuditEvent
 from marquee.compliance import policy
+from marquee.lib.fields import clip
 from marquee.performers import services as performer_services
 from marquee.shows import services, thumbnails
+from marquee.shows.models import Show
 
 # nginx-rtmp hook names → what they do.
 HOOK_EVENTS = {"publish", "update", "publish_done"}
@@ -47,9 +51,10 @@ def media_hook(request, event):
         raise Http404("Unknown media hook.")
     if not _hook_allowed(request):
         return HttpResponseForbidden("Forbidden.")
-    stream = _hook_arg(request, "name")[:150]
-    session = _hook_arg(request, "clientid")[:64]
-    addr = _hook_arg(request, "addr")[:45]
+    # Cut to the columns they end up in: a username, a media session, an audited address.
+    stream = clip(_hook_arg(request, "name"), get_user_model(), "username")
+    session = clip(_hook_arg(request, "clientid"), Show, "media_session")
+    addr = clip(_hook_arg(request, "addr"), AuditEvent, "ip")
     if not stream or not session:
         return HttpResponse("name and clientid are required.", status=400)
     if event == "publish":

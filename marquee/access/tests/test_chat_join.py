@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from marquee.chat.models import ChatMessage
-from marquee.chat.tests.conftest import Socket, run, session_cookie
 from marquee.shows.models import Show
 from tests.factories import ShowFactory
+from tests.support.chat import Socket, run, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from marquee.access import selectors as access
-from marquee.compliance.testing import approve_age
 from marquee.lib.geo import UNKNOWN
 from marquee.shows.models import Show
 from tests.factories import ShowFactory
+from tests.support.compliance import approve_age
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from marquee.performers.models import Follow
 from marquee.schedule.models import Notification
-from tests.factories import PerformerFactory, UserFactory
+from tests.factories import FollowFactory, PerformerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def _header(client) -> str:
 
 def test_signed_in_header_has_wallet_notifications_and_follows(client, viewer, performer):
     other = PerformerFactory(user=UserFactory(username="quiet"), display_name="Quiet One")
-    Follow.objects.create(user=viewer, performer=performer)
+    FollowFactory(user=viewer, performer=performer)
     for text in ("one", "two"):
         Notification.objects.create(user=viewer, kind=Notification.Kind.SHOW_REMINDER, text=text)
     Notification.objects.create(

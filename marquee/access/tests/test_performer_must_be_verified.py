@@ -17,13 +17,13 @@ from PIL import Image
 from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing
 from marquee.billing.models import Payout, Purchase, Tip
-from marquee.compliance.testing import approve_age
 from marquee.content import services as content
 from marquee.content.models import ContentPurchase, MediaItem
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from marquee.ledger.services import Movement, platform_account, post_transfer, wallet_account
-from tests.factories import ShowFactory, UserFactory, reauthenticate
+from tests.factories import PurchaseFactory, ShowFactory, UserFactory, reauthenticate
+from tests.support.compliance import approve_age
 
 pytestmark = pytest.mark.django_db
 
@@ -153,15 +153,7 @@ def test_unverified_performer_is_refused_in_the_services_too(performer, buyer, h
 def test_no_payout_for_a_performer_who_may_not_earn(client, performer, buyer, how):
     # Earned while verified, released, then verification revoked (or suspended).
     show = ShowFactory(performer=performer, kind="premium", price_cents=5000, status="live")
-    purchase = Purchase.objects.create(
-        user=buyer,
-        provider="sandbox",
-        product="ticket",
-        show=show,
-        performer=performer,
-        amount_cents=5000,
-        description="ticket",
-    )
+    purchase = PurchaseFactory(user=buyer, product="ticket", show=show, performer=performer, amount_cents=5000)
     billing.sandbox_complete_checkout(purchase=purchase, pay=True)
     billing.release_due_earnings(now=timezone.now() + datetime.timedelta(days=60))
     assert ledger.performer_balances(performer)[AccountKind.PERFORMER_AVAILABLE] > 1000

@@ -12,13 +12,13 @@ from django.utils import timezone
 from marquee.access import selectors as access
 from marquee.billing import services as billing
 from marquee.billing.models import Purchase
-from marquee.compliance.testing import approve_age
-from marquee.compliance.tests.conftest import CALIFORNIA_V4, GERMANY_V4, TEXAS_V4, geoip_db  # noqa: F401
+from marquee.compliance.tests.conftest import geoip_db  # noqa: F401 (fixture)
 from marquee.lib.geo import locate
 from marquee.performers.models import RegionBlock
 from marquee.shows import thumbnails
 from marquee.shows.models import Show
-from tests.factories import ShowFactory, UserFactory
+from tests.factories import PurchaseFactory, ShowFactory, UserFactory
+from tests.support.compliance import CALIFORNIA_V4, GERMANY_V4, TEXAS_V4, approve_age
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def _settings(settings, tmp_path, geoip_db):  # noqa: F811
 
 
 def _pay(user, **fields):
-    purchase = Purchase.objects.create(user=user, provider="sandbox", description="test", **fields)
+    purchase = PurchaseFactory(user=user, **fields)
     billing.sandbox_complete_checkout(purchase=purchase, pay=True)
 
 

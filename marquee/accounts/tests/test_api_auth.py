@@ -11,8 +11,8 @@ from allauth.account.models import EmailAddress
 from allauth.headless.tokens.strategies.jwt import internal as jwt_internal
 
 from marquee.accounts.models import User
-from marquee.accounts.tests.conftest import birthday_years_ago, emailed_code
 from marquee.audit.models import AuditEvent
+from tests.support.accounts import birthday_years_ago, emailed_code
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ def test_logout_kills_access_and_refresh_tokens(app_client, performer):
 
 
 def test_ending_another_session_kills_its_tokens(client, viewer):
-    from marquee.accounts.tests.conftest import AppClient
+    from tests.support.accounts import AppClient
 
     phone, laptop = AppClient(client), AppClient(client)
     phone_access = phone.login("viewer@example.test").json()["meta"]["access_token"]

@@ -9,42 +9,23 @@ import time
 import pyotp
 import pytest
 from django.core import mail
-from django.db import connections
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "a-long-enough-password-1"
 
 
 @pytest.fixture
-def page(monkeypatch):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the
-    # test makes meanwhile are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.csp_errors = []
-        page.on(
-            "console",
-            lambda msg: page.csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None,
-        )
-        yield page
-        browser.close()
-        # ORM calls made while Playwright runs use their own (context-local)
-        # connection: close it, or the test database cannot be dropped.
-        connections.close_all()
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.csp_errors = []
+    page.on(
+        "console",
+        lambda msg: page.csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return page
 
 
 def submit(page, label):

@@ -20,10 +20,10 @@ from django.utils import timezone
 from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing_services
 from marquee.billing.models import Payout
-from marquee.billing.tests.conftest import pending_purchase
 from marquee.ledger import selectors as ledger_selectors
 from marquee.ledger.models import AccountKind, Transfer
 from tests.factories import PASSWORD, ShowFactory
+from tests.support.billing import pending_purchase
 
 pytestmark = pytest.mark.django_db
 

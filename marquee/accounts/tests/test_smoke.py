@@ -13,7 +13,7 @@ def test_healthz_reports_components(client):
     body = response.json()
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["cache"]["status"] == "ok"
-    assert body["components"]["channel_layer"]["status"] == "ok"
+    assert body["components"]["realtime"]["status"] == "ok"
 
 
 def test_api_me_requires_auth(client):
@@ -24,7 +24,7 @@ def test_api_me_requires_auth(client):
 
 def test_web_signup_under_18_refused_and_nothing_created(client, mailoutbox):
     from marquee.accounts.models import age_on
-    from marquee.accounts.tests.conftest import birthday_years_ago
+    from tests.support.accounts import birthday_years_ago
 
     birthday = birthday_years_ago(18, days_later=1)  # turns 18 tomorrow
     assert age_on(birthday, timezone.localdate()) == 17

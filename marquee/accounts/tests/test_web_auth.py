@@ -13,9 +13,9 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.urls import reverse
 
 from marquee.accounts.models import User
-from marquee.accounts.tests.conftest import emailed_code
 from marquee.audit.models import AuditEvent
 from tests.factories import PASSWORD
+from tests.support.accounts import emailed_code
 
 pytestmark = pytest.mark.django_db
 

@@ -22,6 +22,7 @@ from marquee.compliance import policy
 from marquee.ledger.models import Transfer, TransferKind
 from marquee.lib import domain_events, mail
 from marquee.lib.events import send_user_event
+from marquee.lib.fields import clip
 from marquee.performers.models import ShowKind
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def start_checkout(
             description=item["description"],
             performer=item.get("performer"),
             show=item.get("show"),
-            return_url=return_url[:300],
+            return_url=clip(return_url, Purchase, "return_url"),
         )
         record_audit(
             action="billing.checkout_started",

@@ -11,6 +11,7 @@ from marquee.billing.errors import BillingError
 from marquee.billing.models import Payout
 from marquee.billing.services.checkout import _require_can_earn
 from marquee.ledger.services import InsufficientFunds
+from marquee.lib.fields import clip
 
 
 def release_due_earnings(*, now=None) -> int:
@@ -62,7 +63,7 @@ def settle_payout(*, payout: Payout, paid: bool, rail_reference: str = "", actor
     status = Payout.Status.PAID if paid else Payout.Status.FAILED
     with transaction.atomic():
         if not Payout.objects.filter(pk=payout.pk, status=Payout.Status.REQUESTED).update(
-            status=status, rail_reference=rail_reference[:120], settled_at=timezone.now()
+            status=status, rail_reference=clip(rail_reference, Payout, "rail_reference"), settled_at=timezone.now()
         ):
             raise BillingError("already_settled", "This payout is already settled.", 409)
         money.payout_settled(payout=payout, paid=paid)

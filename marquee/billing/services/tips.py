@@ -14,6 +14,7 @@ from marquee.compliance import policy
 from marquee.ledger.models import TransferKind
 from marquee.lib import domain_events
 from marquee.lib.events import send_room_event
+from marquee.lib.fields import clip
 
 
 def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, message: str = "", request=None) -> Tip:
@@ -44,7 +45,7 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             if not created:
                 return Tip.objects.get(transfer=transfer)
             tip = Tip.objects.create(
-                user=user, performer=performer, tokens=tokens, message=message[:200], transfer=transfer
+                user=user, performer=performer, tokens=tokens, message=clip(message, Tip, "message"), transfer=transfer
             )
             progress = tip_goal_progress(performer)
             send_room_event(

@@ -13,6 +13,7 @@ from marquee.billing.models import Purchase, Subscription, WebhookEvent
 from marquee.billing.services.checkout import fulfil_purchase, reverse_purchase
 from marquee.billing.services.subscriptions import end_subscription, mark_subscription_past_due, renew_subscription
 from marquee.ledger.models import TransferKind
+from marquee.lib.fields import clip
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +32,14 @@ def process_webhook(*, provider: str, body: bytes, headers, client_ip: str = "")
                     record = WebhookEvent.objects.create(
                         provider=provider,
                         event_id=event.event_id,
-                        event_type=event.raw_type[:80],
+                        event_type=clip(event.raw_type, WebhookEvent, "event_type"),
                         payload=event.payload,
                     )
             except IntegrityError:
                 outcomes.append("duplicate")
                 continue
             outcome = apply_event(provider=provider, event=event)
-            WebhookEvent.objects.filter(pk=record.pk).update(outcome=outcome[:200])
+            WebhookEvent.objects.filter(pk=record.pk).update(outcome=clip(outcome, WebhookEvent, "outcome"))
             outcomes.append(outcome)
     return outcomes
 

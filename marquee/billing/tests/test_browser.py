@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 
 from marquee.access.selectors import Viewer, watch
@@ -17,33 +16,13 @@ from tests.factories import PerformerFactory, ShowFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def browser_page(live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM checks
-    # in the test body are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright import sync_api as playwright
-
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield context, page
-        browser.close()
-        # ORM calls made while Playwright's loop runs get their own
-        # (context-local) connections: close them here, not at DB teardown.
-        connections.close_all()
+def browser_page(live_server, chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    return context, page
 
 
 def login(context, live_server, user):

@@ -203,7 +203,7 @@ def test_unverified_buyer_is_refused_and_nothing_is_created(client, viewer, sett
     assert response.json()["error"]["code"] == "age_verification_required"
     assert not Purchase.objects.exists()
     assert ledger.wallet_balance(viewer) == 0
-    from marquee.compliance.testing import approve_age
+    from tests.support.compliance import approve_age
 
     approve_age(viewer)
     assert api_checkout(client, product="tokens", pack="medium").status_code == 201

@@ -13,11 +13,11 @@ from marquee.billing import services
 from marquee.billing.admin import PurchaseAdmin
 from marquee.billing.models import Payout, Purchase
 from marquee.billing.selectors import has_show_ticket
-from marquee.billing.tests.conftest import fund, pending_purchase, tip
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer, Unit
 from marquee.ledger.services import loss_account
 from tests.factories import PerformerFactory, ShowFactory, UserFactory, reauthenticate
+from tests.support.billing import fund, pending_purchase, tip
 
 pytestmark = pytest.mark.django_db
 PENDING, AVAILABLE, IN_FLIGHT = (

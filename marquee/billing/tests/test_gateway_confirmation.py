@@ -15,9 +15,9 @@ from django.test import override_settings
 from marquee.billing.gateways import EventType, NormalizedEvent
 from marquee.billing.gateways.ccbill.gateway import CCBillGateway
 from marquee.billing.models import Purchase, WebhookEvent
-from marquee.billing.tests.conftest import pending_purchase
 from marquee.billing.tests.test_webhooks import FakeCCBill, btcpay_body, post_ccbill
 from marquee.ledger.models import Transfer
+from tests.support.billing import pending_purchase
 
 pytestmark = pytest.mark.django_db
 

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from marquee.billing import services
 from marquee.billing.models import Purchase, Subscription
-from marquee.billing.tests.conftest import pending_purchase, post_sandbox, sandbox_body, tip
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import Account
 from marquee.ledger.services import provider_account
 from marquee.lib.geo import UNKNOWN
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
+from tests.support.billing import pending_purchase, post_sandbox, sandbox_body, tip
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
-from marquee.billing.tests.conftest import fund, pending_purchase
 from marquee.content import services as content
 from marquee.content.models import ContentPurchase, MediaSet
 from marquee.ledger import selectors as ledger
@@ -18,6 +17,7 @@ from marquee.ledger.models import Transfer
 from marquee.ledger.services import reverse_transfer
 from marquee.lib.geo import UNKNOWN
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
+from tests.support.billing import fund, pending_purchase
 
 pytestmark = [
     pytest.mark.postgres,

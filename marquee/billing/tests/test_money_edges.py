@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from marquee.billing import money
-from marquee.billing.models import Payout
-from marquee.billing.tests.conftest import fund
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer, TransferKind
+from tests.factories import PayoutFactory
+from tests.support.billing import fund
 
 PENDING = AccountKind.PERFORMER_PENDING.value
 AVAILABLE = AccountKind.PERFORMER_AVAILABLE.value
@@ -139,7 +139,7 @@ def test_a_failed_payout_returns_the_cents_to_available(viewer, performer):
     earning, _ = spend(viewer, performer, 100)
     with transaction.atomic():
         money.release(earning=earning)
-    payout = Payout.objects.create(performer=performer, amount_cents=600)
+    payout = PayoutFactory(performer=performer, amount_cents=600)
     with transaction.atomic():
         requested = money.payout_requested(payout=payout)
     assert (requested.kind, requested.source_type, requested.performer_id, requested.source_id) == (
@@ -168,7 +168,7 @@ def test_a_paid_payout_leaves_the_platform(viewer, performer):
     earning, _ = spend(viewer, performer, 100)
     with transaction.atomic():
         money.release(earning=earning)
-    payout = Payout.objects.create(performer=performer, amount_cents=600)
+    payout = PayoutFactory(performer=performer, amount_cents=600)
     with transaction.atomic():
         money.payout_requested(payout=payout)
         paid = money.payout_settled(payout=payout, paid=True)

@@ -345,7 +345,7 @@ def test_page_checkout_uses_paypal_when_it_is_the_sites_provider(client, fake, v
 @pytest.fixture
 def paid_capture(fake, viewer, performer):
     """A pending ticket whose order PayPal captured (the webhook is what we test)."""
-    from marquee.billing.tests.conftest import pending_purchase
+    from tests.support.billing import pending_purchase
 
     show = ShowFactory(performer=performer, kind="premium", price_cents=799, status="live")
     purchase = pending_purchase(

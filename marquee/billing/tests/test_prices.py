@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from marquee.billing import prices, services
 from marquee.billing.models import Purchase
-from marquee.billing.tests.conftest import fund, tip
 from marquee.content import services as content
 from marquee.content.models import MediaSet
 from marquee.lib.geo import UNKNOWN
@@ -20,6 +19,7 @@ from marquee.schedule import recurrence as schedule_recurrence
 from marquee.schedule import services as schedule_services
 from marquee.shows.models import Show
 from tests.factories import ShowFactory
+from tests.support.billing import fund, tip
 
 pytestmark = pytest.mark.django_db
 

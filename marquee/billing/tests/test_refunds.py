@@ -14,13 +14,13 @@ from marquee.audit.models import AuditEvent
 from marquee.billing import money, services
 from marquee.billing.models import Purchase
 from marquee.billing.selectors import has_show_ticket
-from marquee.billing.tests.conftest import fund, pending_purchase, tip
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from marquee.schedule import recurrence as schedule_recurrence
 from marquee.schedule import services as schedule_services
 from marquee.schedule.models import Notification
 from tests.factories import ShowFactory, UserFactory
+from tests.support.billing import fund, pending_purchase, tip
 
 pytestmark = pytest.mark.django_db
 PENDING, AVAILABLE = AccountKind.PERFORMER_PENDING, AccountKind.PERFORMER_AVAILABLE

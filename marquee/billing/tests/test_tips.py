@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -11,10 +10,10 @@ from django.db import connection, connections
 from marquee.audit.models import AuditEvent
 from marquee.billing import services
 from marquee.billing.models import Tip
-from marquee.billing.tests.conftest import fund, tip
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
 from tests.factories import PerformerFactory, UserFactory
+from tests.support.billing import fund, tip
 
 pytestmark = pytest.mark.django_db
 
@@ -29,22 +28,19 @@ def api_tip(client, username, tokens, key="k1", **extra):
 
 
 def test_tip_moves_tokens_splits_value_and_announces(
-    client, viewer, performer, ledger_clean, django_capture_on_commit_callbacks
+    client, viewer, performer, ledger_clean, django_capture_on_commit_callbacks, room_events
 ):
     fund(viewer, 100)
     client.force_login(viewer)
-    with (
-        mock.patch("marquee.lib.realtime.publish_room_event") as publish,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         response = api_tip(client, "performer", 30, message="hello")
     assert response.status_code == 201, response.content
     assert response.json()["balance_tokens"] == 70
     assert ledger.wallet_balance(viewer) == 70
     balances = ledger.performer_balances(performer)
     assert balances[AccountKind.PERFORMER_PENDING] == 30 * 10 * 60 // 100
-    event = next(c.args[1] for c in publish.call_args_list if c.args[1]["type"] == "tip")
-    assert publish.call_args_list[0].args[0] == "performer"
+    event = next(event for _, event in room_events if event["type"] == "tip")
+    assert room_events[0][0] == "performer"
     assert event["from"] == "viewer" and event["tokens"] == 30 and event["message"] == "hello"
     assert AuditEvent.objects.filter(action="billing.tip", actor_id=viewer.pk).count() == 1
 
@@ -199,7 +195,9 @@ def test_idempotency_keys_are_per_user(client, viewer, performer, ledger_clean):
     assert ledger.wallet_balance(other) == 75
 
 
-def test_tip_events_use_the_rooms_one_goal_rule(viewer, performer, ledger_clean, django_capture_on_commit_callbacks):
+def test_tip_events_use_the_rooms_one_goal_rule(
+    viewer, performer, ledger_clean, django_capture_on_commit_callbacks, room_events
+):
     """The tip event's goal is the room page's: this live show's tips only, and
     no goal while offline (it restarts with every show)."""
     from django.utils import timezone
@@ -212,12 +210,10 @@ def test_tip_events_use_the_rooms_one_goal_rule(viewer, performer, ledger_clean,
     fund(viewer, 200)
 
     def tip_events(tokens):
-        with (
-            mock.patch("marquee.lib.realtime.publish_room_event") as publish,
-            django_capture_on_commit_callbacks(execute=True),
-        ):
+        room_events.clear()
+        with django_capture_on_commit_callbacks(execute=True):
             tip(viewer, performer, tokens)
-        return [c.args[1] for c in publish.call_args_list]
+        return [event for _, event in room_events]
 
     offline = tip_events(40)
     assert [e["type"] for e in offline] == ["tip"] and offline[0]["goal"] is None

@@ -18,9 +18,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from marquee.billing.models import Product, Purchase, Subscription, WebhookEvent
-from marquee.billing.tests.conftest import pending_purchase, post_sandbox, sandbox_body, sandbox_signature
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
+from tests.support.billing import pending_purchase, post_sandbox, sandbox_body, sandbox_signature
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from django.db import transaction
 
 from marquee.chat import services, store
 from marquee.chat.models import ChatRoomRules
-from marquee.chat.tests.conftest import Socket, run, session_cookie
 from marquee.lib import realtime
 from marquee.lib.events import send_room_event
+from tests.support.chat import Socket, run, session_cookie
 
 URL = "/api/v1/rooms/{}/messages/"
 

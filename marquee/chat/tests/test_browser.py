@@ -19,15 +19,6 @@ from django.conf import settings
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[3]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 SETUP = """
 import datetime, json
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -116,39 +107,32 @@ def server(tmp_path):
         proc.kill()
 
 
-def test_two_browsers_chat_and_moderator_deletes(server):
-    from playwright.sync_api import expect, sync_playwright
+def test_two_browsers_chat_and_moderator_deletes(server, chromium):
+    from playwright.sync_api import expect
 
     base, sessions = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            pages = {}
-            for name, viewport in (("alice", {"width": 390, "height": 844}), ("performer", None)):
-                context = browser.new_context(viewport=viewport, is_mobile=viewport is not None)
-                context.add_cookies([{"name": "sessionid", "value": sessions[name], "url": base}])
-                page = context.new_page()
-                page.goto(f"{base}/rooms/stage/")
-                expect(page.locator("[data-chat-viewers]")).to_contain_text("watching", timeout=15000)
-                pages[name] = page
-            alice, performer = pages["alice"], pages["performer"]
+    pages = {}
+    for name, viewport in (("alice", {"width": 390, "height": 844}), ("performer", None)):
+        context = chromium.new_context(viewport=viewport, is_mobile=viewport is not None)
+        context.add_cookies([{"name": "sessionid", "value": sessions[name], "url": base}])
+        page = context.new_page()
+        page.goto(f"{base}/rooms/stage/")
+        expect(page.locator("[data-chat-viewers]")).to_contain_text("watching", timeout=15000)
+        pages[name] = page
+    alice, performer = pages["alice"], pages["performer"]
 
-            text = '<img src=x onerror="document.title=1"> hello from alice'
-            alice.fill("[data-chat-form] input[name=text]", text)
-            alice.press("[data-chat-form] input[name=text]", "Enter")
-            for page in (alice, performer):
-                line = page.locator(".chat-message", has_text="hello from alice")
-                expect(line).to_have_count(1, timeout=10000)
-                expect(line.locator(".chat-text")).to_have_text(text)  # rendered as text
-                assert line.locator("img").count() == 0
-            assert alice.locator(".chat-mod-btn").count() == 0  # no moderator tools for viewers
-            alice.reload()  # a fresh join shows recent history
-            expect(alice.locator(".chat-message", has_text="hello from alice")).to_have_count(1, timeout=10000)
+    text = '<img src=x onerror="document.title=1"> hello from alice'
+    alice.fill("[data-chat-form] input[name=text]", text)
+    alice.press("[data-chat-form] input[name=text]", "Enter")
+    for page in (alice, performer):
+        line = page.locator(".chat-message", has_text="hello from alice")
+        expect(line).to_have_count(1, timeout=10000)
+        expect(line.locator(".chat-text")).to_have_text(text)  # rendered as text
+        assert line.locator("img").count() == 0
+    assert alice.locator(".chat-mod-btn").count() == 0  # no moderator tools for viewers
+    alice.reload()  # a fresh join shows recent history
+    expect(alice.locator(".chat-message", has_text="hello from alice")).to_have_count(1, timeout=10000)
 
-            performer.locator(".chat-message", has_text="hello from alice").get_by_role(
-                "button", name="Delete alice"
-            ).click()
-            for page in (alice, performer):
-                expect(page.locator(".chat-message", has_text="hello from alice")).to_have_count(0, timeout=10000)
-        finally:
-            browser.close()
+    performer.locator(".chat-message", has_text="hello from alice").get_by_role("button", name="Delete alice").click()
+    for page in (alice, performer):
+        expect(page.locator(".chat-message", has_text="hello from alice")).to_have_count(0, timeout=10000)

@@ -7,7 +7,7 @@ import pytest
 from marquee.audit.models import AuditEvent
 from marquee.chat import store
 from marquee.chat.models import ChatBan, ChatMessage, ModerationAction
-from marquee.chat.tests.conftest import Socket, run, session_cookie
+from tests.support.chat import Socket, run, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

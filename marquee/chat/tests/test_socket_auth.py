@@ -10,8 +10,8 @@ from django.test import Client
 
 from marquee.audit.models import AuditEvent
 from marquee.chat.models import ChatBan
-from marquee.chat.tests.conftest import Socket, run, session_cookie
 from marquee.performers.models import RegionBlock
+from tests.support.chat import Socket, run, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

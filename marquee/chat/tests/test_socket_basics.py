@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from marquee.chat.tests.conftest import Socket, run, session_cookie
+from tests.support.chat import Socket, run, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,9 +10,9 @@ import pytest
 from marquee.chat import hub as hub_module
 from marquee.chat import protocol
 from marquee.chat.connection import Connection
-from marquee.chat.tests.conftest import Socket, run, session_cookie
 from marquee.lib import realtime
 from tests.factories import UserFactory
+from tests.support.chat import Socket, run, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 from marquee.audit.models import AuditEvent
 from marquee.chat import services, store
 from marquee.chat.models import ChatBan, ChatMessage
-from marquee.chat.tests.conftest import Socket, run, session_cookie
 from marquee.lib import realtime
 from tests.factories import PASSWORD
+from tests.support.chat import Socket, run, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ from marquee.audit.models import AuditEvent
 from marquee.compliance import crypto, policy, verification
 from marquee.compliance.models import AgeVerification, WebhookReceipt
 from marquee.lib.geo import locate
-
-from .conftest import CALIFORNIA_V4, png_bytes
+from tests.factories import AgeVerificationFactory, JurisdictionFactory
+from tests.support.compliance import CALIFORNIA_V4, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -31,18 +31,18 @@ def test_purchase_refused_until_verified(geoip_db, viewer):
     assert (
         not decision and decision.code == "age_verification_required" and decision.extra["verify_url"] == "/verify-age/"
     )
-    AgeVerification.objects.create(user=viewer, provider="sandbox", status="pending")
+    AgeVerificationFactory(user=viewer, provider="sandbox", status="pending")
     assert not policy.can_purchase(_fresh(viewer), location)
-    AgeVerification.objects.create(user=viewer, provider="sandbox", status="declined", decided_at="2026-01-01T00:00Z")
+    AgeVerificationFactory(user=viewer, provider="sandbox", status="declined", decided_at="2026-01-01T00:00Z")
     assert not policy.can_purchase(_fresh(viewer), location)
-    from .conftest import approve_age
+    from tests.support.compliance import approve_age
 
     approve_age(viewer)
     assert policy.can_purchase(_fresh(viewer), location)
 
 
 def test_purchase_refused_when_verification_expired(viewer, settings):
-    from .conftest import approve_age
+    from tests.support.compliance import approve_age
 
     settings.AGE_VERIFICATION_VALID_DAYS = 10
     approve_age(viewer, days_ago=11)
@@ -50,12 +50,10 @@ def test_purchase_refused_when_verification_expired(viewer, settings):
 
 
 def test_purchase_refused_in_blocked_region(geoip_db, viewer):
-    from marquee.compliance.models import Jurisdiction
-
-    from .conftest import approve_age
+    from tests.support.compliance import approve_age
 
     approve_age(viewer)
-    Jurisdiction.objects.create(country="US", subdivision="CA", rule="blocked")
+    JurisdictionFactory(country="US", subdivision="CA", rule="blocked")
     assert policy.can_purchase(viewer, locate(CALIFORNIA_V4)).status == 451
 
 
@@ -280,7 +278,7 @@ def test_persona_declined(client, viewer, persona):
 
 
 def test_api_status_is_own_only(client, viewer, outsider):
-    from .conftest import approve_age
+    from tests.support.compliance import approve_age
 
     approve_age(outsider)
     client.force_login(viewer)

@@ -11,6 +11,7 @@ from django.test import RequestFactory
 
 from marquee.lib.clientip import client_ip_from_scope, resolve_client_ip
 from marquee.lib.middleware import ClientIPMiddleware
+from tests.factories import JurisdictionFactory
 
 PROXIES = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"), ipaddress.ip_network("127.0.0.1/32")]
 
@@ -76,10 +77,9 @@ def test_asgi_scope_uses_the_same_rule(settings):
 
 def test_spoofed_header_does_not_change_the_geo_decision(client, db, geoip_db, settings):
     """A visitor from a blocked region cannot escape by sending X-Forwarded-For."""
-    from marquee.compliance.models import Jurisdiction
 
     settings.TRUSTED_PROXIES = []
-    Jurisdiction.objects.create(country="DE", rule="blocked", reason="Blocked for the test.")
+    JurisdictionFactory(country="DE", rule="blocked", reason="Blocked for the test.")
     response = client.get("/api/v1/performers/", REMOTE_ADDR="100.64.0.1", HTTP_X_FORWARDED_FOR="198.51.100.20")
     assert response.status_code == 451
     # Through a trusted proxy the forwarded address is the one located.

@@ -13,8 +13,8 @@ from marquee.billing.models import Purchase
 from marquee.compliance import services
 from marquee.compliance.models import AgeVerification
 from marquee.ledger import selectors as ledger
-
-from .conftest import png_bytes
+from tests.factories import AgeVerificationFactory
+from tests.support.compliance import png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_decision_is_mailed_and_the_page_leads_back(
 
 
 def test_declined_decision_is_mailed_with_the_reason(viewer, staff, mailoutbox, django_capture_on_commit_callbacks):
-    pending = AgeVerification.objects.create(user=viewer, provider="sandbox", method="document")
+    pending = AgeVerificationFactory(user=viewer, provider="sandbox", method="document")
     with django_capture_on_commit_callbacks(execute=True):
         services.decide_age_verification(
             verification=pending, approved=False, reason="Document unreadable", reviewer=staff

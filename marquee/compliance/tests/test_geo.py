@@ -6,8 +6,8 @@ from marquee.compliance import policy
 from marquee.compliance.models import Jurisdiction
 from marquee.lib import geo
 from marquee.lib.geo import Location, locate
-
-from .conftest import (
+from tests.factories import JurisdictionFactory
+from tests.support.compliance import (
     CALIFORNIA_V4,
     CALIFORNIA_V6,
     ENGLAND_V4,
@@ -122,14 +122,14 @@ def test_unknown_location_follows_the_setting(settings, viewer):
 
 @pytest.mark.django_db
 def test_subdivision_rule_and_country_block(geoip_db, viewer):
-    Jurisdiction.objects.create(country="US", subdivision="CA", rule="blocked", reason="Test block.")
+    JurisdictionFactory(country="US", subdivision="CA", rule="blocked", reason="Test block.")
     from marquee.compliance.selectors import forget_jurisdiction_rules
 
     forget_jurisdiction_rules()
     decision = policy.can_view_adult_content(viewer, locate(CALIFORNIA_V4))
     assert decision.status == 451 and decision.message == "Test block."
     # A country-wide block wins over a state's verify rule.
-    Jurisdiction.objects.create(country="US", subdivision="", rule="blocked")
+    JurisdictionFactory(country="US", subdivision="", rule="blocked")
     forget_jurisdiction_rules()
     assert policy.can_view_adult_content(viewer, locate(TEXAS_V4)).status == 451
 

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from marquee.compliance.models import AgeVerification
 from marquee.compliance.throttles import AnonIPThrottle, IPThrottle, UserThrottle
+from tests.factories import JurisdictionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +89,8 @@ def test_anonymous_pages_have_no_inline_code(client, path):
 
 
 def test_blocked_page_has_no_inline_code(client, geoip_db):
-    from marquee.compliance.models import Jurisdiction
 
-    Jurisdiction.objects.create(country="DE", rule="blocked")
+    JurisdictionFactory(country="DE", rule="blocked")
     response = client.get("/", REMOTE_ADDR="100.64.0.1")
     assert response.status_code == 451 and _inline_code(response.content) == []
 

@@ -5,15 +5,15 @@ import pytest
 from marquee.audit.models import AuditEvent
 from marquee.compliance.models import Jurisdiction
 from marquee.compliance.selectors import forget_jurisdiction_rules
-
-from .conftest import CALIFORNIA_V4, GERMANY_V4, TEXAS_V4, TEXAS_V6, approve_age
+from tests.factories import JurisdictionFactory
+from tests.support.compliance import CALIFORNIA_V4, GERMANY_V4, TEXAS_V4, TEXAS_V6, approve_age
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def germany_blocked(geoip_db):
-    rule = Jurisdiction.objects.create(country="DE", rule="blocked", reason="Not offered in Germany (test).")
+    rule = JurisdictionFactory(country="DE", rule="blocked", reason="Not offered in Germany (test).")
     forget_jurisdiction_rules()
     return rule
 

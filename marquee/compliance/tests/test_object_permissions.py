@@ -8,8 +8,8 @@ import pytest
 from marquee.audit.models import AuditEvent
 from marquee.compliance.models import AgeVerification, PerformerRecord
 from marquee.performers.models import Follow
-
-from .conftest import approve_age
+from tests.factories import FollowFactory
+from tests.support.compliance import approve_age
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def _snapshot():
 
 @pytest.fixture
 def world(viewer, outsider, performer):
-    Follow.objects.create(user=outsider, performer=performer)
+    FollowFactory(user=outsider, performer=performer)
     approve_age(outsider)
     PerformerRecord.objects.create(performer=performer, legal_name="Secret Legal Name", date_of_birth="1990-01-01")
     return {"viewer": viewer, "outsider": outsider, "performer": performer}

@@ -16,8 +16,7 @@ from marquee.compliance import crypto, services
 from marquee.compliance.models import PerformerRecord, RecordDocument, ShowPerformer
 from marquee.performers.models import Performer
 from tests.factories import PerformerFactory, ShowFactory, UserFactory, enable_totp
-
-from .conftest import png_bytes
+from tests.support.compliance import png_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from marquee.performers.models import Follow, RegionBlock
-
-from .conftest import CALIFORNIA_V4, CALIFORNIA_V6, ENGLAND_V4, TEXAS_V4, approve_age
+from tests.factories import FollowFactory
+from tests.support.compliance import CALIFORNIA_V4, CALIFORNIA_V6, ENGLAND_V4, TEXAS_V4, approve_age
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_follow_refused_and_nothing_changed(logged_in, viewer, blocked_in_califo
 
 
 def test_followed_performer_disappears_from_follows(logged_in, viewer, blocked_in_california):
-    Follow.objects.create(user=viewer, performer=blocked_in_california)
+    FollowFactory(user=viewer, performer=blocked_in_california)
     assert logged_in.get("/api/v1/me/follows/", REMOTE_ADDR=CALIFORNIA_V4).json() == []
     assert len(logged_in.get("/api/v1/me/follows/", REMOTE_ADDR=TEXAS_V4).json()) == 1
     # Unfollowing from the blocked region is refused too, the follow stays.

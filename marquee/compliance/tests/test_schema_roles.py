@@ -24,8 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.factories import ShowFactory, UserFactory
-
-from .conftest import approve_age
+from tests.support.compliance import approve_age
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 10

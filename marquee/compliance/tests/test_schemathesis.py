@@ -28,7 +28,7 @@ def _keep_test_connection():
 
 @pytest.fixture
 def viewer_cookie(db, client):
-    from .conftest import approve_age
+    from tests.support.compliance import approve_age
 
     user = UserFactory(username="fuzzviewer")
     approve_age(user)

@@ -8,8 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from marquee.audit.models import AuditEvent
 from marquee.compliance.models import AgeVerification
-
-from .conftest import png_bytes
+from tests.support.compliance import png_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,10 @@ from django.test import override_settings
 from django.urls import reverse
 from PIL import Image
 
-from marquee.compliance.testing import approve_age
 from marquee.content import services
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from tests.factories import PerformerFactory, UserFactory
+from tests.support.compliance import approve_age
 
 GPS_IFD = 0x8825
 

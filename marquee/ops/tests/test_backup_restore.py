@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 
 from marquee.audit.models import AuditEvent
-from marquee.billing.tests.conftest import SANDBOX_SECRET, pending_purchase, post_sandbox, sandbox_body
 from marquee.ledger.models import Transfer
+from tests.support.billing import SANDBOX_SECRET, pending_purchase, post_sandbox, sandbox_body
 
 pytestmark = [
     pytest.mark.postgres,

@@ -181,7 +181,7 @@ def test_chat_deliveries_are_counted_per_event_and_socket(client, settings):
 
 
 def test_slow_socket_drops_and_disconnects_are_counted(client, settings):
-    from marquee.chat.consumers import Connection
+    from marquee.chat.connection import Connection
 
     settings.CHAT_CLIENT_BUFFER_FRAMES = 4
     before = scrape(client)

@@ -20,14 +20,6 @@ from django.conf import settings
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[3]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
 
 SETUP = """
@@ -148,14 +140,9 @@ def server(tmp_path):
 
 
 @pytest.fixture
-def browser(server):
-    # After the database fixtures: Playwright's loop makes Django's ORM refuse to run in this thread.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser(server, chromium):
+    # After the server fixture: it sets up the database before Playwright's loop starts.
+    return chromium
 
 
 def _page(browser, server, who, size):

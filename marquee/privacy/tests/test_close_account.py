@@ -20,7 +20,6 @@ from django.utils import timezone
 from marquee.accounts.models import User
 from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing_services
-from marquee.billing.models import Product, Purchase
 from marquee.chat.models import ChatMessage
 from marquee.compliance import crypto
 from marquee.compliance.models import AgeVerification
@@ -32,7 +31,16 @@ from marquee.privacy import services
 from marquee.privacy.models import AccountClosure
 from marquee.recommendations.models import Interaction
 from marquee.schedule.models import Notification
-from tests.factories import PASSWORD, PerformerFactory, UserFactory, enable_totp, reauthenticate
+from tests.factories import (
+    PASSWORD,
+    AgeVerificationFactory,
+    FollowFactory,
+    PerformerFactory,
+    UserFactory,
+    enable_totp,
+    reauthenticate,
+)
+from tests.support.billing import fund
 
 DOB = datetime.date(1981, 2, 3)
 IP = "203.0.113.77"
@@ -51,20 +59,6 @@ PERSONAL_FIELDS = (
 )
 
 
-def fund(user, tokens=100):
-    purchase = Purchase.objects.create(
-        user=user,
-        provider="sandbox",
-        product=Product.TOKENS,
-        pack="small",
-        tokens=tokens,
-        amount_cents=999,
-        description=f"{tokens} tokens",
-    )
-    billing_services.sandbox_complete_checkout(purchase=purchase, pay=True)
-    return purchase
-
-
 @pytest.fixture
 def person(db, performer):
     """A viewer with something in every place personal data lives."""
@@ -81,7 +75,7 @@ def person(db, performer):
     billing_services.send_tip(
         user=user, performer=performer, tokens=30, idempotency_key=uuid.uuid4().hex, location=UNKNOWN, message="great"
     )
-    Follow.objects.create(user=user, performer=performer)
+    FollowFactory(user=user, performer=performer)
     Notification.objects.create(user=user, kind="live", text="Your room is live", url="/r/")
     Interaction.objects.create(user=user, performer=performer, kind=Interaction.Kind.WATCH, amount=60)
     ChatMessage.objects.create(
@@ -94,15 +88,7 @@ def person(db, performer):
     )
     UserSession.objects.create(user=user, ip=IP, session_key="k" * 32, user_agent=AGENT)
     document = crypto.write_private("age", b"passport scan")
-    AgeVerification.objects.create(
-        user=user,
-        provider="sandbox",
-        method="document",
-        provider_reference="ref-vivian-quill",
-        status="approved",
-        decided_at=timezone.now(),
-        document_path=document,
-    )
+    AgeVerificationFactory(user=user, approved=True, provider_reference="ref-vivian-quill", document_path=document)
     LogEntry.objects.create(
         user=user,
         content_type=ContentType.objects.get_for_model(User),

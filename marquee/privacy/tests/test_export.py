@@ -19,11 +19,11 @@ from django.utils import timezone
 from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing_services
 from marquee.lib.geo import UNKNOWN
-from marquee.performers.models import Follow
 from marquee.privacy import services
 from marquee.privacy.models import DataExport
 from marquee.privacy.policy import render_markdown
 from marquee.privacy.tests.test_close_account import fund
+from tests.factories import FollowFactory
 
 
 def documented_categories() -> set[str]:
@@ -56,7 +56,7 @@ def test_archive_has_every_documented_category_with_the_persons_data(
     billing_services.send_tip(
         user=viewer, performer=performer, tokens=5, idempotency_key=uuid.uuid4().hex, location=UNKNOWN, message="bravo"
     )
-    Follow.objects.create(user=viewer, performer=performer)
+    FollowFactory(user=viewer, performer=performer)
     url = _ready_export(client, viewer, django_capture_on_commit_callbacks)
 
     response = client.get(url)

@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from marquee.access import selectors as access
 from marquee.audit.models import AuditEvent
-from marquee.compliance.testing import approve_age
-from marquee.compliance.tests.conftest import CALIFORNIA_V4, ENGLAND_V4, GERMANY_V4, geoip_db  # noqa: F401
+from marquee.compliance.tests.conftest import geoip_db  # noqa: F401 (fixture)
 from marquee.lib.geo import locate
 from marquee.performers.models import RegionBlock
 from marquee.privacy.models import TravelMode
 from marquee.shows import thumbnails
 from marquee.shows.models import Show
 from tests.factories import ShowFactory, UserFactory
+from tests.support.compliance import CALIFORNIA_V4, ENGLAND_V4, GERMANY_V4, approve_age
 
 URL = "/api/v1/dashboard/travel-mode/"
 

@@ -4,10 +4,10 @@ import uuid
 
 import pytest
 
-from marquee.performers.models import Tag
 from marquee.recommendations import selectors, tracking, training
 from marquee.recommendations.models import Interaction
-from tests.factories import PerformerFactory, UserFactory
+from tests.factories import UserFactory
+from tests.support.recommendations import tagged_performer
 
 
 @pytest.fixture(autouse=True)
@@ -20,14 +20,6 @@ def _isolated_recommender(settings, tmp_path):
     yield
     tracking._buffer.cache_clear()
     selectors._loaded.clear()
-
-
-def tagged_performer(username: str, *tags: str, **kwargs):
-    performer = PerformerFactory(user=UserFactory(username=username), **kwargs)
-    for slug in tags:
-        tag, _ = Tag.objects.get_or_create(kind=Tag.Kind.TAG, slug=slug, defaults={"label": slug.title()})
-        performer.tags.add(tag)
-    return performer
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from marquee.audit.models import AuditEvent
-from marquee.compliance.testing import approve_age
 from marquee.performers.models import RegionBlock
 from marquee.recommendations.models import ViewerBlock
 from tests.factories import PASSWORD
+from tests.support.compliance import approve_age
 
 URL = "/api/v1/recommendations/"
 

@@ -8,9 +8,9 @@ from marquee.lib.geo import UNKNOWN, Location
 from marquee.performers.models import RegionBlock
 from marquee.recommendations import selectors, services, training
 from marquee.recommendations.models import Interaction
-from marquee.recommendations.tests.conftest import tagged_performer
 from marquee.shows.models import Show
 from tests.factories import ShowFactory, UserFactory
+from tests.support.recommendations import tagged_performer
 
 TEXAS = Location(country="US", subdivision="TX")
 

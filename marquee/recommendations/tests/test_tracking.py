@@ -92,21 +92,17 @@ def test_watch_heartbeats_count_capped_seconds_between_refreshes(viewer, perform
 @pytest.mark.django_db(transaction=True)
 def test_tips_and_tickets_are_tracked(viewer, performer, settings):
     from marquee.billing import services as billing
-    from marquee.billing.models import Product, Purchase
-    from marquee.compliance.testing import approve_age
+    from marquee.billing.models import Product
     from marquee.lib.geo import UNKNOWN
-    from tests.factories import ShowFactory
+    from tests.factories import PurchaseFactory, ShowFactory
+    from tests.support.compliance import approve_age
 
     settings.SANDBOX_ENABLED = True
     settings.SANDBOX_WEBHOOK_SECRET = "test-secret"
     approve_age(viewer)
     show = ShowFactory(performer=performer, kind="premium", price_cents=500)
-    ticket = Purchase.objects.create(
-        user=viewer, provider="sandbox", product=Product.TICKET, show=show, performer=performer, amount_cents=500
-    )
-    tokens = Purchase.objects.create(
-        user=viewer, provider="sandbox", product=Product.TOKENS, pack="small", tokens=100, amount_cents=999
-    )
+    ticket = PurchaseFactory(user=viewer, product=Product.TICKET, show=show, performer=performer, amount_cents=500)
+    tokens = PurchaseFactory(user=viewer, product=Product.TOKENS, pack="small", tokens=100, amount_cents=999)
     billing.sandbox_complete_checkout(purchase=tokens, pay=True)
     billing.sandbox_complete_checkout(purchase=ticket, pay=True)
     billing.send_tip(user=viewer, performer=performer, tokens=30, idempotency_key="t1", location=UNKNOWN)

@@ -39,15 +39,6 @@ HOOK_SECRET = "media-test-hook-secret"
 PLAYHEAD = "document.querySelector('video[data-player-video]').currentTime"
 PLAYBACK_SECRET = "media-test-playback-secret"
 LADDER = parse_ladder("source,240p")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 
 def free_port() -> int:
@@ -343,9 +334,8 @@ def test_watchdog_ends_the_show_of_a_media_server_killed_without_publish_done(me
 
 
 @pytest.mark.browser
-def test_browser_paywall_then_plays_after_purchase(media, publisher, live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
+@pytest.mark.chromium_args("--autoplay-policy=no-user-gesture-required")
+def test_browser_paywall_then_plays_after_purchase(media, publisher, live_server, monkeypatch, launch_chromium):
     performer, key = live_performer("premiumstar")
     ShowFactory(performer=performer, kind="premium", price_cents=799, title="Premium", scheduled_start=timezone.now())
     viewer = UserFactory(username="fan")
@@ -362,51 +352,36 @@ def test_browser_paywall_then_plays_after_purchase(media, publisher, live_server
     session_cookie = client.cookies["sessionid"].value
 
     media_responses = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        try:
-            context = browser.new_context()
-            context.add_cookies([{"name": "sessionid", "value": session_cookie, "url": live_server.url}])
-            page = context.new_page()
-            page.on("response", lambda r: media_responses.append(r.status) if r.url.startswith(media.http) else None)
-            page.goto(f"{live_server.url}/rooms/premiumstar/")
-            paywall = page.locator("[data-paywall]")
-            paywall.wait_for(state="visible")
-            assert "This stream is premium. Purchase access to watch." in paywall.inner_text()
-            assert page.locator("[data-paywall-button]").inner_text() == "Buy for $7.99"
-            page.wait_for_timeout(1500)
-            assert 200 not in media_responses
+    # After the ORM work above (see launch_chromium).
+    context = launch_chromium().new_context()
+    context.add_cookies([{"name": "sessionid", "value": session_cookie, "url": live_server.url}])
+    page = context.new_page()
+    page.on("response", lambda r: media_responses.append(r.status) if r.url.startswith(media.http) else None)
+    page.goto(f"{live_server.url}/rooms/premiumstar/")
+    paywall = page.locator("[data-paywall]")
+    paywall.wait_for(state="visible")
+    assert "This stream is premium. Purchase access to watch." in paywall.inner_text()
+    assert page.locator("[data-paywall-button]").inner_text() == "Buy for $7.99"
+    page.wait_for_timeout(1500)
+    assert 200 not in media_responses
 
-            # Payment lands: the page polls and plays without a reload.
-            entitled["yes"] = True
-            page.locator("video[data-player-video]").wait_for(state="visible", timeout=15000)
-            # (Polled from here: the page's strict CSP forbids wait_for_function's eval.)
-            wait_for(lambda: page.evaluate(PLAYHEAD) > 0.5, timeout=20, what="playback")
-            first = page.evaluate(PLAYHEAD)
-            page.wait_for_timeout(3000)
-            # Keeps playing past the first playlist: it is reloaded, not stale.
-            assert page.evaluate(PLAYHEAD) > first + 2
-            assert paywall.is_hidden()
-            assert 200 in media_responses
-        finally:
-            browser.close()
+    # Payment lands: the page polls and plays without a reload.
+    entitled["yes"] = True
+    page.locator("video[data-player-video]").wait_for(state="visible", timeout=15000)
+    # (Polled from here: the page's strict CSP forbids wait_for_function's eval.)
+    wait_for(lambda: page.evaluate(PLAYHEAD) > 0.5, timeout=20, what="playback")
+    first = page.evaluate(PLAYHEAD)
+    page.wait_for_timeout(3000)
+    # Keeps playing past the first playlist: it is reloaded, not stale.
+    assert page.evaluate(PLAYHEAD) > first + 2
+    assert paywall.is_hidden()
+    assert 200 in media_responses
 
 
 @pytest.mark.browser
-def test_browser_offers_the_ladder_and_the_viewer_can_pin_a_quality(media, publisher, live_server):
+@pytest.mark.chromium_args("--autoplay-policy=no-user-gesture-required")
+def test_browser_offers_the_ladder_and_the_viewer_can_pin_a_quality(media, publisher, live_server, launch_chromium):
     from django.test import Client
-    from playwright.sync_api import sync_playwright
 
     performer, key = live_performer("laddered")
     viewer = UserFactory(username="picky")
@@ -416,33 +391,24 @@ def test_browser_offers_the_ladder_and_the_viewer_can_pin_a_quality(media, publi
     client = Client()
     client.force_login(viewer)
     segments = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=CHROMIUM_ARGS,
-        )
-        try:
-            context = browser.new_context()
-            context.add_cookies(
-                [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-            )
-            page = context.new_page()
-            page.on("request", lambda r: segments.append(r.url.split("/")[-2]) if r.url.endswith(".ts") else None)
-            errors = []
-            page.on("response", lambda r: errors.append((r.status, r.url[-40:])) if r.status >= 400 else None)
-            page.on("console", lambda m: errors.append(m.text[:200]))
-            page.goto(f"{live_server.url}/rooms/laddered/")
-            select = page.locator("[data-player-quality]")
-            select.wait_for(state="visible", timeout=20000)
-            assert select.locator("option").all_inner_texts() == ["Auto", "Source", "240p"]
-            wait_for(lambda: page.evaluate(PLAYHEAD) > 0.5, timeout=20, what="playback")
-            select.select_option(label="240p")
-            pinned_at = len(segments)
-            first = page.evaluate(PLAYHEAD)
-            # Still plays after pinning, and nothing but the pinned rung is fetched.
-            # (Open: in this test hls.js stops fetching after ~2 segments while the
-            # paywall test plays on; the count of segments after pinning is not asserted.)
-            wait_for(lambda: page.evaluate(PLAYHEAD) > first + 1, timeout=30, what=f"playback {segments} {errors}")
-            assert set(segments[pinned_at + 1 :]) <= {"laddered_240p"}
-        finally:
-            browser.close()
+    # After the ORM work above (see launch_chromium).
+    context = launch_chromium().new_context()
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    page.on("request", lambda r: segments.append(r.url.split("/")[-2]) if r.url.endswith(".ts") else None)
+    errors = []
+    page.on("response", lambda r: errors.append((r.status, r.url[-40:])) if r.status >= 400 else None)
+    page.on("console", lambda m: errors.append(m.text[:200]))
+    page.goto(f"{live_server.url}/rooms/laddered/")
+    select = page.locator("[data-player-quality]")
+    select.wait_for(state="visible", timeout=20000)
+    assert select.locator("option").all_inner_texts() == ["Auto", "Source", "240p"]
+    wait_for(lambda: page.evaluate(PLAYHEAD) > 0.5, timeout=20, what="playback")
+    select.select_option(label="240p")
+    pinned_at = len(segments)
+    first = page.evaluate(PLAYHEAD)
+    # Still plays after pinning, and nothing but the pinned rung is fetched.
+    # (Open: in this test hls.js stops fetching after ~2 segments while the
+    # paywall test plays on; the count of segments after pinning is not asserted.)
+    wait_for(lambda: page.evaluate(PLAYHEAD) > first + 1, timeout=30, what=f"playback {segments} {errors}")
+    assert set(segments[pinned_at + 1 :]) <= {"laddered_240p"}
