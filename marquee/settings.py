@@ -738,6 +738,7 @@ CELERY_BEAT_SCHEDULE["privacy-finalize-closures"] = {
 # Retention (days) per kind of personal data; the daily task enforces them and
 # docs/privacy.md is rendered from them (`manage.py privacy_doc`).
 PRIVACY_SESSION_IP_DAYS = env_int("PRIVACY_SESSION_IP_DAYS", 90, minimum=1)
+PRIVACY_AUDIT_IP_DAYS = env_int("PRIVACY_AUDIT_IP_DAYS", 180, minimum=1)
 PRIVACY_CHAT_MESSAGE_DAYS = env_int("PRIVACY_CHAT_MESSAGE_DAYS", 180, minimum=1)
 PRIVACY_HELD_MESSAGE_DAYS = env_int("PRIVACY_HELD_MESSAGE_DAYS", 30, minimum=1)
 PRIVACY_WATCH_HISTORY_DAYS = env_int("PRIVACY_WATCH_HISTORY_DAYS", 365, minimum=1)

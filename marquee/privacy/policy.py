@@ -117,10 +117,9 @@ CATEGORIES = (
         "Audit events about you (with IP address, browser, geo-block location)",
         "Security and legal audit trail (hash-chained)",
         LEGAL,
-        retention=(
-            "kept whole: rows are hash-chained (blanking a field would fail `audit_verify`);"
-            " closure is recorded as its own event"
-        ),
+        "PRIVACY_AUDIT_IP_DAYS",
+        "then the IP address is blanked (the chain hashes a salted digest of it, so `audit_verify` still passes);"
+        " the rest of the row is kept; closure is recorded as its own event",
     ),
     Category(
         "earnings",
