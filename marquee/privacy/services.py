@@ -22,6 +22,7 @@ from django.utils import timezone
 from marquee.audit.services import record_audit
 from marquee.billing import money
 from marquee.billing.models import Payout, Subscription
+from marquee.chat import services as chat_services
 from marquee.chat.models import ChatMessage
 from marquee.compliance import crypto
 from marquee.compliance.models import AgeVerification
@@ -84,6 +85,7 @@ def close_account(*, user, request=None, now: datetime.datetime | None = None) -
             },
         )
         session_keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+        old_username = user.username
         _erase(user, performer)
         record_audit(
             action="privacy.account_closed",
@@ -92,6 +94,9 @@ def close_account(*, user, request=None, now: datetime.datetime | None = None) -
             details={"tokens_forfeited": tokens, "final_after": closure.final_after.isoformat()},
         )
         transaction.on_commit(lambda: _end_sessions(session_keys))
+        transaction.on_commit(
+            lambda: chat_services.scrub_name_from_history(username=old_username, replacement=DELETED_AUTHOR)
+        )
     return closure
 
 
