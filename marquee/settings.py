@@ -731,6 +731,9 @@ CELERY_BEAT_SCHEDULE["ops-integrity-checks"] = {
 INSTALLED_APPS += ["marquee.privacy"]
 # A closed account can be reopened for this many days; then the worker makes it final.
 PRIVACY_CLOSURE_GRACE_DAYS = env_int("PRIVACY_CLOSURE_GRACE_DAYS", 14, minimum=0, maximum=90)
+# Reopening by yourself: a code mailed to the old address (marquee.privacy.reopen).
+PRIVACY_REOPEN_CODE_MINUTES = env_int("PRIVACY_REOPEN_CODE_MINUTES", 15, minimum=1, maximum=60)
+PRIVACY_REOPEN_CODE_ATTEMPTS = env_int("PRIVACY_REOPEN_CODE_ATTEMPTS", 5, minimum=1, maximum=10)
 CELERY_BEAT_SCHEDULE["privacy-finalize-closures"] = {
     "task": "marquee.privacy.tasks.finalize_closures",
     "schedule": 3600.0,

@@ -168,9 +168,10 @@ def render_markdown() -> str:
         "",
         "## Closing an account",
         "",
-        f"- Reversible for {getattr(settings, GRACE)} days (`{GRACE}`: support runs "
-        "`manage.py privacy_reopen <user id>`); then a worker task makes it final "
-        "(the encrypted copy of the login identity is deleted).",
+        f"- Reversible for {getattr(settings, GRACE)} days (`{GRACE}`): the person reopens at `/accounts/reopen/` "
+        "(or `POST /api/v1/account/reopen/`) with a code mailed to their old address, found through a keyed digest "
+        "of it kept only during the grace period; support can run `manage.py privacy_reopen <user id>`. "
+        "Then a worker task makes it final (the encrypted copy of the login identity and the digest are deleted).",
         "- Erased at once: e-mail, username (replaced by `deleted-<id>`), names, date of birth, sessions, "
         "two-factor devices, follows, notifications, watch history and recommendation data, moderator roles; "
         'chat messages show "deleted user"; a performer\'s public profile is blanked and hidden.',

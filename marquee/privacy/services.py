@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from marquee.audit.services import record_audit
 from marquee.billing import money
@@ -45,6 +46,12 @@ class PrivacyError(DomainError):
 def pseudonym_for(user) -> str:
     """Stable and meaningless: the same closed user always reads the same."""
     return f"deleted-{user.pk}"
+
+
+def email_digest(email: str) -> str:
+    """Keyed digest of an erased address, kept only while the closure can be
+    reopened (marquee.privacy.reopen finds the closure by it)."""
+    return salted_hmac("marquee.privacy.reopen.email", email.strip().lower()).hexdigest()
 
 
 def close_account(*, user, request=None, now: datetime.datetime | None = None) -> AccountClosure:
@@ -82,6 +89,7 @@ def close_account(*, user, request=None, now: datetime.datetime | None = None) -
                 "reopened_at": None,
                 "restore_name": restore_name,
                 "tokens_forfeited": tokens,
+                "email_digest": email_digest(user.email),
             },
         )
         session_keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
@@ -194,7 +202,8 @@ def reopen_account(*, closure: AccountClosure, now: datetime.datetime | None = N
             Performer.objects.filter(user=user).update(**identity["performer"])
         name = closure.restore_name
         closure.status, closure.reopened_at, closure.restore_name = AccountClosure.Status.REOPENED, now, ""
-        closure.save(update_fields=["status", "reopened_at", "restore_name"])
+        closure.email_digest = ""
+        closure.save(update_fields=["status", "reopened_at", "restore_name", "email_digest"])
         record_audit(action="privacy.account_reopened", actor_id=user.pk, target=user)
         transaction.on_commit(lambda: crypto.delete_private(name))
     return closure
@@ -214,7 +223,8 @@ def finalize_due_closures(*, now: datetime.datetime | None = None) -> int:
                 continue
             name = closure.restore_name
             closure.status, closure.finalized_at, closure.restore_name = AccountClosure.Status.FINAL, now, ""
-            closure.save(update_fields=["status", "finalized_at", "restore_name"])
+            closure.email_digest = ""
+            closure.save(update_fields=["status", "finalized_at", "restore_name", "email_digest"])
             record_audit(action="privacy.account_erasure_final", target=closure.user)
             transaction.on_commit(lambda name=name: crypto.delete_private(name))
             done += 1
