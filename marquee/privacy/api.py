@@ -13,7 +13,6 @@ from marquee.accounts.selectors import require_recent_reauthentication
 from marquee.lib.api_schema import errors
 from marquee.performers.dashboard_access import IsPerformer
 from marquee.privacy import reopen, selectors, services, travel
-from marquee.privacy.models import TravelMode
 
 
 class ClosureSummarySerializer(serializers.Serializer):
@@ -122,15 +121,7 @@ class TravelModeInput(serializers.Serializer):
 
 
 def _travel_state(request) -> dict:
-    performer = request.performer
-    mode = TravelMode.objects.filter(performer=performer).first()
-    detected = travel.detected_locations(performer=performer, request=request)
-    return {
-        "enabled": mode is not None,
-        "blocked_countries": mode.countries if mode else [],
-        "detected": detected,
-        "would_block": sorted({d["country"] for d in detected}),
-    }
+    return travel.state(performer=request.performer, request=request)
 
 
 class TravelModeView(APIView):

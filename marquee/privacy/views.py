@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods
 
 from marquee.accounts.selectors import REAUTHENTICATE_URL, recently_reauthenticated
 from marquee.lib.errors import DomainError
-from marquee.privacy import reopen, selectors, services
+from marquee.performers.dashboard_access import performer_required
+from marquee.privacy import reopen, selectors, services, travel
 
 
 @login_required
@@ -69,3 +70,25 @@ def reopen_account(request):
         return render(request, "privacy/reopen.html", context, status=refused.status)
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     return render(request, "privacy/reopened.html")
+
+
+@performer_required
+@require_http_methods(["GET", "POST"])
+def travel_mode(request):
+    """One switch: shows where the performer is now before they confirm; the
+    hidden ``confirm`` fields carry exactly the countries that were shown."""
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "off":
+                travel.disable(performer=request.performer, request=request)
+            else:
+                travel.enable(
+                    performer=request.performer, request=request, confirmed=request.POST.getlist("confirm")[:50]
+                )
+            return redirect("privacy_travel_mode")
+        except DomainError as refused:
+            error, status = refused.message, refused.status
+    context = {"travel": travel.state(performer=request.performer, request=request), "error": error}
+    context["dash_section"] = "travel"
+    return render(request, "privacy/travel_mode.html", context, status=status)
