@@ -727,6 +727,20 @@ CELERY_BEAT_SCHEDULE["ops-integrity-checks"] = {
     "schedule": float(INTEGRITY_CHECK_SECONDS),
 }
 
+# --- Go-live notifications (marquee.shows.golive) ------------------------------------
+# Web Push: the VAPID private key (base64url raw or DER, e.g. from `vapid --gen`;
+# WEBPUSH_VAPID_PRIVATE_KEY_FILE works too).  Empty: no push, in-app and e-mail only.
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT", "mailto:admin@localhost")
+WEBPUSH_TIMEOUT_SECONDS = env_int("WEBPUSH_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+# The worker POSTs to subscription endpoints: only these push services (and
+# their subdomains), over https, so a subscription cannot aim it inward.
+WEBPUSH_ENDPOINT_HOSTS = env_list(
+    "WEBPUSH_ENDPOINT_HOSTS",
+    ["fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com"],
+)
+WEBPUSH_ENDPOINT_SCHEMES = ["https"]
+
 # --- Privacy and data rights (marquee.privacy, docs/privacy.md) --------------------
 INSTALLED_APPS += ["marquee.privacy"]
 # A closed account can be reopened for this many days; then the worker makes it final.

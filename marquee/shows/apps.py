@@ -7,4 +7,7 @@ class ShowsConfig(AppConfig):
 
     def ready(self):
         # Celery autodiscovery only imports ``tasks``; the schedule's tasks live apart.
-        from marquee.shows import schedule_tasks  # noqa: F401
+        from marquee.lib import domain_events
+        from marquee.shows import schedule_tasks, tasks  # noqa: F401
+
+        domain_events.subscribe("show.started", tasks.on_show_started)

@@ -56,4 +56,5 @@ class Show(models.Model):
 
 
 # The schedule (recurrence rules, reminders) lives in its own module.
+from marquee.shows.golive_models import PushSubscription  # noqa: E402,F401
 from marquee.shows.schedule_models import Notification, ScheduleRule  # noqa: E402,F401

@@ -19,6 +19,19 @@ def refresh_live_thumbnail(username: str) -> None:
     thumbnails.refresh_thumbnail(username)
 
 
+def on_show_started(*, show_id: int, performer_id: int) -> None:
+    """``show.started`` subscriber (runs after commit): the fan-out goes to the worker."""
+    notify_followers_live.delay(show_id)
+
+
+@shared_task(ignore_result=True)
+def notify_followers_live(show_id: int) -> dict:
+    """Queued by the ``show.started`` domain event (shows.golive)."""
+    from marquee.shows import golive
+
+    return golive.notify_followers_live(show_id=show_id)
+
+
 @shared_task(ignore_result=True)
 def media_watchdog(now=None) -> int:
     """End shows whose media server went silent; their running private
