@@ -106,6 +106,13 @@ CATEGORIES = (
     ),
     Category("notifications", "Notifications", "Tell you about shows", CONTRACT, "PRIVACY_NOTIFICATION_DAYS"),
     Category(
+        "push_devices",
+        "Push devices: each browser's push service address and whether it may show names",
+        "Go-live alerts you turned on",
+        CONTRACT,
+        retention="until you turn push off, the push service drops it, or the account is closed",
+    ),
+    Category(
         "age_verification",
         "Age verification outcome",
         "Prove viewers are adults",

@@ -33,7 +33,7 @@ from marquee.performers.models import Follow, Performer, RoomModerator
 from marquee.privacy import exports
 from marquee.privacy.models import AccountClosure, DataExport
 from marquee.recommendations.models import Interaction, ViewerBlock
-from marquee.shows.models import Notification
+from marquee.shows.models import Notification, PushSubscription
 
 DELETED_AUTHOR = "deleted user"
 _IDENTITY_FIELDS = ("username", "email", "first_name", "last_name", "timezone")
@@ -138,6 +138,7 @@ def _erase(user, performer) -> None:
     UserSession.objects.filter(user=user).delete()
     Follow.objects.filter(user=user).delete()
     Notification.objects.filter(user=user).delete()
+    PushSubscription.objects.filter(user=user).delete()
     Interaction.objects.filter(user=user).delete()
     ViewerBlock.objects.filter(user=user).delete()
     RoomModerator.objects.filter(user=user).delete()

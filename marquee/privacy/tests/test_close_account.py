@@ -31,12 +31,14 @@ from marquee.performers.models import Follow
 from marquee.privacy import services
 from marquee.privacy.models import AccountClosure
 from marquee.recommendations.models import Interaction
+from marquee.shows.golive_models import PushSubscription
 from marquee.shows.schedule_models import Notification
 from tests.factories import PASSWORD, PerformerFactory, UserFactory, enable_totp, reauthenticate
 
 DOB = datetime.date(1981, 2, 3)
 IP = "203.0.113.77"
 AGENT = "QuillBrowser/7.1"
+DEVICE = "vivian-push-device-77"
 
 # Kept on purpose (docs/privacy.md): the hash-chained audit log (its rows are
 # immutable; IPs go by retention, erasure is its own event) and 2257 records.
@@ -93,6 +95,9 @@ def person(db, performer):
         created_at=timezone.now(),
     )
     UserSession.objects.create(user=user, ip=IP, session_key="k" * 32, user_agent=AGENT)
+    PushSubscription.objects.create(
+        user=user, endpoint=f"https://fcm.googleapis.com/fcm/send/{DEVICE}", p256dh="k", auth="a"
+    )
     document = crypto.write_private("age", b"passport scan")
     AgeVerification.objects.create(
         user=user,
@@ -115,7 +120,7 @@ def person(db, performer):
 
 
 def needles(user):
-    return [user.username, user.email, user.last_name, IP, AGENT, "ref-vivian-quill", DOB.isoformat()]
+    return [user.username, user.email, user.last_name, IP, AGENT, "ref-vivian-quill", DOB.isoformat(), DEVICE]
 
 
 def personal_values_left(values):
@@ -138,7 +143,12 @@ def personal_values_left(values):
 def test_the_walk_finds_personal_values_before_closure(person):
     # The walk can fail: before closure it finds the person everywhere.
     left = personal_values_left(needles(person))
-    for where in ("accounts.User.email", "usersessions.UserSession.ip", "chat.ChatMessage.author_name"):
+    for where in (
+        "accounts.User.email",
+        "usersessions.UserSession.ip",
+        "chat.ChatMessage.author_name",
+        "shows.PushSubscription.endpoint",
+    ):
         assert any(item.startswith(where) for item in left), where
 
 
