@@ -195,21 +195,6 @@ def _recent_message_ids(room: str, *, username: str | None = None) -> dict[int, 
     return found
 
 
-_NAME_KEYS = ("user", "from", "by")
-
-
-def scrub_name_from_history(*, username: str, replacement: str) -> int:
-    """Replace ``username`` wherever the rooms' recent history names a person
-    (message authors, tippers, moderation events): a closed account's name
-    must not come back to a client that joins or resumes."""
-
-    def rewrite(event):
-        hits = [key for key in _NAME_KEYS if event.get(key) == username]
-        return {**event, **dict.fromkeys(hits, replacement)} if hits else None
-
-    return realtime.rewrite_history(rewrite)
-
-
 def delete_message(*, actor, performer, message_id: int, ip: str = "") -> None:
     _require_moderator(actor, performer)
     room = _room(performer)

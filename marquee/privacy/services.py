@@ -23,7 +23,7 @@ from django.utils.crypto import salted_hmac
 from marquee.audit.services import record_audit
 from marquee.billing import money
 from marquee.billing.models import Payout, Subscription
-from marquee.chat import services as chat_services
+from marquee.chat import erasure as chat_erasure
 from marquee.chat.models import ChatMessage
 from marquee.compliance import crypto
 from marquee.compliance.models import AgeVerification
@@ -102,8 +102,11 @@ def close_account(*, user, request=None, now: datetime.datetime | None = None) -
             details={"tokens_forfeited": tokens, "final_after": closure.final_after.isoformat()},
         )
         transaction.on_commit(lambda: _end_sessions(session_keys))
+        # robust: the closure stands even if Redis is briefly unreachable (the
+        # history ring expires on its own within CHAT history's 7-day TTL).
         transaction.on_commit(
-            lambda: chat_services.scrub_name_from_history(username=old_username, replacement=DELETED_AUTHOR)
+            lambda: chat_erasure.scrub_name_from_history(username=old_username, replacement=DELETED_AUTHOR),
+            robust=True,
         )
     return closure
 
