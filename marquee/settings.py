@@ -713,12 +713,30 @@ METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/
 INTEGRITY_CHECK_SECONDS = env_int("INTEGRITY_CHECK_SECONDS", 3600, minimum=60)
 INTEGRITY_CHECK_DETAIL_MAX_CHARS = 4000  # a failed check's output kept for /metrics readers
 
+# --- Go-live notifications (marquee.schedule.golive) ------------------------------------
+# Web Push: the VAPID private key (base64url raw or DER, e.g. from `vapid --gen`;
+# WEBPUSH_VAPID_PRIVATE_KEY_FILE works too).  Empty: no push, in-app and e-mail only.
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT", "mailto:admin@localhost")
+WEBPUSH_TIMEOUT_SECONDS = env_int("WEBPUSH_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+# The worker POSTs to subscription endpoints: only these push services (and
+# their subdomains), over https, so a subscription cannot aim it inward.
+WEBPUSH_ENDPOINT_HOSTS = env_list(
+    "WEBPUSH_ENDPOINT_HOSTS",
+    ["fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com"],
+)
+WEBPUSH_ENDPOINT_SCHEMES = ["https"]
+
 # --- Privacy and data rights (marquee.privacy, docs/privacy.md) --------------------
 # A closed account can be reopened for this many days; then the worker makes it final.
 PRIVACY_CLOSURE_GRACE_DAYS = env_int("PRIVACY_CLOSURE_GRACE_DAYS", 14, minimum=0, maximum=90)
+# Reopening by yourself: a code mailed to the old address (marquee.privacy.reopen).
+PRIVACY_REOPEN_CODE_MINUTES = env_int("PRIVACY_REOPEN_CODE_MINUTES", 15, minimum=1, maximum=60)
+PRIVACY_REOPEN_CODE_ATTEMPTS = env_int("PRIVACY_REOPEN_CODE_ATTEMPTS", 5, minimum=1, maximum=10)
 # Retention (days) per kind of personal data; the daily task enforces them and
 # docs/privacy.md is rendered from them (`manage.py privacy_doc`).
 PRIVACY_SESSION_IP_DAYS = env_int("PRIVACY_SESSION_IP_DAYS", 90, minimum=1)
+PRIVACY_AUDIT_IP_DAYS = env_int("PRIVACY_AUDIT_IP_DAYS", 180, minimum=1)
 PRIVACY_CHAT_MESSAGE_DAYS = env_int("PRIVACY_CHAT_MESSAGE_DAYS", 180, minimum=1)
 PRIVACY_HELD_MESSAGE_DAYS = env_int("PRIVACY_HELD_MESSAGE_DAYS", 30, minimum=1)
 PRIVACY_WATCH_HISTORY_DAYS = env_int("PRIVACY_WATCH_HISTORY_DAYS", 365, minimum=1)

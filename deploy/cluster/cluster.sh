@@ -143,7 +143,9 @@ launch() {
     lb) start lb mq-lb nginx -e stderr -c "$STATE/lb/nginx.conf" ;;
     db) start db mq-db runuser -u postgres -- "$PGBIN/postgres" -D "$PGDATA_DIR" -c listen_addresses='*' \
         -c unix_socket_directories="$PGDATA_DIR" -c max_connections=300 ;;
-    redis) start redis mq-redis redis-server --bind 0.0.0.0 --port 6379 --save "" --appendonly no --protected-mode no ;;
+    redis) mkdir -p "$STATE/redis"
+      start redis mq-redis redis-server "$ROOT/deploy/redis.conf" --dir "$STATE/redis" --bind 0.0.0.0 --port 6379 \
+        --protected-mode no ;;
     *) echo "unknown node $name"; exit 2 ;;
   esac
 }

@@ -212,6 +212,24 @@ def restart_redis():
     node("launch", "redis")
 
 
+def wait_redis(seconds: float = 30) -> None:
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if client.ping():
+                return
+        except redis.RedisError:
+            time.sleep(0.2)
+
+
+def restart_redis_and_wait():
+    restart_redis()
+    wait_redis()
+
+
 def redis_case() -> bool:
     """Both web nodes report every component ok again (cache, real-time publisher)."""
     restart_redis()
@@ -230,6 +248,108 @@ def redis_case() -> bool:
     return report("restart redis (health)", ok, recovered_s=round(recovered, 1), status=",".join(status.values()))
 
 
+# --- tips through both web nodes; a private show billed across a worker kill -------------
+
+WEBS = ("10.231.0.11", "10.231.0.12")
+TIPS = int(os.environ.get("CLUSTER_TIPS", "40"))
+
+
+def signed_in_session(user) -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[AGE_GATE_SESSION_KEY] = True
+    session.create()
+    return session.session_key
+
+
+def tips_case() -> bool:
+    """Each tip goes to one web node and is retried with the same
+    Idempotency-Key on the other: one transfer per key, the wallet debited
+    once per tip (losses: a tip answered 2xx with no transfer; duplicates:
+    tokens debited beyond one per key)."""
+    import secrets
+    import uuid
+
+    from marquee.accounts.models import User
+    from marquee.ledger import selectors as ledger
+    from marquee.ledger.models import Transfer
+
+    user = User.objects.get(username="viewer3")
+    cookie, csrf, run = signed_in_session(user), secrets.token_hex(16), uuid.uuid4().hex[:8]
+    headers = {"Host": f"127.0.0.1:{PORT}", "X-CSRFToken": csrf, "Cookie": f"sessionid={cookie}; csrftoken={csrf}"}
+    before = ledger.available_tokens(user)
+    answered, failed = set(), 0
+    for i in range(TIPS):
+        key = f"faults-{run}-{i}"
+        for web in (WEBS[i % 2], WEBS[(i + 1) % 2]):
+            try:
+                response = httpx.post(
+                    f"http://{web}:8000/api/v1/rooms/{ROOM}/tips/",
+                    json={"tokens": 1},
+                    headers={**headers, "Idempotency-Key": key},
+                    timeout=10,
+                )
+            except httpx.HTTPError:
+                failed += 1
+                continue
+            if response.status_code in (200, 201):
+                answered.add(key)
+            else:
+                failed += 1
+    posted = set(
+        Transfer.objects.filter(idempotency_key__contains=f"faults-{run}-").values_list("idempotency_key", flat=True)
+    )
+    posted_keys = {k[k.index(f"faults-{run}-") :] for k in posted}
+    losses = len(answered - posted_keys)
+    debited = before - ledger.available_tokens(user)
+    duplicates = debited - len(posted_keys)
+    return report(
+        "tips through both web nodes (each retried on the other)",
+        losses == 0 and duplicates == 0 and len(answered) == TIPS and failed == 0,
+        tips=TIPS, answered=len(answered), failed=failed, losses=losses, duplicates=duplicates,
+    )  # fmt: skip
+
+
+def start_private():
+    from marquee.accounts.models import User
+    from marquee.performers.models import Performer
+    from marquee.privates import services as privates
+
+    payer = User.objects.get(username="viewer2")
+    performer = Performer.objects.select_related("user").get(user__username=ROOM)
+    session = privates.request_private(user=payer, performer=performer)
+    return privates.accept(actor=performer.user, session=session)
+
+
+def end_private(session) -> dict:
+    """End the session and compare what was charged with the periods begun:
+    losses = periods begun but not charged, duplicates = charges beyond one per period."""
+    from marquee.ledger.models import Transfer
+    from marquee.privates import services as privates
+    from marquee.privates.models import PrivateShow
+
+    session = privates.end_private(actor=session.payer, session=PrivateShow.objects.get(pk=session.pk))
+    session.refresh_from_db()
+    charges = list(
+        Transfer.objects.filter(idempotency_key__startswith=f"privates:{session.pk}:period:").values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    owed = privates.periods_owed(session, session.end_reason, session.ended_at)
+    return {
+        "private_periods": owed,
+        "private_losses": max(0, owed - len(set(charges))),
+        "private_duplicates": len(charges) - len(set(charges)),
+    }
+
+
 # --- worker killed mid-ticks ------------------------------------------------------------
 
 
@@ -240,19 +360,26 @@ def worker_case() -> bool:
     def done_ticks():
         return (STATE / "worker2.log").read_text().count("marquee.privates.tasks.tick[") // 2
 
+    try:
+        session = start_private()
+    except Exception as exc:  # no live show, no tokens: say so instead of passing blind
+        return report("kill a worker mid-ticks", False, error=f"private show not started: {exc}")
     before = done_ticks()
     node("kill", "worker1")
     time.sleep(12)  # two private-billing ticks (5 s beat) must land on the remaining worker
     ticks = done_ticks() - before
     node("launch", "worker1")
+    time.sleep(6)  # one more tick with both workers back
+    private = end_private(session)
     try:
         with open(os.devnull, "w") as devnull:
             call_command("ledger_check", stdout=devnull)
         ledger_ok = True
     except CommandError:
         ledger_ok = False
-    return report("kill a worker mid-ticks", ledger_ok and ticks > 0, ledger_check="ok" if ledger_ok else "FAILED",
-                  worker2_ticks=ticks)  # fmt: skip
+    ok = ledger_ok and ticks > 0 and private["private_losses"] == 0 and private["private_duplicates"] == 0
+    return report("kill a worker mid-ticks (private show billing)", ok, ledger_check="ok" if ledger_ok else "FAILED",
+                  worker2_ticks=ticks, **private)  # fmt: skip
 
 
 # --- PostgreSQL restart ----------------------------------------------------------------
@@ -312,7 +439,10 @@ def main() -> int:
     ]
     node("launch", "web1")
     wait_healthy("http://10.231.0.11:8000/healthz", 60)
-    results += [edge_case(), worker_case(), redis_case(), postgres_case()]
+    results += [edge_case(), tips_case(), worker_case(), redis_case()]
+    # Chat ids and history survive the restart (deploy/redis.conf, AOF): sockets resume, no reset needed.
+    results.append(asyncio.run(chat_case(None, "restart redis under chat sockets", during=restart_redis_and_wait)))
+    results.append(postgres_case())
     print(f"{sum(results)}/{len(results)} cases passed")
     return 0 if all(results) else 1
 

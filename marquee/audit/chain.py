@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 
 GENESIS_HASH = "0" * 64
+
+
+def new_ip_fields(ip: str) -> tuple[str, str]:
+    """(salt, digest) for a row's IP.  The chain hashes the digest, never the
+    IP, so retention can blank ``ip`` and ``ip_salt`` without breaking
+    ``audit_verify``; the random salt, erased with the IP, keeps the digest
+    from being reversed by trying all 2^32 IPv4 addresses."""
+    if not ip:
+        return "", ""
+    salt = secrets.token_hex(16)
+    return salt, ip_digest(salt, ip)
+
+
+def ip_digest(salt: str, ip: str) -> str:
+    return hmac.new(salt.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
 def canonical_content(event) -> bytes:
@@ -17,7 +34,7 @@ def canonical_content(event) -> bytes:
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
         "action": event.action,
-        "ip": event.ip,
+        "ip_digest": event.ip_digest,
         "user_agent": event.user_agent,
         "target_type": event.target_type,
         "target_id": event.target_id,
@@ -48,6 +65,9 @@ def verify_chain(events) -> tuple[bool, object | None, str]:
             return False, event, "prev_hash does not match the previous row's hash"
         if compute_hash(event) != event.entry_hash:
             return False, event, "content does not match its hash (row altered)"
+        # An IP still held must be the one hashed (erased: ip and salt blank).
+        if (event.ip or event.ip_salt) and ip_digest(event.ip_salt, event.ip) != event.ip_digest:
+            return False, event, "ip does not match its digest (row altered)"
         previous_hash = event.entry_hash
         expected_sequence = event.sequence + 1
     return True, None, ""

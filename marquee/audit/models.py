@@ -29,7 +29,11 @@ class AuditEvent(models.Model):
     )
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=80, db_index=True)
+    # The chain covers ip_digest (HMAC of ip under ip_salt), not ip: retention
+    # blanks ip and ip_salt past PRIVACY_AUDIT_IP_DAYS (chain.new_ip_fields).
     ip = models.CharField(max_length=45, blank=True)
+    ip_salt = models.CharField(max_length=32, blank=True)
+    ip_digest = models.CharField(max_length=64, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     target_type = models.CharField(max_length=80, blank=True)
     target_id = models.CharField(max_length=80, blank=True)

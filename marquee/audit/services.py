@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from marquee.audit.chain import GENESIS_HASH, compute_hash
+from marquee.audit.chain import GENESIS_HASH, compute_hash, new_ip_fields
 from marquee.audit.models import AuditEvent
 from marquee.lib.fields import clip
 
@@ -75,6 +75,8 @@ def record_audit(
     # round trips per row); an error here rolls the caller back anyway.
     with transaction.atomic(savepoint=False):
         chain, last_sequence, last_hash = _claim_chain()
+        row_ip = clip(ip if ip is not None else request_ip, AuditEvent, "ip")
+        ip_salt, ip_digest = new_ip_fields(row_ip)
         event = AuditEvent(
             chain=chain,
             sequence=last_sequence + 1,
@@ -84,7 +86,9 @@ def record_audit(
             if actor is not None and getattr(actor, "is_authenticated", False)
             else "",
             action=action,
-            ip=clip(ip if ip is not None else request_ip, AuditEvent, "ip"),
+            ip=row_ip,
+            ip_salt=ip_salt,
+            ip_digest=ip_digest,
             user_agent=clip(user_agent if user_agent is not None else request_agent, AuditEvent, "user_agent"),
             target_type=target_type,
             target_id=str(target_id),
@@ -100,13 +104,13 @@ def record_audit(
 
 
 _INSERT_COLUMNS = (
-    "chain", "sequence", "created_at", "actor_id", "actor_label", "action", "ip",
+    "chain", "sequence", "created_at", "actor_id", "actor_label", "action", "ip", "ip_salt", "ip_digest",
     "user_agent", "target_type", "target_id", "details", "prev_hash", "entry_hash",
 )  # fmt: skip
 _INSERT_SQL = (
-    "INSERT INTO compliance_auditevent (chain, sequence, created_at, actor_id, actor_label, action, ip,"
-    " user_agent, target_type, target_id, details, prev_hash, entry_hash)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id"
+    "INSERT INTO compliance_auditevent (chain, sequence, created_at, actor_id, actor_label, action, ip, ip_salt,"
+    " ip_digest, user_agent, target_type, target_id, details, prev_hash, entry_hash)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id"
 )
 
 

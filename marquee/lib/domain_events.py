@@ -16,6 +16,7 @@ Names and payloads (keyword arguments, plain ids and numbers):
 * ``purchase.completed``: user_id, performer_id (or None), product
 * ``subscription.extended``: user_id, performer_id
 * ``tip.sent``: user_id, performer_id, tokens
+* ``show.started``: show_id, performer_id (go-live notifications, schedule.golive)
 """
 
 from __future__ import annotations

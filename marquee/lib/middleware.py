@@ -1,13 +1,17 @@
 import json
+import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from marquee.lib.clientip import resolve_client_ip
 from marquee.lib.errors import DomainError
 from marquee.lib.formatting import valid_zone
+
+logger = logging.getLogger(__name__)
 
 
 class ClientIPMiddleware:
@@ -89,6 +93,13 @@ class DomainErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError) and exception.status != 500:
             return exception.response(request)
+        if isinstance(exception, RedisError):
+            # The cache/limits store is down: what needs it (login, second
+            # factor and password-reset limits) fails closed, as a 503.
+            logger.warning("cache store unreachable on %s: %s", request.path, exception)
+            return DomainError(
+                "store_unavailable", "This is briefly unavailable; try again in a minute.", 503
+            ).response(request)
         return None
 
 

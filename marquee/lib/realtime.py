@@ -118,6 +118,17 @@ class MemoryBackend:
     async def arecent(self, hub, room: str):
         return self.recent(room)
 
+    def rewrite_history(self, rewrite) -> int:
+        changed = 0
+        with self._lock:
+            for ring in self._rings.values():
+                for index, (seq, raw) in enumerate(ring):
+                    new = _rewritten(seq, raw, rewrite)
+                    if new is not None:
+                        ring[index] = (seq, new)
+                        changed += 1
+        return changed
+
     async def subscribe(self, hub, room: str) -> None:
         return None
 
@@ -202,6 +213,35 @@ class RedisBackend:
         result = await async_client().eval(_RECENT_LUA, 2, *self._keys(room)[:2])
         return self._parse_recent(result)
 
+    def rewrite_history(self, rewrite) -> int:
+        """Every room's history, entry by entry, under WATCH: a publish in
+        between makes that room's rewrite start over, so none is lost."""
+        import redis
+
+        client, changed = self._client(), 0
+        for key in client.scan_iter(match=channel("history", "*"), count=1000):
+            while True:
+                with client.pipeline() as pipe:
+                    try:
+                        pipe.watch(key)
+                        updates = [
+                            (raw, int(score), new)
+                            for raw, score in pipe.zrange(key, 0, -1, withscores=True)
+                            if (new := _rewritten(int(score), raw.decode(), rewrite)) is not None
+                        ]
+                        if not updates:
+                            break
+                        pipe.multi()
+                        for raw, seq, new in updates:
+                            pipe.zrem(key, raw)
+                            pipe.zadd(key, {new: seq})
+                        pipe.execute()
+                        changed += len(updates)
+                        break
+                    except redis.WatchError:
+                        continue
+        return changed
+
     async def subscribe(self, hub, room: str) -> None:
         await hub.redis_subscribe(channel("room", room), channel("mods", room))
 
@@ -239,6 +279,13 @@ class RedisBackend:
             client.delete(key)
 
 
+def _rewritten(seq: int, raw: str, rewrite) -> str | None:
+    event = json.loads(raw)
+    event.pop("id", None)
+    new = rewrite(event)
+    return None if new is None else with_id(seq, new)
+
+
 _backend = None
 
 
@@ -270,6 +317,13 @@ def publish_moderator_event(room: str, event: dict) -> None:
 def publish_user_event(user_id: int, event: dict) -> None:
     """To every socket of one user (logout, site ban, room ban)."""
     backend().publish_ephemeral("users", "", {**event, "user_id": user_id})
+
+
+def rewrite_history(rewrite) -> int:
+    """Apply ``rewrite(event) -> new event | None (unchanged)`` to the recent
+    history of every room, keeping each event's id (erasure of a closed
+    account's name); returns how many events changed."""
+    return backend().rewrite_history(rewrite)
 
 
 def recent_events(room: str) -> tuple[int, list[tuple[int, str]]]:

@@ -137,6 +137,10 @@ class Follow(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
     performer = models.ForeignKey(Performer, on_delete=models.CASCADE, related_name="followers")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Go-live notifications, each opt-in per follow (marquee.schedule.golive).
+    notify_app = models.BooleanField(default=False)
+    notify_email = models.BooleanField(default=False)
+    notify_push = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "performer"], name="follow_unique")]

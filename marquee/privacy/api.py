@@ -5,15 +5,14 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marquee.accounts.selectors import require_recent_reauthentication
 from marquee.lib.api_schema import errors
 from marquee.performers.dashboard_access import IsPerformer
-from marquee.privacy import selectors, services, travel
-from marquee.privacy.models import TravelMode
+from marquee.privacy import reopen, selectors, services, travel
 
 
 class ClosureSummarySerializer(serializers.Serializer):
@@ -47,6 +46,31 @@ class CloseAccountView(APIView):
         require_recent_reauthentication(request)
         closure = services.close_account(user=request.user, request=request)
         return Response(ClosureSerializer(closure).data)
+
+
+class ReopenInput(serializers.Serializer):
+    email = serializers.EmailField()
+    code = serializers.CharField(max_length=12, required=False, help_text="The code mailed by the first call")
+
+
+class ReopenAccountView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        request=ReopenInput,
+        responses={202: None, 200: None, **errors(400)},
+        summary="Reopen a closed account: without `code` mails one; with it reopens",
+    )
+    def post(self, request):
+        data = ReopenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        email, code = data.validated_data["email"], data.validated_data.get("code")
+        if not code:
+            reopen.start(email=email)  # the same answer whether or not the account exists
+            return Response({"status": "code_sent_if_closed"}, status=202)
+        reopen.confirm(email=email, code=code)
+        return Response({"status": "reopened", "set_password_url": reverse("account_reset_password")})
 
 
 class DataExportSerializer(serializers.Serializer):
@@ -97,15 +121,7 @@ class TravelModeInput(serializers.Serializer):
 
 
 def _travel_state(request) -> dict:
-    performer = request.performer
-    mode = TravelMode.objects.filter(performer=performer).first()
-    detected = travel.detected_locations(performer=performer, request=request)
-    return {
-        "enabled": mode is not None,
-        "blocked_countries": mode.countries if mode else [],
-        "detected": detected,
-        "would_block": sorted({d["country"] for d in detected}),
-    }
+    return travel.state(performer=request.performer, request=request)
 
 
 class TravelModeView(APIView):

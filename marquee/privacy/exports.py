@@ -21,6 +21,7 @@ from marquee.ledger.models import Entry, Transfer
 from marquee.performers.models import Follow, Performer
 from marquee.privacy.policy import CATEGORIES
 from marquee.recommendations.models import Interaction
+from marquee.schedule.golive_models import PushSubscription
 from marquee.schedule.models import Notification
 
 
@@ -112,7 +113,17 @@ EXPORTERS = {
         "created_at",
         "canceled_at",
     ),
-    "follows": lambda user, p: _values(Follow.objects.filter(user=user), "performer__user__username", "created_at"),
+    "follows": lambda user, p: _values(
+        Follow.objects.filter(user=user),
+        "performer__user__username",
+        "created_at",
+        "notify_app",
+        "notify_email",
+        "notify_push",
+    ),
+    "push_devices": lambda user, p: _values(
+        PushSubscription.objects.filter(user=user), "endpoint", "show_names", "created_at"
+    ),
     "chat_messages": lambda user, p: _chat(user),
     "held_messages": lambda user, p: _chat(user, state=ChatMessage.State.HELD),
     "watch_history": lambda user, p: _values(

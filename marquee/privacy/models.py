@@ -23,6 +23,9 @@ class AccountClosure(models.Model):
     reopened_at = models.DateTimeField(null=True, blank=True)
     restore_name = models.CharField(max_length=120, blank=True)
     tokens_forfeited = models.PositiveIntegerField(default=0)
+    # Keyed digest of the erased e-mail address, only while reopening is
+    # possible (marquee.privacy.reopen).
+    email_digest = models.CharField(max_length=64, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"closure of user {self.user_id} ({self.status})"

@@ -106,6 +106,13 @@ CATEGORIES = (
     ),
     Category("notifications", "Notifications", "Tell you about shows", CONTRACT, "PRIVACY_NOTIFICATION_DAYS"),
     Category(
+        "push_devices",
+        "Push devices: each browser's push service address and whether it may show names",
+        "Go-live alerts you turned on",
+        CONTRACT,
+        retention="until you turn push off, the push service drops it, or the account is closed",
+    ),
+    Category(
         "age_verification",
         "Age verification outcome",
         "Prove viewers are adults",
@@ -117,10 +124,9 @@ CATEGORIES = (
         "Audit events about you (with IP address, browser, geo-block location)",
         "Security and legal audit trail (hash-chained)",
         LEGAL,
-        retention=(
-            "kept whole: rows are hash-chained (blanking a field would fail `audit_verify`);"
-            " closure is recorded as its own event"
-        ),
+        "PRIVACY_AUDIT_IP_DAYS",
+        "then the IP address is blanked (the chain hashes a salted digest of it, so `audit_verify` still passes);"
+        " the rest of the row is kept; closure is recorded as its own event",
     ),
     Category(
         "earnings",
@@ -169,9 +175,10 @@ def render_markdown() -> str:
         "",
         "## Closing an account",
         "",
-        f"- Reversible for {getattr(settings, GRACE)} days (`{GRACE}`: support runs "
-        "`manage.py privacy_reopen <user id>`); then a worker task makes it final "
-        "(the encrypted copy of the login identity is deleted).",
+        f"- Reversible for {getattr(settings, GRACE)} days (`{GRACE}`): the person reopens at `/accounts/reopen/` "
+        "(or `POST /api/v1/account/reopen/`) with a code mailed to their old address, found through a keyed digest "
+        "of it kept only during the grace period; support can run `manage.py privacy_reopen <user id>`. "
+        "Then a worker task makes it final (the encrypted copy of the login identity and the digest are deleted).",
         "- Erased at once: e-mail, username (replaced by `deleted-<id>`), names, date of birth, sessions, "
         "two-factor devices, follows, notifications, watch history and recommendation data, moderator roles; "
         'chat messages show "deleted user"; a performer\'s public profile is blanked and hidden.',

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Value, When
 
+from marquee.audit.models import AuditEvent
 from marquee.audit.services import record_audit
 from marquee.billing.models import Product, Purchase
 from marquee.chat.models import ChatMessage
@@ -41,6 +42,11 @@ def enforce(*, now: datetime.datetime) -> dict[str, int]:
             "notifications": Notification.objects.filter(
                 created_at__lt=_before(now, "PRIVACY_NOTIFICATION_DAYS")
             ).delete()[0],
+            # The chain hashes a salted digest of the IP (marquee.audit.chain):
+            # blanking the IP and its salt keeps audit_verify clean.
+            "audit_ips": AuditEvent.objects.filter(created_at__lt=_before(now, "PRIVACY_AUDIT_IP_DAYS"))
+            .exclude(ip="", ip_salt="")
+            .update(ip="", ip_salt=""),
             # Amounts stay for accounting; what was bought from whom, in words, goes.
             "purchases": Purchase.objects.filter(created_at__lt=_before(now, "PRIVACY_RECEIPT_DETAIL_DAYS"))
             .exclude(description__in=Product.labels, return_url="")

@@ -18,10 +18,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from marquee.audit.services import record_audit
 from marquee.billing import money
 from marquee.billing.models import Payout, Subscription
+from marquee.chat import erasure as chat_erasure
 from marquee.chat.models import ChatMessage
 from marquee.compliance import crypto
 from marquee.compliance.models import AgeVerification
@@ -31,7 +33,7 @@ from marquee.performers.models import Follow, Performer, RoomModerator
 from marquee.privacy import exports
 from marquee.privacy.models import AccountClosure, DataExport
 from marquee.recommendations.models import Interaction, ViewerBlock
-from marquee.schedule.models import Notification
+from marquee.schedule.models import Notification, PushSubscription
 
 DELETED_AUTHOR = "deleted user"
 _IDENTITY_FIELDS = ("username", "email", "first_name", "last_name", "timezone")
@@ -44,6 +46,12 @@ class PrivacyError(DomainError):
 def pseudonym_for(user) -> str:
     """Stable and meaningless: the same closed user always reads the same."""
     return f"deleted-{user.pk}"
+
+
+def email_digest(email: str) -> str:
+    """Keyed digest of an erased address, kept only while the closure can be
+    reopened (marquee.privacy.reopen finds the closure by it)."""
+    return salted_hmac("marquee.privacy.reopen.email", email.strip().lower()).hexdigest()
 
 
 def close_account(*, user, request=None, now: datetime.datetime | None = None) -> AccountClosure:
@@ -81,9 +89,11 @@ def close_account(*, user, request=None, now: datetime.datetime | None = None) -
                 "reopened_at": None,
                 "restore_name": restore_name,
                 "tokens_forfeited": tokens,
+                "email_digest": email_digest(user.email),
             },
         )
         session_keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+        old_username = user.username
         _erase(user, performer)
         record_audit(
             action="privacy.account_closed",
@@ -92,6 +102,12 @@ def close_account(*, user, request=None, now: datetime.datetime | None = None) -
             details={"tokens_forfeited": tokens, "final_after": closure.final_after.isoformat()},
         )
         transaction.on_commit(lambda: _end_sessions(session_keys))
+        # robust: the closure stands even if Redis is briefly unreachable (the
+        # history ring expires on its own within CHAT history's 7-day TTL).
+        transaction.on_commit(
+            lambda: chat_erasure.scrub_name_from_history(username=old_username, replacement=DELETED_AUTHOR),
+            robust=True,
+        )
     return closure
 
 
@@ -125,6 +141,7 @@ def _erase(user, performer) -> None:
     UserSession.objects.filter(user=user).delete()
     Follow.objects.filter(user=user).delete()
     Notification.objects.filter(user=user).delete()
+    PushSubscription.objects.filter(user=user).delete()
     Interaction.objects.filter(user=user).delete()
     ViewerBlock.objects.filter(user=user).delete()
     RoomModerator.objects.filter(user=user).delete()
@@ -189,7 +206,8 @@ def reopen_account(*, closure: AccountClosure, now: datetime.datetime | None = N
             Performer.objects.filter(user=user).update(**identity["performer"])
         name = closure.restore_name
         closure.status, closure.reopened_at, closure.restore_name = AccountClosure.Status.REOPENED, now, ""
-        closure.save(update_fields=["status", "reopened_at", "restore_name"])
+        closure.email_digest = ""
+        closure.save(update_fields=["status", "reopened_at", "restore_name", "email_digest"])
         record_audit(action="privacy.account_reopened", actor_id=user.pk, target=user)
         transaction.on_commit(lambda: crypto.delete_private(name))
     return closure
@@ -209,7 +227,8 @@ def finalize_due_closures(*, now: datetime.datetime | None = None) -> int:
                 continue
             name = closure.restore_name
             closure.status, closure.finalized_at, closure.restore_name = AccountClosure.Status.FINAL, now, ""
-            closure.save(update_fields=["status", "finalized_at", "restore_name"])
+            closure.email_digest = ""
+            closure.save(update_fields=["status", "finalized_at", "restore_name", "email_digest"])
             record_audit(action="privacy.account_erasure_final", target=closure.user)
             transaction.on_commit(lambda name=name: crypto.delete_private(name))
             done += 1

@@ -44,6 +44,19 @@ def detected_locations(*, performer: Performer, request) -> list[dict]:
     ]
 
 
+def state(*, performer: Performer, request) -> dict:
+    """What the travel-mode page and API show: on or off, what it blocks, and
+    where the performer is now (what turning it on would block)."""
+    mode = TravelMode.objects.filter(performer=performer).first()
+    detected = detected_locations(performer=performer, request=request)
+    return {
+        "enabled": mode is not None,
+        "blocked_countries": mode.countries if mode else [],
+        "detected": detected,
+        "would_block": sorted({d["country"] for d in detected}),
+    }
+
+
 def countries_to_block(*, performer: Performer, request) -> list[str]:
     return sorted({item["country"] for item in detected_locations(performer=performer, request=request)})
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import logout
+from django.conf import settings
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from marquee.accounts.selectors import REAUTHENTICATE_URL, recently_reauthenticated
-from marquee.privacy import selectors, services
+from marquee.lib.errors import DomainError
+from marquee.performers.dashboard_access import performer_required
+from marquee.privacy import reopen, selectors, services, travel
 
 
 @login_required
@@ -47,3 +50,45 @@ def export_download(request, token):
     response["Content-Disposition"] = 'attachment; filename="marquee-data.zip"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def reopen_account(request):
+    """Step 1: the old address; step 2: the code mailed to it."""
+    if request.method == "GET":
+        return render(request, "privacy/reopen.html", {"step": "email"})
+    email = request.POST.get("email", "").strip()[:254]
+    code = request.POST.get("code", "")
+    if not code:
+        if email:
+            reopen.start(email=email)
+        return render(request, "privacy/reopen.html", {"step": "code", "email": email})
+    try:
+        user = reopen.confirm(email=email, code=code[:12])
+    except DomainError as refused:
+        context = {"step": "code", "email": email, "error": refused.message}
+        return render(request, "privacy/reopen.html", context, status=refused.status)
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    return render(request, "privacy/reopened.html")
+
+
+@performer_required
+@require_http_methods(["GET", "POST"])
+def travel_mode(request):
+    """One switch: shows where the performer is now before they confirm; the
+    hidden ``confirm`` fields carry exactly the countries that were shown."""
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "off":
+                travel.disable(performer=request.performer, request=request)
+            else:
+                travel.enable(
+                    performer=request.performer, request=request, confirmed=request.POST.getlist("confirm")[:50]
+                )
+            return redirect("privacy_travel_mode")
+        except DomainError as refused:
+            error, status = refused.message, refused.status
+    context = {"travel": travel.state(performer=request.performer, request=request), "error": error}
+    context["dash_section"] = "travel"
+    return render(request, "privacy/travel_mode.html", context, status=status)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import marquee.lib.converters  # noqa: F401  (registers <id:…>)
-from marquee.schedule import api, views
+from marquee.schedule import api, golive_api, views
 
 urlpatterns = [
     # Under /api/ so calendar apps (no session, no age-gate cookie) can subscribe.
@@ -17,4 +17,11 @@ urlpatterns = [
     path("dashboard/schedule/rules/", api.RuleCreateView.as_view(), name="api_dashboard_rules"),
     path("dashboard/schedule/rules/<id:rule_id>/", api.RuleDetailView.as_view(), name="api_dashboard_rule"),
     path("me/notifications/", api.NotificationsView.as_view(), name="api_notifications"),
+    path(
+        "me/follows/<str:username>/notifications/",
+        golive_api.FollowNotificationsView.as_view(),
+        name="api_follow_notifications",
+    ),
+    path("me/push-subscriptions/", golive_api.PushSubscriptionsView.as_view(), name="api_push_subscriptions"),
+    path("push/key/", golive_api.PushKeyView.as_view(), name="api_push_key"),
 ]

@@ -57,6 +57,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         SHOW_REMINDER = "show_reminder", "Show reminder"
         SHOW_CANCELLED = "show_cancelled", "Show cancelled"
+        SHOW_LIVE = "show_live", "Live now"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -75,3 +76,7 @@ class Notification(models.Model):
             )
         ]
         indexes = [models.Index(fields=["user", "read_at"], name="shows_notif_user_id_92e857_idx")]
+
+
+# Devices that receive go-live pushes (marquee.schedule.golive).
+from marquee.schedule.golive_models import PushSubscription  # noqa: E402,F401

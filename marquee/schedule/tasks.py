@@ -22,3 +22,16 @@ def extend_schedules() -> int:
     for rule in ScheduleRule.objects.filter(is_active=True, is_published=True):
         total += services.extend_rule(rule=rule)
     return total
+
+
+def on_show_started(*, show_id: int, performer_id: int) -> None:
+    """``show.started`` subscriber (runs after commit): the fan-out goes to the worker."""
+    notify_followers_live.delay(show_id)
+
+
+@shared_task(ignore_result=True)
+def notify_followers_live(show_id: int) -> dict:
+    """Queued by the ``show.started`` domain event (schedule.golive)."""
+    from marquee.schedule import golive
+
+    return golive.notify_followers_live(show_id=show_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marquee.schedule import views
+from marquee.schedule import golive_views, views
 
 urlpatterns = [
     path("dashboard/schedule/", views.schedule_page, name="dashboard_schedule"),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("dashboard/schedule/shows/<int:show_id>/cancel/", views.cancel_show, name="dashboard_show_cancel"),
     path("dashboard/schedule/rules/<int:rule_id>/", views.rule_action, name="dashboard_rule_action"),
     path("notifications/", views.notifications, name="notifications"),
+    path("me/live-alerts/", golive_views.live_alerts, name="live_alerts"),
+    path("push-sw.js", golive_views.service_worker, name="push_service_worker"),
 ]

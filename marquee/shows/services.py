@@ -108,6 +108,7 @@ def start_publish(*, username: str, key: str, session: str, addr: str = "") -> D
             show.save()
             _audit_media("media.publish_accepted", performer=performer, show=show.pk, **where)
             send_room_event(username, "show_started", {"show_id": show.pk, "kind": show.kind, "title": show.title})
+            domain_events.send("show.started", show_id=show.pk, performer_id=performer.pk)
             transaction.on_commit(lambda: playback.open_show_media(show.pk, username))
             # The first preview once a few segments exist; then every on_update.
             transaction.on_commit(lambda: refresh_live_thumbnail.apply_async((username,), countdown=5))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import hmac
 
 import pytest
 
@@ -22,6 +23,9 @@ class Row:
     actor_label: str = "viewer"
     action: str = "auth.login"
     ip: str = "198.51.100.7"
+    ip_salt: str = "00112233445566778899aabbccddeeff"
+    # What the chain covers since audit migration 0002: HMAC-SHA256(salt, ip).
+    ip_digest: str = hmac.new(b"00112233445566778899aabbccddeeff", b"198.51.100.7", hashlib.sha256).hexdigest()
     user_agent: str = "ua"
     target_type: str = "user"
     target_id: str = "7"
@@ -48,10 +52,11 @@ def test_genesis_is_64_zeros_and_an_empty_log_verifies():
 def test_stored_hashes_keep_verifying():
     """The serialisation is a stored format: sha256 of compact, key-sorted JSON,
     with "chain" only on chains other than 0 (rows from before chains existed
-    must keep verifying).  Written out here byte for byte."""
-    zeros = "0" * 64
+    must keep verifying).  Since audit migration 0002 the IP enters as its
+    salted digest ("ip_digest"), never in clear.  Written out here byte for byte."""
+    zeros, digest = "0" * 64, Row().ip_digest
     fields = (
-        '"created_at":"2026-01-02T03:04:05+00:00","details":{"k":"v"},"ip":"198.51.100.7",'
+        f'"created_at":"2026-01-02T03:04:05+00:00","details":{{"k":"v"}},"ip_digest":"{digest}",'
         f'"prev_hash":"{zeros}","sequence":1,"target_id":"7","target_type":"user","user_agent":"ua"}}'
     )
     chain_0 = '{"action":"auth.login","actor_id":7,"actor_label":"viewer",' + fields
@@ -68,7 +73,7 @@ def test_stored_hashes_keep_verifying():
         ("created_at", datetime.datetime(2026, 1, 2, 3, 4, 6, tzinfo=datetime.UTC)),
         ("actor_label", "other"),
         ("action", "auth.logout"),
-        ("ip", "198.51.100.8"),
+        ("ip_digest", "e" * 64),
         ("user_agent", "ua2"),
         ("target_type", "performer"),
         ("target_id", "8"),
@@ -128,3 +133,11 @@ def test_details_with_non_json_values_still_hash():
     row = Row(details={"on": datetime.date(2026, 1, 1), "id": uuid.UUID(int=1), "amount": decimal.Decimal("9.99")})
     as_text = Row(details={"on": "2026-01-01", "id": str(uuid.UUID(int=1)), "amount": "9.99"})
     assert compute_hash(row) == compute_hash(as_text)
+
+
+def test_an_erased_ip_verifies_and_a_changed_one_is_named():
+    rows = chain(3)
+    rows[0].ip = rows[0].ip_salt = ""  # retention's erasure
+    assert verify_chain(rows) == (True, None, "")
+    rows[1].ip = "198.51.100.8"
+    assert verify_chain(rows) == (False, rows[1], "ip does not match its digest (row altered)")

@@ -30,6 +30,7 @@ from marquee.performers.models import Follow
 from marquee.privacy import services
 from marquee.privacy.models import AccountClosure
 from marquee.recommendations.models import Interaction
+from marquee.schedule.golive_models import PushSubscription
 from marquee.schedule.models import Notification
 from tests.factories import (
     PASSWORD,
@@ -45,6 +46,7 @@ from tests.support.billing import fund
 DOB = datetime.date(1981, 2, 3)
 IP = "203.0.113.77"
 AGENT = "QuillBrowser/7.1"
+DEVICE = "vivian-push-device-77"
 
 # Kept on purpose (docs/privacy.md): the hash-chained audit log (its rows are
 # immutable; IPs go by retention, erasure is its own event) and 2257 records.
@@ -87,6 +89,9 @@ def person(db, performer):
         created_at=timezone.now(),
     )
     UserSession.objects.create(user=user, ip=IP, session_key="k" * 32, user_agent=AGENT)
+    PushSubscription.objects.create(
+        user=user, endpoint=f"https://fcm.googleapis.com/fcm/send/{DEVICE}", p256dh="k", auth="a"
+    )
     document = crypto.write_private("age", b"passport scan")
     AgeVerificationFactory(user=user, approved=True, provider_reference="ref-vivian-quill", document_path=document)
     LogEntry.objects.create(
@@ -101,7 +106,7 @@ def person(db, performer):
 
 
 def needles(user):
-    return [user.username, user.email, user.last_name, IP, AGENT, "ref-vivian-quill", DOB.isoformat()]
+    return [user.username, user.email, user.last_name, IP, AGENT, "ref-vivian-quill", DOB.isoformat(), DEVICE]
 
 
 def personal_values_left(values):
@@ -124,7 +129,12 @@ def personal_values_left(values):
 def test_the_walk_finds_personal_values_before_closure(person):
     # The walk can fail: before closure it finds the person everywhere.
     left = personal_values_left(needles(person))
-    for where in ("accounts.User.email", "usersessions.UserSession.ip", "chat.ChatMessage.author_name"):
+    for where in (
+        "accounts.User.email",
+        "usersessions.UserSession.ip",
+        "chat.ChatMessage.author_name",
+        "shows.PushSubscription.endpoint",
+    ):
         assert any(item.startswith(where) for item in left), where
 
 

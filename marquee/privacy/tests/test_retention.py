@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import io
+from unittest import mock
 
 import pytest
 from allauth.usersessions.models import UserSession
 from django.core.management import call_command
 
 from marquee.audit.models import AuditEvent
+from marquee.audit.services import record_audit
 from marquee.billing.models import Product, Purchase
 from marquee.chat.models import ChatMessage
 from marquee.privacy import retention
@@ -32,6 +35,7 @@ def retention_settings(settings):
     settings.PRIVACY_WATCH_HISTORY_DAYS = 365
     settings.PRIVACY_NOTIFICATION_DAYS = 90
     settings.PRIVACY_RECEIPT_DETAIL_DAYS = 400
+    settings.PRIVACY_AUDIT_IP_DAYS = 180
 
 
 def test_exactly_what_is_past_its_time_goes(retention_settings, viewer, performer):
@@ -75,6 +79,7 @@ def test_exactly_what_is_past_its_time_goes(retention_settings, viewer, performe
     assert (kept_receipt.description, kept_receipt.return_url) == ("Ticket: Performer One live", "/r/performer/")
     assert counts == {
         "sessions": 1, "held_messages": 1, "chat_messages": 1, "watch_history": 1, "notifications": 1, "purchases": 1,
+        "audit_ips": 0,
     }  # fmt: skip
     assert AuditEvent.objects.get(action="privacy.retention").details == counts
     call_command("audit_verify")
@@ -96,3 +101,30 @@ def test_retention_runs_daily_from_beat(settings):
     import marquee.privacy.tasks  # noqa: F401
 
     assert "marquee.privacy.tasks.enforce_retention" in current_app.tasks
+
+
+def freeze_time(when):
+    return mock.patch("marquee.audit.services.timezone.now", return_value=when)
+
+
+def test_audit_ips_past_retention_are_erased_and_the_chain_still_verifies(retention_settings, db):
+    with freeze_time(ago(180, -SECOND)):
+        old = [record_audit(action="test.old", ip=f"198.51.100.{i}", details={"i": i}) for i in range(3)]
+        no_ip = record_audit(action="test.old", details={})
+    with freeze_time(ago(180, SECOND)):
+        kept = [record_audit(action="test.kept", ip=f"203.0.113.{i}", details={"i": i}) for i in range(2)]
+
+    counts = retention.enforce(now=NOW)
+
+    assert counts["audit_ips"] == 3
+    for event in old:
+        event_after = AuditEvent.objects.get(pk=event.pk)
+        assert (event_after.ip, event_after.ip_salt) == ("", "")
+        # The digest stays (it is what the chain covers) but cannot be reversed without the salt.
+        assert event_after.ip_digest == event.ip_digest and event_after.entry_hash == event.entry_hash
+    assert AuditEvent.objects.get(pk=no_ip.pk).ip == ""
+    assert [AuditEvent.objects.get(pk=e.pk).ip for e in kept] == ["203.0.113.0", "203.0.113.1"]
+    assert not AuditEvent.objects.filter(created_at__lt=ago(180)).exclude(ip="").exists()
+    call_command("audit_verify", stdout=io.StringIO())
+    # A second run finds nothing left to erase.
+    assert retention.enforce(now=NOW)["audit_ips"] == 0

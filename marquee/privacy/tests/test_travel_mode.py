@@ -159,3 +159,37 @@ def test_a_viewer_cannot_use_travel_mode_and_nothing_changes(viewer):
     assert Client().post(URL, {"confirm": ["GB"]}, content_type="application/json").status_code in (401, 403)
     assert not RegionBlock.objects.exists() and not TravelMode.objects.exists()
     assert AuditEvent.objects.count() == audit_rows
+
+
+PAGE = "/dashboard/travel/"
+
+
+def test_web_page_shows_where_you_are_then_switches_on_and_off(live):
+    client = performer_client(live, ENGLAND_V4)
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert b"GB-ENG" in page.content and b'name="confirm" value="GB"' in page.content
+    assert not RegionBlock.objects.exists()  # looking blocks nothing
+
+    assert client.post(PAGE, {"action": "on", "confirm": ["GB"]}).status_code == 302
+    assert list(RegionBlock.objects.values_list("country", flat=True)) == ["GB"]
+    assert b"On: hidden in GB" in client.get(PAGE).content
+    assert not _room(viewer_in(ENGLAND_V4))
+
+    assert client.post(PAGE, {"action": "off"}).status_code == 302
+    assert not RegionBlock.objects.exists() and not TravelMode.objects.exists()
+    assert b'href="/dashboard/travel/"' in client.get("/dashboard/").content
+
+
+def test_web_page_refuses_a_region_that_was_not_shown_and_changes_nothing(live):
+    client = performer_client(live, ENGLAND_V4)
+    refused = client.post(PAGE, {"action": "on", "confirm": ["DE"]})
+    assert refused.status_code == 409 and b"Your location changed" in refused.content
+    assert not RegionBlock.objects.exists() and not TravelMode.objects.exists()
+
+
+def test_web_page_is_for_performers_only(live):
+    stranger = viewer_in(ENGLAND_V4)
+    assert stranger.get(PAGE).status_code == 403
+    assert stranger.post(PAGE, {"action": "on", "confirm": ["GB"]}).status_code == 403
+    assert not RegionBlock.objects.exists() and not TravelMode.objects.exists()
