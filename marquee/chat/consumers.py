@@ -23,7 +23,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from marquee.access import selectors as entitlement
-from marquee.chat import limits, protocol, services
+from marquee.chat import bans, limits, protocol, services
 from marquee.chat.hub import get_hub
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
@@ -521,16 +521,16 @@ def _run_mod_action(conn: Connection, data: dict) -> None:
     if action == "delete":
         services.delete_message(**common, message_id=int(data["message_id"]))
     elif action == "timeout":
-        services.timeout_user(
+        bans.timeout_user(
             **common,
             target=_user_named(data["user"]),
             seconds=int(data.get("seconds", 300)),
             reason=str(data.get("reason", ""))[:200],
         )
     elif action == "ban":
-        services.ban_user(**common, target=_user_named(data["user"]), reason=str(data.get("reason", ""))[:200])
+        bans.ban_user(**common, target=_user_named(data["user"]), reason=str(data.get("reason", ""))[:200])
     elif action == "unban":
-        services.lift_restrictions(**common, target=_user_named(data["user"]))
+        bans.lift_restrictions(**common, target=_user_named(data["user"]))
     elif action == "clear":
         services.clear_user_messages(**common, target=_user_named(data["user"]))
     elif action == "slow_mode":

@@ -16,7 +16,7 @@ from marquee.chat import moderation, protocol, selectors, store
 from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationAction
 from marquee.lib import domain_events, realtime
 from marquee.lib.errors import DomainError
-from marquee.lib.events import send_room_event, send_user_event
+from marquee.lib.events import send_room_event
 from marquee.performers.models import Performer
 from marquee.performers.selectors import is_room_moderator
 
@@ -67,7 +67,9 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
     now = timezone.now()
     if verdict.action == moderation.REFUSE:
         if verdict.timeout_seconds:
-            _restrict(
+            from marquee.chat import bans  # bans builds on this module's helpers
+
+            bans.restrict(
                 actor=None,
                 performer=performer,
                 target=user,
@@ -158,15 +160,6 @@ def _log(*, actor, performer, action: str, target_user=None, details: dict | Non
     )
 
 
-def _check_target(actor, performer, target) -> None:
-    if target.pk == performer.user_id:
-        raise ChatError("forbidden", "The performer cannot be restricted in their own room.", 403)
-    if target.pk == actor.pk:
-        raise ChatError("invalid", "You cannot restrict yourself.")
-    if is_room_moderator(target, performer) and not (actor.pk == performer.user_id or actor.is_staff):
-        raise ChatError("forbidden", "Only the performer can restrict a moderator.", 403)
-
-
 def _mark_deleted(performer, seqs: set[int]) -> None:
     """Deleted rows, or tombstones for messages still in a write buffer
     (the batch insert skips rows that exist)."""
@@ -235,85 +228,6 @@ def clear_user_messages(*, actor, performer, target, ip: str = "", hours: int = 
             {"action": "cleared", "user": target.username, "message_ids": sorted(seqs), "by": actor.username},
         )
     return sorted(seqs)
-
-
-def _restrict(*, actor, performer, target, kind: str, seconds: int | None, reason: str, ip: str = "") -> ChatBan:
-    room = _room(performer) if performer is not None else None
-    expires = timezone.now() + datetime.timedelta(seconds=seconds) if seconds else None
-    with transaction.atomic():
-        ban = ChatBan.objects.create(
-            performer=performer, user=target, kind=kind, reason=reason[:200], created_by=actor, expires_at=expires
-        )
-        details = {"seconds": seconds, "reason": reason}
-        if performer is not None:
-            _log(actor=actor, performer=performer, action=f"user_{kind}", target_user=target, details=details, ip=ip)
-            payload = {
-                "action": kind,
-                "user": target.username,
-                "seconds": seconds,
-                "by": actor.username if actor else "automod",
-            }
-            send_room_event(room, "moderation", payload)
-        else:
-            record_audit(action="chat.site_ban", actor=actor, ip=ip, target=target, details=details)
-        if kind == ChatBan.Kind.BAN:
-            # Their open sockets close now; reconnecting is refused.
-            send_user_event(target.pk, "kick", {"room": room, "reason": "banned"})
-    return ban
-
-
-def timeout_user(*, actor, performer, target, seconds: int, reason: str = "", ip: str = "") -> ChatBan:
-    _require_moderator(actor, performer)
-    _check_target(actor, performer, target)
-    if not 1 <= seconds <= 7 * 86400:
-        raise ChatError("invalid", "A timeout lasts from 1 second to 7 days.")
-    return _restrict(
-        actor=actor,
-        performer=performer,
-        target=target,
-        kind=ChatBan.Kind.TIMEOUT,
-        seconds=seconds,
-        reason=reason,
-        ip=ip,
-    )
-
-
-def ban_user(*, actor, performer, target, reason: str = "", ip: str = "") -> ChatBan:
-    _require_moderator(actor, performer)
-    _check_target(actor, performer, target)
-    return _restrict(
-        actor=actor, performer=performer, target=target, kind=ChatBan.Kind.BAN, seconds=None, reason=reason, ip=ip
-    )
-
-
-def lift_restrictions(*, actor, performer, target, ip: str = "") -> int:
-    _require_moderator(actor, performer)
-    with transaction.atomic():
-        lifted = ChatBan.objects.filter(performer=performer, user=target, lifted_at__isnull=True).update(
-            lifted_at=timezone.now()
-        )
-        _log(
-            actor=actor,
-            performer=performer,
-            action="user_unbanned",
-            target_user=target,
-            details={"lifted": lifted},
-            ip=ip,
-        )
-        send_room_event(
-            _room(performer), "moderation", {"action": "unban", "user": target.username, "by": actor.username}
-        )
-    return lifted
-
-
-def site_ban(*, actor, target, reason: str, ip: str = "") -> ChatBan:
-    if not (actor and actor.is_authenticated and actor.is_staff):
-        raise ChatError("forbidden", "Only staff can ban site-wide.", 403)
-    if target.is_staff:
-        raise ChatError("forbidden", "Staff accounts cannot be banned here.", 403)
-    return _restrict(
-        actor=actor, performer=None, target=target, kind=ChatBan.Kind.BAN, seconds=None, reason=reason, ip=ip
-    )
 
 
 def set_slow_mode(*, actor, performer, seconds: int, ip: str = "") -> None:
