@@ -23,7 +23,9 @@ NOW = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC)
 
 
 def moves(transfer) -> dict[str, int]:
-    return {code: amount for code, amount in Entry.objects.filter(transfer=transfer).values_list("account__code", "amount")}
+    return {
+        code: amount for code, amount in Entry.objects.filter(transfer=transfer).values_list("account__code", "amount")
+    }
 
 
 def purchase(viewer, performer=None, **fields):
@@ -172,7 +174,11 @@ def test_a_purchase_reversal_takes_back_exactly_what_the_sale_booked(viewer, per
     sale = purchase(viewer, performer, product="subscription", provider="ccbill", amount_cents=2000)
     original = book(money.book_sale, purchase=sale, now=NOW)
     reversal = book(money.reverse_purchase_money, purchase=sale, kind=kind)
-    assert (reversal.kind, reversal.idempotency_key, reversal.related_id) == (kind, f"{kind}:purchase:4242", original.pk)
+    assert (reversal.kind, reversal.idempotency_key, reversal.related_id) == (
+        kind,
+        f"{kind}:purchase:4242",
+        original.pk,
+    )
     assert moves(reversal) == {
         "provider_clearing:cents:ccbill": 2000,
         f"performer_pending:{performer.pk}": -1200,
@@ -181,3 +187,31 @@ def test_a_purchase_reversal_takes_back_exactly_what_the_sale_booked(viewer, per
     again = book(money.reverse_purchase_money, purchase=sale, kind=kind)
     assert again.pk == reversal.pk
     assert Transfer.objects.filter(related=original).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_spend_posts_to_the_spenders_shard_of_the_platform_accounts(viewer, performer, settings):
+    fund(viewer, tokens=10)
+    settings.LEDGER_PLATFORM_SHARDS = viewer.pk + 1  # so the viewer's shard is viewer.pk, never row 0
+    with transaction.atomic():
+        transfer, _ = money.spend_tokens(
+            kind=TransferKind.TIP, user=viewer, performer=performer, tokens=3, idempotency_key="k", source_type="t"
+        )
+    shard = f"#{viewer.pk}"
+    assert moves(transfer) == {
+        f"wallet:{viewer.pk}": -3,
+        f"token_supply:tokens{shard}": 3,
+        f"token_float:cents{shard}": -30,
+        f"performer_pending:{performer.pk}": 18,
+        f"platform_fees:cents{shard}": 12,
+    }
+
+
+@pytest.mark.django_db
+def test_a_reversal_keeps_the_memo_it_is_given(viewer, performer):
+    sale = purchase(viewer, performer, product="subscription", amount_cents=1000)
+    original = book(money.book_sale, purchase=sale, now=NOW)
+    reversal, created = book(
+        money.reverse, original=original, kind=TransferKind.REFUND, idempotency_key="r", memo="goodwill"
+    )
+    assert created and reversal.memo == "goodwill"
