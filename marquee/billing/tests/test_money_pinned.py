@@ -23,9 +23,7 @@ NOW = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC)
 
 
 def moves(transfer) -> dict[str, int]:
-    return {
-        code: amount for code, amount in Entry.objects.filter(transfer=transfer).values_list("account__code", "amount")
-    }
+    return dict(Entry.objects.filter(transfer=transfer).values_list("account__code", "amount"))
 
 
 def purchase(viewer, performer=None, **fields):
@@ -148,7 +146,7 @@ def test_forfeited_tokens_go_back_to_the_supply_and_their_value_is_named(viewer)
 def test_a_single_token_can_be_forfeited_but_not_none(viewer):
     fund(viewer, tokens=5)
     for tokens in (0, -1):
-        with pytest.raises(ValueError, match="^nothing to forfeit$"):
+        with pytest.raises(ValueError, match=r"^nothing to forfeit$"):
             money.forfeit_tokens(user=viewer, tokens=tokens, idempotency_key=f"close:{tokens}")
     assert ledger.wallet_balance(viewer) == 5
     with transaction.atomic():

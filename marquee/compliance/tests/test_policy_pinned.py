@@ -193,7 +193,5 @@ def test_who_may_stream(performer):
         False, "not_verified", "Identity verification must be approved before going live.", 403, {}
     )
     suspended = SimpleNamespace(is_suspended=True, is_verified=True, user=performer.user)
-    assert policy.can_stream(suspended) == Decision(
-        False, "suspended", "This performer account is suspended.", 403, {}
-    )
+    assert policy.can_stream(suspended) == Decision(False, "suspended", "This performer account is suspended.", 403, {})
     assert policy.can_stream(SimpleNamespace(is_suspended=True, is_verified=False, user=None)).code == "suspended"
