@@ -11,11 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from marquee.audit.services import record_audit
+from marquee.chat.actions import ChatError, log_action, require_moderator, room_name
 from marquee.chat.models import ChatBan
-from marquee.chat.services import ChatError
-from marquee.chat.services import _log as log_action
-from marquee.chat.services import _require_moderator as require_moderator
-from marquee.chat.services import _room as room_name
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.performers.selectors import is_room_moderator
 
