@@ -228,3 +228,23 @@ def test_room_config_layers_known_overrides_on_a_copy():
     assert layered == {**django_settings.CHAT_MODERATION, "max_length": 7}
     assert "not_a_setting" not in layered
     assert django_settings.CHAT_MODERATION["max_length"] != 7
+
+
+@pytest.fixture
+def frozen_cache(settings, monkeypatch):
+    """A process-local cache whose expiry follows a fake clock (also the
+    clock the rules read), so "how long" a counter lives can be checked.
+    The in-memory backend on both set-ups: Redis expires keys on its own clock."""
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    now = SimpleNamespace(value=T0)
+    monkeypatch.setattr("time.time", lambda: now.value)
+    monkeypatch.setattr(moderation, "time", SimpleNamespace(time=lambda: now.value))
+    return now
+
+
+def test_slow_mode_lasts_exactly_its_period(frozen_cache):
+    assert moderation.slow_mode(ctx(slow_mode_seconds=5)) is None
+    frozen_cache.value = T0 + 4.9
+    assert moderation.slow_mode(ctx(slow_mode_seconds=5)).code == "slow_mode"
+    frozen_cache.value = T0 + 5.1
+    assert moderation.slow_mode(ctx(slow_mode_seconds=5)) is None
