@@ -248,3 +248,18 @@ def test_slow_mode_lasts_exactly_its_period(frozen_cache):
     assert moderation.slow_mode(ctx(slow_mode_seconds=5)).code == "slow_mode"
     frozen_cache.value = T0 + 5.1
     assert moderation.slow_mode(ctx(slow_mode_seconds=5)) is None
+
+
+def test_a_rate_window_counts_to_its_end_and_offences_are_forgotten_after_an_hour(frozen_cache):
+    def send():
+        return moderation.rate_limit(ctx())
+
+    assert [send(), send()] == [None, None]
+    frozen_cache.value = T0 + 9  # late in the same window: the count is still there
+    assert send().timeout_seconds == 30
+    frozen_cache.value = T0 + 1000  # a quarter of an hour later the offence still counts
+    assert [send(), send()] == [None, None]
+    assert send().timeout_seconds == 120
+    frozen_cache.value = T0 + 3600 + 20  # an hour after the first offence it is forgotten
+    assert [send(), send()] == [None, None]
+    assert send().timeout_seconds == 30
