@@ -1,10 +1,12 @@
 """Moderator commands sent over the chat socket (delete, timeout, ban, …),
-each one call to ``marquee.chat.services``."""
+each one call to ``marquee.chat.services`` or ``marquee.chat.bans``."""
 
 from __future__ import annotations
 
-from marquee.chat import services
+from marquee.chat import bans, services
 from marquee.chat.connection import Connection
+from marquee.chat.models import ChatBan
+from marquee.lib.fields import clip
 
 
 def _user_named(username):
@@ -22,16 +24,18 @@ def run_mod_action(conn: Connection, data: dict) -> None:
     if action == "delete":
         services.delete_message(**common, message_id=int(data["message_id"]))
     elif action == "timeout":
-        services.timeout_user(
+        bans.timeout_user(
             **common,
             target=_user_named(data["user"]),
             seconds=int(data.get("seconds", 300)),
-            reason=str(data.get("reason", ""))[:200],
+            reason=clip(str(data.get("reason", "")), ChatBan, "reason"),
         )
     elif action == "ban":
-        services.ban_user(**common, target=_user_named(data["user"]), reason=str(data.get("reason", ""))[:200])
+        bans.ban_user(
+            **common, target=_user_named(data["user"]), reason=clip(str(data.get("reason", "")), ChatBan, "reason")
+        )
     elif action == "unban":
-        services.lift_restrictions(**common, target=_user_named(data["user"]))
+        bans.lift_restrictions(**common, target=_user_named(data["user"]))
     elif action == "clear":
         services.clear_user_messages(**common, target=_user_named(data["user"]))
     elif action == "slow_mode":

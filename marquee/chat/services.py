@@ -11,19 +11,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from marquee.audit.services import record_audit
-from marquee.chat import moderation, protocol, selectors, store
-from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules, ModerationAction
+from marquee.chat import bans, moderation, protocol, selectors, store
+from marquee.chat.actions import ChatError, log_action, require_moderator, room_name
+from marquee.chat.models import ChatBan, ChatMessage, ChatRoomRules
 from marquee.lib import domain_events, realtime
-from marquee.lib.errors import DomainError
-from marquee.lib.events import send_room_event, send_user_event
-from marquee.lib.fields import clip
+from marquee.lib.events import send_room_event
 from marquee.performers.models import Performer
-from marquee.performers.selectors import is_room_moderator
-
-
-class ChatError(DomainError):
-    """A refused chat or moderation action."""
 
 
 @dataclass(frozen=True)
@@ -32,10 +25,6 @@ class PostResult:
     code: str = ""
     message: str = ""
     event_id: int | None = None
-
-
-def _room(performer) -> str:
-    return performer.user.username
 
 
 # --- Posting ---------------------------------------------------------------------------
@@ -50,7 +39,7 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
             return PostResult("refused", "banned", "You are banned from this chat.")
         remaining = max(1, int((restriction.expires_at - timezone.now()).total_seconds()))
         return PostResult("refused", "timed_out", f"You are timed out for {remaining} more seconds.")
-    room = _room(performer)
+    room = room_name(performer)
     rules = selectors.room_rules(performer)
     manual_slow = Performer.objects.filter(pk=performer.pk).values_list("chat_slow_mode_seconds", flat=True).first()
     ctx = moderation.Context(
@@ -68,7 +57,7 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
     now = timezone.now()
     if verdict.action == moderation.REFUSE:
         if verdict.timeout_seconds:
-            _restrict(
+            bans.restrict(
                 actor=None,
                 performer=performer,
                 target=user,
@@ -141,33 +130,6 @@ def _held_payload(message: ChatMessage) -> dict:
 # --- Moderator tools ------------------------------------------------------------------------
 
 
-def _require_moderator(actor, performer) -> None:
-    if not is_room_moderator(actor, performer):
-        raise ChatError("forbidden", "Only the performer and the room's moderators can do that.", 403)
-
-
-def _log(*, actor, performer, action: str, target_user=None, details: dict | None = None, ip: str = "") -> None:
-    ModerationAction.objects.create(
-        performer=performer, actor=actor, action=action, target_user=target_user, details=details or {}
-    )
-    record_audit(
-        action=f"chat.{action}",
-        actor=actor,
-        ip=ip,
-        target=performer,
-        details={**(details or {}), **({"user_id": target_user.pk} if target_user else {})},
-    )
-
-
-def _check_target(actor, performer, target) -> None:
-    if target.pk == performer.user_id:
-        raise ChatError("forbidden", "The performer cannot be restricted in their own room.", 403)
-    if target.pk == actor.pk:
-        raise ChatError("invalid", "You cannot restrict yourself.")
-    if is_room_moderator(target, performer) and not (actor.pk == performer.user_id or actor.is_staff):
-        raise ChatError("forbidden", "Only the performer can restrict a moderator.", 403)
-
-
 def _mark_deleted(performer, seqs: set[int]) -> None:
     """Deleted rows, or tombstones for messages still in a write buffer
     (the batch insert skips rows that exist)."""
@@ -197,21 +159,23 @@ def _recent_message_ids(room: str, *, username: str | None = None) -> dict[int, 
 
 
 def delete_message(*, actor, performer, message_id: int, ip: str = "") -> None:
-    _require_moderator(actor, performer)
-    room = _room(performer)
+    require_moderator(actor, performer)
+    room = room_name(performer)
     known = ChatMessage.objects.filter(performer=performer, seq=message_id).exists()
     if not known and message_id not in _recent_message_ids(room):
         raise ChatError("not_found", "No such message.", 404)
     with transaction.atomic():
         _mark_deleted(performer, {message_id})
-        _log(actor=actor, performer=performer, action="message_deleted", details={"message_id": message_id}, ip=ip)
+        log_action(
+            actor=actor, performer=performer, action="message_deleted", details={"message_id": message_id}, ip=ip
+        )
         send_room_event(room, "moderation", {"action": "deleted", "message_ids": [message_id], "by": actor.username})
 
 
 def clear_user_messages(*, actor, performer, target, ip: str = "", hours: int = 1) -> list[int]:
     """Delete a user's recent messages (last hour) for everyone."""
-    _require_moderator(actor, performer)
-    room = _room(performer)
+    require_moderator(actor, performer)
+    room = room_name(performer)
     since = timezone.now() - datetime.timedelta(hours=hours)
     seqs = set(
         ChatMessage.objects.filter(
@@ -222,7 +186,7 @@ def clear_user_messages(*, actor, performer, target, ip: str = "", hours: int = 
     seqs |= set(_recent_message_ids(room, username=target.username))
     with transaction.atomic():
         _mark_deleted(performer, seqs)
-        _log(
+        log_action(
             actor=actor,
             performer=performer,
             action="messages_cleared",
@@ -238,100 +202,16 @@ def clear_user_messages(*, actor, performer, target, ip: str = "", hours: int = 
     return sorted(seqs)
 
 
-def _restrict(*, actor, performer, target, kind: str, seconds: int | None, reason: str, ip: str = "") -> ChatBan:
-    room = _room(performer) if performer is not None else None
-    expires = timezone.now() + datetime.timedelta(seconds=seconds) if seconds else None
-    with transaction.atomic():
-        ban = ChatBan.objects.create(
-            performer=performer,
-            user=target,
-            kind=kind,
-            reason=clip(reason, ChatBan, "reason"),
-            created_by=actor,
-            expires_at=expires,
-        )
-        details = {"seconds": seconds, "reason": reason}
-        if performer is not None:
-            _log(actor=actor, performer=performer, action=f"user_{kind}", target_user=target, details=details, ip=ip)
-            payload = {
-                "action": kind,
-                "user": target.username,
-                "seconds": seconds,
-                "by": actor.username if actor else "automod",
-            }
-            send_room_event(room, "moderation", payload)
-        else:
-            record_audit(action="chat.site_ban", actor=actor, ip=ip, target=target, details=details)
-        if kind == ChatBan.Kind.BAN:
-            # Their open sockets close now; reconnecting is refused.
-            send_user_event(target.pk, "kick", {"room": room, "reason": "banned"})
-    return ban
-
-
-def timeout_user(*, actor, performer, target, seconds: int, reason: str = "", ip: str = "") -> ChatBan:
-    _require_moderator(actor, performer)
-    _check_target(actor, performer, target)
-    if not 1 <= seconds <= 7 * 86400:
-        raise ChatError("invalid", "A timeout lasts from 1 second to 7 days.")
-    return _restrict(
-        actor=actor,
-        performer=performer,
-        target=target,
-        kind=ChatBan.Kind.TIMEOUT,
-        seconds=seconds,
-        reason=reason,
-        ip=ip,
-    )
-
-
-def ban_user(*, actor, performer, target, reason: str = "", ip: str = "") -> ChatBan:
-    _require_moderator(actor, performer)
-    _check_target(actor, performer, target)
-    return _restrict(
-        actor=actor, performer=performer, target=target, kind=ChatBan.Kind.BAN, seconds=None, reason=reason, ip=ip
-    )
-
-
-def lift_restrictions(*, actor, performer, target, ip: str = "") -> int:
-    _require_moderator(actor, performer)
-    with transaction.atomic():
-        lifted = ChatBan.objects.filter(performer=performer, user=target, lifted_at__isnull=True).update(
-            lifted_at=timezone.now()
-        )
-        _log(
-            actor=actor,
-            performer=performer,
-            action="user_unbanned",
-            target_user=target,
-            details={"lifted": lifted},
-            ip=ip,
-        )
-        send_room_event(
-            _room(performer), "moderation", {"action": "unban", "user": target.username, "by": actor.username}
-        )
-    return lifted
-
-
-def site_ban(*, actor, target, reason: str, ip: str = "") -> ChatBan:
-    if not (actor and actor.is_authenticated and actor.is_staff):
-        raise ChatError("forbidden", "Only staff can ban site-wide.", 403)
-    if target.is_staff:
-        raise ChatError("forbidden", "Staff accounts cannot be banned here.", 403)
-    return _restrict(
-        actor=actor, performer=None, target=target, kind=ChatBan.Kind.BAN, seconds=None, reason=reason, ip=ip
-    )
-
-
 def set_slow_mode(*, actor, performer, seconds: int, ip: str = "") -> None:
-    _require_moderator(actor, performer)
+    require_moderator(actor, performer)
     if not 0 <= seconds <= 3600:
         raise ChatError("invalid", "Slow mode is 0 (off) to 3600 seconds.")
     with transaction.atomic():
         Performer.objects.filter(pk=performer.pk).update(chat_slow_mode_seconds=seconds)
         performer.chat_slow_mode_seconds = seconds
-        _log(actor=actor, performer=performer, action="slow_mode", details={"seconds": seconds}, ip=ip)
+        log_action(actor=actor, performer=performer, action="slow_mode", details={"seconds": seconds}, ip=ip)
         send_room_event(
-            _room(performer),
+            room_name(performer),
             "moderation",
             {"action": "slow_mode", "seconds": seconds, "automatic": False, "by": actor.username},
         )
@@ -339,8 +219,8 @@ def set_slow_mode(*, actor, performer, seconds: int, ip: str = "") -> None:
 
 def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") -> int | None:
     """Publish (approve) or reject a held message; returns its event id."""
-    _require_moderator(actor, performer)
-    room = _room(performer)
+    require_moderator(actor, performer)
+    room = room_name(performer)
     with transaction.atomic():
         held = (
             ChatMessage.objects.select_for_update()
@@ -349,7 +229,7 @@ def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") 
         )
         if held is None:
             raise ChatError("not_found", "No such held message (already reviewed?).", 404)
-        _log(
+        log_action(
             actor=actor,
             performer=performer,
             action="held_approved" if approve else "held_rejected",
@@ -372,7 +252,7 @@ def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") 
 def update_room_rules(
     *, actor, performer, blocked_words=None, regex_rules=None, secret_words=None, overrides=None, ip: str = ""
 ) -> ChatRoomRules:
-    _require_moderator(actor, performer)
+    require_moderator(actor, performer)
     for rule in regex_rules or []:
         try:
             moderation.compile_rule(rule["pattern"])
@@ -393,7 +273,7 @@ def update_room_rules(
             rules.overrides = overrides
         rules.save()
         # The secret words themselves stay out of the log.
-        _log(
+        log_action(
             actor=actor,
             performer=performer,
             action="rules_updated",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marquee.audit.models import AuditEvent
-from marquee.chat import store
+from marquee.chat import bans, store
 from marquee.chat.models import ChatBan, ChatMessage, ModerationAction
 from tests.support.chat import Socket, run, session_cookie
 
@@ -169,7 +169,6 @@ def test_held_messages_reach_moderators_for_review(viewer, outsider, performer):
 
 
 def test_staff_site_wide_ban_closes_sockets_everywhere(viewer, staff, performer):
-    from marquee.chat import services
 
     cookie = session_cookie(viewer)
 
@@ -177,7 +176,7 @@ def test_staff_site_wide_ban_closes_sockets_everywhere(viewer, staff, performer)
         from asgiref.sync import sync_to_async
 
         s = await joined(cookie)
-        await sync_to_async(services.site_ban)(actor=staff, target=viewer, reason="spam bot")
+        await sync_to_async(bans.site_ban)(actor=staff, target=viewer, reason="spam bot")
         assert await s.closed() == 4403
 
     run(scenario)
@@ -189,7 +188,7 @@ def test_only_staff_can_ban_site_wide(viewer, outsider, performer):
     from marquee.chat import services
 
     with pytest.raises(services.ChatError):
-        services.site_ban(actor=performer.user, target=viewer, reason="x")
+        bans.site_ban(actor=performer.user, target=viewer, reason="x")
     with pytest.raises(services.ChatError):
-        services.site_ban(actor=outsider, target=viewer, reason="x")
+        bans.site_ban(actor=outsider, target=viewer, reason="x")
     assert not ChatBan.objects.exists()
