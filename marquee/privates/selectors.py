@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from marquee.ledger.models import Hold
 from marquee.privates.models import GroupShow, PrivateShow, RoomPrivateSettings
 
 Kind, Status = PrivateShow.Kind, PrivateShow.Status
@@ -43,3 +44,36 @@ def open_group_show(performer) -> GroupShow | None:
     return GroupShow.objects.filter(
         performer=performer, status__in=[GroupShow.Status.ANNOUNCED, GroupShow.Status.RUNNING]
     ).first()
+
+
+def session(pk) -> PrivateShow | None:
+    return PrivateShow.objects.select_related("performer", "payer", "hold").filter(pk=pk).first()
+
+
+def group_show(pk) -> GroupShow | None:
+    return GroupShow.objects.select_related("performer").filter(pk=pk).first()
+
+
+def held_now(session: PrivateShow) -> int:
+    """Tokens still reserved for the session (0 once its hold is closed)."""
+    hold = session.hold
+    if hold is None or hold.status != Hold.Status.PENDING:
+        return 0
+    return hold.amount - hold.posted
+
+
+def pledge_count(group: GroupShow) -> int:
+    return group.pledges.filter(status__in=PrivateShow.OPEN).count()
+
+
+def watching_session(user, performer) -> PrivateShow | None:
+    """The active private, exclusive or spy session ``user`` pays for in this room."""
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        PrivateShow.objects.filter(
+            performer=performer, payer=user, status=Status.ACTIVE, kind__in=[Kind.PRIVATE, Kind.EXCLUSIVE, Kind.SPY]
+        )
+        .select_related("parent")
+        .first()
+    )
