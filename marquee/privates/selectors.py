@@ -77,3 +77,20 @@ def watching_session(user, performer) -> PrivateShow | None:
         .select_related("parent")
         .first()
     )
+
+
+def period_charges(session: PrivateShow) -> list[dict]:
+    """The receipt's lines: one per charged period (posted from the session's hold)."""
+    from marquee.ledger.models import Transfer
+
+    if session.hold_id is None:
+        return []
+    prefix = f"privates:{session.pk}:period:"
+    rows = Transfer.objects.filter(hold_id=session.hold_id, idempotency_key__startswith=prefix).values_list(
+        "idempotency_key", "created_at"
+    )
+    lines = [
+        {"period": int(key[len(prefix) :]), "tokens": session.rate_tokens, "charged_at": created}
+        for key, created in rows
+    ]
+    return sorted(lines, key=lambda line: line["period"])

@@ -1,1 +1,6 @@
-urlpatterns: list = []
+from django.urls import path
+
+import marquee.lib.converters  # noqa: F401  (registers <id:…>)
+from marquee.privates import views
+
+urlpatterns = [path("private/<id:pk>/receipt/", views.receipt, name="private_receipt")]

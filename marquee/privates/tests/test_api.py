@@ -235,3 +235,20 @@ def test_services_still_refuse_without_the_api(room, viewer):
     """The API asks access first, the services keep their own room checks."""
     with pytest.raises(services.PrivateError):
         services.request_private(user=room.user, performer=room)
+
+
+def test_receipt_lists_periods_and_total_for_the_two_sides_only(client, room, viewer, outsider):
+    fund(viewer, 100)
+    session_id = request_private(client, viewer).json()["id"]
+    post(client, room.user, f"/api/v1/dashboard/private/{session_id}/accept/")
+    post(client, viewer, f"/api/v1/private/{session_id}/end/")
+    page = client.get(f"/private/{session_id}/receipt/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Ended by the payer at once: the 3-minute minimum at 10 tokens.
+    assert html.count("data-receipt-line") == 3
+    assert "30 tokens</td>" in html
+    client.force_login(room.user)
+    assert client.get(f"/private/{session_id}/receipt/").status_code == 200
+    client.force_login(outsider)
+    assert client.get(f"/private/{session_id}/receipt/").status_code == 404

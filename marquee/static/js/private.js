@@ -100,6 +100,10 @@ if (panel) {
     const body = result.data;
     if (own) { end.hidden = true; say(`Private show ended: ${body.periods_billed} min, ${body.tokens_charged} tokens.`); return; }
     mineClosed(`Show ended: ${body.periods_billed} min, ${body.tokens_charged} tokens charged; the rest of the hold is back in your wallet.`);
+    const receipt = document.createElement("a");
+    receipt.href = `/private/${body.id}/receipt/`;
+    receipt.textContent = "Receipt";
+    status.append(" ", receipt);
   });
 
   function addRequest(event) {
