@@ -301,11 +301,22 @@ def room_state(viewer: Viewer, performer) -> dict:
 
 
 def live_thumbnail_allowed(viewer: Viewer, performer) -> Decision:
-    """A live frame is a piece of the show: same answer as watching it."""
+    """A live frame is a piece of the show: same answer as watching it (and
+    during a private, only for those in it)."""
     show = current_show(performer)
     if show is None:
         return deny("not_live", "No preview.", 404)
-    return watch(viewer, show)
+    decision = watch(viewer, show)
+    if decision:
+        private = private_state(viewer, performer)
+        if private is not None and not private["watching"]:
+            return deny("private_show", "In a private show.", 403)
+    return decision
+
+
+def public_frames(show: Show) -> bool:
+    """May frames of ``show`` go on public cards: free to watch and not in a private."""
+    return free_to_watch(show) and privates.active_private(show.performer) is None
 
 
 # --- chat ---------------------------------------------------------------------------

@@ -259,6 +259,8 @@ def _restrict(*, actor, performer, target, kind: str, seconds: int | None, reaso
         if kind == ChatBan.Kind.BAN:
             # Their open sockets close now; reconnecting is refused.
             send_user_event(target.pk, "kick", {"room": room, "reason": "banned"})
+            # Shows they pay for in the room (or anywhere, site-wide) end: privates listens.
+            domain_events.send("chat.banned", user_id=target.pk, performer_id=performer.pk if performer else None)
     return ban
 
 

@@ -94,3 +94,13 @@ def period_charges(session: PrivateShow) -> list[dict]:
         for key, created in rows
     ]
     return sorted(lines, key=lambda line: line["period"])
+
+
+def recent_sessions(performer, limit: int = 20):
+    """The room's latest private, exclusive and spy sessions (the dashboard's list)."""
+    return (
+        PrivateShow.objects.filter(performer=performer)
+        .exclude(kind=Kind.GROUP)
+        .select_related("payer")
+        .order_by("-requested_at", "-pk")[:limit]
+    )

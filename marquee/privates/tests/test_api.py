@@ -252,3 +252,26 @@ def test_receipt_lists_periods_and_total_for_the_two_sides_only(client, room, vi
     assert client.get(f"/private/{session_id}/receipt/").status_code == 200
     client.force_login(outsider)
     assert client.get(f"/private/{session_id}/receipt/").status_code == 404
+
+
+def test_dashboard_page_saves_settings_through_the_price_rules(client, room, viewer):
+    client.force_login(room.user)
+    page = client.get("/dashboard/private-shows/")
+    assert page.status_code == 200 and "Prices and options" in page.content.decode()
+    form = {
+        "form": "settings",
+        "privates_enabled": "on",
+        "rate_tokens": "15",
+        "minimum_minutes": "2",
+        "exclusive_rate_tokens": "30",
+        "spy_rate_tokens": "5",
+    }
+    assert client.post("/dashboard/private-shows/", form).status_code == 302
+    room_settings = RoomPrivateSettings.objects.get(performer=room)
+    assert (room_settings.rate_tokens, room_settings.spies_enabled, room_settings.privates_enabled) == (15, False, True)
+    too_high = {**form, "rate_tokens": str(settings.PRIVATE_RATE_MAX_TOKENS + 1)}
+    refused = client.post("/dashboard/private-shows/", too_high)
+    assert refused.status_code == 400 and "tokens per minute" in refused.content.decode()
+    assert RoomPrivateSettings.objects.get(performer=room).rate_tokens == 15
+    client.force_login(viewer)
+    assert client.get("/dashboard/private-shows/").status_code == 403

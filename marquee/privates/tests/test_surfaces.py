@@ -153,3 +153,28 @@ def test_events_reach_the_performer_the_room_and_the_payer(
     with django_capture_on_commit_callbacks(execute=True):
         services.end_private(actor=room.user, session=session)
     assert [(e["type"], e["reason"]) for _, e in room_events] == [("private_ended", "performer")]
+
+
+def test_a_ban_mid_show_ends_it_and_voids_what_was_not_delivered(room, viewer, django_capture_on_commit_callbacks):
+    from marquee.chat import services as chat
+    from marquee.ledger import selectors as ledger
+
+    session = start_private(room, viewer, django_capture_on_commit_callbacks)
+    assert ledger.held_tokens(viewer) == 20  # minimum 3 × 10, one period posted
+    with django_capture_on_commit_callbacks(execute=True):
+        chat.ban_user(actor=room.user, performer=room, target=viewer)
+    session.refresh_from_db()
+    assert (session.status, session.end_reason, session.periods_charged) == ("ended", "blocked", 1)
+    assert (ledger.wallet_balance(viewer), ledger.held_tokens(viewer)) == (90, 0)
+
+
+def test_no_frames_of_a_private_reach_others_or_the_public_card(
+    room, viewer, outsider, django_capture_on_commit_callbacks
+):
+    show = Show.objects.get(performer=room, status=Show.Status.LIVE)
+    assert access.public_frames(show) and access.live_thumbnail_allowed(viewer_of(outsider), room)
+    start_private(room, viewer, django_capture_on_commit_callbacks)
+    assert not access.public_frames(show)
+    refused = access.live_thumbnail_allowed(viewer_of(outsider), room)
+    assert not refused and refused.code == "private_show"
+    assert access.live_thumbnail_allowed(viewer_of(viewer), room)

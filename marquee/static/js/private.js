@@ -168,6 +168,23 @@ if (panel) {
     }
   });
 
+  // Without a chat socket on the page (the dashboard), requests are polled.
+  if (own && requests && !document.querySelector("[data-chat]")) {
+    const poll = async () => {
+      try {
+        const response = await fetch("/api/v1/dashboard/private/", { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok) return;
+        const pending = await response.json();
+        const ids = new Set(pending.map((r) => String(r.id)));
+        for (const item of [...requests.children]) if (!ids.has(item.dataset.privateRequest)) dropRequest(item.dataset.privateRequest);
+        for (const r of pending) addRequest({ private_id: r.id, viewer: r.viewer, kind: r.kind, member_since: r.member_since });
+      } catch {
+        /* offline: next poll */
+      }
+    };
+    setInterval(poll, 5000);
+  }
+
   // The player's room state (the entitlement module's answer): spy button and status.
   document.addEventListener("marquee:room-state", (event) => {
     const state = event.detail || {};
