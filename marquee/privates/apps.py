@@ -13,3 +13,4 @@ class PrivatesConfig(AppConfig):
 
         private_show_event.connect(push.on_event, dispatch_uid="privates.push")
         domain_events.subscribe("chat.banned", subscribers.on_chat_banned)
+        domain_events.subscribe("show.went_live", subscribers.on_show_went_live)

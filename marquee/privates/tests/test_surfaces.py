@@ -178,3 +178,20 @@ def test_no_frames_of_a_private_reach_others_or_the_public_card(
     refused = access.live_thumbnail_allowed(viewer_of(outsider), room)
     assert not refused and refused.code == "private_show"
     assert access.live_thumbnail_allowed(viewer_of(viewer), room)
+
+
+def test_a_stream_back_as_a_new_show_does_not_reopen_the_public_folder_during_a_private(
+    media, room, viewer, django_capture_on_commit_callbacks
+):
+    from marquee.lib import domain_events
+
+    live, show = media
+    session = start_private(room, viewer, django_capture_on_commit_callbacks)
+    # The publish hook of the reconnected stream: its folder opens, then the event.
+    with django_capture_on_commit_callbacks(execute=True):
+        from django.db import transaction
+
+        transaction.on_commit(lambda: playback.open_show_media(show.pk + 1, "performer"))
+        domain_events.send("show.went_live", performer_id=room.pk, show_id=show.pk + 1)
+    assert not os.path.lexists(live / str(show.pk + 1))
+    assert (live / f"p{session.pk}" / "index.m3u8").is_symlink()
