@@ -24,6 +24,9 @@ APPS = [
     "privates",
     "recommendations",
     "privacy",
+    "schedule",
+    "earnings",
+    "dashboard",
 ]
 
 urlpatterns = [

@@ -1,13 +1,24 @@
-"""What privates does when lower layers report something (``lib.domain_events``)."""
+"""What privates does when another app reports an event (sent on commit);
+wired in ``PrivatesConfig.ready`` so shows and chat never import privates."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from marquee.lib import domain_events
 from marquee.performers.models import Performer
-from marquee.privates import selectors, services
+from marquee.privates import push, selectors, services
+from marquee.privates.events import private_show_event
 from marquee.privates.models import PrivateShow
 from marquee.shows import playback
+
+
+def on_stream_lost(*, performer_id, at) -> None:
+    """The media watchdog ended a silent show: running sessions bill no period
+    begun after ``at`` and end as "stream dropped" after the grace."""
+    performer = Performer.objects.filter(pk=performer_id).first()
+    if performer is not None:
+        services.stream_dropped(performer=performer, at=at)
 
 
 def on_chat_banned(*, user_id: int, performer_id: int | None) -> None:
@@ -32,3 +43,10 @@ def on_show_went_live(*, performer_id: int, show_id: int) -> None:
     running = selectors.active_private(performer) if performer is not None else None
     if running is not None:
         playback.open_show_media(playback.media_folder(show_id, running.pk), performer.username)
+
+
+def connect() -> None:
+    domain_events.subscribe("show.stream_lost", on_stream_lost)
+    domain_events.subscribe("chat.banned", on_chat_banned)
+    domain_events.subscribe("show.went_live", on_show_went_live)
+    private_show_event.connect(push.on_event, dispatch_uid="privates.push")
