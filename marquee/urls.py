@@ -21,6 +21,7 @@ APPS = [
     "billing",
     "chat",
     "content",
+    "privates",
     "recommendations",
     "privacy",
     "schedule",

@@ -9,6 +9,7 @@ performer earn") live in ``compliance.policy``; who owns what lives in
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from marquee.billing import selectors as billing
@@ -19,6 +20,7 @@ from marquee.lib.errors import DomainError
 from marquee.lib.geo import Location, location_for_request
 from marquee.performers import selectors as performer_selectors
 from marquee.performers.models import Performer, ShowKind
+from marquee.privates import selectors as privates
 from marquee.shows.models import Show
 from marquee.shows.selectors import current_show
 
@@ -184,6 +186,61 @@ def buy(viewer: Viewer, product: str, *, performer=None, show=None, media_set=No
     return policy.can_earn(seller)
 
 
+def buy_private(viewer: Viewer, performer) -> Decision:
+    """May ``viewer`` request a private, spy or join a group show here: enter
+    the room (age gate, jurisdiction), buy from this performer, and not be
+    banned from its chat (a ban also ends a running private)."""
+    entered = enter_room(viewer, performer)
+    if not entered:
+        return entered
+    allowed = buy(viewer, "private", performer=performer)
+    if not allowed:
+        return allowed
+    from marquee.chat.selectors import active_restriction
+
+    if active_restriction(viewer.user, performer) is not None:
+        return deny("banned", "You cannot book shows in this room.", 403)
+    return ALLOW
+
+
+def private_offer(viewer: Viewer, performer) -> dict | None:
+    """What the room's private-show settings offer this viewer (the request
+    button and its prices), or None when the room takes no privates or
+    groups, or the viewer owns the room."""
+    room = privates.room_settings(performer)
+    if viewer.owns(performer) or not (room.privates_enabled or room.group_shows_enabled):
+        return None
+    group = privates.open_group_show(performer)
+    return {
+        "privates_enabled": room.privates_enabled,
+        "rate_tokens": room.rate_tokens,
+        "minimum_minutes": room.minimum_minutes,
+        "exclusive_rate_tokens": room.exclusive_rate_tokens if room.exclusive_enabled else None,
+        "spy_rate_tokens": room.spy_rate_tokens if room.spies_enabled else None,
+        "group_show": {"id": group.pk, "rate_tokens": group.rate_tokens, "goal_viewers": group.goal_viewers}
+        if group is not None and group.status == "announced"
+        else None,
+    }
+
+
+def private_state(viewer: Viewer, performer) -> dict | None:
+    """The room is private while a private or exclusive show runs: who is in
+    it (the performer, the payer, spies) and whether others may spy."""
+    running = privates.active_private(performer)
+    if running is None:
+        return None
+    mine = privates.watching_session(viewer.user, performer)
+    spies = privates.room_settings(performer).spies_enabled and running.kind != "exclusive"
+    return {
+        "id": running.pk,
+        "kind": running.kind,
+        "spies_allowed": spies,
+        "session_id": mine.pk if mine is not None else None,
+        "watching": viewer.owns(performer) or mine is not None,
+        "is_payer": mine is not None and mine.pk == running.pk,
+    }
+
+
 def room_offers(viewer: Viewer, performer) -> dict:
     """The one answer to "what can this viewer buy here" (room page tip
     panel, room API and the player's paywall): tickets for the next premium
@@ -219,12 +276,22 @@ def room_state(viewer: Viewer, performer) -> dict:
         "playback_expires_at": None,
         "paywall": None,
         "denied": None,
+        "private": None,
     }
     if show is None:
         return state
     state["show"] = {"id": show.pk, "kind": show.kind, "title": show.title, "price_cents": show.price_cents}
     decision = watch(viewer, show)
-    if decision:
+    private = private_state(viewer, performer) if decision else None
+    state["private"] = private
+    if private is not None and not private["watching"]:
+        # Public playback stops for the private's length (its folder is gone too).
+        state["denied"] = {"code": "private_show", "message": "In a private show."}
+    elif private is not None:
+        state["playback_url"], state["playback_expires_at"] = signed_playback_url(
+            viewer.user, show, session=private["id"]
+        )
+    elif decision:
         state["playback_url"], state["playback_expires_at"] = signed_playback_url(viewer.user, show)
     elif "paywall" in decision.extra:
         state["paywall"] = decision.extra["paywall"]
@@ -234,11 +301,22 @@ def room_state(viewer: Viewer, performer) -> dict:
 
 
 def live_thumbnail_allowed(viewer: Viewer, performer) -> Decision:
-    """A live frame is a piece of the show: same answer as watching it."""
+    """A live frame is a piece of the show: same answer as watching it (and
+    during a private, only for those in it)."""
     show = current_show(performer)
     if show is None:
         return deny("not_live", "No preview.", 404)
-    return watch(viewer, show)
+    decision = watch(viewer, show)
+    if decision:
+        private = private_state(viewer, performer)
+        if private is not None and not private["watching"]:
+            return deny("private_show", "In a private show.", 403)
+    return decision
+
+
+def public_frames(show: Show) -> bool:
+    """May frames of ``show`` go on public cards: free to watch and not in a private."""
+    return free_to_watch(show) and privates.active_private(show.performer) is None
 
 
 # --- chat ---------------------------------------------------------------------------
@@ -254,6 +332,13 @@ def chat(*, viewer, username: str, location: Location, age_gate_passed: bool):
     access = access_chat(viewer=viewer, username=username, location=location, age_gate_passed=age_gate_passed)
     if not access.decision:
         return access
+    running = privates.active_private(access.performer)
+    if running is not None and access.can_post:
+        # During a private only its payer and the performer talk; spies and the rest read.
+        owner = viewer is not None and viewer.is_authenticated and viewer.pk == access.performer.user_id
+        payer = viewer is not None and viewer.is_authenticated and viewer.pk == running.payer_id
+        if not (owner or payer):
+            access = dataclasses.replace(access, can_post=False)
     show = current_show(access.performer)
     if show is None or free_to_watch(show) or access.is_moderator:
         return access

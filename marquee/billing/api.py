@@ -66,6 +66,8 @@ class TokenPackSerializer(serializers.Serializer):
 
 class WalletSerializer(serializers.Serializer):
     balance_tokens = serializers.IntegerField()
+    held_tokens = serializers.IntegerField(help_text="Reserved for private or group shows (not spendable)")
+    available_tokens = serializers.IntegerField(help_text="Balance minus held: what can be spent now")
     history = WalletEntrySerializer(many=True)
     packs = TokenPackSerializer(many=True)
 
@@ -125,6 +127,8 @@ class WalletView(APIView):
         return Response(
             {
                 "balance_tokens": ledger_selectors.wallet_balance(request.user),
+                "held_tokens": ledger_selectors.held_tokens(request.user),
+                "available_tokens": ledger_selectors.available_tokens(request.user),
                 "history": history,
                 "packs": selectors.token_packs(),
             }

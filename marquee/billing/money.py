@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from marquee.billing import prices
 from marquee.billing.errors import BillingError
-from marquee.ledger.models import AccountKind, Transfer, TransferKind
+from marquee.ledger.holds import extend_hold, place_hold, post_from_hold, void_hold
+from marquee.ledger.models import AccountKind, Hold, Transfer, TransferKind
 from marquee.ledger.services import (
     InsufficientFunds,
     Movement,
@@ -151,20 +152,12 @@ def spend_tokens(
     rolls back; ``existing(key)`` then finds the winner)."""
     if kind not in (TransferKind.TIP, TransferKind.CONTENT):
         raise ValueError(f"not a token spend: {kind}")
-    value = prices.token_value_cents(tokens)
-    share, fee = prices.split(value)
-    shard = user.pk  # hot platform rows are sharded so concurrent spends don't queue on one lock
+    value, share, credits = _spend_credits(user, performer, tokens)
     try:
         return post_transfer(
             kind=kind,
             idempotency_key=idempotency_key,
-            movements=[
-                Movement(wallet(user), -tokens),
-                Movement(platform(AccountKind.TOKEN_SUPPLY, shard=shard), tokens),
-                Movement(platform(AccountKind.TOKEN_FLOAT, shard=shard), -value),
-                Movement(performer_earnings(performer, AccountKind.PERFORMER_PENDING), share),
-                Movement(platform(AccountKind.PLATFORM_FEES, shard=shard), fee),
-            ],
+            movements=[Movement(wallet(user), -tokens), *credits],
             user=user,
             performer=performer,
             source_type=source_type,
@@ -176,6 +169,80 @@ def spend_tokens(
         )
     except InsufficientFunds:
         raise NotEnoughTokens() from None
+
+
+def _spend_credits(user, performer, tokens: int) -> tuple[int, int, list[Movement]]:
+    """Where spent tokens go (tips, content, private periods): back to the
+    supply; their cash value out of the token float, split into the
+    performer's pending earnings and the platform fee."""
+    value = prices.token_value_cents(tokens)
+    share, fee = prices.split(value)
+    shard = user.pk  # hot platform rows are sharded so concurrent spends don't queue on one lock
+    return (
+        value,
+        share,
+        [
+            Movement(platform(AccountKind.TOKEN_SUPPLY, shard=shard), tokens),
+            Movement(platform(AccountKind.TOKEN_FLOAT, shard=shard), -value),
+            Movement(performer_earnings(performer, AccountKind.PERFORMER_PENDING), share),
+            Movement(platform(AccountKind.PLATFORM_FEES, shard=shard), fee),
+        ],
+    )
+
+
+# --- tokens held (private, spy and group shows) ------------------------------------------
+
+
+def hold_tokens(*, user, tokens: int, idempotency_key: str, source_type: str, source_id) -> Hold:
+    """Reserve ``tokens`` of ``user``'s wallet (idempotent by key); raises
+    ``NotEnoughTokens`` when the available balance (balance − held) is short."""
+    try:
+        hold, _ = place_hold(
+            account=wallet(user),
+            amount=tokens,
+            idempotency_key=idempotency_key,
+            source_type=source_type,
+            source_id=source_id,
+        )
+    except InsufficientFunds:
+        raise NotEnoughTokens() from None
+    return hold
+
+
+def extend_tokens_hold(*, hold: Hold, to_tokens: int) -> Hold:
+    """Raise the hold to ``to_tokens`` (no-op if there); ``NotEnoughTokens``, nothing changed."""
+    try:
+        return extend_hold(hold=hold, to_amount=to_tokens)
+    except InsufficientFunds:
+        raise NotEnoughTokens() from None
+
+
+def spend_held_tokens(
+    *, hold: Hold, user, performer, tokens: int, idempotency_key: str, source_type: str, source_id, now, memo: str = ""
+) -> tuple[Transfer, bool]:
+    """Post ``tokens`` from the hold to the performer, as a tip's tokens go
+    (a ``private`` transfer; earnings pending like a tip's).  Idempotent by key."""
+    value, share, credits = _spend_credits(user, performer, tokens)
+    return post_from_hold(
+        hold=hold,
+        amount=tokens,
+        idempotency_key=idempotency_key,
+        credits=credits,
+        kind=TransferKind.PRIVATE,
+        user=user,
+        performer=performer,
+        source_type=source_type,
+        source_id=source_id,
+        gross_cents=value,
+        performer_cents=share,
+        available_at=hold_until(now),
+        memo=memo[:200],
+    )
+
+
+def release_hold(*, hold: Hold) -> tuple[Hold, bool]:
+    """Void what is left of the hold, exactly once: ``(hold, closed_now)``."""
+    return void_hold(hold=hold)
 
 
 def forfeit_tokens(*, user, tokens: int, idempotency_key: str) -> tuple[Transfer, bool]:

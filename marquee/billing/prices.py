@@ -67,6 +67,56 @@ def check_payout_cents(cents) -> int:
     return cents
 
 
+# --- private, spy and group shows (tokens per billing period) -----------------------
+
+PRIVATE_SETTING_FIELDS = {
+    "privates_enabled": bool,
+    "rate_tokens": int,
+    "minimum_minutes": int,
+    "exclusive_enabled": bool,
+    "exclusive_rate_tokens": int,
+    "spies_enabled": bool,
+    "spy_rate_tokens": int,
+    "group_shows_enabled": bool,
+}
+
+
+def check_private_rate_tokens(tokens) -> int:
+    low, high = settings.PRIVATE_RATE_MIN_TOKENS, settings.PRIVATE_RATE_MAX_TOKENS
+    if not _is_int(tokens) or not low <= tokens <= high:
+        raise PriceError("bad_price", f"Rates are {low} to {high} tokens per minute.", 400)
+    return tokens
+
+
+def check_private_settings(values: dict) -> dict:
+    """A room's private-show settings (any subset of ``PRIVATE_SETTING_FIELDS``)
+    against the platform's limits; returns the values."""
+    unknown = set(values) - set(PRIVATE_SETTING_FIELDS)
+    if unknown:
+        raise PriceError("bad_field", f"Unknown setting: {sorted(unknown)[0]}.", 400)
+    for name in ("rate_tokens", "exclusive_rate_tokens", "spy_rate_tokens"):
+        if name in values:
+            check_private_rate_tokens(values[name])
+    top = settings.PRIVATE_MINIMUM_MINUTES_MAX
+    if "minimum_minutes" in values and not (
+        _is_int(values["minimum_minutes"]) and 1 <= values["minimum_minutes"] <= top
+    ):
+        raise PriceError("bad_minimum", f"The minimum is 1 to {top} minutes.", 400)
+    for name, kind in PRIVATE_SETTING_FIELDS.items():
+        if kind is bool and name in values and not isinstance(values[name], bool):
+            raise PriceError("bad_field", f"{name} is true or false.", 400)
+    return values
+
+
+def check_group_show(*, rate_tokens, goal_viewers, window_minutes) -> None:
+    check_private_rate_tokens(rate_tokens)
+    goal_top, window_top = settings.GROUP_SHOW_MAX_GOAL, settings.GROUP_SHOW_MAX_WINDOW_MINUTES
+    if not _is_int(goal_viewers) or not 2 <= goal_viewers <= goal_top:
+        raise PriceError("bad_goal", f"The goal is 2 to {goal_top} viewers.", 400)
+    if not _is_int(window_minutes) or not 1 <= window_minutes <= window_top:
+        raise PriceError("bad_window", f"The join window is 1 to {window_top} minutes.", 400)
+
+
 def token_value_cents(tokens: int) -> int:
     """What ``tokens`` are worth in cents when they become performer earnings."""
     return tokens * settings.TOKEN_VALUE_CENTS

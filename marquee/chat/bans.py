@@ -13,6 +13,7 @@ from django.utils import timezone
 from marquee.audit.services import record_audit
 from marquee.chat.actions import ChatError, log_action, require_moderator, room_name
 from marquee.chat.models import ChatBan
+from marquee.lib import domain_events
 from marquee.lib.events import send_room_event, send_user_event
 from marquee.lib.fields import clip
 from marquee.performers.selectors import is_room_moderator
@@ -59,6 +60,8 @@ def restrict(*, actor, performer, target, kind: str, seconds: int | None, reason
         if kind == ChatBan.Kind.BAN:
             # Their open sockets close now; reconnecting is refused.
             send_user_event(target.pk, "kick", {"room": room, "reason": "banned"})
+            # Shows they pay for in the room (or anywhere, site-wide) end: privates listens.
+            domain_events.send("chat.banned", user_id=target.pk, performer_id=performer.pk if performer else None)
     return ban
 
 

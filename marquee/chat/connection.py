@@ -170,6 +170,8 @@ class Connection:
             self.close(protocol.CLOSE_FORBIDDEN, "banned", "You were banned from this chat.")
         elif kind == "rights_changed" and self.performer is not None and event.get("performer_id") == self.performer.pk:
             self.recheck.set()
+        elif kind == "room_push" and event.get("room") == self.room:
+            self.send_event(event["event"])  # a private show's event for this user only (privates.push)
 
 
 SESSION_ENDED = {

@@ -226,8 +226,12 @@ class Hub:
         frame = "[" + raw + "]"
         if kind == "mods":
             state = self.rooms.get(name)
+            # A room's rights changed for everyone (a private show began or ended): each socket re-asks access.
+            recheck = raw.startswith('{"type":"recheck_rights"')
             for conn in list(state.live) if state else ():
-                if conn.is_moderator:
+                if recheck:
+                    conn.recheck.set()
+                elif conn.is_moderator:
                     conn.push(frame)
         elif kind == "users":
             event = json.loads(raw)

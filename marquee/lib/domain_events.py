@@ -11,8 +11,10 @@ Names and payloads (keyword arguments, plain ids and numbers):
 
 * ``performer.followed``: user_id, performer_id
 * ``show.watched``: user_id, performer_id, seconds
+* ``show.went_live``: performer_id, show_id (after its media folder opened)
 * ``show.stream_lost``: performer_id, at (the media server's last sign of life)
 * ``chat.posted``: user_id, performer_id
+* ``chat.banned``: user_id, performer_id (None: site-wide)
 * ``purchase.completed``: user_id, performer_id (or None), product
 * ``subscription.extended``: user_id, performer_id
 * ``tip.sent``: user_id, performer_id, tokens

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from marquee.ledger.models import Hold
 from marquee.privates.models import GroupShow, PrivateShow, RoomPrivateSettings
 
 Kind, Status = PrivateShow.Kind, PrivateShow.Status
@@ -43,3 +44,63 @@ def open_group_show(performer) -> GroupShow | None:
     return GroupShow.objects.filter(
         performer=performer, status__in=[GroupShow.Status.ANNOUNCED, GroupShow.Status.RUNNING]
     ).first()
+
+
+def session(pk) -> PrivateShow | None:
+    return PrivateShow.objects.select_related("performer", "payer", "hold").filter(pk=pk).first()
+
+
+def group_show(pk) -> GroupShow | None:
+    return GroupShow.objects.select_related("performer").filter(pk=pk).first()
+
+
+def held_now(session: PrivateShow) -> int:
+    """Tokens still reserved for the session (0 once its hold is closed)."""
+    hold = session.hold
+    if hold is None or hold.status != Hold.Status.PENDING:
+        return 0
+    return hold.amount - hold.posted
+
+
+def pledge_count(group: GroupShow) -> int:
+    return group.pledges.filter(status__in=PrivateShow.OPEN).count()
+
+
+def watching_session(user, performer) -> PrivateShow | None:
+    """The active private, exclusive or spy session ``user`` pays for in this room."""
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        PrivateShow.objects.filter(
+            performer=performer, payer=user, status=Status.ACTIVE, kind__in=[Kind.PRIVATE, Kind.EXCLUSIVE, Kind.SPY]
+        )
+        .select_related("parent")
+        .first()
+    )
+
+
+def period_charges(session: PrivateShow) -> list[dict]:
+    """The receipt's lines: one per charged period (posted from the session's hold)."""
+    from marquee.ledger.models import Transfer
+
+    if session.hold_id is None:
+        return []
+    prefix = f"privates:{session.pk}:period:"
+    rows = Transfer.objects.filter(hold_id=session.hold_id, idempotency_key__startswith=prefix).values_list(
+        "idempotency_key", "created_at"
+    )
+    lines = [
+        {"period": int(key[len(prefix) :]), "tokens": session.rate_tokens, "charged_at": created}
+        for key, created in rows
+    ]
+    return sorted(lines, key=lambda line: line["period"])
+
+
+def recent_sessions(performer, limit: int = 20):
+    """The room's latest private, exclusive and spy sessions (the dashboard's list)."""
+    return (
+        PrivateShow.objects.filter(performer=performer)
+        .exclude(kind=Kind.GROUP)
+        .select_related("payer")
+        .order_by("-requested_at", "-pk")[:limit]
+    )

@@ -36,6 +36,17 @@ class PaywallSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class RoomPrivateSerializer(serializers.Serializer):
+    """The room is in a private show (``access.private_state``)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    spies_allowed = serializers.BooleanField()
+    session_id = serializers.IntegerField(allow_null=True, help_text="Your own session in it (payer or spy)")
+    watching = serializers.BooleanField(help_text="You may watch it (performer, payer or spy)")
+    is_payer = serializers.BooleanField()
+
+
 RoomStateSerializer = inline_serializer(
     "RoomState",
     {
@@ -46,6 +57,7 @@ RoomStateSerializer = inline_serializer(
         "playback_expires_at": serializers.IntegerField(allow_null=True),
         "paywall": PaywallSerializer(allow_null=True),
         "denied": RoomDeniedSerializer(allow_null=True),
+        "private": RoomPrivateSerializer(allow_null=True),
     },
 )
 

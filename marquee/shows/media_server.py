@@ -24,7 +24,7 @@ RTMP_LOG_FORMAT = (
 # (see shows.playback): the master playlist, then each rung's playlist and
 # segments one folder down, all under the one signed prefix.
 PLAYBACK_LOCATION = (
-    r'"^/v/(?<viewer>[A-Za-z0-9]+)/(?<show>[0-9]+)/(?<expires>[0-9]+)/(?<sig>[A-Za-z0-9_-]+)/(?<stream>[^/]+)/'
+    r'"^/v/(?<viewer>[A-Za-z0-9]+)/(?<show>p?[0-9]+)/(?<expires>[0-9]+)/(?<sig>[A-Za-z0-9_-]+)/(?<stream>[^/]+)/'
     r'(?<file>(?:[^/.][^/]*/)?[A-Za-z0-9_-]+\.(?:m3u8|ts))$"'
 )
 

@@ -13,7 +13,10 @@ every rendition's playlist and segments carry the same signed prefix.
 nginx serves ``<media var>/live/<show>/<file>``: a folder of links to the
 stream's master playlist and rendition folders that exists only while that
 show is live (made at go-live, removed when it ends).  So a URL minted for one show stops the moment the room moves
-on to another (a paid or private one), not at its expiry.
+on to another (a paid or private one), not at its expiry.  A private session
+gets its own folder, ``live/p<session>/``, which replaces the show's for the
+private's length (so the public's URLs stop at once) and is replaced by it
+again when the private ends.
 """
 
 from __future__ import annotations
@@ -49,16 +52,25 @@ def playback_signature(*, viewer: str, show: int, stream: str, expires: int, sec
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def playback_path(*, viewer: str, show: int, stream: str, expires: int, file: str = PLAYLIST) -> str:
-    sig = playback_signature(viewer=viewer, show=show, stream=stream, expires=expires)
-    return f"/v/{viewer}/{int(show)}/{expires}/{sig}/{quote(stream, safe='')}/{file}"
+def media_folder(show_id: int, session: int | None = None) -> str:
+    """The folder (and signed ``<show>`` part) of a show's public playback,
+    or of one private session in it (``p<session>``): the room's media is
+    served from exactly one of them at a time."""
+    return f"p{int(session)}" if session is not None else str(int(show_id))
 
 
-def signed_playback_url(viewer, show, *, now: float | None = None) -> tuple[str, int]:
-    """(absolute playlist URL, expiry as a Unix time) for this viewer and show.
-    Callers ask ``access.watch`` first; this only signs."""
+def playback_path(*, viewer: str, show, stream: str, expires: int, file: str = PLAYLIST) -> str:
+    folder = show if isinstance(show, str) and show.startswith("p") else str(int(show))
+    sig = playback_signature(viewer=viewer, show=folder, stream=stream, expires=expires)
+    return f"/v/{viewer}/{folder}/{expires}/{sig}/{quote(stream, safe='')}/{file}"
+
+
+def signed_playback_url(viewer, show, *, session: int | None = None, now: float | None = None) -> tuple[str, int]:
+    """(absolute playlist URL, expiry as a Unix time) for this viewer and show
+    (or private ``session`` of it).  Callers ask ``access`` first; this only signs."""
     expires = int(now if now is not None else time.time()) + settings.PLAYBACK_URL_TTL
-    path = playback_path(viewer=viewer_token(viewer), show=show.pk, stream=show.performer.username, expires=expires)
+    folder = media_folder(show.pk, session)
+    path = playback_path(viewer=viewer_token(viewer), show=folder, stream=show.performer.username, expires=expires)
     return settings.MEDIA_PUBLIC_URL + path, expires
 
 
@@ -96,8 +108,10 @@ def _remove(entry: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
 
 
-def open_show_media(show_id: int, stream: str) -> None:
-    """The show went live: its URLs may now reach the stream's renditions.
+def open_show_media(show_id, stream: str) -> None:
+    """The show went live (or a private of it started, ``show_id`` =
+    ``p<session>``, or ended, back to the show's id): its URLs may now reach
+    the stream's renditions.
     ``<var>/live/<show>/`` holds ``index.m3u8`` → the master playlist and one
     link per rung of the ladder → that rung's folder, nothing else, so a
     signed prefix reaches exactly this stream's renditions.  Any other show's
@@ -124,12 +138,13 @@ def open_show_media(show_id: int, stream: str) -> None:
         logger.exception("could not open playback for show %s", show_id)
 
 
-def close_show_media(show_id: int) -> None:
+def close_show_media(show_id) -> None:
     """The show ended: every URL minted for it stops at once."""
+    name = show_id if isinstance(show_id, str) and show_id.startswith("p") else str(int(show_id))
     try:
-        folder = live_dir() / str(int(show_id))
+        folder = live_dir() / name
         # One rename, so no request finds the folder half removed.
-        doomed = folder.with_name(f".{int(show_id)}.{os.getpid()}.closing")
+        doomed = folder.with_name(f".{name}.{os.getpid()}.closing")
         if os.path.lexists(folder):
             folder.rename(doomed)
             _remove(doomed)

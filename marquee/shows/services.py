@@ -110,6 +110,8 @@ def start_publish(*, username: str, key: str, session: str, addr: str = "") -> D
             send_room_event(username, "show_started", {"show_id": show.pk, "kind": show.kind, "title": show.title})
             domain_events.send("show.started", show_id=show.pk, performer_id=performer.pk)
             transaction.on_commit(lambda: playback.open_show_media(show.pk, username))
+            # After the folder opens (on commit, in order): a private still running takes it back.
+            domain_events.send("show.went_live", performer_id=performer.pk, show_id=show.pk)
             # The first preview once a few segments exist; then every on_update.
             transaction.on_commit(lambda: refresh_live_thumbnail.apply_async((username,), countdown=5))
     except IntegrityError:

@@ -8,12 +8,12 @@ from marquee.shows import thumbnails
 @shared_task(ignore_result=True)
 def refresh_live_thumbnail(username: str) -> None:
     """The public card's frame: captured only while a show anyone may watch
-    is live; a paid or private show's frames never reach it."""
+    is live and not in a private; a paid or private show's frames never reach it."""
     from marquee.access import selectors as access
     from marquee.shows.models import Show
 
     show = Show.objects.filter(performer__user__username=username, status=Show.Status.LIVE).first()
-    if show is None or not access.free_to_watch(show):
+    if show is None or not access.public_frames(show):
         thumbnails.discard_thumbnail(username)
         return
     thumbnails.refresh_thumbnail(username)

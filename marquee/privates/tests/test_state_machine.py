@@ -20,6 +20,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from marquee.billing import money
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import Entry, Hold
 from marquee.ledger.services import InsufficientFunds
@@ -227,7 +228,7 @@ class PrivateShows(RuleBasedStateMachine):
             assert snapshot() == before
             return
         calls = {"n": 0}
-        real = services.post_from_hold
+        real = money.post_from_hold
 
         def dying(**kwargs):
             calls["n"] += 1
@@ -235,7 +236,7 @@ class PrivateShows(RuleBasedStateMachine):
                 raise Crash
             return real(**kwargs)
 
-        with mock.patch("marquee.privates.services.post_from_hold", dying):
+        with mock.patch("marquee.billing.money.post_from_hold", dying):
             try:
                 if what == "tick":
                     self.clock += datetime.timedelta(seconds=PERIOD)

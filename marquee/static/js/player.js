@@ -1,14 +1,17 @@
 // Room player: signed HLS via hls.js, paywall, live/offline without reloads.
 // State comes from the room API; chat's "marquee:room-event" (show_started /
-// show_ended) triggers a refresh at once, polling covers pages without chat.
+// show_ended, private_started / private_ended) triggers a refresh at once,
+// polling covers pages without chat.  A private show's URL differs only in its
+// token (/v/<viewer>/p<session>/…): the payer's player switches to it without
+// reloading; everyone else's stops and shows the private state.
 import Hls from "../vendor/hls.min.mjs";
 
 const root = document.querySelector("[data-player]");
 const POLL_LIVE_MS = 30000;
 const POLL_PAYWALL_MS = 5000;
 const POLL_OFFLINE_MS = 10000;
-// /v/<viewer>/<show>/<expires>/<sig>/ (marquee/shows/playback.py)
-const TOKEN_PREFIX = /\/v\/[A-Za-z0-9]+\/[0-9]+\/[0-9]+\/[A-Za-z0-9_-]+\//;
+// /v/<viewer>/<show or p<session>>/<expires>/<sig>/ (marquee/shows/playback.py)
+const TOKEN_PREFIX = /\/v\/[A-Za-z0-9]+\/p?[0-9]+\/[0-9]+\/[A-Za-z0-9_-]+\//;
 
 if (root) {
   const video = root.querySelector("[data-player-video]");
@@ -112,6 +115,7 @@ if (root) {
   }
 
   function apply(state) {
+    document.dispatchEvent(new CustomEvent("marquee:room-state", { detail: state }));
     setBadge(state.is_live);
     if (!state.is_live) { stop(); show("offline"); return schedule(POLL_OFFLINE_MS); }
     if (state.playback_url) {
@@ -146,7 +150,8 @@ if (root) {
   document.addEventListener("marquee:room-event", (event) => {
     const detail = event.detail || {};
     const names = [detail.type, detail.event, detail.subtype];
-    if (names.includes("show_started") || names.includes("show_ended")) refresh();
+    const watched = ["show_started", "show_ended", "private_started", "private_ended"];
+    if (names.some((name) => watched.includes(name))) refresh();
   });
   refresh();
 }

@@ -1,0 +1,157 @@
+"""Media hooks (stream dropped / resumed), moderation (payer blocked) and the
+worker: billing ticks, request expiry, group deadlines and the hold sweeper.
+Crash safety: every session is ticked in its own transaction, so a crash
+loses at most that session's tick, which the next one redoes."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from marquee.audit.services import record_audit
+from marquee.billing import money
+from marquee.ledger.models import Hold
+from marquee.privates.models import GroupShow, PrivateShow
+from marquee.privates.services.core import (
+    Kind,
+    Reason,
+    Status,
+    _Audit,
+    _bill,
+    _close,
+    _finish,
+    _lock_room,
+    _lock_session,
+)
+from marquee.privates.services.groups import _close_group, _lock_group
+
+# --- media hooks, moderation ---------------------------------------------------------
+
+
+def stream_dropped(*, performer, at=None) -> int:
+    """The performer's stream went down (media hook): sessions bill no period
+    begun after ``at`` and end once it stays down past the grace."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        _lock_room(performer.pk)
+        return PrivateShow.objects.filter(
+            performer=performer, status=Status.ACTIVE, stream_dropped_at__isnull=True
+        ).update(stream_dropped_at=at)
+
+
+def stream_resumed(*, performer, now=None) -> int:
+    """Back within the grace: the sessions go on (the time down counts as elapsed)."""
+    now = now or timezone.now()
+    grace = datetime.timedelta(seconds=settings.PRIVATE_STREAM_DROP_GRACE_SECONDS)
+    with transaction.atomic():
+        _lock_room(performer.pk)
+        return PrivateShow.objects.filter(
+            performer=performer, status=Status.ACTIVE, stream_dropped_at__gt=now - grace
+        ).update(stream_dropped_at=None)
+
+
+def payer_blocked(*, performer, user, now=None, actor=None) -> int:
+    """A viewer was banned from the room or is now region-blocked: their
+    sessions end, charged only for the periods begun."""
+    now = now or timezone.now()
+    audit = _Audit()
+    with transaction.atomic():
+        _lock_room(performer.pk)
+        open_sessions = PrivateShow.objects.filter(performer=performer, payer=user, status__in=PrivateShow.OPEN)
+        pks = list(open_sessions.order_by("pk").values_list("pk", flat=True))
+        for pk in pks:
+            session = _lock_session(pk)
+            if session.status == Status.ACTIVE:
+                _finish(session, reason=Reason.BLOCKED, at=now, now=now, audit=audit)
+            elif session.status == Status.REQUESTED:
+                _close(session, status=Status.CANCELLED, reason=Reason.BLOCKED, at=now, audit=audit)
+        audit.write(actor=actor)
+    return len(pks)
+
+
+# --- the worker: ticks and sweeps ------------------------------------------------------
+
+
+def bill_due_periods(*, now=None) -> int:
+    """The billing tick: every active session in its own transaction (a crash
+    loses at most that session's tick, which the next one redoes)."""
+    now = now or timezone.now()
+    pks = list(PrivateShow.objects.filter(status=Status.ACTIVE).order_by("pk").values_list("pk", "performer_id"))
+    for pk, performer_id in pks:
+        audit = _Audit()
+        with transaction.atomic():
+            _lock_room(performer_id)
+            session = _lock_session(pk)
+            if session.status == Status.ACTIVE:
+                _bill(session, now, audit)
+            audit.write()
+    return len(pks)
+
+
+def expire_requests(*, now=None) -> int:
+    """Requests not answered in time are voided."""
+    now = now or timezone.now()
+    due = PrivateShow.objects.filter(
+        status=Status.REQUESTED, kind__in=[Kind.PRIVATE, Kind.EXCLUSIVE], expires_at__lte=now
+    ).select_related("performer")
+    expired = 0
+    for session in due.order_by("pk"):
+        audit = _Audit()
+        with transaction.atomic():
+            _lock_room(session.performer_id)
+            locked = _lock_session(session.pk)
+            if locked.status == Status.REQUESTED and locked.expires_at <= now:
+                _close(locked, status=Status.EXPIRED, reason=Reason.EXPIRED, at=now, audit=audit)
+                expired += 1
+            audit.write()
+    return expired
+
+
+def fail_due_group_shows(*, now=None) -> int:
+    """Group shows whose goal was not met in time: every pledge's hold is
+    voided.  Running group shows left with no viewer end too."""
+    now = now or timezone.now()
+    failed = 0
+    for group in GroupShow.objects.filter(status=GroupShow.Status.ANNOUNCED, deadline__lte=now).order_by("pk"):
+        audit = _Audit()
+        with transaction.atomic():
+            locked = _lock_group(group)
+            if locked.status == GroupShow.Status.ANNOUNCED:
+                _close_group(locked, now=now, audit=audit, reason=Reason.GOAL_MISSED)
+                failed += 1
+            audit.write()
+    empty = GroupShow.objects.filter(status=GroupShow.Status.RUNNING).exclude(pledges__status__in=PrivateShow.OPEN)
+    for group in empty.order_by("pk"):
+        audit = _Audit()
+        with transaction.atomic():
+            locked = _lock_group(group)
+            if locked.status == GroupShow.Status.RUNNING and not locked.pledges.filter(status__in=PrivateShow.OPEN):
+                _close_group(locked, now=now, audit=audit, reason=Reason.PAYER)
+            audit.write()
+    return failed
+
+
+def sweep_holds(*, now=None) -> int:
+    """Crash safety: no hold stays open for a session that is over or never
+    started.  Expires requests, fails group shows past their deadline, ends
+    sessions whose stream is gone, and voids any pending hold of a closed
+    session.  Returns how many holds it voided itself."""
+    now = now or timezone.now()
+    expire_requests(now=now)
+    fail_due_group_shows(now=now)
+    bill_due_periods(now=now)
+    voided = 0
+    stray = PrivateShow.objects.filter(hold__status=Hold.Status.PENDING).exclude(status__in=PrivateShow.OPEN)
+    for session in stray.select_related("performer").order_by("pk"):
+        with transaction.atomic():
+            _lock_room(session.performer_id)
+            locked = _lock_session(session.pk)
+            if not locked.is_open:
+                _, closed = money.release_hold(hold=locked.hold)
+                if closed:
+                    record_audit(action="privates.hold_swept", target=locked, details={"hold": locked.hold_id})
+                    voided += 1
+    return voided
