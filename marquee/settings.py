@@ -547,6 +547,15 @@ CELERY_BEAT_SCHEDULE["billing-release-earnings"] = {
     "task": "marquee.billing.tasks.release_due_earnings",
     "schedule": 3600.0,
 }
+# Ticket shows are escrow: a performer not live this many minutes after the
+# start, or a show ending before this share of its announced length, refunds
+# every ticket (billing.services.ticket_escrow).
+TICKET_SHOW_NO_SHOW_MINUTES = env_int("TICKET_SHOW_NO_SHOW_MINUTES", 15, minimum=1, maximum=24 * 60)
+TICKET_SHOW_MIN_SHARE_PERCENT = env_int("TICKET_SHOW_MIN_SHARE_PERCENT", 50, minimum=0, maximum=100)
+CELERY_BEAT_SCHEDULE["billing-settle-ticket-shows"] = {
+    "task": "marquee.billing.tasks.settle_ticket_shows",
+    "schedule": 60.0,
+}
 TOKEN_PACKS = {
     "small": {"tokens": 100, "price_cents": 999, "label": "100 tokens"},
     "medium": {"tokens": 550, "price_cents": 4999, "label": "550 tokens"},

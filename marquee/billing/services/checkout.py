@@ -234,8 +234,9 @@ def reverse_purchase(*, purchase: Purchase, kind: str, actor=None, request=None,
     return kind
 
 
-def refund_show_tickets(*, show, reason: str, actor=None, request=None) -> int:
-    """Refund every paid ticket of ``show`` (a cancelled show): each is reversed
+def refund_show_tickets(*, show, reason: str, actor=None, request=None, why: str = "was cancelled") -> int:
+    """Refund every paid ticket of ``show`` (a cancelled show, or one not
+    delivered: ``why`` says which to the buyer): each is reversed
     through the ledger (the performer's share clawed back, pending first),
     marked refunded, audited and its buyer notified in the caller's
     transaction; after commit the buyer gets a mail and a real provider is
@@ -261,16 +262,16 @@ def refund_show_tickets(*, show, reason: str, actor=None, request=None) -> int:
             ):
                 continue  # refunded concurrently by someone else
             refunded += 1
-            text = f"“{show.title}” was cancelled: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
+            text = f"“{show.title}” {why}: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
             Notification.objects.get_or_create(
                 user=purchase.user, show=show, kind=Notification.Kind.SHOW_CANCELLED, defaults={"text": text[:300]}
             )
             send_user_event(purchase.user_id, "purchase_refunded", {"purchase": str(purchase.reference)})
-            transaction.on_commit(lambda pk=purchase.pk: _after_ticket_refund(pk))
+            transaction.on_commit(lambda pk=purchase.pk: _after_ticket_refund(pk, why))
     return refunded
 
 
-def _after_ticket_refund(purchase_id: int) -> None:
+def _after_ticket_refund(purchase_id: int, why: str = "was cancelled") -> None:
     """Outside the transaction: give the money back at the provider (the
     sandbox has none to give back) and mail the buyer.  A provider failure is
     logged and audited for staff: the ledger already owes the buyer."""
@@ -286,7 +287,7 @@ def _after_ticket_refund(purchase_id: int) -> None:
     try:
         send_mail(
             subject=mail.subject("Refund", f"Refund: {purchase.description}"),
-            message=f"The show was cancelled and your ticket is refunded (${purchase.amount_cents / 100:.2f}).",
+            message=f"The show {why} and your ticket is refunded (${purchase.amount_cents / 100:.2f}).",
             from_email=mail.sender(),
             recipient_list=[purchase.user.email],
         )

@@ -1,0 +1,17 @@
+"""What billing does when lower layers report something (``marquee.lib.domain_events``):
+a show that ended is settled in the worker (its tickets are refunded if it
+was too short), so the media hook that ended it does not wait for refunds."""
+
+from __future__ import annotations
+
+from marquee.lib import domain_events
+
+
+def on_show_ended(*, show_id, **_) -> None:
+    from marquee.billing import tasks
+
+    tasks.settle_ended_show.delay(show_id)
+
+
+def connect() -> None:
+    domain_events.subscribe("show.ended", on_show_ended)
