@@ -65,6 +65,7 @@ from django.conf import settings  # noqa: E402
 settings.DEBUG = False
 # Setup only (not measured): 2,000 users with the production PBKDF2 would take half an hour.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"  # 1,000 receipts, not on stdout
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
