@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "marquee.recommendations",
     "marquee.earnings",
     "marquee.privates",
+    "marquee.schedule",
+    "marquee.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -547,15 +549,6 @@ CELERY_BEAT_SCHEDULE["billing-release-earnings"] = {
     "task": "marquee.billing.tasks.release_due_earnings",
     "schedule": 3600.0,
 }
-# Ticket shows are escrow: a performer not live this many minutes after the
-# start, or a show ending before this share of its announced length, refunds
-# every ticket (billing.services.ticket_escrow).
-TICKET_SHOW_NO_SHOW_MINUTES = env_int("TICKET_SHOW_NO_SHOW_MINUTES", 15, minimum=1, maximum=24 * 60)
-TICKET_SHOW_MIN_SHARE_PERCENT = env_int("TICKET_SHOW_MIN_SHARE_PERCENT", 50, minimum=0, maximum=100)
-CELERY_BEAT_SCHEDULE["billing-settle-ticket-shows"] = {
-    "task": "marquee.billing.tasks.settle_ticket_shows",
-    "schedule": 60.0,
-}
 TOKEN_PACKS = {
     "small": {"tokens": 100, "price_cents": 999, "label": "100 tokens"},
     "medium": {"tokens": 550, "price_cents": 4999, "label": "550 tokens"},
@@ -614,6 +607,15 @@ CHAT_CLASSIFIER = env_str("CHAT_CLASSIFIER", "marquee.chat.classifier.ProfanityC
 # Recurring schedules are materialized as shows this many days ahead.
 SCHEDULE_HORIZON_DAYS = env_int("SCHEDULE_HORIZON_DAYS", 56, minimum=7, maximum=366)
 SHOW_REMINDER_MINUTES = env_int("SHOW_REMINDER_MINUTES", 10, minimum=1, maximum=120)
+# Ticket shows are escrow: a performer not live this many minutes after the
+# start, or a show ending before this share of its announced length, refunds
+# every ticket (schedule.escrow).
+TICKET_SHOW_NO_SHOW_MINUTES = env_int("TICKET_SHOW_NO_SHOW_MINUTES", 15, minimum=1, maximum=24 * 60)
+TICKET_SHOW_MIN_SHARE_PERCENT = env_int("TICKET_SHOW_MIN_SHARE_PERCENT", 50, minimum=0, maximum=100)
+CELERY_BEAT_SCHEDULE["schedule-settle-ticket-shows"] = {
+    "task": "marquee.schedule.tasks.settle_ticket_shows",
+    "schedule": 60.0,
+}
 # Prices performers set are checked against the money section's PRICE_MIN_CENTS/PRICE_MAX_CENTS.
 TIP_MENU_MAX_TOKENS = env_int("TIP_MENU_MAX_TOKENS", 100_000, minimum=1)
 CONTENT_SET_MAX_TOKENS = env_int("CONTENT_SET_MAX_TOKENS", 100_000, minimum=1)
@@ -720,6 +722,20 @@ PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")
 RECORDS_MAX_UPLOAD_BYTES = env_int("RECORDS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Shown on the 2257 statement page.
 RECORDS_CUSTODIAN = env_str("RECORDS_CUSTODIAN", "Custodian of Records, Marquee (set RECORDS_CUSTODIAN)")
+# Request bodies are capped before Django reads (and spools) them
+# (marquee.lib.body_limit, in front of the ASGI app): the upload paths take
+# what they accept plus room for the form around it, every other path
+# MAX_REQUEST_BODY_BYTES.  A reverse proxy should use the same figures
+# (docs/operations-compliance.md).
+UPLOAD_FORM_OVERHEAD_BYTES = 1024 * 1024
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE + 64 * 1024, minimum=1024)
+REQUEST_BODY_LIMITS = [
+    (r"^/(api/v1/)?dashboard/content/sets/\d+/(upload|items)/$", CONTENT_MAX_VIDEO_BYTES + UPLOAD_FORM_OVERHEAD_BYTES),
+    # ID photo (age) or ID front + back + selfie (2257 record).
+    (r"^/(verify-age|performer-verification)/$", 3 * RECORDS_MAX_UPLOAD_BYTES + UPLOAD_FORM_OVERHEAD_BYTES),
+    # Profile pictures and other dashboard images.
+    (r"^/(api/v1/)?dashboard/", CONTENT_MAX_IMAGE_BYTES + UPLOAD_FORM_OVERHEAD_BYTES),
+]
 SILENCED_SYSTEM_CHECKS = ["models.W040"]  # SQLite ignores covering-index columns; PostgreSQL uses them
 
 # --- Operations: /metrics and integrity checks --------------------------------

@@ -1,6 +1,6 @@
 """Every write of the money capability, one module per job: ``checkout``
 (purchases, fulfilment, refunds), ``webhooks``, ``subscriptions``, ``tips``,
-``payouts``, ``ticket_escrow`` (undelivered ticket shows) and the ``sandbox`` provider's actions.
+``payouts`` and the ``sandbox`` provider's actions.
 
 These services decide whether and when; what moves where is built only in
 ``marquee.billing.money`` and every price or limit is checked only in
@@ -22,7 +22,6 @@ from marquee.billing.services.subscriptions import (
     mark_subscription_past_due,
     renew_subscription,
 )
-from marquee.billing.services.ticket_escrow import settle_ended_show, settle_ticket_shows
 from marquee.billing.services.tips import send_tip
 from marquee.billing.services.webhooks import apply_event, process_webhook
 
@@ -43,9 +42,7 @@ __all__ = [
     "sandbox_emit",
     "sandbox_reverse",
     "send_tip",
-    "settle_ended_show",
     "settle_payout",
-    "settle_ticket_shows",
     "staff_refund",
     "start_checkout",
 ]

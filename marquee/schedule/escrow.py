@@ -3,9 +3,10 @@ performer's only if the show is delivered.  A premium show whose performer
 is not live within ``TICKET_SHOW_NO_SHOW_MINUTES`` of its start is cancelled,
 and a show that ends before ``TICKET_SHOW_MIN_SHARE_PERCENT`` of its announced
 length is over; either way every ticket is refunded through the one refund
-path (``checkout.refund_show_tickets``: ledger reversal keyed per purchase,
-audit, in-app notification, mail), so a retried task, a second end or two
-concurrent sweeps refund each ticket once.
+path (``billing.services.refund_show_tickets``: ledger reversal keyed per
+purchase, audit, mail; the in-app notification is the schedule's, as for a
+cancelled show), so a retried task, a second end or two concurrent sweeps
+refund each ticket once.
 
 Triggers: the ``show.ended`` domain event (shows knows nothing of tickets)
 settles an ended show at once; the beat task ``settle_ticket_shows`` finds
@@ -22,8 +23,9 @@ from django.utils import timezone
 
 from marquee.audit.services import record_audit
 from marquee.billing.models import Product, Purchase
-from marquee.billing.services.checkout import refund_show_tickets
+from marquee.billing.services import refund_show_tickets
 from marquee.performers.models import ShowKind
+from marquee.schedule.models import Notification
 from marquee.shows.models import Show
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,23 @@ def delivered(show: Show) -> bool:
     return seconds_on_air * 100 >= show.expected_minutes * 60 * settings.TICKET_SHOW_MIN_SHARE_PERCENT
 
 
+def _notifier(why: str):
+    """The buyer's in-app notification (one per show: the unique row makes a retry a no-op)."""
+
+    def notify(purchase) -> None:
+        show = purchase.show
+        text = f"“{show.title}” {why}: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
+        Notification.objects.get_or_create(
+            user=purchase.user, show=show, kind=Notification.Kind.SHOW_CANCELLED, defaults={"text": text[:300]}
+        )
+
+    return notify
+
+
+def _refund(show: Show, *, reason: str, why: str) -> int:
+    return refund_show_tickets(show=show, reason=reason, why=why, on_refunded=_notifier(why))
+
+
 def _has_paid_tickets(show_pk: int) -> bool:
     return Purchase.objects.filter(show_id=show_pk, product__in=TICKETS, status=Purchase.Status.PAID).exists()
 
@@ -61,7 +80,7 @@ def settle_ended_show(*, show_id: int) -> int:
             return 0
         minutes = int((show.ended_at - show.started_at).total_seconds() // 60)
         why = f"ended after {minutes} of its announced {show.expected_minutes} minutes"
-        refunded = refund_show_tickets(show=show, reason="show_too_short", why=why)
+        refunded = _refund(show, reason="show_too_short", why=why)
         if refunded:
             record_audit(
                 action="show.escrow_refunded",
@@ -91,7 +110,7 @@ def cancel_no_show(*, show_id: int, now=None) -> int:
         ).update(status=Show.Status.CANCELLED):
             return 0
         show = Show.objects.select_related("performer__user").get(pk=show_id)
-        refunded = refund_show_tickets(show=show, reason="performer_no_show", why="did not start")
+        refunded = _refund(show, reason="performer_no_show", why="did not start")
         record_audit(
             action="show.escrow_refunded",
             target=show,

@@ -14,24 +14,33 @@ from django.test import override_settings
 from django.utils import timezone
 
 from marquee.audit.models import AuditEvent
-from marquee.billing import services, tasks
+from marquee.billing import services as billing
 from marquee.billing.models import Purchase
 from marquee.billing.selectors import has_show_ticket
 from marquee.billing.tests.conftest import pending_purchase
 from marquee.billing.tests.test_money_concurrency import run_together
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
+from marquee.schedule import escrow, tasks
 from marquee.shows import services as shows
 from marquee.shows.models import Show
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
 
 PENDING = AccountKind.PERFORMER_PENDING
 ESCROW = {"TICKET_SHOW_NO_SHOW_MINUTES": 15, "TICKET_SHOW_MIN_SHARE_PERCENT": 50}
+# As billing's tests: the sandbox pays, a 60 % share; the age gate is tested elsewhere.
+MONEY = {
+    "SANDBOX_ENABLED": True,
+    "PERFORMER_SHARE_PERCENT": 60,
+    "TOKEN_VALUE_CENTS": 10,
+    "EARNINGS_HOLD_DAYS": 7,
+    "AGE_VERIFICATION_BEFORE_PURCHASE": False,
+}
 
 
 @pytest.fixture(autouse=True)
 def _escrow_settings():
-    with override_settings(**ESCROW):
+    with override_settings(**ESCROW, **MONEY):
         yield
 
 
@@ -46,7 +55,7 @@ def buy_ticket(user, show) -> Purchase:
         amount_cents=show.price_cents,
         description=f"Ticket: {show.title}",
     )
-    services.sandbox_complete_checkout(purchase=purchase, pay=True)
+    billing.sandbox_complete_checkout(purchase=purchase, pay=True)
     purchase.refresh_from_db()
     assert purchase.status == Purchase.Status.PAID
     return purchase
@@ -96,14 +105,14 @@ def test_a_no_show_refunds_every_ticket_after_the_grace_and_not_before(performer
 
     # 14 minutes late: still within the grace; nothing moves.
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.settle_ticket_shows(now=start + datetime.timedelta(minutes=14, seconds=59)) == 0
+        assert escrow.settle_ticket_shows(now=start + datetime.timedelta(minutes=14, seconds=59)) == 0
     show.refresh_from_db()
     assert show.status == Show.Status.SCHEDULED
     assert_untouched(tickets, show)
     assert not mail.outbox
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.settle_ticket_shows(now=start + datetime.timedelta(minutes=15)) == 2
+        assert escrow.settle_ticket_shows(now=start + datetime.timedelta(minutes=15)) == 2
     show.refresh_from_db()
     assert show.status == Show.Status.CANCELLED
     assert_refunded_once(tickets, show)
@@ -128,7 +137,7 @@ def test_a_retried_sweep_refunds_each_ticket_once(performer, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.settle_ticket_shows() == 2
         assert tasks.settle_ticket_shows() == 0
-        assert services.settle_ended_show(show_id=show.pk) == 0
+        assert escrow.settle_ended_show(show_id=show.pk) == 0
     assert_refunded_once(tickets, show)
     assert AuditEvent.objects.filter(action="show.escrow_refunded").count() == 1
     assert len([m for m in mail.outbox if "Refund" in m.subject]) == 2
@@ -142,7 +151,7 @@ def test_a_show_that_went_live_late_but_within_the_grace_is_not_cancelled(perfor
     Show.objects.filter(pk=show.pk).update(
         scheduled_start=start, status="live", started_at=start + datetime.timedelta(minutes=10), media_session="1"
     )
-    assert services.settle_ticket_shows() == 0
+    assert escrow.settle_ticket_shows() == 0
     show.refresh_from_db()
     assert show.status == Show.Status.LIVE
     assert_untouched(tickets, show)
@@ -176,7 +185,7 @@ def test_a_show_ended_before_half_its_length_refunds_every_ticket(performer, dja
     # A second end (the hook retried) or the sweep later refunds nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         assert shows.end_publish(username=performer.user.username, session="1") is None
-        assert services.settle_ticket_shows() == 0
+        assert escrow.settle_ticket_shows() == 0
         assert tasks.settle_ended_show(show.pk) == 0
     assert_refunded_once(tickets, show)
     assert AuditEvent.objects.filter(action="show.escrow_refunded").count() == 1
@@ -190,7 +199,7 @@ def test_a_show_long_enough_refunds_nothing(performer, django_capture_on_commit_
     share = ledger.performer_balances(performer)[PENDING]
     with django_capture_on_commit_callbacks(execute=True):
         shows.end_publish(username=performer.user.username, session="1")
-        assert services.settle_ticket_shows() == 0
+        assert escrow.settle_ticket_shows() == 0
     show.refresh_from_db()
     assert show.status == Show.Status.ENDED
     assert_untouched(tickets, show)
@@ -215,7 +224,7 @@ def test_the_sweep_settles_a_short_show_whose_event_was_lost(performer):
     # Ended with no on-commit callbacks run: the event (and its task) never happened.
     shows.end_publish(username=performer.user.username, session="1")
     assert_untouched(tickets, show)
-    assert services.settle_ticket_shows() == 2
+    assert escrow.settle_ticket_shows() == 2
     assert_refunded_once(tickets, show)
 
 
@@ -224,7 +233,7 @@ def test_the_sweep_settles_a_short_show_whose_event_was_lost(performer):
 def test_a_zero_share_setting_never_refunds_an_ended_show(performer):
     show, tickets = live_premium(performer, on_air=datetime.timedelta(seconds=1))
     shows.end_publish(username=performer.user.username, session="1")
-    assert services.settle_ticket_shows() == 0
+    assert escrow.settle_ticket_shows() == 0
     assert_untouched(tickets, show)
 
 
@@ -243,7 +252,7 @@ def test_two_concurrent_sweeps_refund_each_ticket_once():
     short, short_tickets = live_premium(other, on_air=datetime.timedelta(minutes=3))
     shows.end_publish(username=other.user.username, session="1")  # its event's task runs eagerly too
 
-    results = run_together(4, lambda i: services.settle_ticket_shows())
+    results = run_together(4, lambda i: escrow.settle_ticket_shows())
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert_refunded_once(late_tickets, late)
