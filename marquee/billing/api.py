@@ -263,25 +263,6 @@ def _own_performer(request):
     return performer
 
 
-class EarningsSerializer(serializers.Serializer):
-    balances = serializers.DictField(child=serializers.IntegerField(), help_text="cents per earnings account")
-    payouts = PayoutSerializer(many=True)
-
-
-class EarningsView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses=EarningsSerializer, summary="Your earnings balances (cents) and payouts")
-    def get(self, request):
-        performer = _own_performer(request)
-        return Response(
-            {
-                "balances": ledger_selectors.performer_balances(performer),
-                "payouts": PayoutSerializer(selectors.payouts_for(performer)[:50], many=True).data,
-            }
-        )
-
-
 class PayoutView(APIView):
     permission_classes = [IsAuthenticated]
 

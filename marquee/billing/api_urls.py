@@ -11,6 +11,5 @@ urlpatterns = [
     path("subscriptions/", api.SubscriptionListView.as_view(), name="api_subscriptions"),
     path("subscriptions/<id:pk>/cancel/", api.SubscriptionCancelView.as_view(), name="api_subscription_cancel"),
     path("rooms/<str:username>/tips/", api.RoomTipsView.as_view(), name="api_room_tips"),
-    path("earnings/", api.EarningsView.as_view(), name="api_earnings"),
     path("payouts/", api.PayoutView.as_view(), name="api_payouts"),
 ]

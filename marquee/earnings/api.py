@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marquee.billing import selectors as billing_selectors
+from marquee.billing.api import PayoutSerializer
 from marquee.earnings import selectors
+from marquee.ledger import selectors as ledger_selectors
 from marquee.lib.api_errors import ApiError
 from marquee.performers.dashboard_access import IsPerformer
 
@@ -105,5 +109,29 @@ class EarningsView(APIView):
                 },
                 "top_supporters": selectors.top_supporters(performer),
                 "shows": [{k: v for k, v in s.items() if k != "show"} for s in selectors.show_summaries(performer)],
+            }
+        )
+
+
+class BalancesAndPayoutsSerializer(serializers.Serializer):
+    balances = serializers.DictField(child=serializers.IntegerField(), help_text="cents per earnings account")
+    payouts = PayoutSerializer(many=True)
+
+
+class BalancesAndPayoutsView(APIView):
+    """The ledger's view of a performer's money (every earnings account, in
+    cents) and their latest payouts; the analytics are ``EarningsView``."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=BalancesAndPayoutsSerializer, summary="Your earnings balances (cents) and payouts")
+    def get(self, request):
+        performer = getattr(request.user, "performer", None) if hasattr(request.user, "performer") else None
+        if performer is None:
+            raise ApiError("not_a_performer", "Only performers have earnings.", 403)
+        return Response(
+            {
+                "balances": ledger_selectors.performer_balances(performer),
+                "payouts": PayoutSerializer(billing_selectors.payouts_for(performer)[:50], many=True).data,
             }
         )
