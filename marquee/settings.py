@@ -602,6 +602,15 @@ CHAT_CLASSIFIER = env_str("CHAT_CLASSIFIER", "marquee.chat.classifier.ProfanityC
 # Recurring schedules are materialized as shows this many days ahead.
 SCHEDULE_HORIZON_DAYS = env_int("SCHEDULE_HORIZON_DAYS", 56, minimum=7, maximum=366)
 SHOW_REMINDER_MINUTES = env_int("SHOW_REMINDER_MINUTES", 10, minimum=1, maximum=120)
+# Ticket shows are escrow: a performer not live this many minutes after the
+# start, or a show ending before this share of its announced length, refunds
+# every ticket (schedule.escrow).
+TICKET_SHOW_NO_SHOW_MINUTES = env_int("TICKET_SHOW_NO_SHOW_MINUTES", 15, minimum=1, maximum=24 * 60)
+TICKET_SHOW_MIN_SHARE_PERCENT = env_int("TICKET_SHOW_MIN_SHARE_PERCENT", 50, minimum=0, maximum=100)
+CELERY_BEAT_SCHEDULE["schedule-settle-ticket-shows"] = {
+    "task": "marquee.schedule.tasks.settle_ticket_shows",
+    "schedule": 60.0,
+}
 # Prices performers set are checked against the money section's PRICE_MIN_CENTS/PRICE_MAX_CENTS.
 TIP_MENU_MAX_TOKENS = env_int("TIP_MENU_MAX_TOKENS", 100_000, minimum=1)
 CONTENT_SET_MAX_TOKENS = env_int("CONTENT_SET_MAX_TOKENS", 100_000, minimum=1)

@@ -19,6 +19,7 @@ Names and payloads (keyword arguments, plain ids and numbers):
 * ``subscription.extended``: user_id, performer_id
 * ``tip.sent``: user_id, performer_id, tokens
 * ``show.started``: show_id, performer_id (go-live notifications, schedule.golive)
+* ``show.ended``: show_id
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ class ScheduleConfig(AppConfig):
     verbose_name = "One-off and recurring show schedules, follower notifications"
 
     def ready(self):
-        from marquee.lib import domain_events
-        from marquee.schedule import tasks
+        from marquee.schedule import subscribers
 
-        domain_events.subscribe("show.started", tasks.on_show_started)
+        subscribers.connect()

@@ -2,7 +2,7 @@
 opt-in per follow.
 
 ``shows.services.start_publish`` sends the ``show.started`` domain event; its
-subscriber (``tasks.on_show_started``) queues ``tasks.notify_followers_live`` after commit, and the task
+subscriber (``subscribers.on_show_started``) queues ``tasks.notify_followers_live`` after commit, and the task
 calls ``notify_followers_live`` here.  Push previews name no performer unless
 the device allowed it (``PushSubscription.show_names``): a lock screen is
 public.  Push uses pywebpush (VAPID signature, aes128gcm payload encryption)."""

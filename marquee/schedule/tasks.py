@@ -1,11 +1,12 @@
 """Worker tasks of the schedule: reminders (every minute) and keeping
-recurring schedules materialized ahead (a few times a day)."""
+recurring schedules materialized ahead (a few times a day); ticket escrow
+(every minute, and once per ended show)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from marquee.schedule import services
+from marquee.schedule import escrow, services
 from marquee.schedule.models import ScheduleRule
 
 
@@ -24,9 +25,16 @@ def extend_schedules() -> int:
     return total
 
 
-def on_show_started(*, show_id: int, performer_id: int) -> None:
-    """``show.started`` subscriber (runs after commit): the fan-out goes to the worker."""
-    notify_followers_live.delay(show_id)
+@shared_task
+def settle_ticket_shows() -> int:
+    """Ticket escrow: refund the tickets of no-shows and of shows ended too early (beat: every minute)."""
+    return escrow.settle_ticket_shows()
+
+
+@shared_task
+def settle_ended_show(show_id: int) -> int:
+    """One show just ended (the ``show.ended`` domain event): refund its tickets if it was too short."""
+    return escrow.settle_ended_show(show_id=show_id)
 
 
 @shared_task(ignore_result=True)

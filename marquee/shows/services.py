@@ -132,6 +132,7 @@ def _end(show: Show, *, now) -> None:
     show.ended_at = now
     show.save(update_fields=["status", "ended_at"])
     transaction.on_commit(lambda: playback.close_show_media(show.pk))
+    domain_events.send("show.ended", show_id=show.pk)  # billing settles its tickets (escrow)
     send_room_event(show.performer.username, "show_ended", {"show_id": show.pk, "kind": show.kind, "title": show.title})
 
 

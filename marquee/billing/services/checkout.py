@@ -235,8 +235,11 @@ def reverse_purchase(*, purchase: Purchase, kind: str, actor=None, request=None,
     return kind
 
 
-def refund_show_tickets(*, show, reason: str, actor=None, request=None, on_refunded=None) -> int:
-    """Refund every paid ticket of ``show`` (a cancelled show): each is reversed
+def refund_show_tickets(
+    *, show, reason: str, actor=None, request=None, on_refunded=None, why: str = "was cancelled"
+) -> int:
+    """Refund every paid ticket of ``show`` (a cancelled show, or one not
+    delivered: ``why`` says which in the buyer's mail): each is reversed
     through the ledger (the performer's share clawed back, pending first),
     marked refunded, audited and ``on_refunded(purchase)`` called (the
     schedule notifies the buyer) in the caller's transaction; after commit
@@ -264,11 +267,11 @@ def refund_show_tickets(*, show, reason: str, actor=None, request=None, on_refun
             if on_refunded is not None:
                 on_refunded(purchase)
             send_user_event(purchase.user_id, "purchase_refunded", {"purchase": str(purchase.reference)})
-            transaction.on_commit(lambda pk=purchase.pk: _after_ticket_refund(pk))
+            transaction.on_commit(lambda pk=purchase.pk: _after_ticket_refund(pk, why))
     return refunded
 
 
-def _after_ticket_refund(purchase_id: int) -> None:
+def _after_ticket_refund(purchase_id: int, why: str = "was cancelled") -> None:
     """Outside the transaction: give the money back at the provider (the
     sandbox has none to give back) and mail the buyer.  A provider failure is
     logged and audited for staff: the ledger already owes the buyer."""
@@ -284,7 +287,7 @@ def _after_ticket_refund(purchase_id: int) -> None:
     try:
         send_mail(
             subject=mail.subject("Refund", f"Refund: {purchase.description}"),
-            message=f"The show was cancelled and your ticket is refunded (${purchase.amount_cents / 100:.2f}).",
+            message=f"The show {why} and your ticket is refunded (${purchase.amount_cents / 100:.2f}).",
             from_email=mail.sender(),
             recipient_list=[purchase.user.email],
         )
