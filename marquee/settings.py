@@ -607,10 +607,6 @@ SHOW_REMINDER_MINUTES = env_int("SHOW_REMINDER_MINUTES", 10, minimum=1, maximum=
 # every ticket (schedule.escrow).
 TICKET_SHOW_NO_SHOW_MINUTES = env_int("TICKET_SHOW_NO_SHOW_MINUTES", 15, minimum=1, maximum=24 * 60)
 TICKET_SHOW_MIN_SHARE_PERCENT = env_int("TICKET_SHOW_MIN_SHARE_PERCENT", 50, minimum=0, maximum=100)
-CELERY_BEAT_SCHEDULE["schedule-settle-ticket-shows"] = {
-    "task": "marquee.schedule.tasks.settle_ticket_shows",
-    "schedule": 60.0,
-}
 # Prices performers set are checked against the money section's PRICE_MIN_CENTS/PRICE_MAX_CENTS.
 TIP_MENU_MAX_TOKENS = env_int("TIP_MENU_MAX_TOKENS", 100_000, minimum=1)
 CONTENT_SET_MAX_TOKENS = env_int("CONTENT_SET_MAX_TOKENS", 100_000, minimum=1)
@@ -766,6 +762,7 @@ if not 0 < len(BILLING_DESCRIPTOR) <= 22 or any(c in BILLING_DESCRIPTOR for c in
 
 # --- Worker schedule (celery beat): every periodic task, once -------------------
 CELERY_BEAT_SCHEDULE = {
+    "schedule-settle-ticket-shows": {"task": "marquee.schedule.tasks.settle_ticket_shows", "schedule": 60.0},
     "shows-media-watchdog": {
         "task": "marquee.shows.tasks.media_watchdog",
         "schedule": float(MEDIA_WATCHDOG_TICK_SECONDS),

@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from marquee.billing import money
-from marquee.billing.tests.conftest import fund
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import Entry, Transfer, TransferKind
+from tests.support.billing import fund
 
 NOW = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC)
 

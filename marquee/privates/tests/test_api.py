@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from marquee.compliance.tests.conftest import approve_age
 from marquee.ledger import selectors as ledger
 from marquee.privates import services
 from marquee.privates.models import GroupShow, PrivateShow, RoomPrivateSettings
 from marquee.privates.tests.conftest import fund
 from marquee.privates.tests.test_private_flow import snapshot
 from marquee.shows.models import Show
+from tests.support.compliance import approve_age
 
 pytestmark = pytest.mark.django_db
 Status = PrivateShow.Status

@@ -12,14 +12,12 @@ import threading
 import pytest
 from django.test import Client
 
-from marquee.compliance.tests.conftest import approve_age
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import Hold
 from marquee.privates import services
 from marquee.privates.models import PrivateShow
 from marquee.privates.tests.conftest import fund
 from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: nginx-rtmp, ffmpeg)
-    CHROMIUM_ARGS,
     PLAYHEAD,
     live_performer,
     live_show_of,
@@ -27,7 +25,9 @@ from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: ng
     publisher,
     wait_for,
 )
+from tests.browser import CHROMIUM_ARGS, CHROMIUM_EXECUTABLE
 from tests.factories import UserFactory
+from tests.support.compliance import approve_age
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -103,7 +103,9 @@ def test_browser_private_show_for_the_payer_spy_for_a_third_viewer(
     room_url = f"{live_server.url}/rooms/privstar/"
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM_EXECUTABLE, args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
+        )
         try:
             viewer_page = _context(browser, live_server, payer).new_page()
             payer_media = []

@@ -8,15 +8,13 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from marquee.chat.tests.conftest import (  # noqa: F401  (autouse fixtures of chat's tests)
-    Socket,
     _chat_clean,
     _classifier_loaded,
-    run,
-    session_cookie,
 )
-from marquee.compliance.tests.conftest import approve_age
 from marquee.privates import services
 from marquee.privates.tests.conftest import fund
+from tests.support.chat import Socket, run, session_cookie
+from tests.support.compliance import approve_age
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,7 +17,6 @@ from marquee.audit.models import AuditEvent
 from marquee.billing import services as billing
 from marquee.billing.models import Purchase
 from marquee.billing.selectors import has_show_ticket
-from marquee.billing.tests.conftest import pending_purchase
 from marquee.billing.tests.test_money_concurrency import run_together
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
@@ -25,6 +24,7 @@ from marquee.schedule import escrow, tasks
 from marquee.shows import services as shows
 from marquee.shows.models import Show
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
+from tests.support.billing import pending_purchase
 
 PENDING = AccountKind.PERFORMER_PENDING
 ESCROW = {"TICKET_SHOW_NO_SHOW_MINUTES": 15, "TICKET_SHOW_MIN_SHARE_PERCENT": 50}
