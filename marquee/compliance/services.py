@@ -19,6 +19,7 @@ from marquee.compliance.models import (
     ShowPerformer,
     WebhookReceipt,
 )
+from marquee.lib import domain_events
 from marquee.lib.errors import DomainError
 
 
@@ -131,6 +132,10 @@ def decide_age_verification(
             transaction.on_commit(lambda: crypto.delete_private(document_path))
         user = verification.user
         transaction.on_commit(lambda: _mail_age_decision(user=user, approved=approved, reason=reason[:300]))
+        # The in-app notification belongs to a higher layer, which subscribes.
+        domain_events.send(
+            "age_verification.decided", user_id=user.pk, verification_id=verification.pk, approved=approved
+        )
     verification.refresh_from_db()
     return verification
 

@@ -15,6 +15,7 @@ Names and payloads (keyword arguments, plain ids and numbers):
 * ``purchase.completed``: user_id, performer_id (or None), product
 * ``subscription.extended``: user_id, performer_id
 * ``tip.sent``: user_id, performer_id, tokens
+* ``age_verification.decided``: user_id, verification_id, approved
 """
 
 from __future__ import annotations

@@ -7,4 +7,6 @@ class ShowsConfig(AppConfig):
 
     def ready(self):
         # Celery autodiscovery only imports ``tasks``; the schedule's tasks live apart.
-        from marquee.shows import schedule_tasks  # noqa: F401
+        from marquee.shows import schedule_subscribers, schedule_tasks  # noqa: F401
+
+        schedule_subscribers.connect()

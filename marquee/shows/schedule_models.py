@@ -55,6 +55,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         SHOW_REMINDER = "show_reminder", "Show reminder"
         SHOW_CANCELLED = "show_cancelled", "Show cancelled"
+        AGE_VERIFICATION = "age_verification", "Age verification decided"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
