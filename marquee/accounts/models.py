@@ -47,6 +47,7 @@ class User(AbstractUser):
 
     class Meta:
         indexes = [models.Index(fields=["date_joined"])]
+        permissions = [("suspend_user", "Can suspend and unsuspend accounts")]
 
     def age(self, today: datetime.date | None = None) -> int | None:
         if self.date_of_birth is None:

@@ -278,6 +278,37 @@ def review_performer_record(
     return record
 
 
+def revoke_performer_verification(*, performer, reason: str, actor, request=None) -> bool:
+    """Staff withdraw an approved identity verification (e.g. a forged ID found
+    later): the record becomes rejected with the reason, the performer can no
+    longer go live or earn, and a live stream is cut at the next media update."""
+    from marquee.performers.models import Performer
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ComplianceError("reason_required", "Give the performer a reason for the revocation.")
+    with transaction.atomic():
+        if not Performer.objects.filter(pk=performer.pk, verification_status=Performer.Verification.VERIFIED).update(
+            verification_status=Performer.Verification.REJECTED
+        ):
+            return False
+        PerformerRecord.objects.filter(performer_id=performer.pk, status=PerformerRecord.Status.APPROVED).update(
+            status=PerformerRecord.Status.REJECTED,
+            rejection_reason=reason[:500],
+            reviewed_at=timezone.now(),
+            reviewed_by=actor,
+        )
+        record_audit(
+            action="performer.verification_revoked",
+            actor=actor,
+            request=request,
+            target=performer,
+            details={"reason": reason[:500]},
+        )
+    performer.refresh_from_db()
+    return True
+
+
 def read_record_document(*, document: RecordDocument, viewer, request=None) -> bytes:
     """Decrypt an ID image for the custodian of records; every view is
     audit-logged (and the log row is written before the bytes leave)."""

@@ -79,3 +79,30 @@ def regenerate_stream_key(*, performer: Performer, actor=None, request=None) -> 
         details={"replaced_key": had_key},
     )
     return secret
+
+
+def suspend_performer(*, performer: Performer, actor, reason: str, request=None) -> bool:
+    """Staff suspend a room: no going live, selling or being listed; a live
+    stream is cut at the media server's next update (``check_publish``)."""
+    reason = (reason or "").strip()[:300] or "Suspended by staff."
+    with transaction.atomic():
+        if not Performer.objects.filter(pk=performer.pk, is_suspended=False).update(
+            is_suspended=True, suspended_reason=reason
+        ):
+            return False
+        record_audit(
+            action="performer.suspended", actor=actor, request=request, target=performer, details={"reason": reason}
+        )
+    performer.refresh_from_db()
+    return True
+
+
+def unsuspend_performer(*, performer: Performer, actor, request=None) -> bool:
+    with transaction.atomic():
+        if not Performer.objects.filter(pk=performer.pk, is_suspended=True).update(
+            is_suspended=False, suspended_reason=""
+        ):
+            return False
+        record_audit(action="performer.unsuspended", actor=actor, request=request, target=performer)
+    performer.refresh_from_db()
+    return True
