@@ -9,7 +9,7 @@ import logging
 import pytest
 from django.test import Client
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("marquee.lib.tests.urls_boom")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_boom")]
 
 
 @pytest.fixture
