@@ -11,15 +11,29 @@ from marquee.lib.events import send_user_event
 from marquee.lib.formatting import valid_zone
 
 
-def set_timezone(*, user, name: str) -> str:
-    """Store the zone every time is shown in (an IANA name, e.g. "Europe/Paris")."""
+def checked_timezone(name: str) -> str:
     zone = valid_zone((name or "").strip())
     if zone is None:
         raise DomainError("bad_timezone", "Choose a time zone from the list (for example Europe/Paris).", 400)
+    return zone
+
+
+def set_timezone(*, user, name: str) -> str:
+    """Store the zone every time is shown in (an IANA name, e.g. "Europe/Paris")."""
+    zone = checked_timezone(name)
     if user.timezone != zone:
         user.timezone = zone
         user.save(update_fields=["timezone"])
     return zone
+
+
+def set_tip_confirmation(*, user, confirm: bool) -> bool:
+    """Whether the room's quick tip buttons ask before spending."""
+    confirm = bool(confirm)
+    if user.confirm_tips != confirm:
+        user.confirm_tips = confirm
+        user.save(update_fields=["confirm_tips"])
+    return confirm
 
 
 def suspend_user(*, user, actor, reason: str, request=None) -> bool:
