@@ -20,7 +20,7 @@ TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
 SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg fonts-dejavu-core chromium
 
-.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit mutation deploy-check cluster cluster-faults cluster-down
+.PHONY: run test lint format deps sysdeps static migrate seed screenshots test-sqlite test-postgres bench clean audit mutation deploy-check cluster cluster-faults cluster-down
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -151,6 +151,10 @@ cluster-faults: deps
 
 cluster-down:
 	deploy/cluster/cluster.sh down
+
+# Every main page at phone and desktop size, for reviewers (not part of `make test`).
+screenshots: sysdeps deps static
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf var/staticfiles var/celery-broker
