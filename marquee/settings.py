@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "marquee.recommendations",
     "marquee.earnings",
     "marquee.privates",
+    "marquee.schedule",
+    "marquee.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -715,6 +717,20 @@ PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")
 RECORDS_MAX_UPLOAD_BYTES = env_int("RECORDS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Shown on the 2257 statement page.
 RECORDS_CUSTODIAN = env_str("RECORDS_CUSTODIAN", "Custodian of Records, Marquee (set RECORDS_CUSTODIAN)")
+# Request bodies are capped before Django reads (and spools) them
+# (marquee.lib.body_limit, in front of the ASGI app): the upload paths take
+# what they accept plus room for the form around it, every other path
+# MAX_REQUEST_BODY_BYTES.  A reverse proxy should use the same figures
+# (docs/operations-compliance.md).
+UPLOAD_FORM_OVERHEAD_BYTES = 1024 * 1024
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE + 64 * 1024, minimum=1024)
+REQUEST_BODY_LIMITS = [
+    (r"^/(api/v1/)?dashboard/content/sets/\d+/(upload|items)/$", CONTENT_MAX_VIDEO_BYTES + UPLOAD_FORM_OVERHEAD_BYTES),
+    # ID photo (age) or ID front + back + selfie (2257 record).
+    (r"^/(verify-age|performer-verification)/$", 3 * RECORDS_MAX_UPLOAD_BYTES + UPLOAD_FORM_OVERHEAD_BYTES),
+    # Profile pictures and other dashboard images.
+    (r"^/(api/v1/)?dashboard/", CONTENT_MAX_IMAGE_BYTES + UPLOAD_FORM_OVERHEAD_BYTES),
+]
 SILENCED_SYSTEM_CHECKS = ["models.W040"]  # SQLite ignores covering-index columns; PostgreSQL uses them
 
 # --- Operations: /metrics and integrity checks --------------------------------

@@ -23,6 +23,9 @@ APPS = [
     "content",
     "recommendations",
     "privacy",
+    "schedule",
+    "earnings",
+    "dashboard",
 ]
 
 urlpatterns = [

@@ -48,9 +48,8 @@ def _service_error_types():
     from marquee.content.uploads import UploadRefused
     from marquee.ledger.services import InsufficientFunds, LedgerError
     from marquee.lib.api_errors import ApiError
-    from marquee.performers.dashboard_services import SettingsError
-    from marquee.performers.services import ApplicationRefused
-    from marquee.shows.schedule import ScheduleError
+    from marquee.performers.services import ApplicationRefused, SettingsError
+    from marquee.schedule.recurrence import ScheduleError
 
     return [
         BillingError,

@@ -5,7 +5,8 @@ A thin ASGI WebSocket application rather than a Channels consumer: Channels'
 message (to close old DB connections) — 30–53% of a worker's time with 3,000
 sockets (DESIGN.md).  Here live events never touch a thread: the hub
 (``marquee.chat.hub``) pushes ready-made frames into this socket's bounded buffer and
-one writer task drains it.  Only what the client sends (posts, moderator
+one writer task drains it (``connection``).  Authentication is in ``socket_auth``,
+moderator commands in ``mod_commands``.  Only what the client sends (posts, moderator
 actions, auth) goes through a thread, to services.  It still runs behind
 Channels' AllowedHostsOriginValidator and AuthMiddlewareStack (asgi.py).
 """
@@ -13,212 +14,30 @@ Channels' AllowedHostsOriginValidator and AuthMiddlewareStack (asgi.py).
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
-from collections import deque
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from marquee.access import selectors as entitlement
-from marquee.chat import limits, protocol, services
+from marquee.chat import protocol, services
+from marquee.chat.connection import (
+    SESSION_ENDED,
+    Budget,
+    Connection,
+    parse_frame,
+    resume_from,
+    take_place,
+    too_large,
+)
 from marquee.chat.hub import get_hub
+from marquee.chat.mod_commands import run_mod_action
+from marquee.chat.socket_auth import session_user, validate_token
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
 from marquee.lib.clientip import client_ip_from_scope
 from marquee.lib.errors import DomainError
 from marquee.lib.geo import locate
-from marquee.lib.metrics import chat_stats
-from marquee.lib.realtime import dumps
-
-_CLOSE = object()
-
-
-class Connection:
-    """One socket as the hub sees it: identity, position in the room's event
-    stream, and a bounded outgoing buffer.
-
-    Frames are written eagerly: ``push`` steps the ASGI ``send`` coroutine
-    itself, which completes at once while the transport is writable (no task
-    switch per delivery).  Only when a send has to wait (the client is slow)
-    does a task take over and later frames queue behind it, up to the bound.
-    """
-
-    def __init__(self, send, room: str):
-        self._send = send
-        self.room = room
-        self.user = None
-        self.user_id = None
-        self.session_key = None
-        self.can_post = False
-        self.is_moderator = False
-        self.role = "viewer"
-        self.expires_at = None  # JWT expiry (epoch seconds)
-        self.performer = None
-        self.ip = ""
-        self.lease = limits.Lease()
-        self.resume_override = None
-        self.last_id = 0
-        self.pending = None
-        self.closed = False
-        self.close_code = None
-        self._out: deque = deque()
-        self.driver = None  # the task finishing a send that had to wait
-        self.done = asyncio.get_running_loop().create_future()
-        self.recheck = asyncio.Event()  # set: re-check session and rights now
-
-    def push(self, frame: str) -> None:
-        if self.closed:
-            return
-        if self.driver is None and not self._out:
-            self._start({"type": "websocket.send", "text": frame})
-            return
-        if len(self._out) >= settings.CHAT_CLIENT_BUFFER_FRAMES:
-            # Can't keep up: drop it rather than slow anyone down; it resumes.
-            chat_stats.drops += len(self._out) + 1
-            chat_stats.slow_disconnects += 1
-            self._out.clear()
-            self.close(protocol.CLOSE_TOO_SLOW)
-            return
-        self._out.append(frame)
-
-    def _start(self, message: dict) -> None:
-        coro = self._send(message)
-        try:
-            waiting_on = coro.send(None)
-        except StopIteration:
-            return  # written synchronously: the common case
-        except Exception:
-            self._gone()
-            return
-        self.driver = asyncio.ensure_future(self._finish(coro, waiting_on))
-
-    async def _finish(self, coro, waiting_on) -> None:
-        """Drive a send that had to wait, then drain the queue in order."""
-        try:
-            while True:
-                try:
-                    await waiting_on
-                except asyncio.CancelledError:
-                    coro.close()
-                    raise
-                except Exception:  # noqa: S110  (the coroutine sees it when resumed)
-                    pass
-                try:
-                    waiting_on = coro.send(None)
-                except StopIteration:
-                    break
-            while self._out:
-                item = self._out.popleft()
-                if isinstance(item, tuple):
-                    await self._send({"type": "websocket.close", "code": item[1]})
-                    return
-                await self._send({"type": "websocket.send", "text": item})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            self._gone()
-        finally:
-            self.driver = None
-
-    def _gone(self) -> None:
-        self.closed = True
-        self._out.clear()
-        if not self.done.done():
-            self.done.set_result(None)
-
-    def send_event(self, event: dict) -> None:
-        self.push("[" + dumps(event) + "]")
-
-    def error(self, code: str, message: str, **extra) -> None:
-        self.send_event(protocol.error_event(code, message, **extra))
-
-    def close(self, code: int, error_code: str = "", message: str = "") -> None:
-        if self.closed:
-            return
-        if error_code:
-            self.error(error_code, message)
-        self.closed = True
-        self.close_code = code
-        if self.driver is None and not self._out:
-            self._start({"type": "websocket.close", "code": code})
-        else:
-            self._out.append((_CLOSE, code))
-        if not self.done.done():
-            self.done.set_result(code)
-
-    async def flushed(self, timeout: float) -> None:
-        driver = self.driver  # it clears self.driver itself when it ends
-        if driver is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(driver), timeout)
-            except (TimeoutError, asyncio.CancelledError, Exception):
-                driver.cancel()
-
-    @property
-    def presence_id(self) -> str:
-        """Who counts as one viewer: a user however many sockets they open;
-        anonymous sockets once per address."""
-        return f"u{self.user_id}" if self.user_id else f"a{self.ip}"
-
-    def hello(self, *, last_id: int, reset: bool, viewers: int) -> dict:
-        return {
-            "type": "hello",
-            "room": self.room,
-            "user": self.user.username if self.user else None,
-            "role": self.role if self.user else None,
-            "can_post": self.can_post,
-            "is_moderator": self.is_moderator,
-            "last_id": last_id,
-            "reset": reset,
-            "viewers": viewers,
-        }
-
-    def user_event(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "session_ended" and event.get("session_key") in (None, self.session_key):
-            reason = event.get("reason") or "session_ended"
-            self.close(
-                protocol.CLOSE_UNAUTHENTICATED, reason, _SESSION_ENDED.get(reason, _SESSION_ENDED["session_ended"])
-            )
-        elif kind == "kick" and event.get("room") in (None, self.room):
-            self.close(protocol.CLOSE_FORBIDDEN, "banned", "You were banned from this chat.")
-        elif kind == "rights_changed" and self.performer is not None and event.get("performer_id") == self.performer.pk:
-            self.recheck.set()
-
-
-_SESSION_ENDED = {
-    "logged_out": "You logged out.",
-    "session_ended": "This session was ended: log in again.",
-    "session_revoked": "This session was revoked: log in again.",
-}
-
-
-def _session_user(session_key):
-    """The user the session (cookie or the JWT's) still logs in, or None
-    when it was deleted, expired or invalidated (e.g. a password change)."""
-    from importlib import import_module
-
-    from allauth.core.internal.sessionkit import get_session_user
-
-    if not session_key:
-        return None
-    return get_session_user(import_module(settings.SESSION_ENGINE).SessionStore(session_key))
-
-
-def _validate_token(token):
-    from allauth.headless.tokens.strategies.jwt import internal
-
-    if not isinstance(token, str) or not token:
-        return None
-    result = internal.validate_access_token(token)
-    if result is None:
-        return None
-    user, payload = result
-    if not user.is_active:
-        return None
-    return user, payload, internal.session_key_from_sid(payload["sid"])
 
 
 class ChatSocket:
@@ -234,7 +53,9 @@ class ChatSocket:
         joined = False
         try:
             session = scope.get("session")
-            if await _take(conn, "ip", conn.ip) and await _take(conn, "session", getattr(session, "session_key", None)):
+            if await take_place(conn, "ip", conn.ip) and await take_place(
+                conn, "session", getattr(session, "session_key", None)
+            ):
                 joined = await self._open(scope, receive, conn, hub)
             if joined:
                 await self._serve(scope, receive, conn)
@@ -276,11 +97,11 @@ class ChatSocket:
             conn.close(code, access.decision.code, access.decision.message)
             return False
         if authenticated:
-            if not (await _take(conn, "user", user.pk) and await _take(conn, "session", conn.session_key)):
+            if not (await take_place(conn, "user", user.pk) and await take_place(conn, "session", conn.session_key)):
                 return False
             self._identify(conn, user, access)
         conn.performer = access.performer
-        resume = conn.resume_override if conn.resume_override is not None else _resume_from(scope)
+        resume = conn.resume_override if conn.resume_override is not None else resume_from(scope)
         await hub.join(conn, resume)
         return True
 
@@ -298,13 +119,13 @@ class ChatSocket:
         if message["type"] != "websocket.receive":
             conn.closed = True
             return None
-        if _too_large(conn, message):
+        if too_large(conn, message):
             return None
-        data = _parse(message.get("text"))
+        data = parse_frame(message.get("text"))
         if not isinstance(data, dict) or data.get("type") != "auth":
             conn.close(protocol.CLOSE_UNAUTHENTICATED, "auth_required", "Log in: the first message must be auth.")
             return None
-        result = await database_sync_to_async(_validate_token)(data.get("token"))
+        result = await database_sync_to_async(validate_token)(data.get("token"))
         if result is None:
             conn.close(protocol.CLOSE_UNAUTHENTICATED, "invalid_token", "The access token is invalid or expired.")
             return None
@@ -318,7 +139,7 @@ class ChatSocket:
 
     async def _serve(self, scope, receive, conn: Connection) -> None:
         watcher = asyncio.create_task(self._watch(conn))
-        budget = _Budget()
+        budget = Budget()
         try:
             while not conn.closed:
                 receiving = asyncio.ensure_future(receive())
@@ -372,11 +193,11 @@ class ChatSocket:
         queue; a banned or suspended one is closed)?"""
         if conn.user_id is None:
             return
-        user = await database_sync_to_async(_session_user)(conn.session_key)
+        user = await database_sync_to_async(session_user)(conn.session_key)
         if conn.closed:
             return
         if user is None or user.pk != conn.user_id:
-            return conn.close(protocol.CLOSE_UNAUTHENTICATED, "session_ended", _SESSION_ENDED["session_ended"])
+            return conn.close(protocol.CLOSE_UNAUTHENTICATED, "session_ended", SESSION_ENDED["session_ended"])
         if not rights:
             return
         access = await database_sync_to_async(entitlement.chat)(
@@ -396,12 +217,12 @@ class ChatSocket:
             )
 
     async def _handle(self, conn: Connection, message: dict) -> None:
-        if _too_large(conn, message):
+        if too_large(conn, message):
             return
         text = message.get("text")
         if text is None:
             return conn.error("invalid_frame", "Send JSON text frames.")
-        data = _parse(text)
+        data = parse_frame(text)
         if not isinstance(data, dict):
             return conn.error("invalid_json", "Each frame must be a JSON object.")
         kind = data.get("type")
@@ -417,7 +238,7 @@ class ChatSocket:
         return conn.error("unknown_type", "Unknown message type.", ref=ref)
 
     async def _reauth(self, conn: Connection, data: dict) -> None:
-        result = await database_sync_to_async(_validate_token)(data.get("token"))
+        result = await database_sync_to_async(validate_token)(data.get("token"))
         if result is None:
             return conn.close(
                 protocol.CLOSE_UNAUTHENTICATED, "invalid_token", "The access token is invalid or expired."
@@ -431,10 +252,10 @@ class ChatSocket:
             )
             if not access.decision:
                 return conn.close(protocol.CLOSE_FORBIDDEN, access.decision.code, access.decision.message)
-            if not (await _take(conn, "user", user.pk) and await _take(conn, "session", session_key)):
+            if not (await take_place(conn, "user", user.pk) and await take_place(conn, "session", session_key)):
                 return None
             get_hub().identify(conn, lambda: self._identify(conn, user, access))
-        elif not await _take(conn, "session", session_key):
+        elif not await take_place(conn, "session", session_key):
             return None
         conn.expires_at, conn.session_key = payload["exp"], session_key
         conn.send_event(
@@ -467,123 +288,9 @@ class ChatSocket:
         if not conn.is_moderator:
             return conn.error("forbidden", "Only the performer and the room's moderators can do that.", ref=ref)
         try:
-            await database_sync_to_async(_run_mod_action)(conn, data)
+            await database_sync_to_async(run_mod_action)(conn, data)
         except DomainError as exc:  # the same code/message the API would answer
             return conn.error(exc.code, exc.message, ref=ref)
         except (KeyError, TypeError, ValueError):
             return conn.error("invalid", "Missing or invalid fields for this action.", ref=ref)
         conn.send_event({"type": "ack", "ref": ref})
-
-
-_TOO_MANY = {"ip": "this address", "user": "this account", "session": "this session"}
-
-
-async def _take(conn: Connection, kind: str, value) -> bool:
-    """A place for this socket under the per-IP/user/session cap, or close it (4429)."""
-    if await conn.lease.take(kind, value):
-        return True
-    conn.close(
-        protocol.CLOSE_TOO_MANY,
-        "too_many_connections",
-        f"Too many chat connections from {_TOO_MANY[kind]}: close some and retry.",
-    )
-    return False
-
-
-def _too_large(conn: Connection, message: dict) -> bool:
-    """Frames over the protocol's limit close the socket (1009).  The server
-    (uvicorn --ws-max-size) refuses them before reading them whole; this is
-    the same rule for servers started without that flag."""
-    limit = settings.CHAT_MAX_FRAME_BYTES
-    text, data = message.get("text"), message.get("bytes")
-    size = len(data) if data is not None else 0
-    if text is not None:
-        # A str of n characters is n to 4n bytes in UTF-8: encode only when unsure.
-        size = len(text) if len(text) * 4 <= limit or len(text) > limit else len(text.encode())
-    if size <= limit:
-        return False
-    conn.close(protocol.CLOSE_TOO_LARGE, "frame_too_large", f"Frames are limited to {limit} bytes.")
-    return True
-
-
-def _user_named(username):
-    from marquee.accounts.models import User
-
-    user = User.objects.filter(username=str(username)).first()
-    if user is None:
-        raise services.ChatError("not_found", "No such user.", 404)
-    return user
-
-
-def _run_mod_action(conn: Connection, data: dict) -> None:
-    action = data.get("action")
-    common = {"actor": conn.user, "performer": conn.performer, "ip": conn.ip}
-    if action == "delete":
-        services.delete_message(**common, message_id=int(data["message_id"]))
-    elif action == "timeout":
-        services.timeout_user(
-            **common,
-            target=_user_named(data["user"]),
-            seconds=int(data.get("seconds", 300)),
-            reason=str(data.get("reason", ""))[:200],
-        )
-    elif action == "ban":
-        services.ban_user(**common, target=_user_named(data["user"]), reason=str(data.get("reason", ""))[:200])
-    elif action == "unban":
-        services.lift_restrictions(**common, target=_user_named(data["user"]))
-    elif action == "clear":
-        services.clear_user_messages(**common, target=_user_named(data["user"]))
-    elif action == "slow_mode":
-        services.set_slow_mode(**common, seconds=int(data["seconds"]))
-    elif action in ("approve", "reject"):
-        services.review_held(**common, held_id=int(data["held_id"]), approve=action == "approve")
-    else:
-        raise services.ChatError("unknown_action", "Unknown moderation action.")
-
-
-def _parse(text):
-    if not isinstance(text, str):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _resume_from(scope) -> int | None:
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("last_id")
-    try:
-        return int(values[0]) if values else None
-    except ValueError:
-        return None
-
-
-class _Budget:
-    """Frames a client may send: a token bucket (10/s, bursts of 20; ten
-    times that for the performer and moderators, who are not rate-limited
-    by the pipeline either); beyond it frames are dropped with at most one
-    error per second."""
-
-    rate, burst = 10.0, 20.0
-
-    def __init__(self):
-        self.tokens = self.burst
-        self.stamp = time.monotonic()
-        self.warned = 0.0
-
-    def take(self, *, moderator: bool = False) -> bool:
-        now = time.monotonic()
-        scale = 10 if moderator else 1
-        self.tokens = min(self.burst * scale, self.tokens + (now - self.stamp) * self.rate * scale)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-    def should_warn(self) -> bool:
-        now = time.monotonic()
-        if now - self.warned >= 1:
-            self.warned = now
-            return True
-        return False

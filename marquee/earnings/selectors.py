@@ -1,127 +1,39 @@
 """Earnings analytics, read only from the ledger (``marquee.ledger.selectors``
-and its ``Transfer`` rows).  ``EarningsDay`` is a derived cache of closed
-days; the current day is always read live."""
+and its ``Transfer`` rows, aggregated in ``aggregates``).  ``EarningsDay`` is
+a derived cache of closed days written by ``services`` on first read; the
+current day is always read live."""
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from marquee.billing.selectors import tip_goal_progress  # noqa: F401  (the one rule lives in billing)
-from marquee.earnings.models import EarningsDay, SupporterDay
+from marquee.earnings import services
+from marquee.earnings.aggregates import (
+    _ONE_DAY,
+    GRANULARITIES,
+    REVERSAL_KINDS,
+    SOURCE_LABELS,
+    SOURCES,
+    SUPPORTER_WINDOW_DAYS,
+    _aggregate_days,
+    _aggregate_releases,
+    _aggregate_supporters,
+    _closed_window,
+    _days,
+    _midnight,
+    _supporter_sums,
+    _zone,
+)
+from marquee.earnings.models import EarningsDay
 from marquee.ledger import selectors as ledger
-from marquee.ledger.models import EARNING_KINDS, TransferKind
-
-SOURCE_OF_KIND = {
-    TransferKind.TIP: "tips",
-    TransferKind.TICKET: "tickets",
-    TransferKind.SUBSCRIPTION: "subscriptions",
-    TransferKind.PRIVATE: "private",
-    TransferKind.CONTENT: "content",
-}
-SOURCES = ("tips", "tickets", "subscriptions", "private", "content")
-SOURCE_LABELS = {
-    "tips": "Tips",
-    "tickets": "Show tickets",
-    "subscriptions": "Subscriptions",
-    "private": "Private shows",
-    "content": "Content sales",
-}
-REVERSAL_KINDS = (TransferKind.REFUND, TransferKind.CHARGEBACK)
-GRANULARITIES = {"day": 30, "week": 12, "month": 12}  # how many buckets each view shows
-SUPPORTER_WINDOW_DAYS = 30
-
-
-def _zone(performer) -> ZoneInfo:
-    try:
-        return ZoneInfo(performer.timezone or "UTC")
-    except (ValueError, KeyError):
-        return ZoneInfo("UTC")
-
-
-def _midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
-
-
-def _aggregate_days(performer, zone, first: datetime.date, last: datetime.date) -> dict:
-    """{day: {source: [gross, net, count]}} for local days first..last, from ledger transfers."""
-    rows = (
-        ledger.earnings_transfers(performer, since=_midnight(first, zone), until=_midnight(last, zone) + _ONE_DAY)
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values("day", "kind", "related__kind")
-        .annotate(gross=Sum("gross_cents"), net=Sum("performer_cents"), n=Count("id"))
-        .order_by()
-    )
-    days: dict = defaultdict(dict)
-    for row in rows:
-        reversal = row["kind"] in REVERSAL_KINDS
-        source = SOURCE_OF_KIND.get(row["related__kind"] if reversal else row["kind"])
-        if source is None:
-            continue
-        sign = -1 if reversal else 1
-        cell = days[row["day"]].setdefault(source, [0, 0, 0])
-        cell[0] += sign * int(row["gross"] or 0)
-        cell[1] += sign * int(row["net"] or 0)
-        cell[2] += 0 if reversal else int(row["n"])
-    return days
-
-
-_ONE_DAY = datetime.timedelta(days=1)
-_SUPPORTER_SPAN = datetime.timedelta(days=SUPPORTER_WINDOW_DAYS)
-
-
-def _aggregate_supporters(performer, zone, first: datetime.date, last: datetime.date) -> dict:
-    """{day: {user_id: [gross, net, count]}} for local days first..last (reversals subtracted)."""
-    rows = (
-        ledger.earnings_transfers(performer, since=_midnight(first, zone), until=_midnight(last, zone) + _ONE_DAY)
-        .filter(user__isnull=False)
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values("day", "user_id", "kind")
-        .annotate(gross=Sum("gross_cents"), net=Sum("performer_cents"), n=Count("id"))
-        .order_by()
-    )
-    days: dict = defaultdict(dict)
-    for row in rows:
-        sign = -1 if row["kind"] in REVERSAL_KINDS else 1
-        cell = days[row["day"]].setdefault(str(row["user_id"]), [0, 0, 0])
-        cell[0] += sign * int(row["gross"])
-        cell[1] += sign * int(row["net"])
-        cell[2] += sign * row["n"]
-    return days
-
-
-def _aggregate_releases(performer, zone, first: datetime.date, last: datetime.date) -> dict:
-    """{day: {release date ISO: net}}: when the earnings made (or reversed) on each local day leave pending."""
-    base = ledger.earnings_transfers(
-        performer, since=_midnight(first, zone), until=_midnight(last, zone) + _ONE_DAY
-    ).annotate(day=TruncDate("created_at", tzinfo=zone))
-    earned = (
-        base.filter(kind__in=[k.value for k in EARNING_KINDS], available_at__isnull=False)
-        .annotate(release=TruncDate("available_at", tzinfo=zone))
-        .values("day", "release")
-        .annotate(net=Sum("performer_cents"))
-        .order_by()
-    )
-    reversed_ = (
-        base.filter(kind__in=REVERSAL_KINDS, related__available_at__isnull=False)
-        .annotate(release=TruncDate("related__available_at", tzinfo=zone))
-        .values("day", "release")
-        .annotate(net=Sum("performer_cents"))
-        .order_by()
-    )
-    days: dict = defaultdict(lambda: defaultdict(int))
-    for sign, rows in ((1, earned), (-1, reversed_)):
-        for row in rows:
-            days[row["day"]][row["release"].isoformat()] += sign * int(row["net"])
-    return days
+from marquee.ledger.models import TransferKind
 
 
 def daily_totals(performer, first: datetime.date, last: datetime.date) -> dict:
@@ -146,80 +58,8 @@ def daily_totals(performer, first: datetime.date, last: datetime.date) -> dict:
             result[day] = fresh.get(day, {})
         settled = sorted(d for d in missing if now >= _midnight(d, zone) + _ONE_DAY + settle)
         if settled:
-            _store_days(performer, zone, settled, result, now)
+            services.store_days(performer, zone, settled, result, now)
     return result
-
-
-def _store_days(performer, zone, days: list, totals: dict, now) -> None:
-    releases = _aggregate_releases(performer, zone, days[0], days[-1])
-    # Per-supporter rows are only ever read for the last SUPPORTER_WINDOW_DAYS days.
-    horizon = now.astimezone(zone).date() - _SUPPORTER_SPAN
-    recent = [d for d in days if d > horizon]
-    supporters = _aggregate_supporters(performer, zone, recent[0], recent[-1]) if recent else {}
-    rows = [
-        EarningsDay(
-            performer=performer,
-            timezone=zone.key,
-            day=day,
-            totals=totals[day],
-            releases=dict(releases.get(day, {})),
-            computed_at=now,
-        )
-        for day in days
-    ]
-    supporter_rows = [
-        SupporterDay(
-            performer=performer,
-            timezone=zone.key,
-            day=day,
-            user_id=int(user_id),
-            gross_cents=gross,
-            net_cents=net,
-            count=count,
-        )
-        for day in recent
-        for user_id, (gross, net, count) in supporters.get(day, {}).items()
-    ]
-    try:
-        with transaction.atomic():
-            EarningsDay.objects.bulk_create(rows, ignore_conflicts=True)
-            SupporterDay.objects.bulk_create(supporter_rows, ignore_conflicts=True, batch_size=5000)
-            SupporterDay.objects.filter(performer=performer, day__lte=horizon).delete()
-            if recent:
-                _store_window_top(performer, zone, recent[-1])
-    except IntegrityError:  # a concurrent reader stored the same days first
-        pass
-
-
-TOP_KEPT = 100  # enough that today's payments cannot lift anyone else into the top 10
-
-
-def _closed_window(last: datetime.date) -> tuple[datetime.date, datetime.date]:
-    return last - datetime.timedelta(days=SUPPORTER_WINDOW_DAYS - 2), last
-
-
-def _supporter_sums(performer, zone, first, last, user_ids=None) -> dict[int, list[int]]:
-    rows = SupporterDay.objects.filter(performer=performer, timezone=zone.key, day__range=(first, last))
-    if user_ids is not None:
-        rows = rows.filter(user_id__in=user_ids)
-    rows = rows.values("user_id").annotate(g=Sum("gross_cents"), n=Sum("net_cents"), c=Sum("count")).order_by()
-    return {r["user_id"]: [int(r["g"]), int(r["n"]), int(r["c"])] for r in rows}
-
-
-def _store_window_top(performer, zone, last: datetime.date) -> None:
-    """Keep the closed-window top supporters on the row of its last day."""
-    sums = _supporter_sums(performer, zone, *_closed_window(last))
-    top = sorted(sums.items(), key=lambda item: (-item[1][0], item[0]))[:TOP_KEPT]
-    EarningsDay.objects.filter(performer=performer, timezone=zone.key, day=last).update(
-        top_supporters=[[uid, *values] for uid, values in top]
-    )
-
-
-def _days(first: datetime.date, last: datetime.date):
-    day = first
-    while day <= last:
-        yield day
-        day += _ONE_DAY
 
 
 def _bucket_start(day: datetime.date, granularity: str) -> datetime.date:

@@ -11,6 +11,7 @@ Names and payloads (keyword arguments, plain ids and numbers):
 
 * ``performer.followed``: user_id, performer_id
 * ``show.watched``: user_id, performer_id, seconds
+* ``show.stream_lost``: performer_id, at (the media server's last sign of life)
 * ``chat.posted``: user_id, performer_id
 * ``purchase.completed``: user_id, performer_id (or None), product
 * ``subscription.extended``: user_id, performer_id

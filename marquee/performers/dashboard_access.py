@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from marquee.performers.models import Performer
+from marquee.performers.selectors import performer_zone
 
 
 def dashboard_performer(user) -> Performer | None:
@@ -29,8 +30,6 @@ def performer_required(view):
             raise PermissionDenied("The dashboard is for performers.")
         request.performer = performer
         # Dashboard pages show times in the performer's own timezone.
-        from marquee.shows.schedule import performer_zone
-
         with timezone.override(performer_zone(performer)):
             return view(request, *args, **kwargs)
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hmac
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -76,3 +77,11 @@ def stream_key_matches(performer: Performer, secret: str) -> bool:
     if not performer.stream_key_hash or not secret:
         return False
     return hmac.compare_digest(performer.stream_key_hash, hash_stream_key(secret))
+
+
+def performer_zone(performer: Performer) -> ZoneInfo:
+    """The performer's own time zone (UTC when unset or unknown)."""
+    try:
+        return ZoneInfo(performer.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marquee.performers import dashboard_urls, views
+from marquee.performers import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,5 +8,4 @@ urlpatterns = [
     path("rooms/<str:username>/follow/", views.follow, name="follow"),
     path("performers/<str:username>/", views.profile, name="profile"),
     path("become-a-performer/", views.apply, name="performer_apply"),
-    *dashboard_urls.urlpatterns,
 ]

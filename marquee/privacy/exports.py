@@ -21,7 +21,7 @@ from marquee.ledger.models import Entry, Transfer
 from marquee.performers.models import Follow, Performer
 from marquee.privacy.policy import CATEGORIES
 from marquee.recommendations.models import Interaction
-from marquee.shows.schedule_models import Notification
+from marquee.schedule.models import Notification
 
 
 def _values(queryset, *fields) -> list[dict]:

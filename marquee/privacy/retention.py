@@ -15,7 +15,7 @@ from marquee.audit.services import record_audit
 from marquee.billing.models import Product, Purchase
 from marquee.chat.models import ChatMessage
 from marquee.recommendations.models import Interaction
-from marquee.shows.schedule_models import Notification
+from marquee.schedule.models import Notification
 
 
 def _before(now: datetime.datetime, setting: str) -> datetime.datetime:

@@ -31,7 +31,7 @@ from marquee.performers.models import Follow, Performer, RoomModerator
 from marquee.privacy import exports
 from marquee.privacy.models import AccountClosure, DataExport
 from marquee.recommendations.models import Interaction, ViewerBlock
-from marquee.shows.models import Notification
+from marquee.schedule.models import Notification
 
 DELETED_AUTHOR = "deleted user"
 _IDENTITY_FIELDS = ("username", "email", "first_name", "last_name", "timezone")

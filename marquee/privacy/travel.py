@@ -15,7 +15,7 @@ from marquee.audit.models import AuditEvent
 from marquee.audit.services import record_audit
 from marquee.lib.errors import DomainError
 from marquee.lib.geo import locate, location_for_request
-from marquee.performers import dashboard_services
+from marquee.performers import services as performer_services
 from marquee.performers.models import Performer, RegionBlock
 from marquee.privacy.models import TravelMode
 
@@ -62,7 +62,7 @@ def enable(*, performer: Performer, request, confirmed: list[str]) -> TravelMode
         added = list(mode.countries)
         for country in countries:
             if not RegionBlock.objects.filter(performer=performer, country=country, subdivision="").exists():
-                dashboard_services.add_region_block(performer=performer, region=country, request=request)
+                performer_services.add_region_block(performer=performer, region=country, request=request)
                 added.append(country)
         mode.countries = sorted(set(added))
         mode.enabled_at = timezone.now()
@@ -79,7 +79,7 @@ def disable(*, performer: Performer, request) -> bool:
         if mode is None:
             return False
         for block in RegionBlock.objects.filter(performer=performer, country__in=mode.countries, subdivision=""):
-            dashboard_services.remove_region_block(performer=performer, block_id=block.pk, request=request)
+            performer_services.remove_region_block(performer=performer, block_id=block.pk, request=request)
         mode.delete()
         record_audit(action="privacy.travel_mode_off", request=request, target=performer)
     return True

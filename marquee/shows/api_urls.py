@@ -1,9 +1,8 @@
 from django.urls import path
 
-from marquee.shows import api, schedule_api_urls
+from marquee.shows import api
 
 urlpatterns = [
     path("rooms/<str:username>/", api.RoomView.as_view(), name="api_room"),
     path("me/stream-key/", api.StreamKeyView.as_view(), name="api_stream_key"),
-    *schedule_api_urls.urlpatterns,
 ]

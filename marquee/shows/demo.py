@@ -37,9 +37,6 @@ def seed(out) -> None:
             scheduled_start=now + datetime.timedelta(days=days, hours=2),
             expected_minutes=90,
         )
-    from marquee.shows import schedule_demo
-
-    schedule_demo.seed(out)
     seed_demo_stream(out)
 
 

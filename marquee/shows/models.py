@@ -28,7 +28,7 @@ class Show(models.Model):
     peak_viewers = models.PositiveIntegerField(default=0)
     # Set when this show is one occurrence of a recurring schedule.
     schedule_rule = models.ForeignKey(
-        "shows.ScheduleRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="shows"
+        "schedule.ScheduleRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="shows"
     )
     # The media server's id of the publishing connection while live: hooks
     # from any other connection (a refused duplicate, a stale one) are ignored.
@@ -54,7 +54,3 @@ class Show(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status == self.Status.LIVE
-
-
-# The schedule (recurrence rules, reminders) lives in its own module.
-from marquee.shows.schedule_models import Notification, ScheduleRule  # noqa: E402,F401

@@ -213,7 +213,8 @@ def end_orphaned_shows() -> int:
 def end_silent_shows(*, now=None) -> list[Show]:
     """Watchdog: a media server that dies (killed, host lost) sends no
     ``publish_done``, and its ``on_update`` calls stop.  End every live show
-    not heard from for ``MEDIA_STALE_SECONDS``; returns the shows ended."""
+    not heard from for ``MEDIA_STALE_SECONDS``; returns the shows ended.
+    Each sends ``show.stream_lost`` on commit (privates stop billing)."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(seconds=settings.MEDIA_STALE_SECONDS)
     silent = Q(media_seen_at__lt=cutoff) | Q(media_seen_at__isnull=True, started_at__lt=cutoff)
@@ -232,6 +233,9 @@ def end_silent_shows(*, now=None) -> list[Show]:
                     "session": show.media_session,
                     "last_seen": (show.media_seen_at or show.started_at).isoformat(),
                 },
+            )
+            domain_events.send(
+                "show.stream_lost", performer_id=show.performer_id, at=show.media_seen_at or show.started_at
             )
             ended.append(show)
     return ended

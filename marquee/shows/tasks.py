@@ -22,12 +22,8 @@ def refresh_live_thumbnail(username: str) -> None:
 @shared_task(ignore_result=True)
 def media_watchdog(now=None) -> int:
     """End shows whose media server went silent; their running private
-    shows stop billing from the last sign of life and end as "stream dropped"
-    once the privates grace passes."""
-    from marquee.privates import services as privates
+    shows (subscribed to ``show.stream_lost``) stop billing from the last
+    sign of life and end as "stream dropped" once the privates grace passes."""
     from marquee.shows import services
 
-    ended = services.end_silent_shows(now=now)
-    for show in ended:
-        privates.stream_dropped(performer=show.performer, at=show.media_seen_at or show.started_at)
-    return len(ended)
+    return len(services.end_silent_shows(now=now))

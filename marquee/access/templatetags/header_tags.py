@@ -10,7 +10,7 @@ from django import template
 from marquee.access import selectors as access
 from marquee.ledger import selectors as ledger_selectors
 from marquee.performers.selectors import followed_performers
-from marquee.shows import schedule
+from marquee.schedule import selectors as schedule_selectors
 
 register = template.Library()
 
@@ -29,7 +29,7 @@ def header_nav(context):
     data.update(
         {
             "balance": ledger_selectors.wallet_balance(user),
-            "unread": schedule.unread_notifications(user).count(),
+            "unread": schedule_selectors.unread_notifications(user).count(),
             "follows": follows,
         }
     )

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from marquee.performers.models import Follow
-from marquee.shows.schedule_models import Notification
+from marquee.schedule.models import Notification
 from tests.factories import PerformerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

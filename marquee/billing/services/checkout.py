@@ -234,15 +234,14 @@ def reverse_purchase(*, purchase: Purchase, kind: str, actor=None, request=None,
     return kind
 
 
-def refund_show_tickets(*, show, reason: str, actor=None, request=None) -> int:
+def refund_show_tickets(*, show, reason: str, actor=None, request=None, on_refunded=None) -> int:
     """Refund every paid ticket of ``show`` (a cancelled show): each is reversed
     through the ledger (the performer's share clawed back, pending first),
-    marked refunded, audited and its buyer notified in the caller's
-    transaction; after commit the buyer gets a mail and a real provider is
-    asked to return the money.  Idempotent: refunded tickets are skipped.
-    Returns how many tickets this call refunded."""
-    from marquee.shows.schedule_models import Notification
-
+    marked refunded, audited and ``on_refunded(purchase)`` called (the
+    schedule notifies the buyer) in the caller's transaction; after commit
+    the buyer gets a mail and a real provider is asked to return the money.
+    Idempotent: refunded tickets are skipped.  Returns how many tickets this
+    call refunded."""
     refunded = 0
     with transaction.atomic():
         tickets = (
@@ -261,10 +260,8 @@ def refund_show_tickets(*, show, reason: str, actor=None, request=None) -> int:
             ):
                 continue  # refunded concurrently by someone else
             refunded += 1
-            text = f"“{show.title}” was cancelled: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
-            Notification.objects.get_or_create(
-                user=purchase.user, show=show, kind=Notification.Kind.SHOW_CANCELLED, defaults={"text": text[:300]}
-            )
+            if on_refunded is not None:
+                on_refunded(purchase)
             send_user_event(purchase.user_id, "purchase_refunded", {"purchase": str(purchase.reference)})
             transaction.on_commit(lambda pk=purchase.pk: _after_ticket_refund(pk))
     return refunded

@@ -15,8 +15,9 @@ from marquee.billing.tests.conftest import fund, tip
 from marquee.content import services as content
 from marquee.content.models import MediaSet
 from marquee.lib.geo import UNKNOWN
-from marquee.performers import dashboard_services as dashboard
-from marquee.shows import schedule
+from marquee.performers import services as dashboard
+from marquee.schedule import recurrence as schedule_recurrence
+from marquee.schedule import services as schedule_services
 from marquee.shows.models import Show
 from tests.factories import ShowFactory
 
@@ -42,7 +43,7 @@ def room_settings(performer, **prices_cents):
 
 
 def schedule_premium(performer, price):
-    return schedule.schedule_show(
+    return schedule_services.schedule_show(
         performer=performer,
         title="Concert",
         kind="premium",
@@ -66,7 +67,7 @@ def test_every_cash_price_surface_uses_the_same_limits(viewer, performer):
                 room_settings(performer, **{field: price})
             assert refused.value.code == "price_out_of_range" and "$5.00" in refused.value.message
     assert room_settings(performer, subscription_price_cents=900).subscription_price_cents == 900
-    with pytest.raises(schedule.ScheduleError) as refused:
+    with pytest.raises(schedule_recurrence.ScheduleError) as refused:
         schedule_premium(performer, 901)
     assert refused.value.code == "bad_price" and "$9.00" in refused.value.message
     assert schedule_premium(performer, 500).price_cents == 500
@@ -106,7 +107,7 @@ def test_every_surface_asks_the_prices_module(viewer, performer, monkeypatch):
         room_settings(performer)
     with pytest.raises(dashboard.SettingsError, match="refused by the prices module"):
         dashboard.add_tip_menu_item(performer=performer, label="Song", tokens=10)
-    with pytest.raises(schedule.ScheduleError, match="refused by the prices module"):
+    with pytest.raises(schedule_recurrence.ScheduleError, match="refused by the prices module"):
         schedule_premium(performer, 700)
     with pytest.raises(content.ContentError, match="refused by the prices module"):
         content.create_set(performer=performer, title="Set", price_tokens=10)

@@ -17,8 +17,9 @@ from marquee.billing.selectors import has_show_ticket
 from marquee.billing.tests.conftest import fund, pending_purchase, tip
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import AccountKind, Transfer
-from marquee.shows import schedule
-from marquee.shows.schedule_models import Notification
+from marquee.schedule import recurrence as schedule_recurrence
+from marquee.schedule import services as schedule_services
+from marquee.schedule.models import Notification
 from tests.factories import ShowFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_cancelling_a_premium_show_refunds_every_ticket(
     kept = buy_ticket(viewer, other_show)
     assert ledger.performer_balances(performer)[PENDING] == 2 * 600 + 300
     with django_capture_on_commit_callbacks(execute=True):
-        schedule.cancel_show(show=show, reason="ill")
+        schedule_services.cancel_show(show=show, reason="ill")
     for ticket in tickets:
         ticket.refresh_from_db()
         assert ticket.status == Purchase.Status.REFUNDED and ticket.reversed_at is not None
@@ -106,7 +107,7 @@ def test_cancelled_show_asks_the_provider_to_return_the_money_after_commit(
     calls = []
     monkeypatch.setattr("stripe.Refund.create", lambda **kwargs: calls.append(kwargs))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        schedule.cancel_show(show=show)
+        schedule_services.cancel_show(show=show)
     assert calls == []  # nothing leaves before the commit
     for callback in callbacks:
         callback()
@@ -121,8 +122,8 @@ def test_only_a_scheduled_show_can_be_cancelled_and_a_refused_cancel_refunds_not
     show.status = "live"
     show.save(update_fields=["status"])
     transfers = Transfer.objects.count()
-    with pytest.raises(schedule.ScheduleError):
-        schedule.cancel_show(show=show)
+    with pytest.raises(schedule_recurrence.ScheduleError):
+        schedule_services.cancel_show(show=show)
     ticket.refresh_from_db()
     assert ticket.status == Purchase.Status.PAID and Transfer.objects.count() == transfers
 
@@ -216,7 +217,7 @@ def test_a_provider_that_fails_to_refund_is_audited_for_staff(
 
     monkeypatch.setattr("stripe.Refund.create", down)
     with django_capture_on_commit_callbacks(execute=True):
-        schedule.cancel_show(show=show)
+        schedule_services.cancel_show(show=show)
     ticket.refresh_from_db()
     assert ticket.status == Purchase.Status.REFUNDED  # the ledger owes the buyer either way
     failed = AuditEvent.objects.get(action="billing.provider_refund_failed")

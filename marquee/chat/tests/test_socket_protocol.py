@@ -9,7 +9,7 @@ import pytest
 
 from marquee.chat import hub as hub_module
 from marquee.chat import protocol
-from marquee.chat.consumers import Connection
+from marquee.chat.connection import Connection
 from marquee.chat.tests.conftest import Socket, run, session_cookie
 from marquee.lib import realtime
 from tests.factories import UserFactory

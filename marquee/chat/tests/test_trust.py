@@ -351,7 +351,7 @@ def test_jwt_socket_passes_the_session_recheck_until_its_session_stops_logging_i
 
 def test_demoted_moderator_stops_receiving_held_messages(viewer, moderator, performer):
     from marquee.chat.models import ChatRoomRules
-    from marquee.performers.dashboard_services import remove_moderator
+    from marquee.performers.services import remove_moderator
 
     ChatRoomRules.objects.create(performer=performer, regex_rules=[{"pattern": "review me", "action": "hold"}])
     cookies = [session_cookie(u) for u in (viewer, moderator, performer.user)]

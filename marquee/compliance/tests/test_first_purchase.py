@@ -97,7 +97,7 @@ def test_declined_decision_is_mailed_with_the_reason(viewer, staff, mailoutbox, 
 
 @pytest.mark.parametrize("approved", [True, False])
 def test_decision_is_an_in_app_notification(client, viewer, staff, approved, django_capture_on_commit_callbacks):
-    from marquee.shows.models import Notification
+    from marquee.schedule.models import Notification
 
     pending = AgeVerification.objects.create(user=viewer, provider="sandbox", method="document")
     with django_capture_on_commit_callbacks(execute=True):
@@ -117,7 +117,7 @@ def test_decision_is_an_in_app_notification(client, viewer, staff, approved, dja
 def test_rolled_back_decision_notifies_nobody(viewer, staff, django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    from marquee.shows.models import Notification
+    from marquee.schedule.models import Notification
 
     pending = AgeVerification.objects.create(user=viewer, provider="sandbox", method="document")
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():

@@ -90,7 +90,7 @@ def world(db, performer, settings, tmp_path, django_capture_on_commit_callbacks)
     from marquee.chat.models import ChatMessage, ModerationAction
     from marquee.content import services as content_services
     from marquee.content.models import MediaItem
-    from marquee.shows.schedule_models import Notification
+    from marquee.schedule.models import Notification
 
     settings.CONTENT_ROOT = tmp_path / "content"
     settings.SANDBOX_ENABLED = True

@@ -31,7 +31,7 @@ from marquee.performers.models import Follow
 from marquee.privacy import services
 from marquee.privacy.models import AccountClosure
 from marquee.recommendations.models import Interaction
-from marquee.shows.schedule_models import Notification
+from marquee.schedule.models import Notification
 from tests.factories import PASSWORD, PerformerFactory, UserFactory, enable_totp, reauthenticate
 
 DOB = datetime.date(1981, 2, 3)

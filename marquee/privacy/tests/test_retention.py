@@ -14,7 +14,7 @@ from marquee.chat.models import ChatMessage
 from marquee.privacy import retention
 from marquee.privacy.tests.test_close_account import fund
 from marquee.recommendations.models import Interaction
-from marquee.shows.schedule_models import Notification
+from marquee.schedule.models import Notification
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
 SECOND = datetime.timedelta(seconds=1)

@@ -87,14 +87,22 @@ def test_a_late_update_after_the_watchdog_cuts_the_stream(db, watchdog_settings)
     assert not decision and decision.code == "not_live"
 
 
-def test_watchdog_drops_the_running_private_show_which_ends_as_stream_dropped(room, viewer, watchdog_settings):  # noqa: F811
+def test_watchdog_drops_the_running_private_show_which_ends_as_stream_dropped(
+    room,  # noqa: F811
+    viewer,
+    watchdog_settings,
+    django_capture_on_commit_callbacks,
+):
     fund(viewer, 1000)
     Show.objects.filter(performer=room).update(media_session="42", media_seen_at=at(0))
     session = privates.request_private(user=viewer, performer=room, now=at(0))
     privates.accept(actor=room.user, session=session, now=at(0))
     Show.objects.filter(performer=room).update(media_seen_at=at(100))  # last on_update
     assert media_watchdog(now=at(170)) == 0  # 70 s silent: within the window
-    assert media_watchdog(now=at(180)) == 1
+    # privates hears of it through the show.stream_lost event, after commit.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert media_watchdog(now=at(180)) == 1
+    assert callbacks
     session.refresh_from_db()
     # No period begun after the last sign of life is billed.
     assert session.stream_dropped_at == at(100)

@@ -9,7 +9,18 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # compliance before money: demo purchases need verified buyers and performers.
-DEMO_APPS = ["accounts", "performers", "compliance", "shows", "ledger", "billing", "chat", "content", "recommendations"]
+DEMO_APPS = [
+    "accounts",
+    "performers",
+    "compliance",
+    "shows",
+    "schedule",
+    "ledger",
+    "billing",
+    "chat",
+    "content",
+    "recommendations",
+]
 
 
 class Command(BaseCommand):

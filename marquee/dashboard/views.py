@@ -7,17 +7,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marquee.accounts.selectors import has_two_factor
-from marquee.performers import dashboard_services as services
-from marquee.performers import regions
-from marquee.performers.dashboard_access import performer_required
-from marquee.performers.dashboard_forms import (
+from marquee.dashboard.forms import (
     ModeratorForm,
     RegionBlockForm,
     RoomSettingsForm,
     TipMenuItemForm,
     cents,
 )
-from marquee.shows import schedule
+from marquee.performers import regions, services
+from marquee.performers.dashboard_access import performer_required
+from marquee.schedule import selectors as schedule_selectors
 
 
 @performer_required
@@ -26,7 +25,7 @@ def index(request):
     context = {
         "performer": performer,
         "two_factor": has_two_factor(request.user),
-        "upcoming": schedule.public_upcoming(performer)[:5],
+        "upcoming": schedule_selectors.public_upcoming(performer)[:5],
         "dash_section": "home",
     }
     return render(request, "performers/dashboard/index.html", context)

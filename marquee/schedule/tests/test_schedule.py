@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from marquee.audit.models import AuditEvent
 from marquee.performers.models import Follow, RegionBlock
-from marquee.shows import schedule
+from marquee.schedule import recurrence as schedule_recurrence
+from marquee.schedule import services as schedule_services
+from marquee.schedule.models import Notification, ScheduleRule
+from marquee.schedule.tasks import send_show_reminders
 from marquee.shows.models import Show
-from marquee.shows.schedule_models import Notification, ScheduleRule
-from marquee.shows.schedule_tasks import send_show_reminders
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
 
 UTC = datetime.UTC
@@ -30,7 +31,7 @@ def _utc(*args):
 
 def test_weekly_rule_keeps_local_time_across_spring_dst_change():
     # Europe/London moves to BST on Sunday 28 March 2027: 21:00 local is 21:00 UTC before, 20:00 UTC after.
-    got = schedule.expand_rule(
+    got = schedule_recurrence.expand_rule(
         rrule="FREQ=WEEKLY;BYDAY=TU,FR",
         start_time=datetime.time(21, 0),
         starts_on=datetime.date(2027, 3, 16),
@@ -51,7 +52,7 @@ def test_weekly_rule_keeps_local_time_across_spring_dst_change():
 
 def test_weekly_rule_across_autumn_dst_change_in_new_york():
     # US DST ends Sunday 7 November 2027: 21:00 EDT = 01:00 UTC next day; 21:00 EST = 02:00 UTC.
-    got = schedule.expand_rule(
+    got = schedule_recurrence.expand_rule(
         rrule="FREQ=WEEKLY;BYDAY=FR",
         start_time=datetime.time(21, 0),
         starts_on=datetime.date(2027, 10, 29),
@@ -77,7 +78,7 @@ def london_performer(performer):
 
 def test_recurring_rule_materializes_shows_at_local_wall_clock(london_performer):
     zone = ZoneInfo("Europe/London")
-    rule = schedule.create_schedule_rule(
+    rule = schedule_services.create_schedule_rule(
         performer=london_performer,
         title="Requests",
         kind="public",
@@ -94,16 +95,16 @@ def test_recurring_rule_materializes_shows_at_local_wall_clock(london_performer)
         assert local.strftime("%a") in ("Tue", "Fri")
     assert AuditEvent.objects.filter(action="schedule.created").count() == 1
     # Extending again creates nothing new (idempotent).
-    assert schedule.extend_rule(rule=rule) == 0
+    assert schedule_services.extend_rule(rule=rule) == 0
 
 
 def test_overlapping_one_off_is_refused_and_nothing_is_created(london_performer):
     start = timezone.now() + datetime.timedelta(days=2)
-    schedule.schedule_show(
+    schedule_services.schedule_show(
         performer=london_performer, title="First", kind="public", starts_at=start, expected_minutes=60
     )
-    with pytest.raises(schedule.ScheduleError) as refused:
-        schedule.schedule_show(
+    with pytest.raises(schedule_recurrence.ScheduleError) as refused:
+        schedule_services.schedule_show(
             performer=london_performer,
             title="Second",
             kind="public",
@@ -114,7 +115,7 @@ def test_overlapping_one_off_is_refused_and_nothing_is_created(london_performer)
     assert "overlaps “First”" in refused.value.message
     assert Show.objects.filter(performer=london_performer).count() == 1
     # Back-to-back is fine.
-    schedule.schedule_show(
+    schedule_services.schedule_show(
         performer=london_performer,
         title="Third",
         kind="public",
@@ -132,8 +133,8 @@ def test_recurring_rule_overlapping_a_show_is_refused_whole(london_performer):
         scheduled_start=datetime.datetime.combine(day, datetime.time(21, 30), tzinfo=zone),
         expected_minutes=60,
     )
-    with pytest.raises(schedule.ScheduleError) as refused:
-        schedule.create_schedule_rule(
+    with pytest.raises(schedule_recurrence.ScheduleError) as refused:
+        schedule_services.create_schedule_rule(
             performer=london_performer,
             title="Weekly",
             kind="public",
@@ -148,8 +149,8 @@ def test_recurring_rule_overlapping_a_show_is_refused_whole(london_performer):
 
 
 def test_premium_show_needs_a_price_within_limits(performer):
-    with pytest.raises(schedule.ScheduleError) as refused:
-        schedule.schedule_show(
+    with pytest.raises(schedule_recurrence.ScheduleError) as refused:
+        schedule_services.schedule_show(
             performer=performer,
             title="Paid",
             kind="premium",
@@ -162,7 +163,7 @@ def test_premium_show_needs_a_price_within_limits(performer):
 
 
 def test_draft_rule_creates_no_shows_until_published(performer):
-    rule = schedule.create_schedule_rule(
+    rule = schedule_services.create_schedule_rule(
         performer=performer,
         title="Maybe",
         kind="public",
@@ -173,7 +174,7 @@ def test_draft_rule_creates_no_shows_until_published(performer):
         publish=False,
     )
     assert rule.shows.count() == 0
-    schedule.publish_schedule_rule(rule=rule)
+    schedule_services.publish_schedule_rule(rule=rule)
     assert rule.shows.count() >= 7
 
 
@@ -201,7 +202,7 @@ def test_calendar_renders_in_performer_timezone_and_room_in_utc_for_the_browser(
 
 
 def test_schedule_pages_refuse_strangers_and_change_nothing(client, performer, outsider):
-    rule = schedule.create_schedule_rule(
+    rule = schedule_services.create_schedule_rule(
         performer=performer,
         title="Secret draft",
         kind="public",
@@ -242,12 +243,12 @@ def test_schedule_form_flow_and_overlap_message(client, london_performer):
 
 def test_cancel_show_marks_it_and_audits(performer):
     show = ShowFactory(performer=performer)
-    schedule.cancel_show(show=show)
+    schedule_services.cancel_show(show=show)
     show.refresh_from_db()
     assert show.status == Show.Status.CANCELLED
     assert AuditEvent.objects.filter(action="show.cancelled").exists()
-    with pytest.raises(schedule.ScheduleError):
-        schedule.cancel_show(show=show)
+    with pytest.raises(schedule_recurrence.ScheduleError):
+        schedule_services.cancel_show(show=show)
 
 
 def test_reminders_are_sent_once_to_followers(performer, django_capture_on_commit_callbacks):

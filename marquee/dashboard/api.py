@@ -10,8 +10,7 @@ from rest_framework.views import APIView
 
 from marquee.accounts.selectors import has_two_factor
 from marquee.lib.api_schema import errors
-from marquee.performers import dashboard_services as services
-from marquee.performers import regions
+from marquee.performers import regions, services
 from marquee.performers.dashboard_access import IsPerformer
 from marquee.performers.models import RegionBlock, RoomModerator, TipMenuItem
 

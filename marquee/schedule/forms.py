@@ -5,7 +5,7 @@ import datetime
 from django import forms
 
 from marquee.performers.models import ShowKind
-from marquee.shows.schedule import WEEKDAYS
+from marquee.schedule.recurrence import WEEKDAYS
 
 KIND_CHOICES = [(k.value, k.label) for k in (ShowKind.PUBLIC, ShowKind.PREMIUM, ShowKind.SUBSCRIBERS)]
 WEEKDAY_CHOICES = list(zip(WEEKDAYS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))

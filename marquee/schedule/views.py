@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 
 from marquee.lib.geo import location_for_request
 from marquee.performers.dashboard_access import performer_required
-from marquee.performers.selectors import get_visible_performer
-from marquee.shows import schedule
+from marquee.performers.selectors import get_visible_performer, performer_zone
+from marquee.schedule import recurrence, selectors, services
+from marquee.schedule.forms import OneOffShowForm, RecurringShowForm
+from marquee.schedule.models import ScheduleRule
 from marquee.shows.models import Show
-from marquee.shows.schedule_forms import OneOffShowForm, RecurringShowForm
-from marquee.shows.schedule_models import ScheduleRule
 
 
 def _parse_day(value: str | None, default: datetime.date) -> datetime.date:
@@ -31,15 +31,15 @@ def _parse_day(value: str | None, default: datetime.date) -> datetime.date:
 @performer_required
 def schedule_page(request):
     performer = request.performer
-    zone = schedule.performer_zone(performer)
+    zone = performer_zone(performer)
     today = timezone.now().astimezone(zone).date()
     view = "week" if request.GET.get("view") == "week" else "month"
     day = _parse_day(request.GET.get("day"), today)
     context = {
         "performer": performer,
         "view": view,
-        "month": schedule.month_calendar(performer, day.year, day.month) if view == "month" else None,
-        "week": schedule.week_calendar(performer, day) if view == "week" else None,
+        "month": selectors.month_calendar(performer, day.year, day.month) if view == "month" else None,
+        "week": selectors.week_calendar(performer, day) if view == "week" else None,
         "day": day,
         "zone": zone.key,
     }
@@ -49,8 +49,8 @@ def schedule_page(request):
         {
             "one_off_form": OneOffShowForm(initial=_form_defaults(performer)),
             "recurring_form": RecurringShowForm(initial=_form_defaults(performer)),
-            "rules": schedule.performer_rules(performer),
-            "upcoming": schedule.public_upcoming(performer)[:20],
+            "rules": selectors.performer_rules(performer),
+            "upcoming": selectors.public_upcoming(performer)[:20],
         }
     )
     return render(request, "shows/schedule/page.html", context)
@@ -79,9 +79,9 @@ def schedule_one_off(request):
         _form_error(request, form)
         return redirect("dashboard_schedule")
     data = form.cleaned_data
-    starts_at = datetime.datetime.combine(data["date"], data["time"], tzinfo=schedule.performer_zone(performer))
+    starts_at = datetime.datetime.combine(data["date"], data["time"], tzinfo=performer_zone(performer))
     try:
-        show = schedule.schedule_show(
+        show = services.schedule_show(
             performer=performer,
             title=data["title"],
             kind=data["kind"],
@@ -90,7 +90,7 @@ def schedule_one_off(request):
             price_cents=form.price_cents(),
             request=request,
         )
-    except schedule.ScheduleError as exc:
+    except recurrence.ScheduleError as exc:
         _form_error(request, exc.message)
         return redirect("dashboard_schedule")
     messages.success(request, f"“{show.title}” is on the schedule.")
@@ -113,7 +113,7 @@ def schedule_recurring(request):
         return redirect("dashboard_schedule")
     data = form.cleaned_data
     try:
-        rule = schedule.create_schedule_rule(
+        rule = services.create_schedule_rule(
             performer=performer,
             title=data["title"],
             kind=data["kind"],
@@ -126,11 +126,11 @@ def schedule_recurring(request):
             publish=data["publish"],
             request=request,
         )
-    except schedule.ScheduleError as exc:
+    except recurrence.ScheduleError as exc:
         _form_error(request, exc.message)
         return redirect("dashboard_schedule")
     messages.success(
-        request, f"“{rule.title}” repeats {', '.join(schedule.rule_weekdays(rule))} at {rule.start_time:%H:%M}."
+        request, f"“{rule.title}” repeats {', '.join(recurrence.rule_weekdays(rule))} at {rule.start_time:%H:%M}."
     )
     return redirect("dashboard_schedule")
 
@@ -140,8 +140,8 @@ def schedule_recurring(request):
 def cancel_show(request, show_id: int):
     show = get_object_or_404(Show, pk=show_id, performer=request.performer)
     try:
-        schedule.cancel_show(show=show, request=request)
-    except schedule.ScheduleError as exc:
+        services.cancel_show(show=show, request=request)
+    except recurrence.ScheduleError as exc:
         _form_error(request, exc.message)
     else:
         messages.success(request, f"“{show.title}” was cancelled.")
@@ -154,12 +154,12 @@ def rule_action(request, rule_id: int):
     rule = get_object_or_404(ScheduleRule, pk=rule_id, performer=request.performer, is_active=True)
     try:
         if request.POST.get("action") == "publish":
-            schedule.publish_schedule_rule(rule=rule, request=request)
+            services.publish_schedule_rule(rule=rule, request=request)
             messages.success(request, f"“{rule.title}” is published.")
         else:
-            count = schedule.cancel_schedule_rule(rule=rule, request=request)
+            count = services.cancel_schedule_rule(rule=rule, request=request)
             messages.success(request, f"“{rule.title}” stopped; {count} upcoming shows cancelled.")
-    except schedule.ScheduleError as exc:
+    except recurrence.ScheduleError as exc:
         _form_error(request, exc.message)
     return redirect("dashboard_schedule")
 
@@ -168,7 +168,7 @@ def ical_feed(request, username: str):
     performer = get_visible_performer(username, viewer=request.user, location=location_for_request(request))
     if performer is None:
         raise Http404("No such room.")
-    body = schedule.ical_feed(performer, base_url=settings.SITE_URL)
+    body = selectors.ical_feed(performer, base_url=settings.SITE_URL)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{performer.username}.ics"'
     return response
@@ -176,8 +176,8 @@ def ical_feed(request, username: str):
 
 @login_required
 def notifications(request):
-    items = list(schedule.Notification.objects.filter(user=request.user).select_related("show")[:50])
+    items = list(services.Notification.objects.filter(user=request.user).select_related("show")[:50])
     if request.method == "POST":
-        schedule.mark_notifications_read(user=request.user)
+        services.mark_notifications_read(user=request.user)
         return redirect("notifications")
     return render(request, "shows/schedule/notifications.html", {"notifications": items})

@@ -1,15 +1,13 @@
-"""Schedule services and selectors: one-off and recurring shows, overlap
-refusal, cancellation (with refunds), calendar reads, reminders."""
+"""Schedule services: one-off and recurring shows, overlap refusal,
+cancellation (with refunds), reminders.  Reads are in ``selectors``,
+recurrence expansion in ``recurrence``."""
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import logging
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -19,83 +17,20 @@ from marquee.audit.services import record_audit
 from marquee.billing import prices
 from marquee.billing.services import refund_show_tickets
 from marquee.lib import mail
-from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer, ShowKind
+from marquee.performers.selectors import performer_zone
+from marquee.schedule.models import Notification, ScheduleRule
+from marquee.schedule.recurrence import (
+    BLOCKING_STATUSES,
+    SCHEDULABLE_KINDS,
+    ScheduleError,
+    build_weekly_rrule,
+    expand_rule,
+    validate_zone,
+)
 from marquee.shows.models import Show
-from marquee.shows.schedule_models import Notification, ScheduleRule
 
 log = logging.getLogger(__name__)
-
-SCHEDULABLE_KINDS = (ShowKind.PUBLIC, ShowKind.PREMIUM, ShowKind.SUBSCRIBERS)
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-BLOCKING_STATUSES = (Show.Status.SCHEDULED, Show.Status.LIVE)
-
-
-class ScheduleError(DomainError):
-    """Refused with a message meant for the performer."""
-
-
-def performer_zone(performer: Performer) -> ZoneInfo:
-    try:
-        return ZoneInfo(performer.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def validate_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError("bad_timezone", f"Unknown timezone “{name}”.") from None
-
-
-# --- expansion -----------------------------------------------------------------
-
-
-def expand_rule(
-    *,
-    rrule: str,
-    start_time: datetime.time,
-    starts_on: datetime.date,
-    zone: ZoneInfo,
-    until: datetime.date | None,
-    after: datetime.datetime,
-    before: datetime.datetime,
-) -> list[datetime.datetime]:
-    """UTC datetimes of the rule's occurrences in [after, before).
-
-    Expansion runs on naive local wall-clock times and each occurrence is then
-    placed in ``zone``, so "21:00 every Tuesday" is 21:00 local before and after
-    a DST change (its UTC time moves)."""
-    dtstart = datetime.datetime.combine(starts_on, start_time)
-    rule = rrulestr(rrule, dtstart=dtstart, ignoretz=True)
-    if until is not None:
-        rule = rule.replace(until=datetime.datetime.combine(until, datetime.time(23, 59, 59)))
-    # Local window, widened by a day on each side to cover any UTC offset.
-    local_after = after.astimezone(zone).replace(tzinfo=None) - datetime.timedelta(days=1)
-    local_before = before.astimezone(zone).replace(tzinfo=None) + datetime.timedelta(days=1)
-    result = []
-    for local in rule.between(local_after, local_before, inc=True):
-        # Nonexistent wall times (inside a spring-forward gap) resolve forward.
-        aware = local.replace(tzinfo=zone).astimezone(datetime.UTC)
-        if after <= aware < before:
-            result.append(aware)
-    return result
-
-
-def build_weekly_rrule(weekdays: list[str]) -> str:
-    days = [d.upper() for d in weekdays]
-    if not days or any(d not in WEEKDAYS for d in days):
-        raise ScheduleError("bad_weekdays", "Pick at least one weekday.")
-    ordered = [d for d in WEEKDAYS if d in days]
-    return "FREQ=WEEKLY;BYDAY=" + ",".join(ordered)
-
-
-def rule_weekdays(rule: ScheduleRule) -> list[str]:
-    for part in rule.rrule.split(";"):
-        if part.startswith("BYDAY="):
-            return part[len("BYDAY=") :].split(",")
-    return []
 
 
 # --- validation ----------------------------------------------------------------
@@ -323,6 +258,14 @@ def extend_rule(*, rule: ScheduleRule) -> int:
         return len(_materialize(rule, fresh))
 
 
+def _notify_refund(purchase) -> None:
+    show = purchase.show
+    text = f"“{show.title}” was cancelled: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
+    Notification.objects.get_or_create(
+        user=purchase.user, show=show, kind=Notification.Kind.SHOW_CANCELLED, defaults={"text": text[:300]}
+    )
+
+
 @transaction.atomic
 def cancel_show(*, show: Show, actor=None, request=None, reason: str = "") -> Show:
     """Cancel a scheduled show; tickets sold for it are refunded in the same transaction."""
@@ -330,7 +273,9 @@ def cancel_show(*, show: Show, actor=None, request=None, reason: str = "") -> Sh
     if not updated:
         raise ScheduleError("not_cancellable", "Only a show that has not started can be cancelled.")
     show.refresh_from_db()
-    refunded = refund_show_tickets(show=show, reason="show_cancelled", actor=actor, request=request)
+    refunded = refund_show_tickets(
+        show=show, reason="show_cancelled", actor=actor, request=request, on_refunded=_notify_refund
+    )
     record_audit(
         action="show.cancelled",
         actor=actor or show.performer.user,
@@ -395,103 +340,6 @@ def _notify_once(*, show: Show, user) -> bool:
     except IntegrityError:
         return False  # another worker got there first
     return True
-
-
-# --- selectors -----------------------------------------------------------------
-
-
-@dataclass
-class CalendarDay:
-    date: datetime.date
-    in_month: bool
-    is_today: bool
-    shows: list
-
-
-def _shows_between(performer: Performer, zone: ZoneInfo, first: datetime.date, last: datetime.date):
-    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
-    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
-    shows = (
-        Show.objects.filter(performer=performer, scheduled_start__gte=start, scheduled_start__lt=end)
-        .exclude(status=Show.Status.CANCELLED)
-        .order_by("scheduled_start")
-    )
-    by_day: dict[datetime.date, list] = {}
-    for show in shows:
-        show.local_start = show.scheduled_start.astimezone(zone)
-        by_day.setdefault(show.local_start.date(), []).append(show)
-    return by_day
-
-
-def month_calendar(performer: Performer, year: int, month: int) -> dict:
-    zone = performer_zone(performer)
-    today = timezone.now().astimezone(zone).date()
-    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    by_day = _shows_between(performer, zone, weeks[0][0], weeks[-1][-1])
-    first = datetime.date(year, month, 1)
-    prev_month = (first - datetime.timedelta(days=1)).replace(day=1)
-    next_month = (first + datetime.timedelta(days=32)).replace(day=1)
-    return {
-        "zone": zone.key,
-        "title": first.strftime("%B %Y"),
-        "weeks": [[CalendarDay(d, d.month == month, d == today, by_day.get(d, [])) for d in week] for week in weeks],
-        "prev": prev_month,
-        "next": next_month,
-        "weekday_names": [calendar.day_abbr[i] for i in range(7)],
-    }
-
-
-def week_calendar(performer: Performer, day: datetime.date) -> dict:
-    zone = performer_zone(performer)
-    today = timezone.now().astimezone(zone).date()
-    monday = day - datetime.timedelta(days=day.weekday())
-    days = [monday + datetime.timedelta(days=i) for i in range(7)]
-    by_day = _shows_between(performer, zone, days[0], days[-1])
-    return {
-        "zone": zone.key,
-        "title": f"Week of {monday:%d %b %Y}",
-        "days": [CalendarDay(d, True, d == today, by_day.get(d, [])) for d in days],
-        "prev": monday - datetime.timedelta(days=7),
-        "next": monday + datetime.timedelta(days=7),
-    }
-
-
-def performer_rules(performer: Performer):
-    """The performer's own schedules, drafts included (owner-only reads)."""
-    return performer.schedule_rules.filter(is_active=True)
-
-
-def public_upcoming(performer: Performer, *, days: int = 60):
-    now = timezone.now()
-    return performer.shows.filter(
-        status=Show.Status.SCHEDULED,
-        scheduled_start__gte=now - datetime.timedelta(hours=6),
-        scheduled_start__lt=now + datetime.timedelta(days=days),
-    ).order_by("scheduled_start")
-
-
-def ical_feed(performer: Performer, *, base_url: str) -> bytes:
-    from icalendar import Calendar, Event
-
-    cal = Calendar()
-    cal.add("prodid", "-//Marquee//Schedule//EN")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"{performer.display_name} on Marquee")
-    for show in public_upcoming(performer):
-        event = Event()
-        event.add("uid", f"show-{show.pk}@marquee")
-        event.add("summary", f"{performer.display_name}: {show.title}")
-        event.add("dtstart", show.scheduled_start)
-        event.add("dtend", show.scheduled_start + datetime.timedelta(minutes=show.expected_minutes))
-        event.add("dtstamp", show.created_at)
-        event.add("url", f"{base_url}/rooms/{performer.username}/")
-        event.add("description", show.get_kind_display())
-        cal.add_component(event)
-    return cal.to_ical()
-
-
-def unread_notifications(user):
-    return Notification.objects.filter(user=user, read_at__isnull=True)
 
 
 def mark_notifications_read(*, user) -> int:

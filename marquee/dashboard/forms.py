@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 
 from marquee.performers import regions
-from marquee.performers.dashboard_services import DEFAULT_KINDS
+from marquee.performers.services import DEFAULT_KINDS
 
 
 def _dollars(label):

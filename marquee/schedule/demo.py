@@ -7,7 +7,7 @@ import datetime
 from django.utils import timezone
 
 from marquee.performers.models import Performer
-from marquee.shows import schedule
+from marquee.schedule import recurrence, services
 
 RULES = [
     ("performer1", "Europe/London", "Tuesday & Friday requests", "public", 0, ["TU", "FR"], datetime.time(21, 0)),
@@ -25,7 +25,7 @@ def seed(out) -> None:
             performer.timezone = zone
             performer.save(update_fields=["timezone"])
         try:
-            schedule.create_schedule_rule(
+            services.create_schedule_rule(
                 performer=performer,
                 title=title,
                 kind=kind,
@@ -35,5 +35,5 @@ def seed(out) -> None:
                 expected_minutes=90,
                 price_cents=price,
             )
-        except schedule.ScheduleError as exc:
+        except recurrence.ScheduleError as exc:
             out.write(f"demo schedule for {username} skipped: {exc.message}")

@@ -15,9 +15,9 @@ from rest_framework.test import APIClient
 from marquee.content import services as content_services
 from marquee.content.models import MediaItem, MediaSet
 from marquee.performers.models import Performer, RegionBlock, RoomModerator, TipMenuItem
-from marquee.shows import schedule
+from marquee.schedule import services as schedule_services
+from marquee.schedule.models import ScheduleRule
 from marquee.shows.models import Show
-from marquee.shows.schedule_models import ScheduleRule
 from tests.factories import PerformerFactory, UserFactory
 
 
@@ -128,7 +128,7 @@ def _snapshot(performer):
 def test_strangers_are_refused_everywhere_and_nothing_changes(api, performer, who):
     item_set = content_services.create_set(performer=performer, title="Private", price_tokens=10)
     item = content_services.upload_item(media_set=item_set, upload=SimpleUploadedFile("p.png", _png()))
-    rule = schedule.create_schedule_rule(
+    rule = schedule_services.create_schedule_rule(
         performer=performer,
         title="Draft",
         kind="public",

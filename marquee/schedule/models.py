@@ -1,4 +1,5 @@
-"""Recurring schedules and follower notifications (the dashboard's part of ``shows``)."""
+"""Recurring schedules and follower notifications.  The tables keep the names
+they had when these models lived in ``shows``."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class ScheduleRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "shows_schedulerule"
         ordering = ["starts_on", "start_time"]
         constraints = [
             models.CheckConstraint(
@@ -66,10 +68,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "shows_notification"
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "show", "kind"], condition=Q(show__isnull=False), name="notification_once_per_show"
             )
         ]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [models.Index(fields=["user", "read_at"], name="shows_notif_user_id_92e857_idx")]

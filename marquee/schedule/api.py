@@ -16,11 +16,11 @@ from marquee.lib.api_errors import ApiError
 from marquee.lib.api_schema import errors
 from marquee.lib.geo import location_for_request
 from marquee.performers.dashboard_access import IsPerformer
-from marquee.performers.selectors import get_visible_performer
-from marquee.shows import schedule
+from marquee.performers.selectors import get_visible_performer, performer_zone
+from marquee.schedule import recurrence, selectors, services
+from marquee.schedule.forms import KIND_CHOICES, WEEKDAY_CHOICES
+from marquee.schedule.models import Notification, ScheduleRule
 from marquee.shows.models import Show
-from marquee.shows.schedule_forms import KIND_CHOICES, WEEKDAY_CHOICES
-from marquee.shows.schedule_models import Notification, ScheduleRule
 
 
 @extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "20:15"})
@@ -57,7 +57,7 @@ class RuleSerializer(serializers.Serializer):
     is_published = serializers.BooleanField()
 
     def get_weekdays(self, rule) -> list[str]:
-        return schedule.rule_weekdays(rule)
+        return recurrence.rule_weekdays(rule)
 
 
 class ScheduleOverviewSerializer(serializers.Serializer):
@@ -104,7 +104,7 @@ class ScheduleView(APIView):
     )
     def get(self, request):
         performer = request.performer
-        zone = schedule.performer_zone(performer)
+        zone = performer_zone(performer)
         try:
             first = (
                 datetime.date.fromisoformat(request.query_params.get("from", ""))
@@ -122,7 +122,7 @@ class ScheduleView(APIView):
         return Response(
             {
                 "timezone": zone.key,
-                "rules": RuleSerializer(schedule.performer_rules(performer), many=True).data,
+                "rules": RuleSerializer(selectors.performer_rules(performer), many=True).data,
                 "shows": ShowSerializer(shows, many=True).data,
             }
         )
@@ -138,8 +138,8 @@ class ShowCreateView(APIView):
         values = data.validated_data
         starts_at = values["starts_at"]
         if starts_at.tzinfo is None:
-            starts_at = starts_at.replace(tzinfo=schedule.performer_zone(request.performer))
-        show = schedule.schedule_show(
+            starts_at = starts_at.replace(tzinfo=performer_zone(request.performer))
+        show = services.schedule_show(
             performer=request.performer,
             title=values["title"],
             kind=values["kind"],
@@ -157,7 +157,7 @@ class ShowCancelView(APIView):
     @extend_schema(request=None, responses=ShowSerializer, summary="Cancel a show (tickets are refunded)")
     def post(self, request, show_id: int):
         show = get_object_or_404(Show, pk=show_id, performer=request.performer)
-        show = schedule.cancel_show(show=show, request=request)
+        show = services.cancel_show(show=show, request=request)
         return Response(ShowSerializer(show).data)
 
 
@@ -169,7 +169,7 @@ class RuleCreateView(APIView):
         data = RuleInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        rule = schedule.create_schedule_rule(
+        rule = services.create_schedule_rule(
             performer=request.performer,
             title=v["title"],
             kind=v["kind"],
@@ -203,7 +203,7 @@ class RuleDetailView(APIView):
         operation_id="dashboard_schedule_rule_publish",
     )
     def post(self, request, rule_id: int):
-        rule = schedule.publish_schedule_rule(rule=self._rule(request, rule_id), request=request)
+        rule = services.publish_schedule_rule(rule=self._rule(request, rule_id), request=request)
         return Response(RuleSerializer(rule).data)
 
     @extend_schema(
@@ -212,7 +212,7 @@ class RuleDetailView(APIView):
         summary="Stop a recurring show (cancels its future shows)",
     )
     def delete(self, request, rule_id: int):
-        count = schedule.cancel_schedule_rule(rule=self._rule(request, rule_id), request=request)
+        count = services.cancel_schedule_rule(rule=self._rule(request, rule_id), request=request)
         return Response({"cancelled_shows": count})
 
 
@@ -224,7 +224,7 @@ class PublicScheduleView(APIView):
         performer = get_visible_performer(username, viewer=request.user, location=location_for_request(request))
         if performer is None:
             raise Http404
-        return Response(ShowSerializer(schedule.public_upcoming(performer), many=True).data)
+        return Response(ShowSerializer(selectors.public_upcoming(performer), many=True).data)
 
 
 class NotificationSerializer(serializers.Serializer):

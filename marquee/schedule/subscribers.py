@@ -1,13 +1,13 @@
 """Notifications for what lower layers decide (domain events sent on commit),
 so compliance never imports the notifications it causes.  Wired in
-``ShowsConfig.ready``."""
+``ScheduleConfig.ready``."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 
 from marquee.lib import domain_events
-from marquee.shows.schedule_models import Notification
+from marquee.schedule.models import Notification
 
 
 def on_age_verification_decided(*, user_id, verification_id, approved) -> None:
