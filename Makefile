@@ -10,6 +10,8 @@ export MEDIA_HTTP_PORT ?= 8081
 # honcho gives each Procfile process its own PORT (web's +100, +200, ...): tell
 # the media server where the web process really listens.
 export MEDIA_HOOK_BASE_URL ?= http://127.0.0.1:$(PORT)
+# Quiet installs: no "new release of pip" notice on every run.
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # PostgreSQL + Redis used by the second test run (CI starts both).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -18,7 +20,7 @@ TEST_SETUPS ?= sqlite postgres
 PYTEST_ARGS ?=
 SYSTEM_PACKAGES := nginx libnginx-mod-rtmp ffmpeg fonts-dejavu-core chromium
 
-.PHONY: run test lint format deps sysdeps static migrate seed test-sqlite test-postgres bench clean audit mutation deploy-check cluster cluster-faults cluster-down
+.PHONY: run test lint format deps sysdeps static migrate seed screenshots test-sqlite test-postgres bench clean audit mutation deploy-check cluster cluster-faults cluster-down
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -149,6 +151,10 @@ cluster-faults: deps
 
 cluster-down:
 	deploy/cluster/cluster.sh down
+
+# Every main page at phone and desktop size, for reviewers (not part of `make test`).
+screenshots: sysdeps deps static
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf var/staticfiles var/celery-broker

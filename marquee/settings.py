@@ -35,6 +35,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 TESTING = "pytest" in sys.modules or env_bool("MARQUEE_TESTING", False)
 DEBUG = env_bool("DEBUG", True)
+# With DEBUG on, show the site's 404/500 pages (traceback in the console)
+# rather than Django's technical pages; 0 brings those back.
+STYLED_ERROR_PAGES = env_bool("STYLED_ERROR_PAGES", True)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET) if DEBUG else env_str("SECRET_KEY")
@@ -172,7 +175,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "marquee"}}
     # A broker that needs no server: the worker and web share a folder.
-    CELERY_BROKER_URL = "filesystem://"
+    # A host, though unused, keeps kombu from warning on every connection.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     _broker_dir = VAR_DIR / "celery-broker"
     for _sub in ("in", "processed"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -364,7 +368,7 @@ EMAIL_BACKEND = env_str(
     else (
         "django.core.mail.backends.smtp.EmailBackend"
         if EMAIL_HOST
-        else "django.core.mail.backends.console.EmailBackend"
+        else "marquee.lib.mail_console.EmailBackend"  # Django's console backend + codes and links in a banner
     ),
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Marquee <no-reply@marquee.test>")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -15,13 +16,22 @@ class MeSerializer(serializers.Serializer):
     email = serializers.EmailField()
     date_of_birth = serializers.DateField(allow_null=True)
     timezone = serializers.CharField()
+    confirm_tips = serializers.BooleanField()
     is_staff = serializers.BooleanField()
     is_performer = serializers.BooleanField()
     two_factor_enabled = serializers.BooleanField()
 
 
 class MeUpdateSerializer(serializers.Serializer):
-    timezone = serializers.CharField(max_length=64, help_text="IANA zone every time is shown in, e.g. Europe/Paris")
+    timezone = serializers.CharField(
+        max_length=64, required=False, help_text="IANA zone every time is shown in, e.g. Europe/Paris"
+    )
+    confirm_tips = serializers.BooleanField(required=False, help_text="Ask before a quick tip button spends tokens")
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give timezone and/or confirm_tips.")
+        return attrs
 
 
 def _me(user) -> dict:
@@ -31,6 +41,7 @@ def _me(user) -> dict:
         "email": user.email,
         "date_of_birth": user.date_of_birth,
         "timezone": user.timezone,
+        "confirm_tips": user.confirm_tips,
         "is_staff": user.is_staff,
         "is_performer": hasattr(user, "performer"),
         "two_factor_enabled": has_two_factor(user),
@@ -42,9 +53,19 @@ class MeView(APIView):
     def get(self, request):
         return Response(MeSerializer(_me(request.user)).data)
 
-    @extend_schema(request=MeUpdateSerializer, responses=MeSerializer, summary="Change your settings (time zone)")
+    @extend_schema(
+        request=MeUpdateSerializer, responses=MeSerializer, summary="Change your settings (time zone, tip confirmation)"
+    )
     def patch(self, request):
         data = MeUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.set_timezone(user=request.user, name=data.validated_data["timezone"])
+        # The zone is checked first: a bad one changes nothing at all.
+        zone = data.validated_data.get("timezone")
+        if zone is not None:
+            zone = services.checked_timezone(zone)
+        with transaction.atomic():
+            if zone is not None:
+                services.set_timezone(user=request.user, name=zone)
+            if "confirm_tips" in data.validated_data:
+                services.set_tip_confirmation(user=request.user, confirm=data.validated_data["confirm_tips"])
         return Response(MeSerializer(_me(request.user)).data)

@@ -40,6 +40,8 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     date_of_birth = models.DateField(null=True, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
+    # Quick tip buttons spend at once unless the viewer wants to be asked first.
+    confirm_tips = models.BooleanField(default=True, help_text="Ask before a quick tip button spends tokens.")
 
     objects = MarqueeUserManager()
 
@@ -47,6 +49,7 @@ class User(AbstractUser):
 
     class Meta:
         indexes = [models.Index(fields=["date_joined"])]
+        permissions = [("suspend_user", "Can suspend and unsuspend accounts")]
 
     def age(self, today: datetime.date | None = None) -> int | None:
         if self.date_of_birth is None:

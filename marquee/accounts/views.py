@@ -42,6 +42,15 @@ def account(request):
 
 @login_required
 @require_POST
+def set_tipping(request):
+    """The /me/ tipping form (a checkbox: absent means off)."""
+    confirm = services.set_tip_confirmation(user=request.user, confirm=request.POST.get("confirm_tips") == "on")
+    messages.success(request, "Quick tip buttons now ask first." if confirm else "Quick tip buttons now tip at once.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
 def set_timezone(request):
     """The /me/ time-zone form; ``static/js/timezone.js`` posts the browser's
     zone here with ``auto=1`` (answered 204, no page)."""

@@ -4,6 +4,7 @@ from marquee.billing import services
 from marquee.billing.gateways import get_gateway
 from marquee.billing.gateways.paypal.gateway import CONTENT_POLICY_WARNING
 from marquee.billing.models import Payout, Purchase, Subscription, Tip, WebhookEvent
+from marquee.lib.admin_actions import perm_checker
 from marquee.lib.errors import DomainError
 
 
@@ -14,6 +15,8 @@ class PurchaseAdmin(admin.ModelAdmin):
     search_fields = ["reference", "provider_reference", "user__username", "user__email"]
     readonly_fields = [f.name for f in Purchase._meta.fields]
     actions = ["refund_purchase", "sandbox_chargeback"]
+
+    has_refund_permission = perm_checker("billing.refund_purchase")
 
     def has_add_permission(self, request):
         return False
@@ -38,11 +41,11 @@ class PurchaseAdmin(admin.ModelAdmin):
                 continue
             self.message_user(request, f"{purchase.reference}: {', '.join(outcomes)}")
 
-    @admin.action(description="Refund (through the purchase's provider)")
+    @admin.action(description="Refund (through the purchase's provider)", permissions=["refund"])
     def refund_purchase(self, request, queryset):
         self._reverse(request, queryset, chargeback=False)
 
-    @admin.action(description="Chargeback through the sandbox provider")
+    @admin.action(description="Chargeback through the sandbox provider", permissions=["refund"])
     def sandbox_chargeback(self, request, queryset):
         self._reverse(request, queryset, chargeback=True)
 

@@ -52,6 +52,7 @@ class Purchase(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("refund_purchase", "Can refund a purchase (through its provider)")]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="purchase_amount_positive"),
             models.CheckConstraint(

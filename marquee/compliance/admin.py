@@ -9,6 +9,9 @@ from django.utils.html import format_html, format_html_join
 from marquee.compliance import exports, selectors, services
 from marquee.compliance.forms import ReviewForm
 from marquee.compliance.models import AgeVerification, Jurisdiction, PerformerRecord, RecordAlias
+from marquee.lib.admin_actions import ask_reason, perm_checker
+
+DECLINE_REASON = "The document could not be accepted. Upload a clear photo of a valid ID."
 
 
 @admin.register(Jurisdiction)
@@ -36,13 +39,59 @@ class AgeVerificationAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "provider_reference"]
     readonly_fields = [
         "user", "provider", "method", "provider_reference", "status", "decision_reason",
-        "created_at", "decided_at", "reviewed_by", "document",
+        "created_at", "decided_at", "reviewed_by", "document", "review_link",
     ]  # fmt: skip
     exclude = ["document_path"]
     actions = ["approve", "decline"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Decision")
+    def review_link(self, obj):
+        if obj.status != AgeVerification.Status.PENDING:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">Approve or decline…</a>',
+            reverse("admin:compliance_ageverification_review", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="compliance_ageverification_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request, pk):
+        """One verification, decided from its own page (the bulk actions do the same)."""
+        if not self.has_change_permission(request):
+            return redirect("admin:index")
+        verification = get_object_or_404(AgeVerification, pk=pk)
+        form = ReviewForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            approved = form.cleaned_data["decision"] == "approve"
+            reason = form.cleaned_data["reason"].strip() or ("" if approved else DECLINE_REASON)
+            try:
+                services.decide_age_verification(
+                    verification=verification, approved=approved, reason=reason, reviewer=request.user, request=request
+                )
+            except services.ComplianceError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, f"{verification}: {'approved' if approved else 'declined'}.")
+            return redirect("admin:compliance_ageverification_change", verification.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "verification": verification,
+            "form": form,
+            "opts": self.model._meta,
+            "title": "Decide age verification",
+        }
+        return render(request, "admin/compliance/review_age.html", context)
 
     @admin.display(description="Document")
     def document(self, obj):
@@ -73,9 +122,7 @@ class AgeVerificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Decline selected (document not acceptable)", permissions=["change"])
     def decline(self, request, queryset):
-        self._decide(
-            request, queryset, False, "The document could not be accepted. Upload a clear photo of a valid ID."
-        )
+        self._decide(request, queryset, False, DECLINE_REASON)
 
 
 class RecordAliasInline(admin.TabularInline):
@@ -99,7 +146,23 @@ class PerformerRecordAdmin(admin.ModelAdmin):
         "submitted_at", "reviewed_at", "reviewed_by", "shows", "review_link",
     ]  # fmt: skip
     inlines = [RecordAliasInline]
-    actions = ["export_records"]
+    actions = ["export_records", "revoke_verification"]
+
+    has_revoke_permission = perm_checker("compliance.revoke_verification")
+
+    @admin.action(description="Revoke the performers' verification (a live stream is cut)", permissions=["revoke"])
+    def revoke_verification(self, request, queryset):
+        reason, page = ask_reason(self, request, queryset, title="Revoke verification")
+        if page:
+            return page
+        done = sum(
+            services.revoke_performer_verification(
+                performer=record.performer, reason=reason, actor=request.user, request=request
+            )
+            for record in queryset.select_related("performer")
+        )
+        self.message_user(request, f"{done} verification(s) revoked.")
+        return None
 
     def has_add_permission(self, request):
         return False

@@ -111,7 +111,10 @@ class PerformerRecord(models.Model):
 
     class Meta:
         ordering = ["legal_name"]
-        permissions = [("view_id_documents", "Custodian of records: may view ID documents and export records")]
+        permissions = [
+            ("view_id_documents", "Custodian of records: may view ID documents and export records"),
+            ("revoke_verification", "Can revoke an approved performer verification"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="rejected") | ~models.Q(rejection_reason=""),

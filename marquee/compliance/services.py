@@ -19,6 +19,7 @@ from marquee.compliance.models import (
     ShowPerformer,
     WebhookReceipt,
 )
+from marquee.lib import domain_events
 from marquee.lib.errors import DomainError
 from marquee.lib.fields import clip
 
@@ -133,6 +134,10 @@ def decide_age_verification(
             transaction.on_commit(lambda: crypto.delete_private(document_path))
         user = verification.user
         transaction.on_commit(lambda: _mail_age_decision(user=user, approved=approved, reason=reason))
+        # The in-app notification belongs to a higher layer, which subscribes.
+        domain_events.send(
+            "age_verification.decided", user_id=user.pk, verification_id=verification.pk, approved=approved
+        )
     verification.refresh_from_db()
     return verification
 
@@ -278,6 +283,37 @@ def review_performer_record(
         )
     record.refresh_from_db()
     return record
+
+
+def revoke_performer_verification(*, performer, reason: str, actor, request=None) -> bool:
+    """Staff withdraw an approved identity verification (e.g. a forged ID found
+    later): the record becomes rejected with the reason, the performer can no
+    longer go live or earn, and a live stream is cut at the next media update."""
+    from marquee.performers.models import Performer
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ComplianceError("reason_required", "Give the performer a reason for the revocation.")
+    with transaction.atomic():
+        if not Performer.objects.filter(pk=performer.pk, verification_status=Performer.Verification.VERIFIED).update(
+            verification_status=Performer.Verification.REJECTED
+        ):
+            return False
+        PerformerRecord.objects.filter(performer_id=performer.pk, status=PerformerRecord.Status.APPROVED).update(
+            status=PerformerRecord.Status.REJECTED,
+            rejection_reason=reason[:500],
+            reviewed_at=timezone.now(),
+            reviewed_by=actor,
+        )
+        record_audit(
+            action="performer.verification_revoked",
+            actor=actor,
+            request=request,
+            target=performer,
+            details={"reason": reason[:500]},
+        )
+    performer.refresh_from_db()
+    return True
 
 
 def read_record_document(*, document: RecordDocument, viewer, request=None) -> bytes:

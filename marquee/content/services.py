@@ -134,6 +134,23 @@ def delete_item(*, item: MediaItem, request=None) -> None:
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
 
 
+def take_down_set(*, media_set: MediaSet, actor, reason: str, request=None) -> bool:
+    """Staff unpublish a set (buyers keep what they bought; the performer may
+    fix it and publish again).  False if it was not published."""
+    with transaction.atomic():
+        if not MediaSet.objects.filter(pk=media_set.pk, is_published=True).update(is_published=False):
+            return False
+        record_audit(
+            action="content.taken_down",
+            actor=actor,
+            request=request,
+            target=media_set,
+            details={"reason": (reason or "")[:300]},
+        )
+    media_set.refresh_from_db()
+    return True
+
+
 def purchase_set(*, user, media_set: MediaSet, location, request=None) -> ContentPurchase:
     """Buy a set with tokens: one token spend through the money module (wallet
     → performer pending earnings + platform fee, like a tip) and the purchase

@@ -20,6 +20,7 @@ Names and payloads (keyword arguments, plain ids and numbers):
 * ``tip.sent``: user_id, performer_id, tokens
 * ``show.started``: show_id, performer_id (go-live notifications, schedule.golive)
 * ``show.ended``: show_id
+* ``age_verification.decided``: user_id, verification_id, approved
 """
 
 from __future__ import annotations

@@ -2,16 +2,18 @@ import json
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from marquee.lib import errors
 from marquee.lib.clientip import resolve_client_ip
 from marquee.lib.errors import DomainError
 from marquee.lib.formatting import valid_zone
 
 logger = logging.getLogger(__name__)
+request_logger = logging.getLogger("django.request")
 
 
 class ClientIPMiddleware:
@@ -82,13 +84,25 @@ class DomainErrorMiddleware:
     """A ``DomainError`` that escapes a plain Django view becomes its 4xx
     (JSON for machine paths, the error page otherwise), never a 500; so does
     a 502/503 for a provider that failed.  One with status 500 is a
-    programming error: left to Django's logged 500."""
+    programming error: left to Django's logged 500.
+
+    With ``DEBUG`` on (``make run``) Django would show its technical pages;
+    ``STYLED_ERROR_PAGES`` (default on) shows the site's own 404 and 500
+    pages instead, the traceback going to the console log as in production."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and getattr(request, "resolver_match", None) is None
+            and settings.DEBUG
+            and getattr(settings, "STYLED_ERROR_PAGES", True)
+        ):
+            return errors.page_not_found(request)  # no route matched: Django's page lists them all
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError) and exception.status != 500:
@@ -100,7 +114,16 @@ class DomainErrorMiddleware:
             return DomainError(
                 "store_unavailable", "This is briefly unavailable; try again in a minute.", 503
             ).response(request)
-        return None
+        if not (settings.DEBUG and getattr(settings, "STYLED_ERROR_PAGES", True)):
+            return None  # Django answers with handler404/handler500 itself
+        if isinstance(exception, Http404):
+            return errors.page_not_found(request, exception)
+        if isinstance(exception, (PermissionDenied, SuspiciousOperation)):
+            return None  # Django's own 403/400 handling (not technical pages)
+        request_logger.error("Internal Server Error: %s", request.path, exc_info=exception, extra={"status_code": 500})
+        response = errors.server_error(request)
+        response._has_been_logged = True  # Django would log it again, without the traceback
+        return response
 
 
 TIMEZONE_COOKIE = "tz"

@@ -72,6 +72,7 @@ class Performer(models.Model):
 
     class Meta:
         ordering = ["display_name"]
+        permissions = [("suspend_performer", "Can suspend and unsuspend performers")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(default_ticket_price_cents__gte=0)

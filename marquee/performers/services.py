@@ -219,3 +219,33 @@ def remove_region_block(*, performer: Performer, block_id: int, request=None) ->
     block.delete()
     record_audit(action="room.region_unblocked", request=request, target=performer, details={"region": str(block)})
     return True
+
+
+# --- staff actions (admin) ---------------------------------------------------
+
+
+def suspend_performer(*, performer: Performer, actor, reason: str, request=None) -> bool:
+    """Staff suspend a room: no going live, selling or being listed; a live
+    stream is cut at the media server's next update (``check_publish``)."""
+    reason = (reason or "").strip()[:300] or "Suspended by staff."
+    with transaction.atomic():
+        if not Performer.objects.filter(pk=performer.pk, is_suspended=False).update(
+            is_suspended=True, suspended_reason=reason
+        ):
+            return False
+        record_audit(
+            action="performer.suspended", actor=actor, request=request, target=performer, details={"reason": reason}
+        )
+    performer.refresh_from_db()
+    return True
+
+
+def unsuspend_performer(*, performer: Performer, actor, request=None) -> bool:
+    with transaction.atomic():
+        if not Performer.objects.filter(pk=performer.pk, is_suspended=True).update(
+            is_suspended=False, suspended_reason=""
+        ):
+            return False
+        record_audit(action="performer.unsuspended", actor=actor, request=request, target=performer)
+    performer.refresh_from_db()
+    return True

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from marquee.recommendations import views
+
+urlpatterns = [
+    path("recommendations/hide/<str:username>/", views.hide, name="recommendations_hide"),
+]

@@ -58,6 +58,7 @@ class Notification(models.Model):
         SHOW_REMINDER = "show_reminder", "Show reminder"
         SHOW_CANCELLED = "show_cancelled", "Show cancelled"
         SHOW_LIVE = "show_live", "Live now"
+        AGE_VERIFICATION = "age_verification", "Age verification decided"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -38,6 +38,7 @@ class Show(models.Model):
 
     class Meta:
         ordering = ["-started_at", "scheduled_start"]
+        permissions = [("end_show", "Can end a live show")]
         constraints = [
             # At most one live show per performer, enforced by the database.
             models.UniqueConstraint(

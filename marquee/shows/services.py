@@ -185,6 +185,26 @@ def end_publish(*, username: str, session: str, addr: str = "") -> Show | None:
     return show
 
 
+def end_show_by_staff(*, show: Show, actor, reason: str = "", request=None) -> bool:
+    """Staff end a live show: it ends now (viewers' playback stops, the room
+    hears ``show_ended``) and the media server cuts the stream at its next
+    update, which no longer finds a live show.  False if it was not live."""
+    with transaction.atomic():
+        locked = Show.objects.select_for_update().filter(pk=show.pk, status=Show.Status.LIVE).first()
+        if locked is None:
+            return False
+        _end(locked, now=timezone.now())
+        record_audit(
+            action="show.ended_by_staff",
+            actor=actor,
+            request=request,
+            target=locked,
+            details={"reason": (reason or "")[:300], "session": locked.media_session},
+        )
+    show.refresh_from_db()
+    return True
+
+
 def end_orphaned_shows() -> int:
     """When the media server (re)starts nobody is publishing: end shows left live."""
     ended = 0

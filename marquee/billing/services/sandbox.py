@@ -40,6 +40,8 @@ def staff_refund(*, purchase: Purchase, actor) -> list[str]:
     if purchase.status != Purchase.Status.PAID:
         raise BillingError("not_paid", "Only paid purchases can be refunded.", 409)
     if purchase.provider == "sandbox":
+        # Who asked: the webhook that applies the refund knows no staff member.
+        record_audit(action="billing.refund_requested", actor=actor, target=purchase)
         return sandbox_reverse(purchase=purchase, chargeback=False)
     get_gateway(purchase.provider).refund(purchase.provider_reference, purchase.amount_cents)
     record_audit(action="billing.refund_requested", actor=actor, target=purchase)

@@ -22,6 +22,8 @@ def tip_panel_context(viewer, performer) -> dict:
         "balance": ledger_selectors.wallet_balance(user) if viewer.authenticated else None,
         "tip_key": uuid.uuid4().hex,
         "quick_amounts": [5, 10, 25, 50, 100],
+        # The viewer's own setting (``/me/``): quick buttons ask first.
+        "confirm_tips": bool(viewer.authenticated and user.confirm_tips),
     }
 
 

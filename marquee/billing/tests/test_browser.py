@@ -57,8 +57,11 @@ def test_buy_tokens_in_sandbox_then_tip(browser_page, live_server):
     assert "$9.99" in page.locator(".receipt").inner_text()
 
     page.goto(f"{live_server.url}/rooms/star/")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Wave 15").click()
     page.locator(".tip-ok").wait_for()
+    assert questions == ["Tip 15 tokens to Star for “Wave”?"]  # quick buttons ask first by default
     assert page.locator("[data-wallet-balance]").inner_text() == "85"
     assert ledger.wallet_balance(buyer) == 85
 

@@ -93,3 +93,36 @@ def test_declined_decision_is_mailed_with_the_reason(viewer, staff, mailoutbox, 
             verification=pending, approved=False, reason="Document unreadable", reviewer=staff
         )
     assert len(mailoutbox) == 1 and "declined: Document unreadable" in mailoutbox[0].body
+
+
+@pytest.mark.parametrize("approved", [True, False])
+def test_decision_is_an_in_app_notification(client, viewer, staff, approved, django_capture_on_commit_callbacks):
+    from marquee.schedule.models import Notification
+
+    pending = AgeVerification.objects.create(user=viewer, provider="sandbox", method="document")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.decide_age_verification(verification=pending, approved=approved, reason="Blurry", reviewer=staff)
+    notes = list(Notification.objects.filter(user=viewer))
+    assert [(n.kind, n.url, n.read_at) for n in notes] == [("age_verification", reverse("age_verification"), None)]
+    assert ("verified" if approved else "declined") in notes[0].text
+    client.force_login(viewer)
+    page = client.get(reverse("notifications")).content.decode()
+    assert notes[0].text in page and f'href="{reverse("age_verification")}"' in page
+    # A second decision is refused and notifies nobody again.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(services.ComplianceError):
+        services.decide_age_verification(verification=pending, approved=not approved, reviewer=staff)
+    assert Notification.objects.filter(user=viewer).count() == 1
+
+
+def test_rolled_back_decision_notifies_nobody(viewer, staff, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from marquee.schedule.models import Notification
+
+    pending = AgeVerification.objects.create(user=viewer, provider="sandbox", method="document")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        services.decide_age_verification(verification=pending, approved=True, reviewer=staff)
+        raise RuntimeError("later step failed")
+    assert not Notification.objects.exists()
+    pending.refresh_from_db()
+    assert pending.status == "pending"

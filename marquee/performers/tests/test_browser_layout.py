@@ -192,3 +192,27 @@ def test_room_chat_placement_and_hidden_jump_button(server, browser):
         assert jump.get_attribute("hidden") is not None
         assert not jump.is_visible(), size
         context.close()
+
+
+AXE = ROOT / "marquee" / "static" / "vendor" / "axe.min.js"  # npm axe-core, pinned; `npm run build` copies it
+
+
+def test_no_serious_accessibility_violations_on_main_pages(server, browser):
+    """axe-core on the same pages at both sizes: no serious or critical violation."""
+    base, _ = server
+    assert AXE.exists(), "run `npm ci && npm run build` (axe-core is an npm dependency)"
+    found = []
+    for size, who in ((size, who) for size in SIZES for who in ("viewer", "performer", "staff")):
+        context, page = _page(browser, server, who, size)
+        for _, path in (p for p in PAGES if p[0] == who):
+            page.goto(f"{base}{path}", wait_until="load")
+            # Served by the site itself: the pages' CSP allows scripts from 'self' only.
+            page.add_script_tag(url="/static/vendor/axe.min.js")
+            violations = page.evaluate(
+                """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join()}`)"""
+            )
+            found += [(size, path, v) for v in violations]
+        context.close()
+    assert not found, "\n".join(map(str, found))

@@ -14,7 +14,12 @@ def recommended_row(context, limit: int = 12):
     performers = selectors.recommended_performers(
         viewer=request.user, location=location_for_request(request), limit=limit
     )
-    return {"performers": performers, "personal": request.user.is_authenticated, "request": request}
+    return {
+        "performers": performers,
+        "personal": request.user.is_authenticated,
+        "request": request,
+        "csrf_token": context.get("csrf_token"),  # the cards' "Hide" forms
+    }
 
 
 @register.inclusion_tag("recommendations/_similar.html", takes_context=True)

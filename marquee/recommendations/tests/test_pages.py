@@ -33,3 +33,33 @@ def test_room_page_lists_similar_performers(trained, age_ok_client):
     cooks = [section.index(f">C{i}<") for i in (1, 2, 3)]
     artists = [section.index(f">A{i}<") for i in range(4) if f">A{i}<" in section]
     assert artists and max(cooks) < min(artists)
+
+
+def test_hide_button_on_personal_row_hides_the_performer(client, trained):
+    from marquee.audit.models import AuditEvent
+    from marquee.recommendations.models import ViewerBlock
+
+    fan = trained["art_fans"][0]
+    client.force_login(fan)
+    row = row_of(client.get(reverse("home")).content.decode(), "recs-heading")
+    hide_url = reverse("recommendations_hide", args=["a0"])
+    assert f'hx-post="{hide_url}"' in row and 'aria-label="Hide A0 from my recommendations"' in row
+    response = client.post(hide_url, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.content == b""
+    assert ViewerBlock.objects.filter(user=fan, performer__user__username="a0").count() == 1
+    assert AuditEvent.objects.filter(action="recommendations.performer_hidden", actor_id=fan.pk).count() == 1
+    row = row_of(client.get(reverse("home")).content.decode(), "recs-heading")
+    assert ">A0<" not in row
+
+
+def test_strangers_cannot_hide_and_the_popular_row_has_no_button(client, trained, age_ok_client):
+    from marquee.recommendations.models import ViewerBlock
+
+    html = age_ok_client.get(reverse("home")).content.decode()
+    assert "card-hide" not in row_of(html, "recs-heading")
+    response = age_ok_client.post(reverse("recommendations_hide", args=["a0"]))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+    client.force_login(trained["art_fans"][0])
+    assert client.post(reverse("recommendations_hide", args=["nobody"])).status_code == 404
+    assert client.get(reverse("recommendations_hide", args=["a0"])).status_code == 405
+    assert not ViewerBlock.objects.exists()

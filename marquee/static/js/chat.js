@@ -114,7 +114,8 @@ function startChat(panel) {
       }
       if (!joining) lastId = event.id;
     }
-    document.dispatchEvent(new CustomEvent("marquee:room-event", { detail: event }));
+    // ``replayed``: history sent on (re)joining, not something happening now.
+    document.dispatchEvent(new CustomEvent("marquee:room-event", { detail: { ...event, replayed: Boolean(joining) } }));
     switch (event.type) {
       case "hello":
         isModerator = Boolean(event.is_moderator);
