@@ -13,8 +13,10 @@ pytest_plugins = ["tests.browser"]
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
+    from marquee.ledger.services import forget_accounts
     from marquee.recommendations import tracking
 
+    forget_accounts()  # account ids cached by a committed test transaction must not outlive its data
     cache.clear()
     tracking.discard()  # interactions buffered by an earlier test must not leak into this one
     yield

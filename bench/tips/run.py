@@ -67,7 +67,7 @@ def raw_sql_limit(clients: int, seconds: float) -> float:
 def fill_raw_clients(users, performers) -> None:
     """One row per pgbench client (pgbench's 0-based ``client_id`` is our index) with
     the same accounts the tip service would use for that client."""
-    from marquee.billing.services import split
+    from marquee.billing.prices import split
     from marquee.ledger.models import AccountKind
     from marquee.ledger.services import performer_account, platform, resolve_accounts, wallet_account
 

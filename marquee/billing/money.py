@@ -29,9 +29,11 @@ from marquee.ledger.models import AccountKind, Hold, Transfer, TransferKind
 from marquee.ledger.services import (
     InsufficientFunds,
     Movement,
+    Posting,
     performer_earnings,
     platform,
     post_transfer,
+    prepare_transfer,
     reverse_transfer,
     wallet,
 )
@@ -150,23 +152,56 @@ def spend_tokens(
     Returns ``(transfer, created)``; a repeated key moves nothing.  A
     *concurrent* duplicate raises ``IntegrityError`` (the caller's atomic block
     rolls back; ``existing(key)`` then finds the winner)."""
+    posting = prepare_spend(
+        kind=kind,
+        user=user,
+        performer=performer,
+        tokens=tokens,
+        idempotency_key=idempotency_key,
+        source_type=source_type,
+        source_id=source_id,
+        memo=memo,
+    )
+    settle(posting)
+    return posting.transfer, posting.created
+
+
+def prepare_spend(
+    *,
+    kind: str,
+    user,
+    performer,
+    tokens: int,
+    idempotency_key: str,
+    source_type: str,
+    source_id="",
+    memo: str = "",
+) -> Posting:
+    """``spend_tokens`` with the balance updates left to ``settle(posting)``,
+    which the caller runs last in its transaction (the tip path: the hot
+    earnings row stays locked only for that statement and the commit)."""
     if kind not in (TransferKind.TIP, TransferKind.CONTENT):
         raise ValueError(f"not a token spend: {kind}")
     value, share, credits = _spend_credits(user, performer, tokens)
+    return prepare_transfer(
+        kind=kind,
+        idempotency_key=idempotency_key,
+        movements=[Movement(wallet(user), -tokens), *credits],
+        user=user,
+        performer=performer,
+        source_type=source_type,
+        source_id=source_id,
+        available_at=hold_until(timezone.now()),
+        gross_cents=value,
+        performer_cents=share,
+        memo=clip(memo, Transfer, "memo"),
+    )
+
+
+def settle(posting: Posting) -> None:
+    """Apply a prepared spend's balances; ``NotEnoughTokens`` if the wallet can't pay."""
     try:
-        return post_transfer(
-            kind=kind,
-            idempotency_key=idempotency_key,
-            movements=[Movement(wallet(user), -tokens), *credits],
-            user=user,
-            performer=performer,
-            source_type=source_type,
-            source_id=source_id,
-            available_at=hold_until(timezone.now()),
-            gross_cents=value,
-            performer_cents=share,
-            memo=clip(memo, Transfer, "memo"),
-        )
+        posting.apply()
     except InsufficientFunds:
         raise NotEnoughTokens() from None
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -82,6 +82,28 @@ def resolve_accounts(specs: Iterable[AccountSpec]) -> dict[str, Account]:
     return found
 
 
+# ``code -> Account`` of accounts known to be committed, for ``post_transfer``
+# (which uses only their id, unit and allow_negative, never a balance): a tip
+# then needs no account lookup.  Filled only after the transaction that saw
+# the account commits, so a rolled-back account is never cached; accounts are
+# never deleted (entries PROTECT them).  Tests clear it (root conftest).
+_COMMITTED: dict[str, Account] = {}
+
+
+def forget_accounts() -> None:
+    _COMMITTED.clear()
+
+
+def _resolve_for_posting(specs: list[AccountSpec]) -> dict[str, Account]:
+    found = {spec.code: _COMMITTED[spec.code] for spec in specs if spec.code in _COMMITTED}
+    missing = [spec for spec in specs if spec.code not in found]
+    if missing:
+        fresh = resolve_accounts(missing)
+        found.update(fresh)
+        transaction.on_commit(lambda: _COMMITTED.update(fresh))
+    return found
+
+
 def wallet(user) -> AccountSpec:
     return AccountSpec(f"wallet:{user.pk}", AccountKind.WALLET, Unit.TOKENS, user=user)
 
@@ -136,7 +158,92 @@ def _lock_order(account: Account):
     return (account.allow_negative, account.pk)
 
 
-def post_transfer(
+class Posting:
+    """A recorded transfer whose balance updates and entries are still to be
+    written (``prepare_transfer``); ``apply()`` must run in the same
+    transaction (``ledger_check`` would find a transfer without its entries)."""
+
+    def __init__(self, transfer: Transfer, created: bool, deltas=(), entries=(), hold: Hold | None = None):
+        self.transfer, self.created = transfer, created
+        self._deltas, self._entries, self._hold = list(deltas), list(entries), hold
+
+    def apply(self) -> None:
+        """Apply the balance updates in the one global lock order, then write
+        the entries.  Raises ``InsufficientFunds`` when a holding account
+        can't pay (nothing more is written; the caller's atomic block rolls
+        back what was)."""
+        deltas, self._deltas = self._deltas, []
+        if deltas:
+            # As an atomic block without a savepoint: a refusal marks the
+            # caller's block for rollback even if the caller catches it.
+            with transaction.atomic(savepoint=False):
+                self._apply(deltas)
+
+    def _apply(self, deltas) -> None:
+        if self._hold is None and connection.vendor == "postgresql":
+            # Updates and entries in one round trip (function: migration 0005).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT ledger_apply_transfer(%s, %s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s)",
+                    [
+                        self.transfer.pk,
+                        [account.pk for account, _ in deltas],
+                        [delta for _, delta in deltas],
+                        [entry.account_id for entry in self._entries],
+                        [entry.unit for entry in self._entries],
+                        self.transfer.created_at,
+                    ],
+                )
+                refused = cursor.fetchone()[0]
+            for account, delta in deltas:
+                if account.pk == refused:
+                    raise _refused(account, delta)
+            return
+        for account, delta in deltas:
+            rows = Account.objects.filter(pk=account.pk)
+            changes = {"balance": F("balance") + delta}
+            if self._hold is not None and account.pk == self._hold.account_id:
+                # Spent from the hold: balance and held fall together, the
+                # available balance stays as it was.
+                if delta >= 0:
+                    raise LedgerError(
+                        "ledger_invariant", "a posting from a hold must take from the hold's account", 500
+                    )
+                rows = rows.filter(held__gte=-delta)
+                changes["held"] = F("held") + delta
+            elif delta < 0:
+                rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=F("held") - delta))
+            if rows.update(**changes) != 1:
+                raise _refused(account, delta)
+        Entry.objects.bulk_create(self._entries)
+
+
+def _refused(account: Account, delta: int) -> InsufficientFunds:
+    return InsufficientFunds("insufficient_funds", f"Not enough {account.unit} for this.", 402, needed=-delta)
+
+
+def post_transfer(**kwargs) -> tuple[Transfer, bool]:
+    """Record one transfer and apply its balances; returns ``(transfer, created)``.
+
+    Call it inside ``transaction.atomic()``: it adds no savepoint of its own
+    (round trips are the cost of a tip), so when it raises, the caller's
+    atomic block is what rolls back.  Idempotent on ``idempotency_key``: a
+    second call with the same key returns the first transfer and moves
+    nothing (a *concurrent* duplicate raises IntegrityError; retrying returns
+    the first).  Raises ``InsufficientFunds`` when a holding account would go
+    negative, that is below what its holds reserve (``balance - held``).
+
+    ``_hold`` is for ``post_from_hold`` only: the tokens that leave the
+    hold's account are released from its ``held`` in the same UPDATE."""
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return post_transfer(**kwargs)
+    posting = prepare_transfer(**kwargs)
+    posting.apply()
+    return posting.transfer, posting.created
+
+
+def prepare_transfer(
     *,
     kind: str,
     idempotency_key: str,
@@ -151,25 +258,20 @@ def post_transfer(
     performer_cents: int = 0,
     memo: str = "",
     _hold: Hold | None = None,
-) -> tuple[Transfer, bool]:
-    """Record one transfer; returns ``(transfer, created)``.
-
-    Call it inside ``transaction.atomic()``: it adds no savepoint of its own
-    (round trips are the cost of a tip), so when it raises, the caller's
-    atomic block is what rolls back.  Idempotent on ``idempotency_key``: a
-    second call with the same key returns the first transfer and moves
-    nothing (a *concurrent* duplicate raises IntegrityError; retrying returns
-    the first).  Raises ``InsufficientFunds`` when a holding account would go
-    negative, that is below what its holds reserve (``balance - held``).
-
-    ``_hold`` is for ``post_from_hold`` only: the tokens that leave the
-    hold's account are released from its ``held`` in the same UPDATE."""
+) -> Posting:
+    """``post_transfer`` without the balance updates: the transfer and its
+    entries are written, the balances change when the caller calls
+    ``apply()`` on the result — as late as possible in its transaction, so
+    the hot rows (a performer's earnings, the platform shards) stay locked
+    only for that statement and the commit, not for the rest of its writes.
+    The transfer row is written here, its entries by ``apply()`` (after the
+    balances, as before: a refused debit leaves the row without entries)."""
     movements = [m for m in movements if m.amount != 0]
     if not movements:
         raise LedgerError("ledger_invariant", "a transfer needs at least one non-zero movement", 500)
     specs = [m.account for m in movements if isinstance(m.account, AccountSpec)]
     if specs:
-        resolved = resolve_accounts(specs)
+        resolved = _resolve_for_posting(specs)
         movements = [
             Movement(resolved[m.account.code], m.amount) if isinstance(m.account, AccountSpec) else m for m in movements
         ]
@@ -185,9 +287,11 @@ def post_transfer(
     if any(totals.values()):
         raise LedgerError("ledger_invariant", f"entries do not sum to zero per unit: {dict(totals)}", 500)
 
+    if not connection.in_atomic_block:
+        raise LedgerError("ledger_invariant", "prepare_transfer runs inside the transaction that applies it", 500)
     existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing, False
+        return Posting(existing, False)
     now = timezone.now()
     with transaction.atomic(savepoint=False):
         transfer = Transfer.objects.create(
@@ -205,35 +309,13 @@ def post_transfer(
             performer_cents=performer_cents,
             memo=clip(memo, Transfer, "memo"),
         )
-        for account in sorted(accounts.values(), key=_lock_order):
-            delta = deltas[account.pk]
-            if delta == 0:
-                continue
-            rows = Account.objects.filter(pk=account.pk)
-            changes = {"balance": F("balance") + delta}
-            if _hold is not None and account.pk == _hold.account_id:
-                # Spent from the hold: balance and held fall together, the
-                # available balance stays as it was.
-                if delta >= 0:
-                    raise LedgerError(
-                        "ledger_invariant", "a posting from a hold must take from the hold's account", 500
-                    )
-                rows = rows.filter(held__gte=-delta)
-                changes["held"] = F("held") + delta
-            elif delta < 0:
-                rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=F("held") - delta))
-            if rows.update(**changes) != 1:
-                raise InsufficientFunds(
-                    "insufficient_funds", f"Not enough {account.unit} for this.", 402, needed=-delta
-                )
-        Entry.objects.bulk_create(
-            [
-                Entry(transfer=transfer, account_id=pk, amount=delta, unit=accounts[pk].unit, created_at=now)
-                for pk, delta in deltas.items()
-                if delta
-            ]
-        )
-    return transfer, True
+    entries = [
+        Entry(transfer=transfer, account_id=pk, amount=delta, unit=accounts[pk].unit, created_at=now)
+        for pk, delta in deltas.items()
+        if delta
+    ]
+    ordered = [(a, deltas[a.pk]) for a in sorted(accounts.values(), key=_lock_order) if deltas[a.pk]]
+    return Posting(transfer, True, ordered, entries, _hold)
 
 
 def reverse_transfer(*, original: Transfer, kind: str, idempotency_key: str, memo: str = "") -> tuple[Transfer, bool]:

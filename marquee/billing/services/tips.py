@@ -33,7 +33,7 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
     key = money.tip_key(user, idempotency_key)
     try:
         with transaction.atomic():
-            transfer, created = money.spend_tokens(
+            posting = money.prepare_spend(
                 kind=TransferKind.TIP,
                 user=user,
                 performer=performer,
@@ -42,10 +42,14 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 source_type="billing.tip",
                 memo=message,
             )
-            if not created:
-                return Tip.objects.get(transfer=transfer)
+            if not posting.created:
+                return Tip.objects.get(transfer=posting.transfer)
             tip = Tip.objects.create(
-                user=user, performer=performer, tokens=tokens, message=clip(message, Tip, "message"), transfer=transfer
+                user=user,
+                performer=performer,
+                tokens=tokens,
+                message=clip(message, Tip, "message"),
+                transfer=posting.transfer,
             )
             progress = tip_goal_progress(performer)
             send_room_event(
@@ -63,6 +67,8 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 details={"tokens": tokens, "to": performer.pk},
             )
             domain_events.send("tip.sent", user_id=user.pk, performer_id=performer.pk, tokens=tokens)
+            # Balances last: the room's hot earnings row is locked from here to commit only.
+            money.settle(posting)
     except money.NotEnoughTokens:
         raise BillingError("insufficient_tokens", "Not enough tokens in your wallet for this tip.", 402) from None
     except IntegrityError:
