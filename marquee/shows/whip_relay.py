@@ -101,6 +101,8 @@ class Session:
     pipes: dict = field(default_factory=dict)
     tasks: list = field(default_factory=list)
     closed: bool = False
+    # Set once peer, pipes and ffmpeg are all gone.
+    torn_down: threading.Event = field(default_factory=threading.Event)
 
 
 class Relay:
@@ -249,6 +251,7 @@ class Relay:
                 await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, session.ffmpeg.wait), 5)
             except TimeoutError:
                 session.ffmpeg.kill()
+        session.torn_down.set()
 
 
 relay = Relay()
