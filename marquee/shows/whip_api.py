@@ -45,7 +45,7 @@ class WhipView(APIView):
     )
     def post(self, request):
         performer = _performer(request)
-        if request.content_type != SDP_TYPE:
+        if request.content_type.split(";")[0].strip().lower() != SDP_TYPE:
             raise ApiError("unsupported_media_type", "Send the offer as application/sdp.", 415)
         allowed = services.can_go_live(performer)
         if not allowed:
