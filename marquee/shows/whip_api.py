@@ -40,7 +40,14 @@ class WhipView(APIView):
 
     @extend_schema(
         request={SDP_TYPE: str},
-        responses={201: OpenApiResponse(description="SDP answer; Location is the session")},
+        responses={
+            201: OpenApiResponse(description="SDP answer; Location is the session"),
+            400: OpenApiResponse(description="bad_offer / no_video"),
+            403: OpenApiResponse(description="not_a_performer or a go-live check (suspended, not_verified…)"),
+            409: OpenApiResponse(description="already_live"),
+            415: OpenApiResponse(description="unsupported_media_type"),
+            503: OpenApiResponse(description="media_busy"),
+        },
         summary="Go live from the browser: WHIP offer (RFC 9725)",
     )
     def post(self, request):

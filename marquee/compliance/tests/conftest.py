@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 
 import pytest
+import schemathesis
 from django.utils import timezone
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
@@ -10,6 +11,9 @@ from PIL import Image
 
 from marquee.compliance.models import AgeVerification
 from marquee.lib import geo
+
+# The WHIP endpoint (shows.whip_api) takes an SDP offer: text on the wire.
+schemathesis.serializer.alias("application/sdp", "text/plain")
 
 # Documentation ranges (RFC 5737 / RFC 3849), mapped at test time.
 TEXAS_V4, TEXAS_V6 = "203.0.113.10", "2001:db8:7e::10"
