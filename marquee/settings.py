@@ -457,6 +457,12 @@ SHOW_START_WINDOW_MINUTES = env_int("SHOW_START_WINDOW_MINUTES", 60, minimum=0)
 LIVE_THUMBNAIL_INTERVAL = env_int("LIVE_THUMBNAIL_INTERVAL", 30, minimum=1)
 DEMO_STREAM = env_bool("DEMO_STREAM", True)
 FFMPEG_BINARY = env_str("FFMPEG_BINARY", "ffmpeg")
+# Go live from the browser (WHIP): the relay publishes to this RTMP ingest
+# (the same nginx-rtmp, its hooks and rules) with a credential valid this long.
+MEDIA_WHIP_INGEST_URL = env_str("MEDIA_WHIP_INGEST_URL", f"rtmp://127.0.0.1:{RTMP_PORT}/live").rstrip("/")
+INGEST_CREDENTIAL_SECONDS = env_int("INGEST_CREDENTIAL_SECONDS", 30, minimum=5, maximum=600)
+# Browser publishes (peers + ffmpeg relays) one web process carries at once.
+MEDIA_WHIP_MAX_SESSIONS = env_int("MEDIA_WHIP_MAX_SESSIONS", 8, minimum=0)
 NGINX_BINARY = env_str("NGINX_BINARY", "nginx")
 
 

@@ -24,7 +24,7 @@ from marquee.lib.events import send_room_event
 from marquee.lib.fields import clip
 from marquee.performers.models import Performer, ShowKind
 from marquee.performers.selectors import stream_key_matches
-from marquee.shows import playback
+from marquee.shows import ingest_credentials, playback
 from marquee.shows.models import Show
 from marquee.shows.tasks import refresh_live_thumbnail
 
@@ -85,7 +85,8 @@ def start_publish(*, username: str, key: str, session: str, addr: str = "") -> D
     performer = _find_performer(username)
     if performer is None:
         return _refuse("unknown_stream", "No such stream.", performer=None, **where)
-    if not stream_key_matches(performer, key):
+    # The OBS stream key, or a credential the server minted for its own relay (WHIP).
+    if not (stream_key_matches(performer, key) or ingest_credentials.redeem(performer, key)):
         return _refuse("bad_key", "Invalid stream key.", performer=performer, **where)
     allowed = policy.can_stream(performer)
     if not allowed:
@@ -120,6 +121,17 @@ def start_publish(*, username: str, key: str, session: str, addr: str = "") -> D
     except _CoPerformersUnverified as exc:
         message = f"Co-performers must be verified before this show can go live: {exc}."
         return _refuse("co_performer_not_verified", message, performer=performer, **where)
+    return ALLOW
+
+
+def can_go_live(performer: Performer) -> Decision:
+    """The go-live checks a publisher can be told before it connects (WHIP
+    asks up front); ``start_publish`` runs them again, authoritatively."""
+    allowed = policy.can_stream(performer)
+    if not allowed:
+        return allowed
+    if performer.shows.filter(status=Show.Status.LIVE).exists():
+        return deny("already_live", "This performer is already live.", 409)
     return ALLOW
 
 

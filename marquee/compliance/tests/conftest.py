@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import schemathesis
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
 from marquee.lib import geo
+
+# The WHIP endpoint (shows.whip_api) takes an SDP offer: text on the wire.
+schemathesis.serializer.alias("application/sdp", "text/plain")
 
 
 @pytest.fixture
