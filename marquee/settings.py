@@ -300,6 +300,13 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
+    # Choice sets that share a field name get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "PrivateShowKindEnum": "marquee.privates.models.PrivateShow.Kind",
+        "PrivateShowStatusEnum": "marquee.privates.models.PrivateShow.Status",
+        "ShowKindEnum": "marquee.performers.models.ShowKind",
+        "SchedulableShowKindEnum": "marquee.schedule.forms.KIND_CHOICES",
+    },
     "TITLE": "Marquee API",
     "DESCRIPTION": "Live rooms, shows, chat, payments and performer tools.",
     "VERSION": "1.0.0",

@@ -133,7 +133,7 @@ def test_the_walk_finds_personal_values_before_closure(person):
         "accounts.User.email",
         "usersessions.UserSession.ip",
         "chat.ChatMessage.author_name",
-        "shows.PushSubscription.endpoint",
+        "schedule.PushSubscription.endpoint",
     ):
         assert any(item.startswith(where) for item in left), where
 

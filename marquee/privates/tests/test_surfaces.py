@@ -156,7 +156,7 @@ def test_events_reach_the_performer_the_room_and_the_payer(
 
 
 def test_a_ban_mid_show_ends_it_and_voids_what_was_not_delivered(room, viewer, django_capture_on_commit_callbacks):
-    from marquee.chat import services as chat
+    from marquee.chat import bans as chat
     from marquee.ledger import selectors as ledger
 
     session = start_private(room, viewer, django_capture_on_commit_callbacks)
