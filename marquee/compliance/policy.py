@@ -34,6 +34,14 @@ def is_region_blocked(performer, location: Location) -> bool:
     )
 
 
+def may_announce_to_unlocated(performer) -> bool:
+    """Whether ``performer`` may be named to someone whose location is not
+    known (a go-live notification built by the worker, with no request):
+    never while they block a region (by hand or by travel mode), since that
+    person may be there."""
+    return not performer.region_blocks.exists()
+
+
 def can_view_performer(viewer, performer, location: Location) -> Decision:
     """Whether ``viewer`` (maybe anonymous) located at ``location`` may see
     this performer at all (room, profile, schedule, thumbnails, chat)."""

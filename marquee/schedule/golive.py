@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from marquee.audit.services import record_audit
+from marquee.compliance import policy
 from marquee.lib import mail
 from marquee.lib.errors import DomainError
 from marquee.performers.models import Follow, Performer
@@ -121,6 +122,8 @@ def notify_followers_live(*, show_id: int) -> dict[str, int]:
     if show is None:
         return counts  # ended before the worker got to it
     performer = show.performer
+    if not policy.may_announce_to_unlocated(performer):
+        return counts  # a follower may be where the performer is hidden (region blocks, travel mode)
     url = f"/rooms/{performer.user.username}/"
     follows = (
         Follow.objects.filter(performer=performer, user__is_active=True)

@@ -281,3 +281,22 @@ def test_web_page_saves_opt_ins_and_the_service_worker_is_served_from_the_root(c
     worker = client.get("/push-sw.js")
     assert worker.status_code == 200 and worker["Content-Type"].startswith("text/javascript")
     assert b"showNotification" in worker.content
+
+
+@pytest.mark.parametrize("subdivision", ["", "TX"])
+def test_a_performer_who_blocks_a_region_is_announced_to_nobody(
+    client, performer, stream_key, push_service, subdivision, django_capture_on_commit_callbacks
+):
+    # The worker cannot tell where a follower is, and one may be where the
+    # performer hides (a region block, or travel mode, which adds one).
+    performer.region_blocks.create(country="US", subdivision=subdivision)
+    user = follower(performer, app=True, email=True, push=True)
+    subscribe(client, user, f"{push_service.origin}/push/blocked", Browser())
+
+    show = go_live(performer, stream_key, django_capture_on_commit_callbacks)
+
+    assert golive.notify_followers_live(show_id=show.pk) == {"app": 0, "email": 0, "push": 0}
+    assert not Notification.objects.filter(show=show).exists()
+    assert mail.outbox == [] and push_service.received == []
+    performer.region_blocks.all().delete()  # the block lifted, the next run tells them
+    assert golive.notify_followers_live(show_id=show.pk) == {"app": 1, "email": 1, "push": 1}
