@@ -3,7 +3,8 @@
 Embedded defaults need no configuration (SQLite under var/, in-memory layers,
 console mail).  ``DATABASE_URL`` and ``REDIS_URL`` switch the same code to
 PostgreSQL and Redis.  ``DEBUG=0`` turns on the production safety nets and
-requires real secrets.
+requires real secrets.  It is long on purpose: every setting lives here, once,
+grouped by capability, so there is one place to read what a deployment can set.
 """
 
 from __future__ import annotations
