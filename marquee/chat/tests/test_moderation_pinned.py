@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 
 from marquee.chat import moderation
 from marquee.chat.moderation import HOLD, REFUSE, Context, Verdict
@@ -235,7 +236,14 @@ def frozen_cache(settings, monkeypatch):
     """A process-local cache whose expiry follows a fake clock (also the
     clock the rules read), so "how long" a counter lives can be checked.
     The in-memory backend on both set-ups: Redis expires keys on its own clock."""
-    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "frozen-clock"},
+    }
+    # In-memory caches of one LOCATION share their data for the whole process:
+    # start empty, whatever ran before (keys written on the real clock would
+    # look unexpired on the fake one).
+    caches["default"].clear()
     now = SimpleNamespace(value=T0)
     monkeypatch.setattr("time.time", lambda: now.value)
     monkeypatch.setattr(moderation, "time", SimpleNamespace(time=lambda: now.value))
