@@ -28,7 +28,7 @@ def index(request):
         "upcoming": schedule_selectors.public_upcoming(performer)[:5],
         "dash_section": "home",
     }
-    return render(request, "performers/dashboard/index.html", context)
+    return render(request, "dashboard/index.html", context)
 
 
 def _room_context(request, performer, settings_form=None):
@@ -78,7 +78,7 @@ def room_settings(request):
         status = 400
     else:
         status = 200
-    return render(request, "performers/dashboard/room.html", _room_context(request, performer, form), status=status)
+    return render(request, "dashboard/room.html", _room_context(request, performer, form), status=status)
 
 
 def _run(request, action, success: str):
