@@ -787,8 +787,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "billing-release-earnings": {"task": "marquee.billing.tasks.release_due_earnings", "schedule": 3600.0},
     "earnings-rollups": {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0},
-    "shows-send-reminders": {"task": "marquee.shows.schedule_tasks.send_show_reminders", "schedule": 60.0},
-    "shows-extend-schedules": {"task": "marquee.shows.schedule_tasks.extend_schedules", "schedule": 6 * 3600.0},
+    "schedule-send-reminders": {"task": "marquee.schedule.tasks.send_show_reminders", "schedule": 60.0},
+    "schedule-extend-schedules": {"task": "marquee.schedule.tasks.extend_schedules", "schedule": 6 * 3600.0},
     "privates-tick": {"task": "marquee.privates.tasks.tick", "schedule": float(PRIVATE_TICK_SECONDS)},
     "privates-sweep-holds": {"task": "marquee.privates.tasks.sweep_holds", "schedule": 60.0},
     "recommendations-flush": {
