@@ -578,6 +578,12 @@ CHAT_JOIN_MESSAGES = 50
 CHAT_AUTH_TIMEOUT_SECONDS = env_int("CHAT_AUTH_TIMEOUT_SECONDS", 5, minimum=1)
 # The largest client frame; the server reads no more (Procfile: uvicorn --ws-max-size).
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 4096, minimum=512)
+# Frames one socket may send: a token bucket refilled at CHAT_FRAMES_PER_SECOND
+# holding up to CHAT_FRAME_BURST; the performer and moderators get
+# CHAT_MODERATOR_FRAME_FACTOR times both (the pipeline does not rate-limit them).
+CHAT_FRAMES_PER_SECOND = env_int("CHAT_FRAMES_PER_SECOND", 10, minimum=1)
+CHAT_FRAME_BURST = env_int("CHAT_FRAME_BURST", 20, minimum=1)
+CHAT_MODERATOR_FRAME_FACTOR = 10
 CHAT_STORE_FLUSH_MS = env_int("CHAT_STORE_FLUSH_MS", 500, minimum=10)
 CHAT_PRESENCE_SECONDS = env_int("CHAT_PRESENCE_SECONDS", 5, minimum=1)
 # Trust (issue 11): every logged-in socket re-checks that its session still
@@ -787,8 +793,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "billing-release-earnings": {"task": "marquee.billing.tasks.release_due_earnings", "schedule": 3600.0},
     "earnings-rollups": {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0},
-    "shows-send-reminders": {"task": "marquee.shows.schedule_tasks.send_show_reminders", "schedule": 60.0},
-    "shows-extend-schedules": {"task": "marquee.shows.schedule_tasks.extend_schedules", "schedule": 6 * 3600.0},
+    "schedule-send-reminders": {"task": "marquee.schedule.tasks.send_show_reminders", "schedule": 60.0},
+    "schedule-extend-schedules": {"task": "marquee.schedule.tasks.extend_schedules", "schedule": 6 * 3600.0},
     "privates-tick": {"task": "marquee.privates.tasks.tick", "schedule": float(PRIVATE_TICK_SECONDS)},
     "privates-sweep-holds": {"task": "marquee.privates.tasks.sweep_holds", "schedule": 60.0},
     "recommendations-flush": {

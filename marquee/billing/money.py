@@ -271,7 +271,7 @@ def spend_held_tokens(
         gross_cents=value,
         performer_cents=share,
         available_at=hold_until(now),
-        memo=memo[:200],
+        memo=clip(memo, Transfer, "memo"),
     )
 
 

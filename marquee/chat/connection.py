@@ -230,21 +230,22 @@ def resume_from(scope) -> int | None:
 
 
 class Budget:
-    """Frames a client may send: a token bucket (10/s, bursts of 20; ten
-    times that for the performer and moderators, who are not rate-limited
-    by the pipeline either); beyond it frames are dropped with at most one
-    error per second."""
-
-    rate, burst = 10.0, 20.0
+    """Frames a client may send: a token bucket (CHAT_FRAMES_PER_SECOND,
+    bursts of CHAT_FRAME_BURST; CHAT_MODERATOR_FRAME_FACTOR times that for
+    the performer and moderators); beyond it frames are dropped with at most
+    one error per second."""
 
     def __init__(self):
+        self.rate = float(settings.CHAT_FRAMES_PER_SECOND)
+        self.burst = float(settings.CHAT_FRAME_BURST)
+        self.moderator_factor = settings.CHAT_MODERATOR_FRAME_FACTOR
         self.tokens = self.burst
         self.stamp = time.monotonic()
         self.warned = 0.0
 
     def take(self, *, moderator: bool = False) -> bool:
         now = time.monotonic()
-        scale = 10 if moderator else 1
+        scale = self.moderator_factor if moderator else 1
         self.tokens = min(self.burst * scale, self.tokens + (now - self.stamp) * self.rate * scale)
         self.stamp = now
         if self.tokens >= 1:

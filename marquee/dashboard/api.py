@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from marquee.accounts.selectors import has_two_factor
 from marquee.lib.api_schema import errors
-from marquee.performers import regions, services
+from marquee.performers import regions, selectors, services
 from marquee.performers.dashboard_access import IsPerformer
 from marquee.performers.models import RegionBlock, RoomModerator, TipMenuItem
 
@@ -126,7 +126,7 @@ class ModeratorsView(APIView):
 
     @extend_schema(responses=ModeratorSerializer(many=True), summary="My room's moderators")
     def get(self, request):
-        return Response([_moderator_data(m) for m in request.performer.moderators.select_related("user")])
+        return Response([_moderator_data(m) for m in selectors.room_moderators(request.performer)])
 
     @extend_schema(
         request=ModeratorSerializer, responses={201: ModeratorSerializer, **errors(409)}, summary="Appoint a moderator"
@@ -150,8 +150,8 @@ class ModeratorView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _block_data(block: RegionBlock) -> dict:
-    return {"id": block.pk, "region": str(block), "label": regions.region_label(block.country, block.subdivision)}
+def _block_data(block: RegionBlock, label: str) -> dict:
+    return {"id": block.pk, "region": str(block), "label": label}
 
 
 class RegionBlocksView(APIView):
@@ -159,7 +159,7 @@ class RegionBlocksView(APIView):
 
     @extend_schema(responses=RegionBlockSerializer(many=True), summary="Regions where my room is hidden")
     def get(self, request):
-        return Response([_block_data(b) for b in request.performer.region_blocks.order_by("country", "subdivision")])
+        return Response([_block_data(b, label) for b, label in selectors.region_blocks(request.performer)])
 
     @extend_schema(
         request=RegionBlockSerializer, responses={201: RegionBlockSerializer, **errors(409)}, summary="Block a region"
@@ -170,7 +170,8 @@ class RegionBlocksView(APIView):
         block = services.add_region_block(
             performer=request.performer, region=data.validated_data["region"], request=request
         )
-        return Response(_block_data(block), status=status.HTTP_201_CREATED)
+        label = regions.region_label(block.country, block.subdivision)
+        return Response(_block_data(block, label), status=status.HTTP_201_CREATED)
 
 
 class RegionBlockView(APIView):

@@ -14,7 +14,7 @@ from marquee.dashboard.forms import (
     TipMenuItemForm,
     cents,
 )
-from marquee.performers import regions, services
+from marquee.performers import selectors, services
 from marquee.performers.dashboard_access import performer_required
 from marquee.schedule import selectors as schedule_selectors
 
@@ -28,7 +28,7 @@ def index(request):
         "upcoming": schedule_selectors.public_upcoming(performer)[:5],
         "dash_section": "home",
     }
-    return render(request, "performers/dashboard/index.html", context)
+    return render(request, "dashboard/index.html", context)
 
 
 def _room_context(request, performer, settings_form=None):
@@ -39,11 +39,8 @@ def _room_context(request, performer, settings_form=None):
         "moderator_form": ModeratorForm(),
         "region_form": RegionBlockForm(),
         "tip_menu": performer.tip_menu.all(),
-        "moderators": performer.moderators.select_related("user").order_by("user__username"),
-        "region_blocks": [
-            (block, regions.region_label(block.country, block.subdivision))
-            for block in performer.region_blocks.order_by("country", "subdivision")
-        ],
+        "moderators": selectors.room_moderators(performer),
+        "region_blocks": selectors.region_blocks(performer),
         "two_factor": has_two_factor(request.user),
         "dash_section": "room",
     }
@@ -78,7 +75,7 @@ def room_settings(request):
         status = 400
     else:
         status = 200
-    return render(request, "performers/dashboard/room.html", _room_context(request, performer, form), status=status)
+    return render(request, "dashboard/room.html", _room_context(request, performer, form), status=status)
 
 
 def _run(request, action, success: str):
@@ -91,31 +88,32 @@ def _run(request, action, success: str):
     return redirect("dashboard_room")
 
 
-def _form_errors(request, form):
-    for errors in form.errors.values():
-        messages.error(request, " ".join(errors))
-    return redirect("dashboard_room")
+def _add_or_remove(request, *, form_class, add, added: str, remove, removed: str):
+    """The room page's list forms (tip menu, moderators, region blocks):
+    ``remove=<id>`` takes an entry out; otherwise the form's fields add one.
+    ``added`` is formatted with the form's cleaned data."""
+    if request.POST.get("remove"):
+        return _run(request, lambda: remove(_int(request.POST["remove"])), removed)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("dashboard_room")
+    data = form.cleaned_data
+    return _run(request, lambda: add(data), added.format(**data))
 
 
 @performer_required
 @require_POST
 def tip_menu(request):
     performer = request.performer
-    if request.POST.get("remove"):
-        return _run(
-            request,
-            lambda: services.remove_tip_menu_item(
-                performer=performer, item_id=_int(request.POST["remove"]), request=request
-            ),
-            "Tip-menu item removed.",
-        )
-    form = TipMenuItemForm(request.POST)
-    if not form.is_valid():
-        return _form_errors(request, form)
-    return _run(
+    return _add_or_remove(
         request,
-        lambda: services.add_tip_menu_item(performer=performer, request=request, **form.cleaned_data),
-        "Tip-menu item added.",
+        form_class=TipMenuItemForm,
+        add=lambda data: services.add_tip_menu_item(performer=performer, request=request, **data),
+        added="Tip-menu item added.",
+        remove=lambda pk: services.remove_tip_menu_item(performer=performer, item_id=pk, request=request),
+        removed="Tip-menu item removed.",
     )
 
 
@@ -123,22 +121,13 @@ def tip_menu(request):
 @require_POST
 def moderators(request):
     performer = request.performer
-    if request.POST.get("remove"):
-        return _run(
-            request,
-            lambda: services.remove_moderator(
-                performer=performer, user_id=_int(request.POST["remove"]), request=request
-            ),
-            "Moderator removed.",
-        )
-    form = ModeratorForm(request.POST)
-    if not form.is_valid():
-        return _form_errors(request, form)
-    username = form.cleaned_data["username"]
-    return _run(
+    return _add_or_remove(
         request,
-        lambda: services.appoint_moderator(performer=performer, username=username, request=request),
-        f"{username} can now moderate your room.",
+        form_class=ModeratorForm,
+        add=lambda data: services.appoint_moderator(performer=performer, username=data["username"], request=request),
+        added="{username} can now moderate your room.",
+        remove=lambda pk: services.remove_moderator(performer=performer, user_id=pk, request=request),
+        removed="Moderator removed.",
     )
 
 
@@ -146,21 +135,13 @@ def moderators(request):
 @require_POST
 def region_blocks(request):
     performer = request.performer
-    if request.POST.get("remove"):
-        return _run(
-            request,
-            lambda: services.remove_region_block(
-                performer=performer, block_id=_int(request.POST["remove"]), request=request
-            ),
-            "Region unblocked.",
-        )
-    form = RegionBlockForm(request.POST)
-    if not form.is_valid():
-        return _form_errors(request, form)
-    return _run(
+    return _add_or_remove(
         request,
-        lambda: services.add_region_block(performer=performer, region=form.cleaned_data["region"], request=request),
-        "Region blocked: people there will not see your room.",
+        form_class=RegionBlockForm,
+        add=lambda data: services.add_region_block(performer=performer, region=data["region"], request=request),
+        added="Region blocked: people there will not see your room.",
+        remove=lambda pk: services.remove_region_block(performer=performer, block_id=pk, request=request),
+        removed="Region unblocked.",
     )
 
 

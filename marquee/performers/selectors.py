@@ -10,7 +10,8 @@ from django.utils import timezone
 from marquee.compliance import policy
 from marquee.lib.fields import max_length
 from marquee.lib.geo import Location
-from marquee.performers.models import Follow, Performer, Tag
+from marquee.performers import regions
+from marquee.performers.models import Follow, Performer, RegionBlock, RoomModerator, Tag
 from marquee.shows.models import Show
 
 
@@ -82,6 +83,19 @@ def is_room_moderator(user, performer) -> bool:
     if user.pk == performer.user_id or user.is_staff:
         return True
     return performer.moderators.filter(user=user).exists()
+
+
+def room_moderators(performer) -> QuerySet[RoomModerator]:
+    """The room's moderators by name (the dashboard page and API list the same)."""
+    return performer.moderators.select_related("user").order_by("user__username")
+
+
+def region_blocks(performer) -> list[tuple[RegionBlock, str]]:
+    """The room's region blocks in display order, each with its readable label."""
+    return [
+        (block, regions.region_label(block.country, block.subdivision))
+        for block in performer.region_blocks.order_by("country", "subdivision")
+    ]
 
 
 def stream_key_matches(performer: Performer, secret: str) -> bool:

@@ -10,14 +10,12 @@ from marquee.schedule import escrow, services
 from marquee.schedule.models import ScheduleRule
 
 
-# Names kept from when the schedule lived in shows: beat entries and messages
-# already queued under them keep working.
-@shared_task(name="marquee.shows.schedule_tasks.send_show_reminders")
+@shared_task
 def send_show_reminders() -> int:
     return services.send_due_reminders()
 
 
-@shared_task(name="marquee.shows.schedule_tasks.extend_schedules")
+@shared_task
 def extend_schedules() -> int:
     total = 0
     for rule in ScheduleRule.objects.filter(is_active=True, is_published=True):
@@ -43,3 +41,23 @@ def notify_followers_live(show_id: int) -> dict:
     from marquee.schedule import golive
 
     return golive.notify_followers_live(show_id=show_id)
+
+
+def _forward(old_name: str, task):
+    """Register ``old_name`` as a task that runs ``task`` in the worker that received it."""
+
+    @shared_task(name=old_name)
+    def alias(*args, **kwargs):
+        return task(*args, **kwargs)
+
+    return alias
+
+
+# The schedule lived in shows until issue 12: beat entries and messages queued
+# by an older deploy still carry these names, so they keep running the task.
+OLD_NAMES = {
+    "marquee.shows.schedule_tasks.send_show_reminders": send_show_reminders,
+    "marquee.shows.schedule_tasks.extend_schedules": extend_schedules,
+}
+for _old_name, _task in OLD_NAMES.items():
+    _forward(_old_name, _task)

@@ -44,7 +44,7 @@ def schedule_page(request):
         "zone": zone.key,
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "calendar":
-        return render(request, "shows/schedule/_calendar.html", context)
+        return render(request, "schedule/_calendar.html", context)
     context.update(
         {
             "one_off_form": OneOffShowForm(initial=_form_defaults(performer)),
@@ -53,7 +53,7 @@ def schedule_page(request):
             "upcoming": selectors.public_upcoming(performer)[:20],
         }
     )
-    return render(request, "shows/schedule/page.html", context)
+    return render(request, "schedule/page.html", context)
 
 
 def _form_defaults(performer) -> dict:
@@ -180,4 +180,4 @@ def notifications(request):
     if request.method == "POST":
         services.mark_notifications_read(user=request.user)
         return redirect("notifications")
-    return render(request, "shows/schedule/notifications.html", {"notifications": items})
+    return render(request, "schedule/notifications.html", {"notifications": items})

@@ -1,5 +1,6 @@
 from django import template
 
+from marquee.chat.routing import chat_socket_path
 from marquee.performers.selectors import is_room_moderator
 
 register = template.Library()
@@ -11,6 +12,7 @@ def chat_panel(context):
     performer = context["performer"]
     return {
         "room": performer.user.username,
+        "socket_path": chat_socket_path(performer.user.username),
         "user": request.user,
         "is_moderator": is_room_moderator(request.user, performer),
         "request": request,

@@ -113,3 +113,41 @@ def test_region_block_hides_the_room(performer, viewer, client, where, visible):
     with override_settings(GEO_LOCAL_LOCATION=where):
         status = client.get(reverse("room", args=[performer.username])).status_code
     assert status == (200 if visible else 404)
+
+
+def test_room_lists_add_and_remove_with_messages(client, performer):
+    amy = UserFactory(username="amy_fan")
+    client.force_login(performer.user)
+    steps = [
+        ("dashboard_tip_menu", {"label": "Wave", "tokens": 5}, "Tip-menu item added."),
+        ("dashboard_moderators", {"username": "amy_fan"}, "amy_fan can now moderate your room."),
+        ("dashboard_regions", {"region": "FR"}, "Region blocked: people there will not see your room."),
+    ]
+    for name, data, message in steps:
+        assert message in client.post(reverse(name), data, follow=True).content.decode()
+    assert performer.tip_menu.count() == performer.moderators.count() == performer.region_blocks.count() == 1
+    removals = [
+        ("dashboard_tip_menu", performer.tip_menu.get().pk, "Tip-menu item removed."),
+        ("dashboard_moderators", amy.pk, "Moderator removed."),
+        ("dashboard_regions", performer.region_blocks.get().pk, "Region unblocked."),
+    ]
+    for name, pk, message in removals:
+        assert message in client.post(reverse(name), {"remove": pk}, follow=True).content.decode()
+    assert performer.tip_menu.count() == performer.moderators.count() == performer.region_blocks.count() == 0
+
+
+def test_page_and_api_list_moderators_and_regions_alike(client, performer):
+    # Appointed and blocked out of order: both surfaces sort by name and region.
+    for name in ("zed_fan", "amy_fan"):
+        RoomModerator.objects.create(performer=performer, user=UserFactory(username=name))
+    for country, subdivision in (("US", "TX"), ("FR", "")):
+        RegionBlock.objects.create(performer=performer, country=country, subdivision=subdivision)
+    client.force_login(performer.user)
+    page = client.get(reverse("dashboard_room")).content.decode()
+    assert page.index("amy_fan") < page.index("zed_fan")
+    moderators = client.get("/api/v1/dashboard/room/moderators/").json()
+    assert [m["username"] for m in moderators] == ["amy_fan", "zed_fan"]
+    blocks = client.get("/api/v1/dashboard/room/regions/").json()
+    assert [b["region"] for b in blocks] == ["FR", "US-TX"]
+    for block in blocks:
+        assert block["label"] and block["label"] in page

@@ -26,10 +26,9 @@ from marquee.privates.services.core import (
     _live_show,
     _lock_room,
     _lock_session,
-    _require_live,
-    _room_busy,
     price_checked,
 )
+from marquee.privates.services.guards import require_free_live_room, require_room_owner
 
 # --- group shows --------------------------------------------------------------------
 
@@ -37,8 +36,7 @@ from marquee.privates.services.core import (
 def announce_group_show(
     *, actor, performer, rate_tokens: int, goal_viewers: int, window_minutes: int, now=None, request=None
 ) -> GroupShow:
-    if actor is None or actor.pk != performer.user_id:
-        raise PrivateError("not_found", "This room does not exist.", 404)
+    require_room_owner(actor, performer)
     price_checked(
         prices.check_group_show, rate_tokens=rate_tokens, goal_viewers=goal_viewers, window_minutes=window_minutes
     )
@@ -47,9 +45,7 @@ def announce_group_show(
         room = _lock_room(performer.pk)
         if not room.group_shows_enabled:
             raise PrivateError("groups_off", "Group shows are off in this room.", 409)
-        _require_live(performer)
-        if _room_busy(performer):
-            raise PrivateError("room_busy", "End the current show first.", 409)
+        require_free_live_room(performer, busy_message="End the current show first.")
         group = GroupShow.objects.create(
             performer=performer,
             rate_tokens=rate_tokens,
@@ -111,8 +107,7 @@ def _start_group(group: GroupShow, now, audit: _Audit) -> None:
 
 def end_group_show(*, actor, group: GroupShow, now=None, request=None) -> GroupShow:
     """The performer ends (or calls off) the group show: pledges pay only what started."""
-    if actor is None or actor.pk != group.performer.user_id:
-        raise PrivateError("not_found", "This room does not exist.", 404)
+    require_room_owner(actor, group.performer)
     now = now or timezone.now()
     audit = _Audit()
     with transaction.atomic():

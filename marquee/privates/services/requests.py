@@ -34,13 +34,13 @@ from marquee.privates.services.core import (
     price_checked,
     switch_media,
 )
+from marquee.privates.services.guards import require_free_live_room, require_room_owner
 
 # --- room settings ----------------------------------------------------------------
 
 
 def update_room_settings(*, actor, performer, request=None, **values) -> RoomPrivateSettings:
-    if actor is None or actor.pk != performer.user_id:
-        raise PrivateError("not_found", "This room does not exist.", 404)
+    require_room_owner(actor, performer)
     values = price_checked(prices.check_private_settings, values)
     with transaction.atomic():
         room = _lock_room(performer.pk)
@@ -67,9 +67,7 @@ def request_private(*, user, performer, kind: str = Kind.PRIVATE, now=None, requ
         room = _lock_room(performer.pk)
         if not room.privates_enabled or (kind == Kind.EXCLUSIVE and not room.exclusive_enabled):
             raise PrivateError("privates_off", "This room does not take private shows now.", 409)
-        live = _require_live(performer)
-        if _room_busy(performer):
-            raise PrivateError("room_busy", "The performer is in a private or group show.", 409)
+        live = require_free_live_room(performer, busy_message="The performer is in a private or group show.")
         session = _create_session(
             audit=audit,
             performer=performer,
