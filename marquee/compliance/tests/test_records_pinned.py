@@ -336,9 +336,18 @@ def test_rejection_needs_a_reason_and_changes_nothing(private_root, reviewer, re
     assert AuditEvent.objects.count() == events_before
 
 
-def test_approval_needs_no_reason(private_root, reviewer):
+def test_approval_needs_no_reason_and_records_none(private_root, reviewer):
     record = _pending_record("first")
     assert records.review_performer_record(record=record, approved=True, reviewer=reviewer).status == "approved"
+    event = AuditEvent.objects.get(action="performer_record.approved")
+    assert event.details == {"performer": record.performer_id, "reason": ""}
+
+
+def test_a_rejection_without_any_reason_argument_is_refused(private_root, reviewer):
+    record = _pending_record("first")
+    refused = _refusal(lambda: records.review_performer_record(record=record, approved=False, reviewer=reviewer))
+    assert refused.code == "reason_required"
+    assert PerformerRecord.objects.get(pk=record.pk).status == "pending"
 
 
 @pytest.mark.parametrize("first_decision", [True, False])
