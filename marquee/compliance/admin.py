@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from marquee.compliance import exports, selectors, services
+from marquee.compliance import exports, records, selectors, services
 from marquee.compliance.forms import ReviewForm
 from marquee.compliance.models import AgeVerification, Jurisdiction, PerformerRecord, RecordAlias
 from marquee.lib.admin_actions import ask_reason, perm_checker
@@ -214,7 +214,7 @@ class PerformerRecordAdmin(admin.ModelAdmin):
         form = ReviewForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.review_performer_record(
+                records.review_performer_record(
                     record=record,
                     approved=form.cleaned_data["decision"] == "approve",
                     reason=form.cleaned_data["reason"],

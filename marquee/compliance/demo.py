@@ -12,7 +12,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from marquee.accounts.models import User
-from marquee.compliance import services
+from marquee.compliance import records, services
 from marquee.compliance.models import AgeVerification, PerformerRecord
 from marquee.performers.models import Performer
 
@@ -49,7 +49,7 @@ def seed(out) -> None:
     for performer in Performer.objects.filter(user__username__in=["performer1", "performer2", "performer3"]):
         if PerformerRecord.objects.filter(performer=performer).exists():
             continue
-        record = services.submit_performer_record(
+        record = records.submit_performer_record(
             performer=performer,
             legal_name=f"Demo Legal Name {performer.username[-1]}",
             date_of_birth=datetime.date(1994, 6, int(performer.username[-1])),
@@ -59,7 +59,7 @@ def seed(out) -> None:
                 "selfie": (placeholder_card("SELFIE"), "image/png"),
             },
         )
-        services.review_performer_record(record=record, approved=True, reviewer=admin)
+        records.review_performer_record(record=record, approved=True, reviewer=admin)
     # viewer1 and viewer2 are verified (they buy and tip in the money demo);
     # viewer3's document waits for staff review in the admin.
     for username in ("viewer1", "viewer2"):

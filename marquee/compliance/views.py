@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from marquee.compliance import selectors, services, verification
+from marquee.compliance import records, selectors, services, verification
 from marquee.compliance.forms import AgeDocumentForm, PerformerRecordForm
 from marquee.compliance.models import AgeVerification, RecordDocument
 from marquee.lib.http import json_error
@@ -102,7 +102,7 @@ def performer_verification(request):
         form = PerformerRecordForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                services.submit_performer_record(
+                records.submit_performer_record(
                     performer=performer,
                     legal_name=form.cleaned_data["legal_name"],
                     date_of_birth=form.cleaned_data["date_of_birth"],
@@ -126,7 +126,7 @@ def record_document(request, pk):
     """An ID image, decrypted for the custodian of records (audit-logged)."""
     document = get_object_or_404(RecordDocument, pk=pk)
     try:
-        data = services.read_record_document(document=document, viewer=request.user, request=request)
+        data = records.read_record_document(document=document, viewer=request.user, request=request)
     except services.ComplianceError:
         raise Http404
     response = HttpResponse(data, content_type=document.content_type)

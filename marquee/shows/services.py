@@ -17,7 +17,7 @@ from django.utils import timezone
 from marquee.audit.models import AuditEvent
 from marquee.audit.services import record_audit
 from marquee.compliance import policy
-from marquee.compliance.services import unverified_co_performers
+from marquee.compliance.records import unverified_co_performers
 from marquee.lib import domain_events
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.events import send_room_event

@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from marquee.audit.models import AuditEvent
-from marquee.compliance import crypto, services
+from marquee.compliance import crypto, records
+from marquee.compliance.errors import ComplianceError
 from marquee.compliance.models import PerformerRecord, RecordDocument, ShowPerformer
 from marquee.performers.models import Performer
 from tests.factories import PerformerFactory, ShowFactory, UserFactory, enable_totp
@@ -144,7 +145,7 @@ def test_staff_review_with_reason(client, newcomer, custodian, private_root):
 
 def test_rejected_reason_shown_to_performer(client, newcomer, custodian, private_root):
     _submit(client, newcomer)
-    services.review_performer_record(
+    records.review_performer_record(
         record=PerformerRecord.objects.get(), approved=False, reason="Selfie missing ID", reviewer=custodian
     )
     client.force_login(newcomer.user)
@@ -161,14 +162,14 @@ def test_records_indexed_by_legal_name_and_aliases_in_admin(client, newcomer, cu
 
 def test_co_performers_must_be_verified(performer, newcomer):
     show = ShowFactory(performer=performer)
-    with pytest.raises(services.ComplianceError):
-        services.add_co_performer(show=show, performer=newcomer, actor=performer.user)
+    with pytest.raises(ComplianceError):
+        records.add_co_performer(show=show, performer=newcomer, actor=performer.user)
     assert not ShowPerformer.objects.exists()
     partner = PerformerFactory(user=UserFactory(username="partner"))
-    services.add_co_performer(show=show, performer=partner, actor=performer.user)
-    assert services.unverified_co_performers(show) == []
+    records.add_co_performer(show=show, performer=partner, actor=performer.user)
+    assert records.unverified_co_performers(show) == []
     Performer.objects.filter(pk=partner.pk).update(verification_status="rejected")
-    assert services.unverified_co_performers(show) == [partner]
+    assert records.unverified_co_performers(show) == [partner]
 
 
 def test_export_command_and_admin_action(client, newcomer, custodian, viewer, private_root, tmp_path, performer):
