@@ -74,8 +74,8 @@ def test_payer_watches_the_private_over_webrtc_and_the_end_closes_it(
     approve_age(payer)
     fund(payer, 500)
     publisher("rtcstar", key)
-    wait_for(lambda: live_show_of(performer), what="show live")
-    wait_for(lambda: len(media.playlist_segments("rtcstar")) >= 2, timeout=30, what="HLS segments")
+    wait_for(lambda: live_show_of(performer), timeout=60, what="show live")
+    wait_for(lambda: len(media.playlist_segments("rtcstar", "_src")) >= 2, timeout=60, what="HLS segments")
     session = services.request_private(user=payer, performer=performer)
     session = services.accept(actor=performer.user, session=session)
     room_url = f"{live_server.url}/rooms/rtcstar/"
