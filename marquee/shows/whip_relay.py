@@ -48,6 +48,7 @@ class _Pipe(threading.Thread):
         self.file = open(fd, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by run())
         self.frames: queue.Queue[bytes | None] = queue.Queue(PIPE_QUEUE_FRAMES)
         self.dropped = 0
+        self.written = 0
 
     def put(self, data: bytes | None) -> None:
         try:
@@ -65,6 +66,7 @@ class _Pipe(threading.Thread):
             while (data := self.frames.get()) is not None:
                 self.file.write(data)
                 self.file.flush()
+                self.written += 1
         except (BrokenPipeError, OSError, ValueError):
             pass
         finally:

@@ -315,3 +315,36 @@ def test_cam2cam_setting_is_validated_where_private_settings_are(client, room):
     assert client.get(url).json()["cam2cam_enabled"] is False
     response = client.patch(url, {"cam2cam_enabled": True}, content_type="application/json")
     assert response.status_code == 200 and response.json()["cam2cam_enabled"] is True
+
+
+def test_a_real_whip_session_feeds_both_its_ffmpeg_and_a_whep_viewer(
+    client, source, running, viewer, room, peers, tmp_path, settings
+):
+    """The relay's tracks are fanned out: the WHIP session keeps feeding its
+    ffmpeg (here writing FLV to a file instead of nginx) while the payer
+    watches the same frames over WHEP, with no RTMP decode."""
+    settings.MEDIA_VAR_DIR = tmp_path
+    flv = tmp_path / "relay.flv"  # the relay's ffmpeg writes here instead of nginx
+    camera = peers()
+    session_id, answer = relay.open(
+        offer_sdp=camera.offer(receive=(), send_video=True), user_id=room.user_id, ingest_url=str(flv)
+    )
+    try:
+        camera.answer(answer)
+        peer = peers()
+        response = offer_to(client, viewer, whep(running.pk), peer.offer())
+        assert response.status_code == 201, response.content
+        peer.answer(response.content.decode())
+        frame = peer.frame()
+        assert (frame.width, frame.height) == (640, 480)  # the camera's frames, not the 160×90 file
+        assert egress._decodes == {}
+        # ffmpeg keeps getting the camera's frames beside the viewer.
+        pipe = relay.sessions[session_id].pipes["video"]
+        first = pipe.written
+        peer.frame()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and pipe.written < first + 10:
+            time.sleep(0.2)
+        assert pipe.written >= first + 10
+    finally:
+        relay.close(session_id)

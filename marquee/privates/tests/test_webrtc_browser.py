@@ -8,6 +8,8 @@ public HLS."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from marquee.privates import services
@@ -18,12 +20,13 @@ from marquee.privates.tests.test_browser_private import (  # noqa: F401  (fixtur
     db_turns,
     turn,
 )
+from marquee.shows.models import Show
+from marquee.shows.publisher import publish_command
 from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: nginx-rtmp, ffmpeg)
     PLAYHEAD,
     live_performer,
     live_show_of,
     media,
-    publisher,
     wait_for,
 )
 from marquee.shows.webrtc_egress import CAMERA_IN, CAMERA_OUT, WATCH, egress
@@ -52,7 +55,6 @@ CAM_PLAYHEAD = "document.querySelector('video[data-cam2cam-video]').currentTime"
 
 def test_payer_watches_the_private_over_webrtc_and_the_end_closes_it(
     media,  # noqa: F811
-    publisher,  # noqa: F811
     live_server,
     settings,
     db_turns,  # noqa: F811
@@ -73,15 +75,21 @@ def test_payer_watches_the_private_over_webrtc_and_the_end_closes_it(
     payer = UserFactory(username="rtcpayer")
     approve_age(payer)
     fund(payer, 500)
-    publisher("rtcstar", key)
-    wait_for(lambda: live_show_of(performer), timeout=60, what="show live")
-    wait_for(lambda: len(media.playlist_segments("rtcstar", "_src")) >= 2, timeout=60, what="HLS segments")
-    session = services.request_private(user=payer, performer=performer)
-    session = services.accept(actor=performer.user, session=session)
-    room_url = f"{live_server.url}/rooms/rtcstar/"
-
-    browser = launch_chromium()
+    # A light source (160x90, 10 fps): on a starved machine the shared
+    # fixture's publisher can send nothing for nginx's 10 s idle limit.
+    ffmpeg = subprocess.Popen(
+        publish_command(media.rtmp_url("rtcstar", key), size="160x90", fps=10),
+        stdout=subprocess.DEVNULL,
+        stderr=(media.config.var_dir / "logs" / "ffmpeg-rtcstar.log").open("ab"),
+    )
     try:
+        wait_for(lambda: live_show_of(performer), timeout=60, what="show live")
+        wait_for(lambda: len(media.playlist_segments("rtcstar", "_src")) >= 2, timeout=60, what="HLS segments")
+        session = services.request_private(user=payer, performer=performer)
+        session = services.accept(actor=performer.user, session=session)
+        room_url = f"{live_server.url}/rooms/rtcstar/"
+
+        browser = launch_chromium()
         payer_page = _context(browser, live_server, payer).new_page()
         payer_page.goto(room_url)
         wait_for(lambda: payer_page.evaluate(TRANSPORT) == "webrtc", timeout=45, what="payer on WebRTC")
@@ -123,3 +131,11 @@ def test_payer_watches_the_private_over_webrtc_and_the_end_closes_it(
         wait_for(lambda: payer_page.evaluate(PLAYHEAD) > 0.5, timeout=30, what="payer on public HLS")
     finally:
         egress.shutdown()
+        ffmpeg.terminate()
+        ffmpeg.wait(10)
+        # Let the publish-done hook finish before the test database is flushed.
+        wait_for(
+            lambda: not Show.objects.filter(performer=performer, status=Show.Status.LIVE).exists(),
+            timeout=60,
+            what="publish done",
+        )
