@@ -106,8 +106,13 @@ def test_payer_watches_the_private_over_webrtc_and_the_end_closes_it(
         show_whep = f"/private/{session.pk}/whep/"
         performer_page.on("response", lambda r: whep_answers.append(r.status) if r.url.endswith(show_whep) else None)
         performer_page.goto(room_url)
-        wait_for(lambda: whep_answers == [503], timeout=30, what="performer's WHEP refused")
-        wait_for(lambda: performer_page.evaluate(PLAYHEAD) > 0.5, timeout=30, what="performer on HLS")
+        # (Playwright delivers the page's events during its own calls: evaluate first.)
+        wait_for(
+            lambda: performer_page.evaluate(PLAYHEAD) > 0.5 and whep_answers,
+            timeout=45,
+            what="performer refused WHEP and on HLS",
+        )
+        assert whep_answers == [503]
         assert performer_page.evaluate(TRANSPORT) == "hls"
         assert not performer_page.evaluate(HAS_STREAM)
 
