@@ -471,6 +471,13 @@ MEDIA_WHIP_INGEST_URL = env_str("MEDIA_WHIP_INGEST_URL", f"rtmp://127.0.0.1:{RTM
 INGEST_CREDENTIAL_SECONDS = env_int("INGEST_CREDENTIAL_SECONDS", 30, minimum=5, maximum=600)
 # Browser publishes (peers + ffmpeg relays) one web process carries at once.
 MEDIA_WHIP_MAX_SESSIONS = env_int("MEDIA_WHIP_MAX_SESSIONS", 8, minimum=0)
+# Private shows over WebRTC (WHEP out, cam2cam): shows not sent by WHIP are
+# decoded from this RTMP application (nginx-rtmp allows play from loopback).
+MEDIA_WEBRTC_SOURCE_URL = env_str("MEDIA_WEBRTC_SOURCE_URL", f"rtmp://127.0.0.1:{RTMP_PORT}/live").rstrip("/")
+# Peers (viewers, performer previews, cameras) one web process carries at once.
+MEDIA_WEBRTC_MAX_PEERS = env_int("MEDIA_WEBRTC_MAX_PEERS", 16, minimum=0)
+# Each peer re-asks access this often (an end or ban in another process).
+MEDIA_WEBRTC_RECHECK_SECONDS = env_int("MEDIA_WEBRTC_RECHECK_SECONDS", 5, minimum=1, maximum=300)
 NGINX_BINARY = env_str("NGINX_BINARY", "nginx")
 
 

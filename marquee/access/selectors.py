@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from django.urls import reverse
+
 from marquee.billing import selectors as billing
 from marquee.billing.models import Product
 from marquee.compliance import policy
@@ -230,15 +232,62 @@ def private_state(viewer: Viewer, performer) -> dict | None:
     if running is None:
         return None
     mine = privates.watching_session(viewer.user, performer)
-    spies = privates.room_settings(performer).spies_enabled and running.kind != "exclusive"
+    room = privates.room_settings(performer)
+    spies = room.spies_enabled and running.kind != "exclusive"
+    own_room = viewer.owns(performer)
+    is_payer = mine is not None and mine.pk == running.pk
+    # WebRTC (WHEP, cam2cam) for the payer and the performer; spies stay on HLS.
+    webrtc = own_room or is_payer
+    cam2cam = webrtc and room.cam2cam_enabled
     return {
         "id": running.pk,
         "kind": running.kind,
         "spies_allowed": spies,
         "session_id": mine.pk if mine is not None else None,
-        "watching": viewer.owns(performer) or mine is not None,
-        "is_payer": mine is not None and mine.pk == running.pk,
+        "watching": own_room or mine is not None,
+        "is_payer": is_payer,
+        "webrtc_url": reverse("api_private_whep", args=[running.pk]) if webrtc else None,
+        "cam2cam_url": (
+            reverse("api_private_cam2cam_whep" if own_room else "api_private_cam2cam", args=[running.pk])
+            if cam2cam
+            else None
+        ),
     }
+
+
+def private_webrtc(viewer: Viewer, session) -> Decision:
+    """May ``viewer`` watch private ``session`` over WebRTC (WHEP): its payer,
+    or the performer (preview), while it runs.  The same answer that signs the
+    session's HLS URL in ``room_state`` (``watch`` then ``private_state``),
+    narrowed to those two: spies stay on HLS."""
+    performer = session.performer
+    show = current_show(performer)
+    if show is None:
+        return deny("not_live", "The room is not live.", 409)
+    decision = watch(viewer, show)
+    if not decision:
+        return decision
+    private = private_state(viewer, performer)
+    if private is None or private["id"] != session.pk:
+        return deny("not_running", "This private show is not running.", 409)
+    if not (viewer.owns(performer) or private["is_payer"]):
+        return deny("not_in_show", "Only the payer and the performer watch this show over WebRTC.", 403)
+    return ALLOW
+
+
+def cam2cam(viewer: Viewer, session, *, send: bool) -> Decision:
+    """cam2cam in a running private: the payer may send their camera
+    (``send``), only the performer may see it, and only when the room allows it."""
+    allowed = private_webrtc(viewer, session)
+    if not allowed:
+        return allowed
+    if send and viewer.owns(session.performer):
+        return deny("not_payer", "Only the viewer who pays for the show sends a camera.", 403)
+    if not send and not viewer.owns(session.performer):
+        return deny("not_performer", "Only the performer sees the viewer's camera.", 403)
+    if not privates.room_settings(session.performer).cam2cam_enabled:
+        return deny("cam2cam_off", "The performer does not take cam2cam.", 403)
+    return ALLOW
 
 
 def room_offers(viewer: Viewer, performer) -> dict:

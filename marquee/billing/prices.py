@@ -78,6 +78,7 @@ PRIVATE_SETTING_FIELDS = {
     "spies_enabled": bool,
     "spy_rate_tokens": int,
     "group_shows_enabled": bool,
+    "cam2cam_enabled": bool,
 }
 
 

@@ -60,6 +60,7 @@ class RoomPrivateSettingsSerializer(serializers.Serializer):
     spies_enabled = serializers.BooleanField(required=False)
     spy_rate_tokens = serializers.IntegerField(required=False)
     group_shows_enabled = serializers.BooleanField(required=False)
+    cam2cam_enabled = serializers.BooleanField(required=False)
 
 
 class GroupShowInput(serializers.Serializer):

@@ -15,6 +15,7 @@ class PrivateSettingsForm(forms.Form):
     spies_enabled = forms.BooleanField(required=False, label="Allow spies")
     spy_rate_tokens = forms.IntegerField(label="Spy rate (tokens per minute)")
     group_shows_enabled = forms.BooleanField(required=False, label="Group shows")
+    cam2cam_enabled = forms.BooleanField(required=False, label="Let the paying viewer send their camera (cam2cam)")
 
 
 class GroupShowForm(forms.Form):

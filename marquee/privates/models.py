@@ -26,6 +26,8 @@ class RoomPrivateSettings(models.Model):
     spies_enabled = models.BooleanField(default=False)
     spy_rate_tokens = models.PositiveIntegerField(default=10)
     group_shows_enabled = models.BooleanField(default=False)
+    # The payer may send their camera to the performer (never recorded).
+    cam2cam_enabled = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

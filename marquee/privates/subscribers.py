@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from marquee.lib import domain_events
 from marquee.performers.models import Performer
-from marquee.privates import push, selectors, services
+from marquee.privates import push, selectors, services, webrtc
 from marquee.privates.events import private_show_event
 from marquee.privates.models import PrivateShow
 from marquee.shows import playback
@@ -50,3 +50,4 @@ def connect() -> None:
     domain_events.subscribe("chat.banned", on_chat_banned)
     domain_events.subscribe("show.went_live", on_show_went_live)
     private_show_event.connect(push.on_event, dispatch_uid="privates.push")
+    private_show_event.connect(webrtc.on_event, dispatch_uid="privates.webrtc")

@@ -45,6 +45,10 @@ class RoomPrivateSerializer(serializers.Serializer):
     session_id = serializers.IntegerField(allow_null=True, help_text="Your own session in it (payer or spy)")
     watching = serializers.BooleanField(help_text="You may watch it (performer, payer or spy)")
     is_payer = serializers.BooleanField()
+    webrtc_url = serializers.CharField(allow_null=True, help_text="WHEP endpoint (payer and performer; else HLS only)")
+    cam2cam_url = serializers.CharField(
+        allow_null=True, help_text="cam2cam: the payer's WHIP endpoint, or the performer's WHEP view of it"
+    )
 
 
 RoomStateSerializer = inline_serializer(

@@ -48,6 +48,7 @@ class _Pipe(threading.Thread):
         self.file = open(fd, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by run())
         self.frames: queue.Queue[bytes | None] = queue.Queue(PIPE_QUEUE_FRAMES)
         self.dropped = 0
+        self.written = 0
 
     def put(self, data: bytes | None) -> None:
         try:
@@ -65,6 +66,7 @@ class _Pipe(threading.Thread):
             while (data := self.frames.get()) is not None:
                 self.file.write(data)
                 self.file.flush()
+                self.written += 1
         except (BrokenPipeError, OSError, ValueError):
             pass
         finally:
@@ -97,6 +99,8 @@ class Session:
     ingest_url: str
     pc: object
     tracks: dict = field(default_factory=dict)
+    # Fans the incoming tracks out to ffmpeg and to WHEP viewers (webrtc_egress).
+    fanout: object = None
     ffmpeg: subprocess.Popen | None = None
     pipes: dict = field(default_factory=dict)
     tasks: list = field(default_factory=list)
@@ -162,6 +166,9 @@ class Relay:
         except Exception as exc:  # aiortc raises ValueError and friends on a malformed offer
             await pc.close()
             raise RelayError("bad_offer", "The SDP offer could not be used.") from exc
+        from aiortc.contrib.media import MediaRelay
+
+        session.fanout = MediaRelay()
         self.sessions[session.id] = session
         session.tasks.append(asyncio.ensure_future(self._pump_video(session)))
         if "audio" in session.tracks:
@@ -171,7 +178,7 @@ class Relay:
     async def _pump_video(self, session: Session) -> None:
         from aiortc.mediastreams import MediaStreamError
 
-        track = session.tracks["video"]
+        track = session.fanout.subscribe(session.tracks["video"])
         try:
             frame = await track.recv()
             # Fixed output size from the first frame (even, for yuv420p);
@@ -191,7 +198,7 @@ class Relay:
         import av
         from aiortc.mediastreams import MediaStreamError
 
-        track = session.tracks["audio"]
+        track = session.fanout.subscribe(session.tracks["audio"])
         resampler = av.AudioResampler(format="s16", layout="stereo", rate=48000)
         with contextlib.suppress(MediaStreamError):
             while not session.closed:

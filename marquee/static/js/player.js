@@ -4,6 +4,9 @@
 // polling covers pages without chat.  A private show's URL differs only in its
 // token (/v/<viewer>/p<session>/…): the payer's player switches to it without
 // reloading; everyone else's stops and shows the private state.
+// The payer of a private and the performer (preview) also get a WHEP URL
+// (private.webrtc_url): the player tries WebRTC (sub-second) while HLS plays,
+// switches to it once connected, and stays on / falls back to HLS if it fails.
 import Hls from "../vendor/hls.min.mjs";
 
 const root = document.querySelector("[data-player]");
@@ -25,6 +28,8 @@ if (root) {
   let tokenPrefix = null; // "/v/<viewer>/<show>/<expires>/<sig>/" currently valid
   let timer = null;
   let pinned = -1; // the viewer's chosen rendition (-1: hls.js picks by bandwidth)
+  let rtc = null; // { url, pc, location, live } of the WHEP attempt or connection
+  let rtcFailed = null; // the WHEP URL that failed: HLS for the rest of that show
   const quality = document.createElement("select");
   quality.dataset.playerQuality = "";
   quality.className = "player-quality";
@@ -61,6 +66,82 @@ if (root) {
     if (hls) { hls.destroy(); hls = null; }
     video.removeAttribute("src");
     stream = null;
+  }
+
+  // --- WebRTC (WHEP) for the payer and the performer -------------------------
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch {
+      return "";
+    }
+  }
+
+  // aiortc takes no trickled candidates: offer once all are gathered.
+  function iceGathered(pc) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      pc.addEventListener("icegatheringstatechange", () => {
+        if (pc.iceGatheringState === "complete") resolve();
+      });
+      setTimeout(resolve, 3000);
+    });
+  }
+
+  function stopWebrtc() {
+    if (!rtc) return;
+    const { pc, location, live } = rtc;
+    rtc = null;
+    if (pc) pc.close();
+    if (location) {
+      fetch(location, { method: "DELETE", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } }).catch(() => {});
+    }
+    if (live) video.srcObject = null;
+    root.dataset.playerTransport = "hls";
+  }
+
+  async function tryWebrtc(url) {
+    const attempt = { url, pc: null, location: null, live: false };
+    rtc = attempt;
+    const lost = () => {
+      if (rtc !== attempt) return;
+      rtcFailed = url;
+      stopWebrtc();
+      refresh(); // back on HLS
+    };
+    try {
+      const pc = new RTCPeerConnection();
+      attempt.pc = pc;
+      const media = new MediaStream();
+      pc.addTransceiver("video", { direction: "recvonly" });
+      pc.addTransceiver("audio", { direction: "recvonly" });
+      pc.addEventListener("track", (event) => media.addTrack(event.track));
+      pc.addEventListener("connectionstatechange", () => {
+        if (pc.connectionState === "connected" && rtc === attempt && !attempt.live) {
+          attempt.live = true;
+          stop(); // HLS off: this peer is the show now
+          video.srcObject = media;
+          root.dataset.playerTransport = "webrtc";
+          video.play().catch(() => {});
+        } else if (["failed", "closed", "disconnected"].includes(pc.connectionState)) {
+          lost();
+        }
+      });
+      await pc.setLocalDescription(await pc.createOffer());
+      await iceGathered(pc);
+      const response = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/sdp", "X-CSRFToken": csrfToken() },
+        body: pc.localDescription.sdp,
+      });
+      if (response.status !== 201) throw new Error(`WHEP ${response.status}`);
+      attempt.location = response.headers.get("Location");
+      if (rtc !== attempt) { pc.close(); return; }
+      await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+    } catch {
+      lost();
+    }
   }
 
   function play(url) {
@@ -117,10 +198,14 @@ if (root) {
   function apply(state) {
     document.dispatchEvent(new CustomEvent("marquee:room-state", { detail: state }));
     setBadge(state.is_live);
+    const whep = (state.private && state.private.webrtc_url) || null;
+    if (rtc && rtc.url !== whep) stopWebrtc();
     if (!state.is_live) { stop(); show("offline"); return schedule(POLL_OFFLINE_MS); }
     if (state.playback_url) {
       show("video");
-      play(state.playback_url);
+      // HLS plays until the WebRTC peer connects (and whenever it can't).
+      if (!(rtc && rtc.live)) play(state.playback_url);
+      if (whep && !rtc && rtcFailed !== whep) tryWebrtc(whep);
       // Renew a minute before expiry (or halfway through short tokens).
       const left = state.playback_expires_at * 1000 - Date.now();
       return schedule(Math.min(POLL_LIVE_MS, Math.max(1000, Math.min(left - 60000, left / 2))));
@@ -146,6 +231,12 @@ if (root) {
       schedule(POLL_OFFLINE_MS);
     }
   }
+
+  window.addEventListener("pagehide", () => {
+    if (rtc && rtc.location) {
+      fetch(rtc.location, { method: "DELETE", credentials: "same-origin", keepalive: true, headers: { "X-CSRFToken": csrfToken() } });
+    }
+  });
 
   document.addEventListener("marquee:room-event", (event) => {
     const detail = event.detail || {};
