@@ -64,7 +64,7 @@ def raw_sql_limit(clients: int, seconds: float) -> float:
     return float(match.group(1))
 
 
-def fill_raw_clients(users, performers) -> None:
+def fill_raw_clients(users, performers, shows) -> None:
     """One row per pgbench client (pgbench's 0-based ``client_id`` is our index) with
     the same accounts the tip service would use for that client."""
     from marquee.billing.prices import split
@@ -97,6 +97,7 @@ def fill_raw_clients(users, performers) -> None:
                 fees.pk,
                 user.pk,
                 performer.pk,
+                shows[performer.pk],
                 value,
                 share,
                 fee,
@@ -106,10 +107,12 @@ def fill_raw_clients(users, performers) -> None:
         cursor.execute("DROP TABLE IF EXISTS bench_tip_clients")
         cursor.execute(
             "CREATE TABLE bench_tip_clients (client int PRIMARY KEY, wallet_id bigint, supply_id bigint,"
-            " float_id bigint, pending_id bigint, fees_id bigint, user_id bigint, performer_id bigint,"
+            " float_id bigint, pending_id bigint, fees_id bigint, user_id bigint, performer_id bigint, show_id bigint,"
             " value bigint, share bigint, fee bigint)"
         )
-        cursor.executemany("INSERT INTO bench_tip_clients VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        cursor.executemany(
+            "INSERT INTO bench_tip_clients VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows
+        )
 
 
 def client(user_id, performer_id, index, args, start, results) -> None:
@@ -171,10 +174,21 @@ def main() -> None:
     from marquee.billing.models import Product, Purchase
     from marquee.compliance.models import AgeVerification
     from marquee.ledger.selectors import check_invariants
+    from marquee.shows.models import Show
     from tests.factories import PerformerFactory, UserFactory
 
     run = uuid.uuid4().hex[:6]
-    performers = [PerformerFactory(user=UserFactory(username=f"bench-perf-{run}-{i}")) for i in range(args.performers)]
+    performers = [
+        PerformerFactory(
+            user=UserFactory(username=f"bench-perf-{run}-{i}"), tip_goal_tokens=1000, tip_goal_label="Bench"
+        )
+        for i in range(args.performers)
+    ]
+    # Each room is live with a tip goal, as a tipped room is: every tip moves the show's goal counter.
+    shows = {
+        p.pk: Show.objects.create(performer=p, title="Bench", status=Show.Status.LIVE, started_at=timezone.now()).pk
+        for p in performers
+    }
     users = []
     for i in range(args.clients):
         user = UserFactory(username=f"bench-{run}-{i}")
@@ -188,7 +202,7 @@ def main() -> None:
         services.sandbox_complete_checkout(purchase=purchase, pay=True)
         users.append(user)
 
-    fill_raw_clients(users, performers)
+    fill_raw_clients(users, performers, shows)
     user_ids = [u.pk for u in users]
     connections.close_all()
     limit_before = raw_sql_limit(args.clients, args.seconds) if args.limit else None

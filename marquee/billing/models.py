@@ -139,12 +139,28 @@ class Tip(models.Model):
     tokens = models.PositiveIntegerField()
     message = models.CharField(max_length=200, blank=True)
     transfer = models.OneToOneField("ledger.Transfer", on_delete=models.PROTECT, related_name="tip")
+    # The live show whose tip goal this tip counted towards (None: sent while
+    # offline); a reversal takes it back out of that show's total.
+    show = models.ForeignKey("shows.Show", null=True, blank=True, on_delete=models.PROTECT, related_name="tips")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.CheckConstraint(condition=Q(tokens__gt=0), name="tip_tokens_positive")]
         indexes = [models.Index(fields=["performer", "created_at"], name="tip_performer_time")]
+
+
+class ShowTipTotal(models.Model):
+    """Tokens tipped during one live show, less reversed tips: the tip goal's
+    progress as one counter row (read and moved in O(1), never a SUM over the
+    show's tips).  Moved only by ``billing.tip_goals`` in the tip's (or the
+    reversal's) transaction; the database keeps it non-negative."""
+
+    show = models.OneToOneField("shows.Show", on_delete=models.CASCADE, primary_key=True, related_name="tip_total")
+    tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(tokens__gte=0), name="show_tip_total_non_negative")]
 
 
 class Payout(models.Model):

@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from marquee.billing import prices
+from marquee.billing import prices, tip_goals
 from marquee.billing.errors import BillingError
 from marquee.ledger.holds import extend_hold, place_hold, post_from_hold, void_hold
 from marquee.ledger.models import AccountKind, Hold, Transfer, TransferKind
@@ -316,7 +317,11 @@ def reverse(*, original: Transfer, kind: str, idempotency_key: str, memo: str = 
     what is gone to the loss account.  At most one reversal per original."""
     if kind not in REVERSAL_KINDS:
         raise ValueError(f"not a reversal: {kind}")
-    return reverse_transfer(original=original, kind=kind, idempotency_key=idempotency_key, memo=memo)
+    with transaction.atomic():
+        reversal, created = reverse_transfer(original=original, kind=kind, idempotency_key=idempotency_key, memo=memo)
+        if created and original.kind == TransferKind.TIP:
+            tip_goals.take_back(original)  # after the balances: the tip path's lock order
+    return reversal, created
 
 
 def reverse_purchase_money(*, purchase, kind: str) -> Transfer:

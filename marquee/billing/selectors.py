@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
+from marquee.billing import tip_goals
 from marquee.billing.models import Payout, Product, Purchase, Subscription, Tip
-from marquee.ledger import selectors as ledger
-from marquee.ledger.models import TransferKind
 
 
 def has_show_ticket(user, show) -> bool:
@@ -79,28 +78,7 @@ def token_packs() -> list[dict]:
 
 def tip_goal_progress(performer) -> dict | None:
     """The one tip-goal rule (room page, tip events, dashboards): tokens tipped
-    during the current live show, refunded/charged-back tips excluded (the goal
-    restarts with every show); None when there is no goal or no live show."""
-    from marquee.shows.models import Show
-
-    if not performer.tip_goal_tokens:
-        return None
-    show = Show.objects.filter(performer=performer, status=Show.Status.LIVE).only("started_at").first()
-    if show is None or show.started_at is None:
-        return None
-    gross = (
-        ledger.earnings_transfers(performer, since=show.started_at)
-        .filter(kind=TransferKind.TIP)
-        .exclude(followups__kind__in=[TransferKind.REFUND, TransferKind.CHARGEBACK])
-        .aggregate(total=Sum("gross_cents"))["total"]
-        or 0
-    )
-    tokens = int(gross) // settings.TOKEN_VALUE_CENTS
-    goal = performer.tip_goal_tokens
-    return {
-        "label": performer.tip_goal_label,
-        "goal": goal,
-        "tokens": tokens,
-        "percent": min(100, tokens * 100 // goal),
-        "reached": tokens >= goal,
-    }
+    during the current live show, reversed tips excluded (the goal restarts
+    with every show); None when there is no goal or no live show.  Read from
+    the show's counter row (``billing.tip_goals``)."""
+    return tip_goals.progress(performer)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from marquee.audit.services import record_audit
-from marquee.billing import money, prices
+from marquee.billing import money, prices, tip_goals
 from marquee.billing.errors import BillingError
 from marquee.billing.models import Tip
-from marquee.billing.selectors import tip_goal_progress
 from marquee.billing.services.checkout import _require_can_earn
 from marquee.compliance import policy
 from marquee.ledger.models import TransferKind
@@ -44,21 +43,15 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             )
             if not posting.created:
                 return Tip.objects.get(transfer=posting.transfer)
+            show_id = tip_goals.live_show_id(performer)
             tip = Tip.objects.create(
                 user=user,
                 performer=performer,
                 tokens=tokens,
                 message=clip(message, Tip, "message"),
                 transfer=posting.transfer,
+                show_id=show_id,
             )
-            progress = tip_goal_progress(performer)
-            send_room_event(
-                performer.username,
-                "tip",
-                {"id": tip.pk, "from": user.username, "tokens": tokens, "message": tip.message, "goal": progress},
-            )
-            if progress and progress["tokens"] >= progress["goal"] > progress["tokens"] - tokens:
-                send_room_event(performer.username, "goal_reached", {"goal": progress})
             record_audit(
                 action="billing.tip",
                 actor=user,
@@ -67,8 +60,19 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 details={"tokens": tokens, "to": performer.pk},
             )
             domain_events.send("tip.sent", user_id=user.pk, performer_id=performer.pk, tokens=tokens)
-            # Balances last: the room's hot earnings row is locked from here to commit only.
+            # Balances, then the show's goal counter, last: the room's hot rows
+            # are locked from here to commit only (a reversal takes them in the
+            # same order).
             money.settle(posting)
+            total = tip_goals.add(show_id, tokens) if show_id is not None else None
+            progress = tip_goals.progress(performer, total) if total is not None else None
+            send_room_event(
+                performer.username,
+                "tip",
+                {"id": tip.pk, "from": user.username, "tokens": tokens, "message": tip.message, "goal": progress},
+            )
+            if progress and progress["tokens"] >= progress["goal"] > progress["tokens"] - tokens:
+                send_room_event(performer.username, "goal_reached", {"goal": progress})
     except money.NotEnoughTokens:
         raise BillingError("insufficient_tokens", "Not enough tokens in your wallet for this tip.", 402) from None
     except IntegrityError:

@@ -27,6 +27,9 @@ from marquee.ledger.services import (
 )
 from marquee.shows.models import Show
 from tests.factories import PerformerFactory, UserFactory
+from tests.support.billing import fund
+from tests.support.billing import tip as send_tip
+from tests.support.compliance import approve_age
 
 SHARE = 0.6
 
@@ -227,12 +230,11 @@ def test_strangers_cannot_read_earnings(client, performer, activity, outsider):
 def test_tip_goal_progress_in_the_room(client, performer, viewer):
     performer.tip_goal_tokens, performer.tip_goal_label = 200, "New lamp"
     performer.save(update_fields=["tip_goal_tokens", "tip_goal_label"])
-    now = timezone.now()
-    tip(performer, viewer, 40, now - datetime.timedelta(hours=3), "before-show")
-    Show.objects.create(
-        performer=performer, title="Live", status=Show.Status.LIVE, started_at=now - datetime.timedelta(hours=1)
-    )
-    tip(performer, viewer, 50, now - datetime.timedelta(minutes=5), "during-show")
+    approve_age(viewer)
+    fund(viewer, 100)
+    send_tip(viewer, performer, 40)  # before the show: not this show's goal
+    Show.objects.create(performer=performer, title="Live", status=Show.Status.LIVE, started_at=timezone.now())
+    send_tip(viewer, performer, 50)
     progress = selectors.tip_goal_progress(performer)
     assert (progress["tokens"], progress["percent"], progress["reached"]) == (50, 25, False)
     client.force_login(viewer)

@@ -1,0 +1,69 @@
+"""The one tip-goal rule: tokens tipped during the performer's current live
+show, reversed tips taken back out; the goal restarts with every show.
+
+Kept as one counter row per show (``ShowTipTotal``) moved in the same
+transaction as the tip or its reversal, so a tip costs one statement however
+many tips the show already has (it used to be a SUM over all of them)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import F
+
+from marquee.billing.models import ShowTipTotal, Tip
+from marquee.shows.models import Show
+
+assert ShowTipTotal._meta.db_table == "billing_showtiptotal"  # named in the upsert below
+
+
+def _live(performer):
+    return Show.objects.filter(performer=performer, status=Show.Status.LIVE, started_at__isnull=False)
+
+
+def live_show_id(performer) -> int | None:
+    """The show a tip sent now counts towards (at most one is live, by constraint)."""
+    return _live(performer).values_list("pk", flat=True).first()
+
+
+def add(show_id: int, tokens: int) -> int:
+    """Add a tip's ``tokens`` to the show's total and return the new total.
+    One upsert: the row is created by the show's first tip and locked from
+    here to commit, so concurrent tips each see their own total.  The same
+    statement runs on PostgreSQL and SQLite (≥ 3.35)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_showtiptotal (show_id, tokens) VALUES (%s, %s) "
+            "ON CONFLICT (show_id) DO UPDATE SET tokens = billing_showtiptotal.tokens + excluded.tokens "
+            "RETURNING tokens",
+            [show_id, tokens],
+        )
+        return cursor.fetchone()[0]
+
+
+def take_back(transfer) -> None:
+    """A reversed tip no longer counts towards the show it was sent in."""
+    tip = Tip.objects.filter(transfer=transfer, show__isnull=False).only("show_id", "tokens").first()
+    if tip is not None:
+        # A plain UPDATE, not the upsert: PostgreSQL checks the constraint on
+        # an upsert's would-be new row (here negative) before it sees the conflict.
+        ShowTipTotal.objects.filter(show_id=tip.show_id).update(tokens=F("tokens") - tip.tokens)
+
+
+def progress(performer, tokens: int | None = None) -> dict | None:
+    """What the room shows: None without a goal or a live show.  ``tokens``:
+    the total already known (the tip path has it from ``add``)."""
+    goal = performer.tip_goal_tokens
+    if not goal:
+        return None
+    if tokens is None:
+        row = _live(performer).values_list("pk", "tip_total__tokens").first()
+        if row is None:
+            return None
+        tokens = row[1] or 0
+    return {
+        "label": performer.tip_goal_label,
+        "goal": goal,
+        "tokens": tokens,
+        "percent": min(100, tokens * 100 // goal),
+        "reached": tokens >= goal,
+    }
