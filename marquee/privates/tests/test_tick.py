@@ -89,13 +89,15 @@ def test_a_period_the_wallet_cannot_cover_ends_the_show_with_nothing_half_writte
     assert Transfer.objects.filter(hold=session.hold_id).count() == 2
 
 
-def test_the_broadcast_ending_is_noticed_by_the_next_tick_not_the_next_period(private_settings, settings):
+def test_the_broadcast_ending_is_noticed_by_the_next_tick_not_the_next_period(
+    private_settings, settings, django_capture_on_commit_callbacks
+):
     settings.PRIVATE_STREAM_DROP_GRACE_SECONDS = 0
     session = active_private()
     services.bill_due_periods(now=at(1))
     show = Show.objects.get(performer=session.performer, status=Show.Status.LIVE)
     Show.objects.filter(pk=show.pk).update(status=Show.Status.ENDED, ended_at=at(20))
-    with transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=True):
         domain_events.send("show.ended", show_id=show.pk)  # as shows.services._end does, on commit
     services.bill_due_periods(now=at(25))  # before period 2 (at 60): ended at once
     session.refresh_from_db()
