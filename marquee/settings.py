@@ -664,6 +664,9 @@ GROUP_SHOW_MAX_GOAL = env_int("GROUP_SHOW_MAX_GOAL", 100, minimum=2)
 GROUP_SHOW_MAX_WINDOW_MINUTES = env_int("GROUP_SHOW_MAX_WINDOW_MINUTES", 60, minimum=1)
 # The worker bills due periods this often (well under a period), and sweeps holds.
 PRIVATE_TICK_SECONDS = env_int("PRIVATE_TICK_SECONDS", 5, minimum=1)
+# Billing passes per tick, one per worker process that should share the due set
+# (room by room, SKIP LOCKED): raise with the number of worker processes.
+PRIVATE_TICK_WORKERS = env_int("PRIVATE_TICK_WORKERS", 1, minimum=1, maximum=64)
 
 # --- Recommendations ------------------------------------------------------------
 # Model artifacts (versioned .npz files + a CURRENT pointer swapped atomically).
@@ -802,7 +805,13 @@ CELERY_BEAT_SCHEDULE = {
     "earnings-rollups": {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0},
     "schedule-send-reminders": {"task": "marquee.schedule.tasks.send_show_reminders", "schedule": 60.0},
     "schedule-extend-schedules": {"task": "marquee.schedule.tasks.extend_schedules", "schedule": 6 * 3600.0},
-    "privates-tick": {"task": "marquee.privates.tasks.tick", "schedule": float(PRIVATE_TICK_SECONDS)},
+    # A tick still queued when the next is due is dropped (expires): a busy worker
+    # never builds a queue of stale ticks; the next one bills whatever is due.
+    "privates-tick": {
+        "task": "marquee.privates.tasks.tick",
+        "schedule": float(PRIVATE_TICK_SECONDS),
+        "options": {"expires": float(PRIVATE_TICK_SECONDS)},
+    },
     "privates-sweep-holds": {"task": "marquee.privates.tasks.sweep_holds", "schedule": 60.0},
     "recommendations-flush": {
         "task": "marquee.recommendations.tasks.flush_interactions",

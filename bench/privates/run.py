@@ -9,8 +9,9 @@ row in status live) with privates on; N viewers funded through the sandbox
 purchase path; each viewer requests a private (``privates.services.request_private``:
 a ledger hold for the minimum).  Then, while the "worker" process runs
 ``marquee.privates.tasks.tick`` like beat (every ``--tick`` seconds, the next
-one at once when a tick overruns; one worker process, as the tick task is
-sequential), ``--setup-processes`` processes accept every request (``accept``: period 1
+one at once when a tick overruns), with ``--workers`` − 1 more processes running
+the ``bill`` pass it would queue (``PRIVATE_TICK_WORKERS``) in step with it,
+``--setup-processes`` processes accept every request (``accept``: period 1
 charged, the session active).  Once all N are active the window of
 ``--seconds`` starts; the worker keeps ticking until every period whose
 boundary falls in the window is charged (or ``--drain`` seconds pass).
@@ -52,10 +53,15 @@ parser.add_argument("--tick", type=float, default=5.0, help="beat interval of th
 parser.add_argument("--seconds", type=float, default=60, help="measurement window once every session is active")
 parser.add_argument("--drain", type=float, default=60, help="longest wait for the window's periods after it")
 parser.add_argument("--rate", type=int, default=10, help="tokens per period")
+parser.add_argument(
+    "--workers", type=int, default=1, help="worker processes billing each tick together (PRIVATE_TICK_WORKERS)"
+)
 parser.add_argument("--setup-processes", type=int, default=4, help="processes creating and accepting the sessions")
 args = parser.parse_args()
 # Read at call time by the services; set before setup so both processes see it.
 os.environ["PRIVATE_BILLING_SECONDS"] = str(args.period)
+# The bench runs the extra billing passes itself (``--workers``): nothing is queued to a broker.
+os.environ["PRIVATE_TICK_WORKERS"] = "1"
 # Requests wait for the whole set-up before they are accepted: they must not expire meanwhile.
 os.environ["PRIVATE_REQUEST_EXPIRY_SECONDS"] = "86400"
 
@@ -75,9 +81,13 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
 
-def worker(interval: float, stop, results) -> None:
-    """The Celery worker under beat: the real task, run through Celery's ``apply``."""
+def worker(interval: float, stop, results, first: bool = True) -> None:
+    """A Celery worker process under beat: the real task, run through Celery's
+    ``apply``: the first runs ``tick``, the others the ``bill`` passes that
+    ``tick`` queues when ``PRIVATE_TICK_WORKERS`` > 1 (here run in step with it)."""
     from marquee.privates import tasks
+
+    task = tasks.tick if first else tasks.bill
 
     connections.close_all()  # never share the parent's socket
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # one INFO line per tick otherwise
@@ -90,7 +100,7 @@ def worker(interval: float, stop, results) -> None:
             if stop.is_set():
                 break
         began = time.monotonic()
-        sessions = tasks.tick.apply().get()
+        sessions = task.apply().get()
         results.put((time.time(), time.monotonic() - began, sessions))  # (ended, seconds, sessions)
         next_at = began + interval
     connections.close_all()
@@ -165,8 +175,12 @@ def main() -> None:
     setup_seconds = time.perf_counter() - t0
 
     stop, results = multiprocessing.Event(), multiprocessing.Queue()
-    proc = multiprocessing.Process(target=worker, args=(args.tick, stop, results), daemon=True)
-    proc.start()
+    procs = [
+        multiprocessing.Process(target=worker, args=(args.tick, stop, results, i == 0), daemon=True)
+        for i in range(args.workers)
+    ]
+    for proc in procs:
+        proc.start()
     t1 = time.perf_counter()
     with multiprocessing.Pool(args.setup_processes) as pool:
         pool.map(accept_all, [ids[i :: args.setup_processes] for i in range(args.setup_processes)])
@@ -205,10 +219,11 @@ def main() -> None:
     stop.set()
     # A tick with a backlog can run for many minutes: it is stopped, not awaited (its
     # transaction rolls back; the periods it had committed are counted above).
-    proc.join(timeout=args.tick + 5)
-    if proc.is_alive():
-        proc.terminate()
-        proc.join()
+    for proc in procs:
+        proc.join(timeout=args.tick + 5)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
     ticks = []
     while True:
         try:
@@ -226,7 +241,10 @@ def main() -> None:
     report = check_invariants()
     load = os.getloadavg()
     print(f"load_average_1_5_15={load[0]:.2f} {load[1]:.2f} {load[2]:.2f} cpus={os.cpu_count()}")
-    print(f"sessions={n} period_s={args.period} tick_interval_s={args.tick} window_s={args.seconds}")
+    print(
+        f"sessions={n} period_s={args.period} tick_interval_s={args.tick} window_s={args.seconds} "
+        f"workers={args.workers}"
+    )
     print(f"setup_s={setup_seconds:.0f} accept_s={accept_seconds:.1f} (accepts/s={n / accept_seconds:.0f})")
     print(
         f"ticks={len(ticks)} tick_duration_s mean={statistics.mean(t[1] for t in ticks):.2f} "

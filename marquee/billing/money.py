@@ -254,26 +254,45 @@ def extend_tokens_hold(*, hold: Hold, to_tokens: int) -> Hold:
 
 
 def spend_held_tokens(
-    *, hold: Hold, user, performer, tokens: int, idempotency_key: str, source_type: str, source_id, now, memo: str = ""
+    *,
+    hold: Hold,
+    user,
+    performer,
+    tokens: int,
+    idempotency_key: str,
+    source_type: str,
+    source_id,
+    now,
+    memo: str = "",
+    reserve_to: int | None = None,
 ) -> tuple[Transfer, bool]:
     """Post ``tokens`` from the hold to the performer, as a tip's tokens go
-    (a ``private`` transfer; earnings pending like a tip's).  Idempotent by key."""
+    (a ``private`` transfer; earnings pending like a tip's).  Idempotent by key.
+
+    ``reserve_to``: in the same statements the hold grows to this total when
+    the wallet can afford it, else to what this posting needs; when even that
+    is short, ``NotEnoughTokens`` with nothing written (the caller's
+    transaction goes on).  ``hold`` is refreshed in place."""
     value, share, credits = _spend_credits(user, performer, tokens)
-    return post_from_hold(
-        hold=hold,
-        amount=tokens,
-        idempotency_key=idempotency_key,
-        credits=credits,
-        kind=TransferKind.PRIVATE,
-        user=user,
-        performer=performer,
-        source_type=source_type,
-        source_id=source_id,
-        gross_cents=value,
-        performer_cents=share,
-        available_at=hold_until(now),
-        memo=clip(memo, Transfer, "memo"),
-    )
+    try:
+        return post_from_hold(
+            hold=hold,
+            amount=tokens,
+            idempotency_key=idempotency_key,
+            credits=credits,
+            kind=TransferKind.PRIVATE,
+            user=user,
+            performer=performer,
+            source_type=source_type,
+            source_id=source_id,
+            gross_cents=value,
+            performer_cents=share,
+            available_at=hold_until(now),
+            memo=clip(memo, Transfer, "memo"),
+            extend_to=reserve_to,
+        )
+    except InsufficientFunds:
+        raise NotEnoughTokens() from None
 
 
 def release_hold(*, hold: Hold) -> tuple[Hold, bool]:

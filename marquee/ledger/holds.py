@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Subquery
 from django.utils import timezone
 
 from marquee.ledger.models import Account, Hold, Transfer
@@ -29,7 +29,7 @@ from marquee.ledger.services import (
     InsufficientFunds,
     LedgerError,
     Movement,
-    post_transfer,
+    prepare_transfer,
     resolve_accounts,
 )
 
@@ -120,43 +120,81 @@ def post_from_hold(
     performer_cents: int = 0,
     available_at=None,
     memo: str = "",
+    extend_to: int | None = None,
 ) -> tuple[Transfer, bool]:
     """Spend ``amount`` of the hold: one transfer taking it from the hold's
     account to ``credits`` (the other side, summing to ``amount`` in the
     hold's unit).  Idempotent by ``idempotency_key``: a repeated (or
     concurrent) call returns the first transfer and posts nothing.  Raises
-    ``HoldClosed`` for a closed hold and ``LedgerError`` for more than remains."""
+    ``HoldClosed`` for a closed hold and ``LedgerError`` for more than remains.
+
+    ``extend_to``: the hold's total is raised to it in the same statements
+    (a per-period charge keeping its hold one period ahead) when the
+    account's available balance allows; if not, only as far as this posting
+    needs, and if even that is short, ``InsufficientFunds`` is raised with
+    nothing written (before any nested block, so the caller's transaction
+    stays usable).  ``hold`` (the caller's instance) is refreshed with the
+    new total and posted amount."""
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return post_from_hold(**locals())
     _check_amount(amount)
-    existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
+    # The hold and its account row locked in one statement, with whether the
+    # key was posted already (a duplicate that committed while this waited for
+    # the lock is not in this statement's snapshot: ``prepare_transfer``'s own
+    # check, a statement later, finds it).  The account is read (available
+    # balance) and written below; the other accounts follow in the ledger's
+    # global order, as after ``extend_hold``.
+    posted_key = Transfer.objects.filter(idempotency_key=idempotency_key).values("pk")[:1]
+    locked = (
+        Hold.objects.select_for_update(of=("self", "account"))
+        .select_related("account")
+        .annotate(posted_key=Subquery(posted_key))
+        .get(pk=hold.pk)
+    )
+    existing = Transfer.objects.get(pk=locked.posted_key) if locked.posted_key else None
     if existing is None:
-        with transaction.atomic(savepoint=False):
-            locked = _lock(hold)
-            # A concurrent duplicate waited on the lock above: now it sees the first one.
-            existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is None:
-                if locked.status != Hold.Status.PENDING:
-                    raise HoldClosed(locked)
-                if amount > locked.amount - locked.posted:
-                    raise LedgerError(
-                        "ledger_invariant", f"posting {amount} exceeds what hold {locked.pk} has left", 500
-                    )
-                Hold.objects.filter(pk=locked.pk).update(posted=F("posted") + amount)
-                return post_transfer(
-                    kind=kind,
-                    idempotency_key=idempotency_key,
-                    movements=[Movement(locked.account, -amount), *credits],
-                    user=user,
-                    performer=performer,
-                    source_type=source_type,
-                    source_id=source_id,
-                    available_at=available_at,
-                    gross_cents=gross_cents,
-                    performer_cents=performer_cents,
-                    memo=memo,
-                    _hold=locked,
+        if locked.status != Hold.Status.PENDING:
+            raise HoldClosed(locked)
+        need, total = locked.posted + amount, locked.amount
+        if extend_to is not None:
+            available = locked.account.balance - locked.account.held
+            for target in (max(extend_to, need), need):  # ahead if affordable, else what this posting needs
+                if target > total and target - total <= available:
+                    total = target
+                    break
+            if need > total:
+                raise InsufficientFunds(
+                    "insufficient_funds", f"Not enough {locked.account.unit} for this.", 402, needed=need - total
                 )
+        if need > total:
+            raise LedgerError("ledger_invariant", f"posting {amount} exceeds what hold {locked.pk} has left", 500)
+        with transaction.atomic(savepoint=False):
+            posting = prepare_transfer(
+                kind=kind,
+                idempotency_key=idempotency_key,
+                movements=[Movement(locked.account, -amount), *credits],
+                user=user,
+                performer=performer,
+                source_type=source_type,
+                source_id=source_id,
+                available_at=available_at,
+                gross_cents=gross_cents,
+                performer_cents=performer_cents,
+                memo=memo,
+                _hold=locked,
+                _hold_extra=total - locked.amount,
+            )
+            if posting.created:
+                Hold.objects.filter(pk=locked.pk).update(posted=F("posted") + amount, amount=total)
+                posting.apply()
+                hold.posted, hold.amount, hold.status = need, total, locked.status
+                return posting.transfer, True
+        # The lock query's snapshot predates a duplicate that committed while it waited.
+        existing = posting.transfer
     if existing.hold_id != hold.pk:
         raise LedgerError("ledger_invariant", f"idempotency key {idempotency_key!r} belongs to another transfer", 500)
+    hold.posted, hold.amount, hold.status = locked.posted, locked.amount, locked.status
     return existing, False
 
 

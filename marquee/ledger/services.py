@@ -163,9 +163,13 @@ class Posting:
     written (``prepare_transfer``); ``apply()`` must run in the same
     transaction (``ledger_check`` would find a transfer without its entries)."""
 
-    def __init__(self, transfer: Transfer, created: bool, deltas=(), entries=(), hold: Hold | None = None):
+    def __init__(
+        self, transfer: Transfer, created: bool, deltas=(), entries=(), hold: Hold | None = None, hold_extra: int = 0
+    ):
         self.transfer, self.created = transfer, created
         self._deltas, self._entries, self._hold = list(deltas), list(entries), hold
+        # Tokens the hold grows by in the same statement (``post_from_hold(extend_to=...)``).
+        self._hold_extra = hold_extra
 
     def apply(self) -> None:
         """Apply the balance updates in the one global lock order, then write
@@ -180,7 +184,19 @@ class Posting:
                 self._apply(deltas)
 
     def _apply(self, deltas) -> None:
-        if self._hold is None and connection.vendor == "postgresql":
+        if self._hold is not None and connection.vendor == "postgresql":
+            # Posting from a hold: its account's ``held`` first gives back
+            # what is posted (and takes the extension); the function's check
+            # on that row (balance + delta >= held) is then exactly "the
+            # available balance covers the extension".  The row is already
+            # locked with the hold (``post_from_hold``), so no new lock order.
+            hold_account, delta = next((a, d) for a, d in deltas if a.pk == self._hold.account_id)
+            if delta >= 0:
+                raise LedgerError("ledger_invariant", "a posting from a hold must take from the hold's account", 500)
+            change = delta + self._hold_extra
+            if Account.objects.filter(pk=hold_account.pk, held__gte=-change).update(held=F("held") + change) != 1:
+                raise _refused(hold_account, delta)
+        if connection.vendor == "postgresql":
             # Updates and entries in one round trip (function: migration 0005).
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -209,8 +225,9 @@ class Posting:
                     raise LedgerError(
                         "ledger_invariant", "a posting from a hold must take from the hold's account", 500
                     )
-                rows = rows.filter(held__gte=-delta)
-                changes["held"] = F("held") + delta
+                change = delta + self._hold_extra
+                rows = rows.filter(held__gte=-change, balance__gte=F("held") + self._hold_extra)
+                changes["held"] = F("held") + change
             elif delta < 0:
                 rows = rows.filter(Q(allow_negative=True) | Q(balance__gte=F("held") - delta))
             if rows.update(**changes) != 1:
@@ -233,8 +250,9 @@ def post_transfer(**kwargs) -> tuple[Transfer, bool]:
     the first).  Raises ``InsufficientFunds`` when a holding account would go
     negative, that is below what its holds reserve (``balance - held``).
 
-    ``_hold`` is for ``post_from_hold`` only: the tokens that leave the
-    hold's account are released from its ``held`` in the same UPDATE."""
+    ``_hold`` (and ``_hold_extra``) are for ``post_from_hold`` only: the
+    tokens that leave the hold's account are released from its ``held``
+    (which grows by ``_hold_extra`` when the hold is extended at once)."""
     if not connection.in_atomic_block:
         with transaction.atomic():
             return post_transfer(**kwargs)
@@ -258,6 +276,7 @@ def prepare_transfer(
     performer_cents: int = 0,
     memo: str = "",
     _hold: Hold | None = None,
+    _hold_extra: int = 0,
 ) -> Posting:
     """``post_transfer`` without the balance updates: the transfer and its
     entries are written, the balances change when the caller calls
@@ -315,7 +334,7 @@ def prepare_transfer(
         if delta
     ]
     ordered = [(a, deltas[a.pk]) for a in sorted(accounts.values(), key=_lock_order) if deltas[a.pk]]
-    return Posting(transfer, True, ordered, entries, _hold)
+    return Posting(transfer, True, ordered, entries, _hold, _hold_extra)
 
 
 def reverse_transfer(*, original: Transfer, kind: str, idempotency_key: str, memo: str = "") -> tuple[Transfer, bool]:

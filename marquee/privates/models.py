@@ -128,6 +128,9 @@ class PrivateShow(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     stream_dropped_at = models.DateTimeField(null=True, blank=True)
+    # When the billing worker must next look at an active session (the next
+    # period's start, or the drop grace's end); null: at the next tick.
+    next_bill_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
     ended_by = models.ForeignKey(
@@ -163,6 +166,8 @@ class PrivateShow(models.Model):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="privates_status_expires"),
             models.Index(fields=["performer", "status"], name="privates_performer_status"),
+            # The worker's due set: active sessions by next_bill_at (one index range scan).
+            models.Index(fields=["next_bill_at"], condition=Q(status="active"), name="privates_active_next_bill"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from marquee.privates import push, selectors, services, webrtc
 from marquee.privates.events import private_show_event
 from marquee.privates.models import PrivateShow
 from marquee.shows import playback
+from marquee.shows.models import Show
 
 
 def on_stream_lost(*, performer_id, at) -> None:
@@ -45,9 +46,18 @@ def on_show_went_live(*, performer_id: int, show_id: int) -> None:
         playback.open_show_media(playback.media_folder(show_id, running.pk), performer.username)
 
 
+def on_show_ended(*, show_id: int) -> None:
+    """A broadcast ended: the room's sessions are billed (as dropped) at the
+    next tick instead of at their next period's start."""
+    performer_id = Show.objects.filter(pk=show_id).values_list("performer_id", flat=True).first()
+    if performer_id is not None:
+        services.broadcast_ended(performer_id=performer_id)
+
+
 def connect() -> None:
     domain_events.subscribe("show.stream_lost", on_stream_lost)
     domain_events.subscribe("chat.banned", on_chat_banned)
     domain_events.subscribe("show.went_live", on_show_went_live)
+    domain_events.subscribe("show.ended", on_show_ended)
     private_show_event.connect(push.on_event, dispatch_uid="privates.push")
     private_show_event.connect(webrtc.on_event, dispatch_uid="privates.webrtc")

@@ -1,13 +1,24 @@
 from celery import shared_task
+from django.conf import settings
 
 from marquee.privates import services
 
 
 @shared_task
 def tick() -> int:
-    """Bill due periods, expire unanswered requests, fail group shows past their deadline."""
+    """Expire unanswered requests, fail group shows past their deadline, bill
+    due periods.  With ``PRIVATE_TICK_WORKERS`` > 1 it also queues that many
+    more billing passes, which share the due set room by room (SKIP LOCKED)."""
     services.expire_requests()
     services.fail_due_group_shows()
+    for _ in range(settings.PRIVATE_TICK_WORKERS - 1):
+        bill.delay()
+    return services.bill_due_periods()
+
+
+@shared_task
+def bill() -> int:
+    """One billing pass over the due sessions (with others at once, if queued)."""
     return services.bill_due_periods()
 
 

@@ -257,3 +257,53 @@ def test_chargeback_with_held_tokens_claws_back_only_what_is_available(viewer):
     # The held tokens stay escrowed for the show; what cannot be clawed back is a loss.
     assert selectors.wallet_balance(viewer) == 60
     assert selectors.held_tokens(viewer) == 60
+
+
+def post_ahead(hold, performer, tokens, key, extend_to):
+    return post_from_hold(
+        hold=hold,
+        amount=tokens,
+        idempotency_key=key,
+        credits=spend_credits(performer, tokens),
+        kind="private",
+        extend_to=extend_to,
+    )
+
+
+def test_post_from_hold_extends_the_hold_ahead_in_the_same_call(viewer, performer):
+    credit_tokens(viewer, 100, "fund")
+    hold, _ = place_hold(account=wallet(viewer), amount=10, idempotency_key="h")
+    post_ahead(hold, performer, 10, "p1", extend_to=20)
+    assert (hold.amount, hold.posted) == (20, 10)  # the caller's instance is refreshed
+    hold.refresh_from_db()
+    assert (hold.amount, hold.posted) == (20, 10)
+    assert selectors.wallet_balance(viewer) == 90 and selectors.held_tokens(viewer) == 10
+    # The next post is covered; it reserves the one after.
+    post_ahead(hold, performer, 10, "p2", extend_to=30)
+    assert selectors.wallet_balance(viewer) == 80 and selectors.held_tokens(viewer) == 10
+    # A retried key moves nothing and extends nothing.
+    post_ahead(hold, performer, 10, "p2", extend_to=50)
+    hold.refresh_from_db()
+    assert (hold.amount, hold.posted) == (30, 20) and selectors.held_tokens(viewer) == 10
+    assert selectors.performer_balances(performer)[AccountKind.PERFORMER_PENDING] == 120
+
+
+def test_post_from_hold_reserves_only_what_the_post_needs_when_ahead_is_short(viewer, performer):
+    credit_tokens(viewer, 25, "fund")
+    hold, _ = place_hold(account=wallet(viewer), amount=10, idempotency_key="h")
+    post_ahead(hold, performer, 10, "p1", extend_to=20)  # available 15: ahead (10 more) is affordable
+    post_ahead(hold, performer, 10, "p2", extend_to=30)  # covered; ahead would need 10 of the 5 available
+    hold.refresh_from_db()
+    assert (hold.amount, hold.posted) == (20, 20)
+    assert selectors.wallet_balance(viewer) == 5 and selectors.held_tokens(viewer) == 0
+    # Not even this post is covered: refused before anything is written, and
+    # the caller's transaction goes on (no savepoint needed).
+    with transaction.atomic():
+        before = Transfer.objects.count()
+        with pytest.raises(InsufficientFunds):
+            post_ahead(hold, performer, 10, "p3", extend_to=40)
+        assert Transfer.objects.count() == before  # a query still runs: the transaction is usable
+    hold.refresh_from_db()
+    assert (hold.amount, hold.posted, hold.status) == (20, 20, Hold.Status.PENDING)
+    assert selectors.wallet_balance(viewer) == 5 and selectors.held_tokens(viewer) == 0
+    assert not Transfer.objects.filter(idempotency_key="p3").exists()

@@ -15,6 +15,7 @@ from marquee.privates.services.requests import (
 )
 from marquee.privates.services.worker import (
     bill_due_periods,
+    broadcast_ended,
     expire_requests,
     fail_due_group_shows,
     payer_blocked,
@@ -28,6 +29,7 @@ __all__ = [
     "accept",
     "announce_group_show",
     "bill_due_periods",
+    "broadcast_ended",
     "decline",
     "end_group_show",
     "end_private",

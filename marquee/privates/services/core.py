@@ -165,26 +165,30 @@ def _try_extend(session: PrivateShow, to_amount: int) -> bool:
     return True
 
 
-def _charge_through(session: PrivateShow, upto: int, now, audit: _Audit) -> bool:
+def _charge_through(session: PrivateShow, upto: int, now, audit: _Audit, *, ahead: bool = False) -> bool:
     """Post periods up to ``upto`` from the hold; False if the wallet could
-    not cover one (the periods before it are posted)."""
+    not cover one (the periods before it are posted).  ``ahead``: each post
+    also extends the hold to cover the period after it when the wallet can
+    (one ledger call per period, no separate extension)."""
     rate = session.rate_tokens
-    for period in range(session.periods_charged + 1, upto + 1):
-        if not _try_extend(session, period * rate):
-            return False
-        money.spend_held_tokens(
-            hold=session.hold,
-            user=session.payer,
-            performer=session.performer,
-            tokens=rate,
-            idempotency_key=f"privates:{session.pk}:period:{period}",
-            source_type="privates.privateshow",
-            source_id=session.pk,
-            now=now,
-            memo=f"{session.kind} period {period}",
-        )
+    charged = session.periods_charged
+    for period in range(charged + 1, upto + 1):
+        try:
+            money.spend_held_tokens(
+                hold=session.hold,
+                user=session.payer,
+                performer=session.performer,
+                tokens=rate,
+                idempotency_key=f"privates:{session.pk}:period:{period}",
+                source_type="privates.privateshow",
+                source_id=session.pk,
+                now=now,
+                memo=f"{session.kind} period {period}",
+                reserve_to=max(session.minimum_periods, period + 1 if ahead else period) * rate,
+            )
+        except money.NotEnoughTokens:
+            break  # nothing of this period was written
         session.periods_charged = period
-        session.save(update_fields=["periods_charged"])
         audit.add("privates.period_charged", session, period=period, tokens=rate)
         emit(
             "private.charged",
@@ -194,7 +198,18 @@ def _charge_through(session: PrivateShow, upto: int, now, audit: _Audit) -> bool
             period=period,
             tokens=rate,
         )
-    return True
+    if session.periods_charged != charged:
+        session.next_bill_at = next_bill_at(session)
+        session.save(update_fields=["periods_charged", "next_bill_at"])
+    return session.periods_charged >= upto
+
+
+def next_bill_at(session: PrivateShow):
+    """When the worker must next look at an active session: the start of its
+    next period, or the end of the drop grace once its stream dropped."""
+    if session.stream_dropped_at is not None:
+        return session.stream_dropped_at + datetime.timedelta(seconds=settings.PRIVATE_STREAM_DROP_GRACE_SECONDS)
+    return session.started_at + session.periods_charged * datetime.timedelta(seconds=settings.PRIVATE_BILLING_SECONDS)
 
 
 def switch_media(session: PrivateShow, *, private: bool) -> None:
@@ -247,11 +262,14 @@ def _finish(session: PrivateShow, *, reason: str, at, now, audit: _Audit, actor=
             _finish(spy, reason=Reason.PARENT_ENDED, at=at, now=now, audit=audit)
 
 
-def _bill(session: PrivateShow, now, audit: _Audit) -> None:
+def _bill(session: PrivateShow, now, audit: _Audit, *, live: bool | None = None) -> None:
     """One tick of an active session: end it if its stream stayed down past
     the grace; else post the periods begun (not those begun while the stream
-    was down), keep the hold one period ahead, warn or end when tokens run out."""
-    if session.stream_dropped_at is None and _live_show(session.performer) is None:
+    was down), keep the hold one period ahead, warn or end when tokens run out.
+    ``live``: whether the room's broadcast is live, when the caller already knows."""
+    if live is None:
+        live = _live_show(session.performer) is not None
+    if session.stream_dropped_at is None and not live:
         # The broadcast ended without a drop reaching us (a lost hook, a crash): count it as a drop.
         ended = session.show.ended_at if session.show_id else None
         session.stream_dropped_at = min(now, ended or now)
@@ -261,13 +279,14 @@ def _bill(session: PrivateShow, now, audit: _Audit) -> None:
         _finish(session, reason=Reason.STREAM_DROPPED, at=dropped, now=now, audit=audit)
         return
     due = periods_started(session.started_at, dropped or now)
-    if not _charge_through(session, due, now, audit):
+    if not _charge_through(session, due, now, audit, ahead=True):
         _finish(session, reason=Reason.NO_FUNDS, at=now, now=now, audit=audit)
         return
     ahead = max(session.minimum_periods, session.periods_charged + 1)
+    changed = []
     if not _try_extend(session, ahead * session.rate_tokens) and session.warned_period != ahead:
         session.warned_period = ahead
-        session.save(update_fields=["warned_period"])
+        changed.append("warned_period")
         emit(
             "private.low_funds",
             performer=session.performer,
@@ -276,3 +295,8 @@ def _bill(session: PrivateShow, now, audit: _Audit) -> None:
             ends_after_period=session.periods_charged,
             period_seconds=settings.PRIVATE_BILLING_SECONDS,
         )
+    if session.next_bill_at != (due_next := next_bill_at(session)):
+        session.next_bill_at = due_next
+        changed.append("next_bill_at")
+    if changed:
+        session.save(update_fields=changed)

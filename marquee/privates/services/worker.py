@@ -1,7 +1,12 @@
 """Media hooks (stream dropped / resumed), moderation (payer blocked) and the
 worker: billing ticks, request expiry, group deadlines and the hold sweeper.
-Crash safety: every session is ticked in its own transaction, so a crash
-loses at most that session's tick, which the next one redoes."""
+Crash safety: every room is ticked in its own transaction, so a crash loses
+at most that room's tick, which the next one redoes (each period posts with
+its own idempotency key).
+
+The tick visits only due sessions (``next_bill_at``, indexed) and takes them
+room by room with ``FOR UPDATE SKIP LOCKED`` on the room's row, so several
+worker processes share one due set and a long tick never blocks the next."""
 
 from __future__ import annotations
 
@@ -9,12 +14,13 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from marquee.audit.services import record_audit
 from marquee.billing import money
 from marquee.ledger.models import Hold
-from marquee.privates.models import GroupShow, PrivateShow
+from marquee.privates.models import GroupShow, PrivateShow, RoomPrivateSettings
 from marquee.privates.services.core import (
     Kind,
     Reason,
@@ -27,6 +33,7 @@ from marquee.privates.services.core import (
     _lock_session,
 )
 from marquee.privates.services.groups import _close_group, _lock_group
+from marquee.shows.models import Show
 
 # --- media hooks, moderation ---------------------------------------------------------
 
@@ -39,7 +46,7 @@ def stream_dropped(*, performer, at=None) -> int:
         _lock_room(performer.pk)
         return PrivateShow.objects.filter(
             performer=performer, status=Status.ACTIVE, stream_dropped_at__isnull=True
-        ).update(stream_dropped_at=at)
+        ).update(stream_dropped_at=at, next_bill_at=None)
 
 
 def stream_resumed(*, performer, now=None) -> int:
@@ -50,7 +57,15 @@ def stream_resumed(*, performer, now=None) -> int:
         _lock_room(performer.pk)
         return PrivateShow.objects.filter(
             performer=performer, status=Status.ACTIVE, stream_dropped_at__gt=now - grace
-        ).update(stream_dropped_at=None)
+        ).update(stream_dropped_at=None, next_bill_at=None)
+
+
+def broadcast_ended(*, performer_id: int) -> int:
+    """The room's broadcast ended (``show.ended``): its sessions are looked at
+    by the next tick, which counts it as a drop, rather than at their next period."""
+    with transaction.atomic():
+        _lock_room(performer_id)
+        return PrivateShow.objects.filter(performer_id=performer_id, status=Status.ACTIVE).update(next_bill_at=None)
 
 
 def payer_blocked(*, performer, user, now=None, actor=None) -> int:
@@ -75,20 +90,62 @@ def payer_blocked(*, performer, user, now=None, actor=None) -> int:
 # --- the worker: ticks and sweeps ------------------------------------------------------
 
 
+def _due(now):
+    return Q(status=Status.ACTIVE) & (Q(next_bill_at__isnull=True) | Q(next_bill_at__lte=now))
+
+
+def _claim_due_room(now) -> int | None:
+    """Lock the room of the most overdue session that no other worker holds
+    (one query; the room's row first, as every write of a room)."""
+    due = Q(performer__private_shows__status=Status.ACTIVE) & (
+        Q(performer__private_shows__next_bill_at__isnull=True) | Q(performer__private_shows__next_bill_at__lte=now)
+    )
+    rooms = (
+        RoomPrivateSettings.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(due)
+        .order_by(F("performer__private_shows__next_bill_at").asc(nulls_first=True))
+        .values_list("performer_id", flat=True)
+    )
+    return rooms.first()
+
+
+def _bill_room(performer_id: int, now, audit: _Audit) -> int:
+    """Bill the room's due sessions (locked by id, as ``_lock_session`` would)."""
+    live = Exists(Show.objects.filter(performer_id=OuterRef("performer_id"), status=Show.Status.LIVE))
+    sessions = list(
+        PrivateShow.objects.filter(_due(now), performer_id=performer_id)
+        .select_for_update(of=("self",))
+        .select_related("performer", "payer", "hold")
+        .annotate(room_is_live=live)
+        .order_by("pk")
+    )
+    ended_one = False
+    for session in sessions:
+        live = session.room_is_live
+        if ended_one:  # ending a private ends its spies: read them again
+            session = _lock_session(session.pk)
+            if session.status != Status.ACTIVE:
+                continue
+        _bill(session, now, audit, live=live)
+        ended_one = ended_one or session.status != Status.ACTIVE
+    return len(sessions)
+
+
 def bill_due_periods(*, now=None) -> int:
-    """The billing tick: every active session in its own transaction (a crash
-    loses at most that session's tick, which the next one redoes)."""
+    """The billing tick: the due sessions, room by room, each room in its own
+    transaction; rooms locked by another worker (or a request being answered)
+    are left to it or to the next tick.  Returns how many sessions it billed."""
     now = now or timezone.now()
-    pks = list(PrivateShow.objects.filter(status=Status.ACTIVE).order_by("pk").values_list("pk", "performer_id"))
-    for pk, performer_id in pks:
+    billed = 0
+    while True:
         audit = _Audit()
         with transaction.atomic():
-            _lock_room(performer_id)
-            session = _lock_session(pk)
-            if session.status == Status.ACTIVE:
-                _bill(session, now, audit)
-            audit.write()
-    return len(pks)
+            performer_id = _claim_due_room(now)
+            if performer_id is not None:
+                billed += _bill_room(performer_id, now, audit)
+                audit.write()
+        if performer_id is None:
+            return billed
 
 
 def expire_requests(*, now=None) -> int:

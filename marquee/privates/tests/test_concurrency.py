@@ -109,3 +109,23 @@ def test_end_racing_a_tick_and_a_tip_keeps_the_money_exact(private_settings):
     assert ledger.wallet_balance(viewer) == 100 - 30 - 30 * tipped
     assert ledger.held_tokens(viewer) == 0
     assert not Hold.objects.filter(status=Hold.Status.PENDING).exists()
+
+
+def test_workers_share_the_due_set_and_charge_each_period_once(private_settings):
+    """Four workers ticking at once over eight rooms (SKIP LOCKED on each room):
+    every period begun is charged exactly once, and the rooms were shared."""
+    sessions = []
+    for _ in range(8):
+        performer = live_room()
+        viewer = UserFactory()
+        fund(viewer, 1000)
+        session = services.request_private(user=viewer, performer=performer, now=at(0))
+        sessions.append(services.accept(actor=performer.user, session=session, now=at(0)))
+    billed = run_together(4, lambda i: services.bill_due_periods(now=at(250)))
+    assert sum(billed) == 8  # each session billed by exactly one worker
+    for session in sessions:
+        session.refresh_from_db()
+        assert session.periods_charged == 5 and session.next_bill_at == at(300)
+        keys = sorted(Transfer.objects.filter(hold=session.hold_id).values_list("idempotency_key", flat=True))
+        assert keys == sorted(f"privates:{session.pk}:period:{n}" for n in range(1, 6))
+        assert ledger.wallet_balance(session.payer) == 950 and ledger.held_tokens(session.payer) == 10
