@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from marquee.audit.models import AuditEvent
+from marquee.compliance.tests.conftest import geoip_db  # noqa: F401 (fixture)
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import Hold
 from marquee.lib.geo import Location
@@ -121,3 +122,39 @@ def test_the_service_charges_only_the_periods_begun(room, viewer):
     assert ledger.wallet_balance(viewer) == 80 and ledger.held_tokens(viewer) == 0
     assert services.end_region_blocked(performer=room, now=at(80)) == 0  # once
     assert ledger.wallet_balance(viewer) == 80
+
+
+def test_booked_over_the_api_from_germany_then_germany_blocked(
+    long_periods,
+    room,
+    geoip_db,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    """The whole path: the location comes from the booking request's address."""
+    from django.test import Client
+
+    from tests.support.compliance import GERMANY_V4, approve_age
+
+    def booked_from(ip, name):
+        user = UserFactory(username=name)
+        approve_age(user)
+        fund(user, 100)
+        client = Client(REMOTE_ADDR=ip)
+        client.force_login(user)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/api/v1/rooms/performer/private/", {"kind": "private"}, content_type="application/json"
+            )
+        assert response.status_code == 201, response.content
+        return PrivateShow.objects.get(pk=response.json()["id"])
+
+    german = booked_from(GERMANY_V4, "german")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.accept(actor=room.user, session=german)
+    block(room, "US-TX", django_capture_on_commit_callbacks)  # elsewhere: nothing ends
+    german.refresh_from_db()
+    assert german.status == Status.ACTIVE
+    block(room, "DE", django_capture_on_commit_callbacks)
+    german.refresh_from_db()
+    assert (german.status, german.end_reason, german.periods_charged) == (Status.ENDED, Reason.REGION_BLOCKED, 1)
+    assert ledger.held_tokens(german.payer) == 0 and ledger.wallet_balance(german.payer) == 90
