@@ -156,5 +156,6 @@ def test_booked_over_the_api_from_germany_then_germany_blocked(
     assert german.status == Status.ACTIVE
     block(room, "DE", django_capture_on_commit_callbacks)
     german.refresh_from_db()
-    assert (german.status, german.end_reason, german.periods_charged) == (Status.ENDED, Reason.REGION_BLOCKED, 1)
+    assert german.status == Status.ENDED and ledger.held_tokens(german.payer) == 0
+    assert (german.end_reason, german.periods_charged) == (Reason.REGION_BLOCKED, 1)
     assert ledger.held_tokens(german.payer) == 0 and ledger.wallet_balance(german.payer) == 90
