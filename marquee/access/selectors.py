@@ -19,7 +19,7 @@ from marquee.billing.models import Product
 from marquee.compliance import policy
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.errors import DomainError
-from marquee.lib.geo import Location, location_for_request
+from marquee.lib.geo import UNKNOWN, Location, location_for_request
 from marquee.performers import selectors as performer_selectors
 from marquee.performers.models import Performer, ShowKind
 from marquee.privates import selectors as privates
@@ -225,30 +225,41 @@ def private_offer(viewer: Viewer, performer) -> dict | None:
     }
 
 
-def private_state(viewer: Viewer, performer) -> dict | None:
-    """The room is private while a private or exclusive show runs: who is in
-    it (the performer, the payer, spies) and whether others may spy."""
-    running = privates.active_private(performer)
-    if running is None:
-        return None
+def _in_private(viewer: Viewer, performer, room) -> tuple[object | None, bool]:
+    """``viewer``'s active session in the room's private (payer, spy) or group
+    show (pledge), and whether they are in it at all (the performer is)."""
     mine = privates.watching_session(viewer.user, performer)
-    room = privates.room_settings(performer)
-    spies = room.spies_enabled and running.kind != "exclusive"
+    if mine is not None and room.is_group != (mine.kind == "group"):
+        mine = None  # a session of another kind can't be this show's
+    return mine, viewer.owns(performer) or mine is not None
+
+
+def private_state(viewer: Viewer, performer, room=None) -> dict | None:
+    """The room is private while a private, exclusive or group show runs: who
+    is in it (the performer, the payer, spies, the group's pledgers) and
+    whether others may spy (never on an exclusive or a group show)."""
+    room = room or privates.private_room(performer)
+    if room is None:
+        return None
+    mine, inside = _in_private(viewer, performer, room)
+    settings_ = privates.room_settings(performer)
+    spies = not room.is_group and room.kind != "exclusive" and settings_.spies_enabled
     own_room = viewer.owns(performer)
-    is_payer = mine is not None and mine.pk == running.pk
-    # WebRTC (WHEP, cam2cam) for the payer and the performer; spies stay on HLS.
-    webrtc = own_room or is_payer
-    cam2cam = webrtc and room.cam2cam_enabled
+    is_payer = mine is not None and mine.kind != "spy"
+    # WebRTC (WHEP, cam2cam) for a private's payer and the performer; spies and
+    # group shows stay on HLS.
+    webrtc = not room.is_group and (own_room or is_payer)
+    cam2cam = webrtc and settings_.cam2cam_enabled
     return {
-        "id": running.pk,
-        "kind": running.kind,
+        "id": room.id,
+        "kind": room.kind,
         "spies_allowed": spies,
         "session_id": mine.pk if mine is not None else None,
-        "watching": own_room or mine is not None,
+        "watching": inside,
         "is_payer": is_payer,
-        "webrtc_url": reverse("api_private_whep", args=[running.pk]) if webrtc else None,
+        "webrtc_url": reverse("api_private_whep", args=[room.id]) if webrtc else None,
         "cam2cam_url": (
-            reverse("api_private_cam2cam_whep" if own_room else "api_private_cam2cam", args=[running.pk])
+            reverse("api_private_cam2cam_whep" if own_room else "api_private_cam2cam", args=[room.id])
             if cam2cam
             else None
         ),
@@ -331,14 +342,15 @@ def room_state(viewer: Viewer, performer) -> dict:
         return state
     state["show"] = {"id": show.pk, "kind": show.kind, "title": show.title, "price_cents": show.price_cents}
     decision = watch(viewer, show)
-    private = private_state(viewer, performer) if decision else None
+    room = privates.private_room(performer) if decision else None
+    private = private_state(viewer, performer, room) if room is not None else None
     state["private"] = private
     if private is not None and not private["watching"]:
         # Public playback stops for the private's length (its folder is gone too).
         state["denied"] = {"code": "private_show", "message": "In a private show."}
     elif private is not None:
         state["playback_url"], state["playback_expires_at"] = signed_playback_url(
-            viewer.user, show, session=private["id"]
+            viewer.user, show, session=room.media_session
         )
     elif decision:
         state["playback_url"], state["playback_expires_at"] = signed_playback_url(viewer.user, show)
@@ -364,11 +376,33 @@ def live_thumbnail_allowed(viewer: Viewer, performer) -> Decision:
 
 
 def public_frames(show: Show) -> bool:
-    """May frames of ``show`` go on public cards: free to watch and not in a private."""
-    return free_to_watch(show) and privates.active_private(show.performer) is None
+    """May frames of ``show`` go on public cards: free to watch and not in a private or group show."""
+    return free_to_watch(show) and privates.private_room(show.performer) is None
 
 
 # --- chat ---------------------------------------------------------------------------
+
+
+def _private_chat(user, performer, room) -> tuple[bool, bool]:
+    """Who talks and who reads during a private or group show: (talks, reads).
+    A private: its payer and the performer talk, its spies read.  A group
+    show: its pledgers and the performer.  Nobody else reads what is said in
+    it (the chat hub and the history keep it to the room's ``audience``)."""
+    mine, inside = _in_private(Viewer(user, UNKNOWN), performer, room)
+    talks = inside and (mine is None or mine.kind != "spy")  # mine None and inside: the performer
+    return talks, inside
+
+
+def chat_post_audience(user, performer) -> str | None:
+    """Where a message ``user`` posts now goes: "" to the public chat, the
+    running private's audience if they talk in it, None (refused) if the room
+    is private and they don't.  Asked at each post, so a post racing the
+    private's start is never said in public."""
+    room = privates.private_room(performer)
+    if room is None:
+        return ""
+    talks, _ = _private_chat(user, performer, room)
+    return room.audience if talks else None
 
 
 def chat(*, viewer, username: str, location: Location, age_gate_passed: bool):
@@ -381,13 +415,12 @@ def chat(*, viewer, username: str, location: Location, age_gate_passed: bool):
     access = access_chat(viewer=viewer, username=username, location=location, age_gate_passed=age_gate_passed)
     if not access.decision:
         return access
-    running = privates.active_private(access.performer)
-    if running is not None and access.can_post:
-        # During a private only its payer and the performer talk; spies and the rest read.
-        owner = viewer is not None and viewer.is_authenticated and viewer.pk == access.performer.user_id
-        payer = viewer is not None and viewer.is_authenticated and viewer.pk == running.payer_id
-        if not (owner or payer):
-            access = dataclasses.replace(access, can_post=False)
+    room = privates.private_room(access.performer)
+    if room is not None:
+        talks, reads = _private_chat(viewer, access.performer, room)
+        access = dataclasses.replace(
+            access, can_post=access.can_post and talks, audience=room.audience if reads else None
+        )
     show = current_show(access.performer)
     if show is None or free_to_watch(show) or access.is_moderator:
         return access

@@ -90,10 +90,10 @@ class RoomMessagesView(APIView):
         summary="Chat history of a room, newest page first (page back with ?before=<oldest id>)",
     )
     def get(self, request, username):
-        _access(request, username)
+        access = _access(request, username)
         before = _int_param(request, "before", maximum=ID_MAX)
         limit = _int_param(request, "limit", 50, maximum=100)
-        rows = selectors.visible_messages(username, before=before, limit=limit)
+        rows = selectors.visible_messages(username, before=before, limit=limit, audience=access.audience)
         messages = [protocol.message_from_row(row) for row in rows]
         return Response({"messages": messages, "next_before": messages[0]["id"] if len(messages) == limit else None})
 

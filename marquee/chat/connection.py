@@ -38,6 +38,7 @@ class Connection:
         self.can_post = False
         self.is_moderator = False
         self.role = "viewer"
+        self.audience = None  # the private chat it reads besides the public one (access.chat)
         self.expires_at = None  # JWT expiry (epoch seconds)
         self.performer = None
         self.ip = ""

@@ -109,6 +109,7 @@ class ChatSocket:
     def _identify(conn: Connection, user, access) -> None:
         conn.user, conn.user_id = user, user.pk
         conn.can_post, conn.is_moderator, conn.role = access.can_post, access.is_moderator, access.role
+        conn.audience = access.audience
 
     async def _first_message_auth(self, receive, conn: Connection):
         try:
@@ -210,10 +211,17 @@ class ChatSocket:
                 access.decision.status, protocol.CLOSE_FORBIDDEN
             )
             return conn.close(code, access.decision.code, access.decision.message)
-        if (access.can_post, access.is_moderator, access.role) != (conn.can_post, conn.is_moderator, conn.role):
+        now = (access.can_post, access.is_moderator, access.role, access.audience)
+        if now != (conn.can_post, conn.is_moderator, conn.role, conn.audience):
             self._identify(conn, user, access)
             conn.send_event(
-                {"type": "rights", "can_post": conn.can_post, "is_moderator": conn.is_moderator, "role": conn.role}
+                {
+                    "type": "rights",
+                    "can_post": conn.can_post,
+                    "is_moderator": conn.is_moderator,
+                    "role": conn.role,
+                    "private": conn.audience is not None,
+                }
             )
 
     async def _handle(self, conn: Connection, message: dict) -> None:
@@ -274,9 +282,7 @@ class ChatSocket:
         text = data.get("text")
         if not isinstance(text, str):
             return conn.error("invalid", "A message needs a text.", ref=ref)
-        result = await database_sync_to_async(services.post_message)(
-            user=conn.user, performer=conn.performer, text=text, role=conn.role, is_moderator=conn.is_moderator
-        )
+        result = await database_sync_to_async(_post_now)(conn, text)
         if result.status == "refused":
             conn.error(result.code, result.message, ref=ref)
         elif result.status == "held":
@@ -294,3 +300,19 @@ class ChatSocket:
         except (KeyError, TypeError, ValueError):
             return conn.error("invalid", "Missing or invalid fields for this action.", ref=ref)
         conn.send_event({"type": "ack", "ref": ref})
+
+
+def _post_now(conn: Connection, text: str):
+    """Post to the chat the room has now: the public one, or the running
+    private's if the author talks in it (``access`` decides, at each post)."""
+    audience = entitlement.chat_post_audience(conn.user, conn.performer)
+    if audience is None:
+        return services.PostResult("refused", "private_show", "Only those in the private show talk now.")
+    return services.post_message(
+        user=conn.user,
+        performer=conn.performer,
+        text=text,
+        role=conn.role,
+        is_moderator=conn.is_moderator,
+        audience=audience,
+    )

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 
 from django.conf import settings
 
+from marquee.chat import protocol
 from marquee.chat.protocol import CLOSE_TOO_SLOW
 from marquee.lib import realtime
 from marquee.lib.metrics import chat_stats
@@ -109,8 +110,6 @@ class Hub:
         state.last_seq = max(state.last_seq, seq)
         reset = False
         if resume_from is not None and _can_resume(resume_from, seq, ring):
-            from marquee.chat import protocol
-
             events = protocol.replay_after(ring, resume_from)
         else:
             reset = resume_from is not None
@@ -120,6 +119,8 @@ class Hub:
         if conn.closed:
             return
         events.extend(raw for s, raw in conn.pending if s > seq)
+        # What was said in a private or group show reaches only those in it (history and replay too).
+        events = protocol.for_reader(events, conn.audience)
         if conn.pending:
             conn.last_id = max(seq, conn.pending[-1][0])
         conn.pending = None
@@ -170,8 +171,6 @@ class Hub:
         cached = self._snapshots.get(room)
         if cached and cached[0] == seq:
             return list(cached[1])
-        from marquee.chat import protocol
-
         events = await protocol.join_snapshot(room, ring)
         self._snapshots[room] = (seq, events)
         return list(events)
@@ -205,6 +204,8 @@ class Hub:
         if not batch:
             return
         first, last = batch[0][0], batch[-1][0]
+        if any(protocol.AUDIENCE_MARK in raw for _, raw in batch):
+            return self._flush_scoped(state, batch, last)
         frame = "[" + ",".join(raw for _, raw in batch) + "]"
         delivered = 0  # a local int: the metric costs one add per flush, no lock
         for conn in list(state.live):
@@ -219,6 +220,24 @@ class Hub:
                 delivered += len(batch)
             conn.last_id = last
             conn.push(frame_for)
+        chat_stats.deliveries += delivered
+
+    def _flush_scoped(self, state: RoomState, batch: list[tuple[int, str]], last: int) -> None:
+        """A batch with something said in a private or group show: each
+        socket gets the public events and those of the audience it reads
+        (its id still moves past the rest, so a resume does not ask for them)."""
+        scoped = [(seq, raw, protocol.audience_of(raw)) for seq, raw in batch]
+        delivered = 0
+        for conn in list(state.live):
+            if conn.last_id >= last:
+                continue
+            part = [
+                raw for s, raw, audience in scoped if s > conn.last_id and (not audience or audience == conn.audience)
+            ]
+            conn.last_id = last
+            if part:
+                conn.push("[" + ",".join(part) + "]")
+                delivered += len(part)
         chat_stats.deliveries += delivered
 
     def deliver_ephemeral(self, kind: str, name: str, raw: str) -> None:

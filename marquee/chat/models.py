@@ -25,6 +25,9 @@ class ChatMessage(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
     flags = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
+    # Said in a private or group show ("p12", "g3"): only those in it read it
+    # (``access.chat`` says who); "" is the public chat.
+    audience = models.CharField(max_length=12, blank=True, default="")
 
     class Meta:
         ordering = ["seq"]

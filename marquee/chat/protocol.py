@@ -21,19 +21,48 @@ CLOSE_TOO_LARGE = 1009  # RFC 6455 "message too big", as the server sends it
 SNAPSHOT_TYPES = {"message", "tip", "goal_reached", "show_started", "show_ended"}
 
 
-def message_event(*, username: str, role: str, text: str, created_at) -> dict:
-    return {
+def message_event(*, username: str, role: str, text: str, created_at, audience: str = "") -> dict:
+    event = {
         "type": "message",
         "user": username,
         "role": role,
         "text": text,
         "ts": created_at.isoformat(),
     }
+    if audience:
+        event["audience"] = audience  # said in a private or group show: see ``reaches``
+    return event
 
 
 def message_from_row(row) -> dict:
-    event = message_event(username=row.author_name, role=row.author_role, text=row.text, created_at=row.created_at)
+    event = message_event(
+        username=row.author_name, role=row.author_role, text=row.text, created_at=row.created_at, audience=row.audience
+    )
     return {"id": row.seq, **event}
+
+
+# How an event said in a private or group show carries its audience on the
+# wire.  User text is JSON-escaped, so it can never contain this (a quote in
+# it is always preceded by a backslash): a substring test is exact.
+AUDIENCE_MARK = '"audience":'
+
+
+def audience_of(raw: str) -> str:
+    """The audience of a raw room event ("" for the public chat)."""
+    if AUDIENCE_MARK not in raw:
+        return ""
+    return json.loads(raw).get("audience") or ""
+
+
+def reaches(raw: str, audience: str | None) -> bool:
+    """May a socket reading ``audience`` (None: only the public chat) get this event?"""
+    scope = audience_of(raw)
+    return not scope or scope == audience
+
+
+def for_reader(events: list[str], audience: str | None) -> list[str]:
+    """The events (history, replay) a socket reading ``audience`` may get."""
+    return [raw for raw in events if reaches(raw, audience)]
 
 
 def error_event(code: str, message: str, **extra) -> dict:

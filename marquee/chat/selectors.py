@@ -23,6 +23,9 @@ class ChatAccess:
     can_post: bool = False
     is_moderator: bool = False
     role: str = "viewer"
+    # The private chat this socket may read besides the room's ("p12": private
+    # show 12; None: only the public chat).  Set by ``access.chat``.
+    audience: str | None = None
 
 
 def get_room(username: str) -> Performer | None:
@@ -72,9 +75,13 @@ def room_rules(performer) -> ChatRoomRules | None:
     return ChatRoomRules.objects.filter(performer=performer).first()
 
 
-def visible_messages(username: str, *, before: int | None, limit: int) -> list[ChatMessage]:
-    """Published, not deleted messages of a room, oldest first, before an id."""
+def visible_messages(
+    username: str, *, before: int | None, limit: int, audience: str | None = None
+) -> list[ChatMessage]:
+    """Published, not deleted messages of a room, oldest first, before an id:
+    the public chat, and the private chat of ``audience`` if given."""
     rows = ChatMessage.objects.filter(performer__user__username=username, state=ChatMessage.State.VISIBLE)
+    rows = rows.filter(Q(audience="") | Q(audience=audience or ""))
     if before is not None:
         rows = rows.filter(seq__lt=before)
     return list(reversed(rows.order_by("-seq")[:limit]))

@@ -30,9 +30,11 @@ class PostResult:
 # --- Posting ---------------------------------------------------------------------------
 
 
-def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -> PostResult:
+def post_message(*, user, performer, text: str, role: str, is_moderator: bool, audience: str = "") -> PostResult:
     """Run the pipeline; publish once to the room, store in the next batch.
-    The hot path writes nothing to the database."""
+    The hot path writes nothing to the database.  ``audience``: said in a
+    private or group show (the caller asks ``access`` which one runs), so
+    only those in it get it."""
     restriction = selectors.active_restriction(user, performer)
     if restriction is not None:
         if restriction.kind == ChatBan.Kind.BAN:
@@ -76,10 +78,11 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
             state=ChatMessage.State.HELD,
             flags=ctx.flags,
             created_at=now,
+            audience=audience,
         )
         realtime.publish_moderator_event(room, {"type": "review", "action": "held", **_held_payload(held)})
         return PostResult("held", verdict.code, verdict.message)
-    event = protocol.message_event(username=user.username, role=role, text=ctx.text, created_at=now)
+    event = protocol.message_event(username=user.username, role=role, text=ctx.text, created_at=now, audience=audience)
     seq = realtime.publish_room_event(room, event)
     store.enqueue(
         ChatMessage(
@@ -91,6 +94,7 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool) -
             text=ctx.text,
             flags=ctx.flags,
             created_at=now,
+            audience=audience,
         )
     )
     domain_events.send("chat.posted", user_id=user.pk, performer_id=performer.pk)
@@ -242,7 +246,11 @@ def review_held(*, actor, performer, held_id: int, approve: bool, ip: str = "") 
             return None
         # The row is locked, so it is published once; it takes its id now.
         event = protocol.message_event(
-            username=held.author_name, role=held.author_role, text=held.text, created_at=held.created_at
+            username=held.author_name,
+            role=held.author_role,
+            text=held.text,
+            created_at=held.created_at,
+            audience=held.audience,
         )
         seq = realtime.publish_room_event(room, event)
         ChatMessage.objects.filter(pk=held_id).update(state=ChatMessage.State.VISIBLE, seq=seq)

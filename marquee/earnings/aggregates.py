@@ -8,12 +8,13 @@ import datetime
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Sum
+from django.conf import settings
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from marquee.earnings.models import SupporterDay
 from marquee.ledger import selectors as ledger
-from marquee.ledger.models import EARNING_KINDS, TransferKind
+from marquee.ledger.models import EARNING_KINDS, Entry, TransferKind, Unit
 
 SOURCE_OF_KIND = {
     TransferKind.TIP: "tips",
@@ -71,6 +72,26 @@ def _aggregate_days(performer, zone, first: datetime.date, last: datetime.date) 
 
 _ONE_DAY = datetime.timedelta(days=1)
 _SUPPORTER_SPAN = datetime.timedelta(days=SUPPORTER_WINDOW_DAYS)
+
+
+def private_show_time(performer, zone, first: datetime.date, last: datetime.date) -> dict:
+    """Private, exclusive, spy and group-show periods billed to viewers on
+    local days first..last (each period is one ``private`` transfer) as
+    ``{"periods", "minutes", "tokens"}``: minutes = periods ×
+    ``PRIVATE_BILLING_SECONDS`` / 60; tokens = what the viewers' wallets paid."""
+    since, until = _midnight(first, zone), _midnight(last, zone) + _ONE_DAY
+    transfers = ledger.earnings_transfers(performer, since=since, until=until).filter(kind=TransferKind.PRIVATE)
+    periods = transfers.count()
+    # The wallet side of each period: the one token entry taken from the payer (negative).
+    paid = Entry.objects.filter(transfer__in=transfers.values("pk"), unit=Unit.TOKENS).aggregate(
+        tokens=Sum("amount", filter=Q(amount__lt=0))
+    )["tokens"]
+    minutes = periods * settings.PRIVATE_BILLING_SECONDS / 60
+    return {
+        "periods": periods,
+        "minutes": int(minutes) if minutes == int(minutes) else round(minutes, 2),
+        "tokens": -int(paid or 0),
+    }
 
 
 def _aggregate_supporters(performer, zone, first: datetime.date, last: datetime.date) -> dict:

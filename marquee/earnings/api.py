@@ -19,6 +19,9 @@ class SourceTotalsSerializer(serializers.Serializer):
     fee = serializers.IntegerField()
     net = serializers.IntegerField()
     count = serializers.IntegerField()
+    periods = serializers.IntegerField(required=False, help_text="Private shows only: billing periods charged")
+    minutes = serializers.FloatField(required=False, help_text="Private shows only: billed minutes")
+    tokens = serializers.IntegerField(required=False, help_text="Private shows only: tokens viewers paid")
 
 
 class PeriodSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from marquee.earnings.aggregates import (
     _midnight,
     _supporter_sums,
     _zone,
+    private_show_time,
 )
 from marquee.earnings.models import EarningsDay
 from marquee.ledger import selectors as ledger
@@ -98,7 +99,7 @@ class Earnings:
     granularity: str
     timezone: str
     periods: list[dict] = field(default_factory=list)  # [{start, label, sources: {source: [g, n, c]}}]
-    totals: dict = field(default_factory=dict)  # {source: {gross, fee, net, count}}
+    totals: dict = field(default_factory=dict)  # {source: {gross, fee, net, count}}; private also minutes, tokens
     gross: int = 0
     fee: int = 0
     net: int = 0
@@ -151,6 +152,8 @@ def earnings(performer, granularity: str = "day") -> Earnings:
             row["net"] += net
             row["fee"] += gross - net
             row["count"] += count
+    # Private shows are sold by the minute: their totals say how many, and for how many tokens.
+    totals["private"].update(private_show_time(performer, zone, starts[0], today))
     result.totals = totals
     result.gross = sum(r["gross"] for r in totals.values())
     result.net = sum(r["net"] for r in totals.values())

@@ -15,6 +15,7 @@ Names and payloads (keyword arguments, plain ids and numbers):
 * ``show.stream_lost``: performer_id, at (the media server's last sign of life)
 * ``chat.posted``: user_id, performer_id
 * ``chat.banned``: user_id, performer_id (None: site-wide)
+* ``performer.region_blocked``: performer_id, region (by hand or travel mode)
 * ``purchase.completed``: user_id, performer_id (or None), product
 * ``subscription.extended``: user_id, performer_id
 * ``tip.sent``: user_id, performer_id, tokens

@@ -208,6 +208,8 @@ def add_region_block(*, performer: Performer, region: str, request=None) -> Regi
     except IntegrityError:
         raise SettingsError("duplicate", f"{regions.region_label(country, sub)} is already blocked.", 409) from None
     record_audit(action="room.region_blocked", request=request, target=performer, details={"region": str(block)})
+    # On commit: what runs in the room for viewers there now must stop (privates end theirs).
+    domain_events.send("performer.region_blocked", performer_id=performer.pk, region=str(block))
     return block
 
 

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from marquee.lib.geo import Location
+
 
 class RoomPrivateSettings(models.Model):
     """A room's private-show prices (tokens per minute = per billing period)."""
@@ -96,7 +98,8 @@ class PrivateShow(models.Model):
         PAYER = "payer", "Ended by the viewer"
         NO_FUNDS = "no_funds", "Out of tokens"
         STREAM_DROPPED = "stream_dropped", "Stream dropped"
-        BLOCKED = "blocked", "Viewer banned or region-blocked"
+        BLOCKED = "blocked", "Viewer banned"
+        REGION_BLOCKED = "region_blocked", "The performer blocked the viewer's region"
         PARENT_ENDED = "parent_ended", "The private show ended"
         DECLINED = "declined", "Declined"
         EXPIRED = "expired", "Not answered in time"
@@ -136,6 +139,10 @@ class PrivateShow(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Where the payer was when they booked (from their address): a region block
+    # added later ends the session if it covers this place ("" when unknown).
+    payer_country = models.CharField(max_length=2, blank=True)
+    payer_subdivision = models.CharField(max_length=8, blank=True)
 
     class Meta:
         constraints = [
@@ -176,3 +183,7 @@ class PrivateShow(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def payer_location(self):
+        return Location(self.payer_country or None, self.payer_subdivision or None)

@@ -25,7 +25,24 @@ def _recheck_room(room: str) -> None:
     realtime.publish_moderator_event(room, {"type": "recheck_rights"})
 
 
+def _group_event(event: dict) -> None:
+    """A group show starting or ending takes the room private or public, as a private does."""
+    group = selectors.group_show(event["id"])
+    if group is None:
+        return
+    room = group.performer.username
+    if event["type"] == "group.started":
+        realtime.publish_room_event(room, {"type": "private_started", "private_id": group.pk, "kind": "group"})
+    else:
+        realtime.publish_room_event(
+            room, {"type": "private_ended", "private_id": group.pk, "kind": "group", "reason": event.get("reason")}
+        )
+    _recheck_room(room)
+
+
 def on_event(sender, event: dict, **kwargs) -> None:
+    if event["type"] in ("group.started", "group.ended"):
+        return _group_event(event)
     session = selectors.session(event["id"]) if event["type"].startswith("private.") else None
     if session is None:
         return

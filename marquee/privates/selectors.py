@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from marquee.ledger.models import Hold
 from marquee.privates.models import GroupShow, PrivateShow, RoomPrivateSettings
 
@@ -20,6 +22,41 @@ def active_private(performer) -> PrivateShow | None:
         .select_related("payer")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class PrivateRoom:
+    """The room is private: a private or exclusive show, or a running group
+    show (issue 13).  ``media_session`` names the folder that plays
+    (``live/p<session>/``, see ``shows.playback``); ``audience`` tags the chat
+    said in it, which only those in it read."""
+
+    kind: str  # private, exclusive or group
+    id: int  # the private session's or the group show's id
+    media_session: int
+    audience: str
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == Kind.GROUP
+
+
+def group_media_session(group: GroupShow) -> int | None:
+    """A running group show plays from the folder of its first pledge that
+    started (a fixed choice: pledges that end later don't move it)."""
+    return group.pledges.filter(started_at__isnull=False).order_by("pk").values_list("pk", flat=True).first()
+
+
+def private_room(performer) -> PrivateRoom | None:
+    """The private or group show the room is in now, if any."""
+    running = active_private(performer)
+    if running is not None:
+        return PrivateRoom(kind=running.kind, id=running.pk, media_session=running.pk, audience=f"p{running.pk}")
+    group = GroupShow.objects.filter(performer=performer, status=GroupShow.Status.RUNNING).first()
+    media = group_media_session(group) if group is not None else None
+    if media is None:
+        return None
+    return PrivateRoom(kind=Kind.GROUP, id=group.pk, media_session=media, audience=f"g{group.pk}")
 
 
 def pending_requests(performer):
@@ -67,13 +104,11 @@ def pledge_count(group: GroupShow) -> int:
 
 
 def watching_session(user, performer) -> PrivateShow | None:
-    """The active private, exclusive or spy session ``user`` pays for in this room."""
+    """The active private, exclusive, spy or group-show session ``user`` pays for in this room."""
     if user is None or not user.is_authenticated:
         return None
     return (
-        PrivateShow.objects.filter(
-            performer=performer, payer=user, status=Status.ACTIVE, kind__in=[Kind.PRIVATE, Kind.EXCLUSIVE, Kind.SPY]
-        )
+        PrivateShow.objects.filter(performer=performer, payer=user, status=Status.ACTIVE)
         .select_related("parent")
         .first()
     )

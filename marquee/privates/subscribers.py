@@ -36,14 +36,22 @@ def on_chat_banned(*, user_id: int, performer_id: int | None) -> None:
         services.payer_blocked(performer=performer, user=user)
 
 
+def on_region_blocked(*, performer_id: int, region: str) -> None:
+    """The performer blocked a region (by hand or travel mode): sessions of
+    viewers who booked from it end, charged only the periods begun."""
+    performer = Performer.objects.filter(pk=performer_id).first()
+    if performer is not None:
+        services.end_region_blocked(performer=performer)
+
+
 def on_show_went_live(*, performer_id: int, show_id: int) -> None:
-    """The stream came back as a new show while a private runs (a reconnect
+    """The stream came back as a new show while a private (or group show) runs (a reconnect
     within the drop grace): the private's folder replaces the public one the
     publish just opened, so the public does not see the private."""
     performer = Performer.objects.select_related("user").filter(pk=performer_id).first()
-    running = selectors.active_private(performer) if performer is not None else None
+    running = selectors.private_room(performer) if performer is not None else None
     if running is not None:
-        playback.open_show_media(playback.media_folder(show_id, running.pk), performer.username)
+        playback.open_show_media(playback.media_folder(show_id, running.media_session), performer.username)
 
 
 def on_show_ended(*, show_id: int) -> None:
@@ -59,5 +67,6 @@ def connect() -> None:
     domain_events.subscribe("chat.banned", on_chat_banned)
     domain_events.subscribe("show.went_live", on_show_went_live)
     domain_events.subscribe("show.ended", on_show_ended)
+    domain_events.subscribe("performer.region_blocked", on_region_blocked)
     private_show_event.connect(push.on_event, dispatch_uid="privates.push")
     private_show_event.connect(webrtc.on_event, dispatch_uid="privates.webrtc")

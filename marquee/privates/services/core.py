@@ -29,7 +29,9 @@ from django.db import transaction
 from marquee.audit.services import record_audit
 from marquee.billing import money
 from marquee.billing.prices import PriceError
+from marquee.compliance import policy
 from marquee.lib.errors import DomainError
+from marquee.lib.geo import Location, location_for_request
 from marquee.privates.events import emit
 from marquee.privates.models import GroupShow, PrivateShow, RoomPrivateSettings
 from marquee.shows import playback
@@ -127,6 +129,14 @@ def _room_busy(performer, *, except_pk=None) -> bool:
         performer=performer, status__in=[GroupShow.Status.ANNOUNCED, GroupShow.Status.RUNNING]
     )
     return active.exists() or open_group.exists()
+
+
+def payer_location(location: Location | None, request) -> dict:
+    """The session's record of where its payer books from (the caller's
+    ``location``, else the request's address), for later region blocks."""
+    if location is None:
+        location = location_for_request(request) if request is not None else Location()
+    return {"payer_country": location.country or "", "payer_subdivision": location.subdivision or ""}
 
 
 def _create_session(*, audit: _Audit, **fields) -> PrivateShow:
@@ -260,6 +270,32 @@ def _finish(session: PrivateShow, *, reason: str, at, now, audit: _Audit, actor=
         spy = _lock_session(spy_pk)
         if spy.is_open:
             _finish(spy, reason=Reason.PARENT_ENDED, at=at, now=now, audit=audit)
+
+
+def end_sessions(pks, *, reason: str, now, audit: _Audit) -> int:
+    """End these sessions (locked here, in pk order) for a viewer who may no
+    longer be there (banned, region-blocked): running ones are charged only
+    the periods begun, requests are cancelled; every hold's rest is voided."""
+    ended = 0
+    for pk in sorted(pks):
+        session = _lock_session(pk)
+        if session.status == Status.ACTIVE:
+            _finish(session, reason=reason, at=now, now=now, audit=audit)
+        elif session.status == Status.REQUESTED:
+            _close(session, status=Status.CANCELLED, reason=reason, at=now, audit=audit)
+        else:
+            continue  # ended meanwhile (a spy whose private this loop just ended)
+        ended += 1
+    return ended
+
+
+def region_blocked_sessions(performer) -> list[int]:
+    """Open sessions in the room whose payer booked from a region the
+    performer blocks now (the rule is ``compliance.policy``'s)."""
+    open_sessions = PrivateShow.objects.filter(performer=performer, status__in=PrivateShow.OPEN).exclude(
+        payer_country=""
+    )
+    return [s.pk for s in open_sessions.order_by("pk") if policy.is_region_blocked(performer, s.payer_location)]
 
 
 def _bill(session: PrivateShow, now, audit: _Audit, *, live: bool | None = None) -> None:

@@ -12,6 +12,7 @@ from marquee.audit.services import record_audit
 from marquee.billing import prices
 from marquee.privates.events import emit
 from marquee.privates.models import GroupShow, PrivateShow
+from marquee.privates.selectors import group_media_session
 from marquee.privates.services.core import (
     Kind,
     PrivateError,
@@ -26,7 +27,9 @@ from marquee.privates.services.core import (
     _live_show,
     _lock_room,
     _lock_session,
+    payer_location,
     price_checked,
+    switch_media,
 )
 from marquee.privates.services.guards import require_free_live_room, require_room_owner
 
@@ -63,7 +66,7 @@ def _lock_group(group: GroupShow) -> GroupShow:
     return GroupShow.objects.select_for_update(of=("self",)).select_related("performer").get(pk=group.pk)
 
 
-def join_group_show(*, user, group: GroupShow, now=None, request=None) -> PrivateShow:
+def join_group_show(*, user, group: GroupShow, now=None, request=None, location=None) -> PrivateShow:
     """Pledge to a group show: one period is held now; the show starts when the goal is met."""
     _check_room(user, group.performer)
     now = now or timezone.now()
@@ -83,6 +86,7 @@ def join_group_show(*, user, group: GroupShow, now=None, request=None) -> Privat
             minimum_periods=1,
             requested_at=now,
             expires_at=group.deadline,
+            **payer_location(location, request),
         )
         if group.pledges.filter(status=Status.REQUESTED).count() >= group.goal_viewers:
             _start_group(group, now, audit)
@@ -97,12 +101,17 @@ def _start_group(group: GroupShow, now, audit: _Audit) -> None:
     group.save(update_fields=["status", "started_at"])
     audit.add("privates.group_started", group)
     emit("group.started", performer=group.performer, user_ids=[], id=group.pk)
+    first = None
     for pk in group.pledges.filter(status=Status.REQUESTED).order_by("pk").values_list("pk", flat=True):
         pledge = _lock_session(pk)
         pledge.status = Status.ACTIVE
         pledge.started_at = now
         pledge.save(update_fields=["status", "started_at"])
+        first = first or pledge
         _bill(pledge, now, audit)
+    # The room goes private as for a private show: public playback stops (the
+    # first pledge's folder replaces the show's; see selectors.group_media_session).
+    switch_media(first, private=True)
 
 
 def end_group_show(*, actor, group: GroupShow, now=None, request=None) -> GroupShow:
@@ -121,6 +130,9 @@ def end_group_show(*, actor, group: GroupShow, now=None, request=None) -> GroupS
 
 def _close_group(group: GroupShow, *, now, audit: _Audit, reason: str, actor=None) -> None:
     running = group.status == GroupShow.Status.RUNNING
+    media = group_media_session(group) if running else None
+    if media is not None:
+        switch_media(_lock_session(media), private=False)  # the public sees the show again
     for pk in group.pledges.filter(status__in=PrivateShow.OPEN).order_by("pk").values_list("pk", flat=True):
         pledge = _lock_session(pk)
         if pledge.status == Status.ACTIVE:

@@ -31,7 +31,10 @@ from marquee.privates.services.core import (
     _lock_session,
     _require_live,
     _room_busy,
+    end_sessions,
+    payer_location,
     price_checked,
+    region_blocked_sessions,
     switch_media,
 )
 from marquee.privates.services.guards import require_free_live_room, require_room_owner
@@ -54,10 +57,11 @@ def update_room_settings(*, actor, performer, request=None, **values) -> RoomPri
 # --- private and exclusive shows ---------------------------------------------------
 
 
-def request_private(*, user, performer, kind: str = Kind.PRIVATE, now=None, request=None) -> PrivateShow:
-    """A viewer asks for a private (or exclusive) show: the minimum is held at once."""
+def request_private(*, user, performer, kind: str = Kind.PRIVATE, now=None, request=None, location=None) -> PrivateShow:
+    """A viewer asks for a private (or exclusive) show: the minimum is held at once.
+    ``location`` (default: the request's) is kept for later region blocks."""
     if kind == Kind.SPY:
-        return join_spy(user=user, performer=performer, now=now, request=request)
+        return join_spy(user=user, performer=performer, now=now, request=request, location=location)
     if kind not in (Kind.PRIVATE, Kind.EXCLUSIVE):
         raise PrivateError("bad_kind", "Choose private, exclusive or spy.", 400)
     _check_room(user, performer)
@@ -78,6 +82,7 @@ def request_private(*, user, performer, kind: str = Kind.PRIVATE, now=None, requ
             minimum_periods=room.minimum_minutes,
             requested_at=now,
             expires_at=now + datetime.timedelta(seconds=settings.PRIVATE_REQUEST_EXPIRY_SECONDS),
+            **payer_location(location, request),
         )
         audit.write(actor=user, request=request)
         emit("private.requested", performer=performer, user_ids=[user.pk], id=session.pk, kind=kind)
@@ -173,7 +178,7 @@ def end_private(*, actor, session: PrivateShow, now=None, request=None) -> Priva
 # --- spies ------------------------------------------------------------------------
 
 
-def join_spy(*, user, performer, now=None, request=None) -> PrivateShow:
+def join_spy(*, user, performer, now=None, request=None, location=None) -> PrivateShow:
     """Watch the running private at the spy rate, billed per period from now."""
     _check_room(user, performer)
     now = now or timezone.now()
@@ -201,8 +206,25 @@ def join_spy(*, user, performer, now=None, request=None) -> PrivateShow:
             requested_at=now,
             status=Status.ACTIVE,
             started_at=now,
+            **payer_location(location, request),
         )
         _bill(session, now, audit)
         audit.write(actor=user, request=request)
         emit("private.spy_joined", performer=performer, user_ids=[user.pk], id=session.pk, parent=parent.pk)
     return session
+
+
+# --- region blocks ------------------------------------------------------------------
+
+
+def end_region_blocked(*, performer, now=None) -> int:
+    """The performer blocked a region (by hand or travel mode): sessions of
+    payers (or spies, or group pledgers) who booked from it end as
+    ``region_blocked``, charged only the periods begun, the rest voided."""
+    now = now or timezone.now()
+    audit = _Audit()
+    with transaction.atomic():
+        _lock_room(performer.pk)
+        ended = end_sessions(region_blocked_sessions(performer), reason=Reason.REGION_BLOCKED, now=now, audit=audit)
+        audit.write()
+    return ended

@@ -13,6 +13,7 @@ from marquee.chat.tests.conftest import (  # noqa: F401  (autouse fixtures of ch
 )
 from marquee.privates import services
 from marquee.privates.tests.conftest import fund
+from tests.factories import UserFactory
 from tests.support.chat import Socket, run, session_cookie
 from tests.support.compliance import approve_age
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def joined(cookie):
     s = Socket("performer", cookie=cookie)
     assert await s.connect()
-    await s.event("hello")
+    await s.event("hello", timeout=20)  # generous: the machine is shared and loaded
     return s
 
 
@@ -52,3 +53,95 @@ def test_private_events_and_rights_over_the_socket(room, viewer, outsider):
             await s.comm.disconnect()
 
     run(scenario)
+
+
+def texts(events):
+    return [e["text"] for e in events if e.get("type") == "message"]
+
+
+def test_only_those_in_the_private_read_its_chat_live_in_history_and_on_resume(room, viewer, outsider):
+    """Issue 13: during a private the chat is the payer's and the performer's
+    (spies read); the rest of the room receives none of it — live, in a fresh
+    join's history, on a resume, from the history API — and reads again once
+    it ends."""
+    spy_user = UserFactory(username="spy")
+    for user in (viewer, spy_user):
+        approve_age(user)
+    fund(viewer, 100)
+    fund(spy_user, 100)
+    cookies = [session_cookie(u) for u in (room.user, viewer, spy_user, outsider)]
+
+    async def scenario():
+        owner, payer, spy, public = [await joined(c) for c in cookies]
+        await payer.send({"type": "message", "text": "before", "ref": 1})
+        await public.event("message", text="before", timeout=20)
+        session = await sync_to_async(services.request_private)(user=viewer, performer=room)
+        await sync_to_async(services.accept)(actor=room.user, session=session)
+        await sync_to_async(services.join_spy)(user=spy_user, performer=room)
+        assert (await payer.event("rights", timeout=20))["private"] is True
+        assert (await spy.event("rights", private=True, timeout=20))["can_post"] is False
+        assert (await public.event("rights", timeout=20))["private"] is False
+        last_public = max(e.get("id", 0) for e in [*await public.drain(0.2), {"id": 0}])
+        await payer.send({"type": "message", "text": "secret from the payer", "ref": 2})
+        await payer.event("ack", ref=2, timeout=20)
+        await owner.send({"type": "message", "text": "secret from the performer", "ref": 3})
+        await owner.event("ack", ref=3, timeout=20)
+        for inside in (owner, payer, spy):
+            await inside.event("message", text="secret from the payer", timeout=20)
+            await inside.event("message", text="secret from the performer", timeout=20)
+        assert texts(await public.drain(0.5)) == []
+        await spy.send({"type": "message", "text": "spy talks", "ref": 4})
+        assert (await spy.event("error", ref=4, timeout=20))["code"] == "read_only"
+        # A fresh join and a resume from before the private: none of it either.
+        fresh = await joined(cookies[3])
+        assert "before" in texts(fresh.buffer) and not [t for t in texts(fresh.buffer) if "secret" in t]
+        resumed = Socket("performer", cookie=cookies[3], query=f"last_id={last_public}")
+        assert await resumed.connect()
+        await resumed.event("hello", timeout=20)
+        assert texts(await resumed.drain(0.3)) == []
+        # Those in it get the history of it on rejoining.
+        again = await joined(cookies[1])
+        assert "secret from the payer" in texts(again.buffer)
+        await sync_to_async(services.end_private)(actor=room.user, session=session)
+        await public.event("private_ended", private_id=session.pk, timeout=20)
+        assert (await public.event("rights", timeout=20))["can_post"] is True
+        await payer.event("rights", private=False, timeout=20)
+        await payer.send({"type": "message", "text": "after", "ref": 5})
+        await public.event("message", text="after", timeout=20)
+        for s in (owner, payer, spy, public, fresh, resumed, again):
+            await s.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.django_db
+def test_the_history_api_keeps_a_privates_chat_to_those_in_it(client, room, viewer, outsider):
+    from django.utils import timezone
+
+    from marquee.chat.models import ChatMessage
+
+    fund(viewer, 100)
+    session = services.request_private(user=viewer, performer=room)
+    services.accept(actor=room.user, session=session)
+    for seq, (text, audience) in enumerate([("public", ""), ("secret", f"p{session.pk}"), ("other", "p999999")], 1):
+        ChatMessage.objects.create(
+            performer=room,
+            seq=seq,
+            author=viewer,
+            author_name="viewer",
+            text=text,
+            audience=audience,
+            created_at=timezone.now(),
+        )
+
+    def history(user):
+        client.force_login(user)
+        return texts(client.get("/api/v1/rooms/performer/messages/").json()["messages"])
+
+    approve_age(outsider)
+    approve_age(viewer)
+    assert history(outsider) == ["public"]
+    assert history(viewer) == ["public", "secret"]
+    assert history(room.user) == ["public", "secret"]
+    services.end_private(actor=viewer, session=session)
+    assert history(viewer) == ["public"]  # read during the show, not after

@@ -98,7 +98,7 @@ def test_room_api_shows_the_private_state(client, media, room, viewer, outsider,
 def test_chat_is_the_payer_and_performer_during_a_private(room, viewer, outsider, django_capture_on_commit_callbacks):
     def can_post(user):
         answer = access.chat(viewer=user, username="performer", location=Location(country="US"), age_gate_passed=True)
-        assert answer.decision  # everyone still reads (and hears when it ends)
+        assert answer.decision  # everyone stays in the room (public events; the chat again when it ends)
         return answer.can_post
 
     assert can_post(outsider) and can_post(viewer)
@@ -195,3 +195,62 @@ def test_a_stream_back_as_a_new_show_does_not_reopen_the_public_folder_during_a_
         domain_events.send("show.went_live", performer_id=room.pk, show_id=show.pk + 1)
     assert not os.path.lexists(live / str(show.pk + 1))
     assert (live / f"p{session.pk}" / "index.m3u8").is_symlink()
+
+
+def test_a_running_group_show_takes_the_room_private_like_a_private(
+    media, room, viewer, outsider, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue 13: when the goal is met the room goes private for everyone not
+    in the group show (playback, frames, chat), and public again at its end."""
+    from marquee.lib import realtime
+    from tests.factories import UserFactory
+
+    room_events, mod_events = [], []
+    monkeypatch.setattr(realtime, "publish_room_event", lambda r, e: room_events.append(e) or 1)
+    monkeypatch.setattr(realtime, "publish_moderator_event", lambda r, e: mod_events.append(e))
+    live, show = media
+    second = UserFactory(username="second")
+    fund(viewer, 100)
+    fund(second, 100)
+    with django_capture_on_commit_callbacks(execute=True):
+        group = services.announce_group_show(
+            actor=room.user, performer=room, rate_tokens=5, goal_viewers=2, window_minutes=10
+        )
+        first = services.join_group_show(user=viewer, group=group)
+    # Announced, not running: the room is public.
+    assert f"/{show.pk}/" in access.room_state(viewer_of(outsider), room)["playback_url"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.join_group_show(user=second, group=group)
+    assert not os.path.lexists(live / str(show.pk))
+    assert (live / f"p{first.pk}" / "index.m3u8").is_symlink()
+    other = access.room_state(viewer_of(outsider), room)
+    assert other["playback_url"] is None and other["denied"]["code"] == "private_show"
+    assert other["private"] == {
+        "id": group.pk,
+        "kind": "group",
+        "spies_allowed": False,
+        "session_id": None,
+        "watching": False,
+        "is_payer": False,
+    }
+    for user in (viewer, second, room.user):
+        assert f"/p{first.pk}/" in access.room_state(viewer_of(user), room)["playback_url"]
+    assert not access.live_thumbnail_allowed(viewer_of(outsider), room)
+    assert not access.public_frames(show)
+    assert {"type": "private_started", "private_id": group.pk, "kind": "group"} in room_events
+    assert {"type": "recheck_rights"} in mod_events
+
+    def chat_of(user):
+        return access.chat(viewer=user, username="performer", location=Location(country="US"), age_gate_passed=True)
+
+    assert (chat_of(second).can_post, chat_of(second).audience) == (True, f"g{group.pk}")
+    assert (chat_of(room.user).can_post, chat_of(room.user).audience) == (True, f"g{group.pk}")
+    assert (chat_of(outsider).can_post, chat_of(outsider).audience) == (False, None)
+    assert access.chat_post_audience(outsider, room) is None
+    with django_capture_on_commit_callbacks(execute=True):
+        services.end_group_show(actor=room.user, group=group)
+    assert not os.path.lexists(live / f"p{first.pk}")
+    assert (live / str(show.pk) / "index.m3u8").is_symlink()
+    assert f"/{show.pk}/" in access.room_state(viewer_of(outsider), room)["playback_url"]
+    assert chat_of(outsider).can_post and chat_of(outsider).audience is None
+    assert room_events[-1]["type"] == "private_ended"
