@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from marquee.billing.models import Payout, Product, Purchase, Subscription, Tip
+from marquee.billing import prices
+from marquee.billing.models import Payout, PayoutSettings, Product, Purchase, Subscription, Tip
 from marquee.ledger import selectors as ledger
 from marquee.ledger.models import TransferKind
 
@@ -71,6 +72,19 @@ def recent_tips(performer, limit: int = 20):
 
 def payouts_for(performer):
     return Payout.objects.filter(performer=performer)
+
+
+def payout_settings(performer) -> PayoutSettings:
+    """The performer's payout settings, or the platform's defaults (unsaved)."""
+    saved = PayoutSettings.objects.filter(performer=performer).first()
+    if saved is not None:
+        return saved
+    return PayoutSettings(
+        performer=performer,
+        method=settings.PAYOUT_METHODS[0] if settings.PAYOUT_METHODS else "",
+        minimum_cents=prices.default_payout_minimum_cents(),
+        schedule=PayoutSettings.Schedule.MANUAL,
+    )
 
 
 def token_packs() -> list[dict]:
