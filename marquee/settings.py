@@ -561,6 +561,10 @@ TOKEN_VALUE_CENTS = env_int("TOKEN_VALUE_CENTS", 10, minimum=1)
 LEDGER_PLATFORM_SHARDS = env_int("LEDGER_PLATFORM_SHARDS", 16, minimum=1)
 EARNINGS_HOLD_DAYS = env_int("EARNINGS_HOLD_DAYS", 7, minimum=0)
 PAYOUT_MINIMUM_CENTS = env_int("PAYOUT_MINIMUM_CENTS", 5000, minimum=0)
+# The most a performer may set as their own payout minimum (payout settings).
+PAYOUT_MINIMUM_MAX_CENTS = env_int("PAYOUT_MINIMUM_MAX_CENTS", 1_000_000, minimum=1)
+# How staff can pay performers (the manual rail pays out of band by one of these).
+PAYOUT_METHODS = env_list("PAYOUT_METHODS", ["bank_transfer", "paxum", "check"])
 SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 3, minimum=0)
 SUBSCRIPTION_PERIOD_DAYS = env_int("SUBSCRIPTION_PERIOD_DAYS", 30, minimum=1)
 PRICE_MIN_CENTS = env_int("PRICE_MIN_CENTS", 199, minimum=1)
@@ -802,6 +806,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(MEDIA_WATCHDOG_TICK_SECONDS),
     },
     "billing-release-earnings": {"task": "marquee.billing.tasks.release_due_earnings", "schedule": 3600.0},
+    "billing-scheduled-payouts": {"task": "marquee.billing.tasks.request_scheduled_payouts", "schedule": 3600.0},
     "earnings-rollups": {"task": "marquee.earnings.tasks.refresh_rollups", "schedule": 3600.0},
     "schedule-send-reminders": {"task": "marquee.schedule.tasks.send_show_reminders", "schedule": 60.0},
     "schedule-extend-schedules": {"task": "marquee.schedule.tasks.extend_schedules", "schedule": 6 * 3600.0},

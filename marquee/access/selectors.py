@@ -160,7 +160,20 @@ def paywall_offer(show: Show) -> dict:
             "message": "This is a private show.",
         }
     offer["price_display"] = format_price(offer["price_cents"])
+    # What the placeholder shows instead of a black box: the show, since
+    # when, and what the purchase gives (no frame of the paid stream).
+    offer["title"] = show.title
+    began = show.started_at or show.scheduled_start
+    offer["started_at"] = began.isoformat() if began else None
+    offer["gives"] = PAYWALL_GIVES[offer["product"]]
     return offer
+
+
+PAYWALL_GIVES = {
+    "ticket": "A ticket lets you watch this whole show, live, until it ends, and chat with the room.",
+    "subscription": "Fan-club members watch every members-only show and get the member content sets.",
+    "private": "A private show is just you and the performer.",
+}
 
 
 # What can be paid for: billing's checkout products, content sets, tips.

@@ -85,7 +85,7 @@ class PayoutAdmin(admin.ModelAdmin):
     """The payout rail is an adapter point; with the manual rail, staff pay
     out of band and mark the payout here."""
 
-    list_display = ["reference", "performer", "amount_cents", "status", "rail", "created_at", "settled_at"]
+    list_display = ["reference", "performer", "amount_cents", "status", "method", "period", "created_at", "settled_at"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Payout._meta.fields]
     actions = ["mark_paid", "mark_failed"]

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from marquee.access import selectors as access
 from marquee.accounts.selectors import require_recent_reauthentication
-from marquee.billing import selectors, services
+from marquee.billing import prices, selectors, services
 from marquee.billing.gateways import GatewayNotConfigured
 from marquee.billing.views import ask_to_buy, checkout_target, success_url_builder
 from marquee.ledger import selectors as ledger_selectors
@@ -269,6 +269,57 @@ def _own_performer(request):
     if performer is None:
         raise ApiError("not_a_performer", "Only performers have earnings.", 403)
     return performer
+
+
+class PayoutSettingsSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="one of the platform's payout methods (``methods``)")
+    minimum_cents = serializers.IntegerField(help_text="no automatic payout below this")
+    schedule = serializers.CharField(help_text="manual, weekly or monthly")
+    methods = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
+class PayoutSettingsInput(serializers.Serializer):
+    # Types only: the limits are checked by billing.prices, the one place they live.
+    method = serializers.CharField(required=False, max_length=20)
+    minimum_cents = serializers.IntegerField(required=False)
+    schedule = serializers.CharField(required=False, max_length=10)
+
+
+def _settings_body(saved) -> dict:
+    return {
+        "method": saved.method,
+        "minimum_cents": saved.minimum_cents,
+        "schedule": saved.schedule,
+        "methods": [method for method, _ in prices.payout_methods()],
+    }
+
+
+class PayoutSettingsView(APIView):
+    """How and when you are paid; scheduled payouts use these settings."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=PayoutSettingsSerializer, summary="Your payout settings")
+    def get(self, request):
+        return Response(_settings_body(selectors.payout_settings(_own_performer(request))))
+
+    @extend_schema(
+        request=PayoutSettingsInput,
+        responses={200: PayoutSettingsSerializer, **errors(400)},
+        summary="Change your payout settings (any of method, minimum_cents, schedule)",
+    )
+    def patch(self, request):
+        current = selectors.payout_settings(_own_performer(request))
+        data = PayoutSettingsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {
+            "method": current.method,
+            "minimum_cents": current.minimum_cents,
+            "schedule": current.schedule,
+            **data.validated_data,
+        }
+        saved = services.update_payout_settings(user=request.user, request=request, **values)
+        return Response(_settings_body(saved))
 
 
 class PayoutView(APIView):

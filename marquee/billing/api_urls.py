@@ -12,4 +12,5 @@ urlpatterns = [
     path("subscriptions/<id:pk>/cancel/", api.SubscriptionCancelView.as_view(), name="api_subscription_cancel"),
     path("rooms/<str:username>/tips/", api.RoomTipsView.as_view(), name="api_room_tips"),
     path("payouts/", api.PayoutView.as_view(), name="api_payouts"),
+    path("payouts/settings/", api.PayoutSettingsView.as_view(), name="api_payout_settings"),
 ]

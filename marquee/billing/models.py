@@ -175,9 +175,46 @@ class Payout(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     rail = models.CharField(max_length=20, default="manual")
     rail_reference = models.CharField(max_length=120, blank=True)
+    # Scheduled payouts only: the period they pay ("2026-W48", "2026-11");
+    # unique per performer, so a period is paid out once however often beat runs.
+    period = models.CharField(max_length=10, blank=True, default="")
+    # How staff are to pay it (the performer's payout method when requested).
+    method = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payout_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payout_amount_positive"),
+            models.UniqueConstraint(
+                fields=["performer", "period"], condition=~Q(period=""), name="payout_once_per_period"
+            ),
+        ]
+
+
+class PayoutSettings(models.Model):
+    """How a performer wants to be paid: method, the smallest amount worth a
+    payout, and whether payouts are requested for them on a schedule.  Values
+    are checked by ``billing.prices.check_payout_settings``."""
+
+    class Schedule(models.TextChoices):
+        MANUAL = "manual", "Manual (I request payouts)"
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+
+    performer = models.OneToOneField(
+        "performers.Performer", on_delete=models.CASCADE, related_name="payout_settings", primary_key=True
+    )
+    method = models.CharField(max_length=20)
+    minimum_cents = models.PositiveIntegerField()
+    schedule = models.CharField(max_length=10, choices=Schedule.choices, default=Schedule.MANUAL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(minimum_cents__gt=0), name="payoutsettings_minimum_positive"),
+            models.CheckConstraint(
+                condition=Q(schedule__in=["manual", "weekly", "monthly"]), name="payoutsettings_schedule_known"
+            ),
+        ]

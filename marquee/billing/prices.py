@@ -67,6 +67,34 @@ def check_payout_cents(cents) -> int:
     return cents
 
 
+PAYOUT_METHOD_LABELS = {"bank_transfer": "Bank transfer", "paxum": "Paxum", "check": "Cheque by post"}
+PAYOUT_SCHEDULES = ("manual", "weekly", "monthly")
+
+
+def payout_methods() -> list[tuple[str, str]]:
+    """(id, label) of the methods this platform pays by (``PAYOUT_METHODS``)."""
+    return [(m, PAYOUT_METHOD_LABELS.get(m, m.replace("_", " ").capitalize())) for m in settings.PAYOUT_METHODS]
+
+
+def default_payout_minimum_cents() -> int:
+    return max(settings.PAYOUT_MINIMUM_CENTS, 1)
+
+
+def check_payout_settings(*, method, minimum_cents, schedule) -> None:
+    """A performer's payout settings: a method the platform pays by, a minimum
+    between the platform's payout minimum and ``PAYOUT_MINIMUM_MAX_CENTS``, a
+    known schedule."""
+    if not isinstance(method, str) or method not in settings.PAYOUT_METHODS:
+        raise PriceError("bad_method", "Choose one of the payout methods offered.", 400)
+    low, high = default_payout_minimum_cents(), settings.PAYOUT_MINIMUM_MAX_CENTS
+    if not _is_int(minimum_cents) or not low <= minimum_cents <= high:
+        raise PriceError(
+            "bad_minimum", f"The payout minimum must be between ${low / 100:,.2f} and ${high / 100:,.2f}.", 400
+        )
+    if schedule not in PAYOUT_SCHEDULES:
+        raise PriceError("bad_schedule", "The schedule is manual, weekly or monthly.", 400)
+
+
 # --- private, spy and group shows (tokens per billing period) -----------------------
 
 PRIVATE_SETTING_FIELDS = {

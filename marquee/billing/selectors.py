@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from marquee.billing import tip_goals
-from marquee.billing.models import Payout, Product, Purchase, Subscription, Tip
+from marquee.billing import prices, tip_goals
+from marquee.billing.models import Payout, PayoutSettings, Product, Purchase, Subscription, Tip
 
 
 def has_show_ticket(user, show) -> bool:
@@ -70,6 +70,19 @@ def recent_tips(performer, limit: int = 20):
 
 def payouts_for(performer):
     return Payout.objects.filter(performer=performer)
+
+
+def payout_settings(performer) -> PayoutSettings:
+    """The performer's payout settings, or the platform's defaults (unsaved)."""
+    saved = PayoutSettings.objects.filter(performer=performer).first()
+    if saved is not None:
+        return saved
+    return PayoutSettings(
+        performer=performer,
+        method=settings.PAYOUT_METHODS[0] if settings.PAYOUT_METHODS else "",
+        minimum_cents=prices.default_payout_minimum_cents(),
+        schedule=PayoutSettings.Schedule.MANUAL,
+    )
 
 
 def token_packs() -> list[dict]:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marquee.accounts.selectors import has_two_factor
+from marquee.compliance import policy
 from marquee.dashboard.forms import (
     ModeratorForm,
     RegionBlockForm,
@@ -17,6 +18,7 @@ from marquee.dashboard.forms import (
 from marquee.performers import selectors, services
 from marquee.performers.dashboard_access import performer_required
 from marquee.schedule import selectors as schedule_selectors
+from marquee.shows import selectors as show_selectors
 
 
 @performer_required
@@ -26,6 +28,8 @@ def index(request):
         "performer": performer,
         "two_factor": has_two_factor(request.user),
         "upcoming": schedule_selectors.public_upcoming(performer)[:5],
+        "live": show_selectors.live_status(performer),
+        "can_stream": policy.can_stream(performer),
         "dash_section": "home",
     }
     return render(request, "dashboard/index.html", context)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import threading
 import uuid
@@ -24,6 +25,7 @@ from collections import Counter, defaultdict, deque
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
 PROCESS_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
@@ -137,6 +139,18 @@ class MemoryBackend:
 
     async def viewer_count(self, hub, room: str, who: Counter) -> int:
         return len(who)
+
+    def viewer_counts(self, rooms: list[str]) -> dict[str, int]:
+        """Distinct viewers per room over this process's hubs (the only ones)."""
+        counts = {}
+        for room in rooms:
+            who: set = set()
+            for hub in _local_hubs():
+                state = hub.rooms.get(room)
+                if state is not None:
+                    who.update(list(state.who))  # a copy: the hub's loop may change it meanwhile
+            counts[room] = len(who)
+        return counts
 
     def ping(self) -> str:
         return "memory"
@@ -269,6 +283,17 @@ class RedisBackend:
             results = await pipe.execute()
         return int(results[-1])
 
+    def viewer_counts(self, rooms: list[str]) -> dict[str, int]:
+        """The presence sets ``viewer_count`` keeps, read in one round trip:
+        members not yet lapsed."""
+        import time
+
+        now = time.time()
+        with self._client().pipeline(transaction=False) as pipe:
+            for room in rooms:
+                pipe.zcount(channel("viewers", room), now, "+inf")
+            return {room: int(n) for room, n in zip(rooms, pipe.execute(), strict=True)}
+
     def ping(self) -> str:
         self._client().ping()
         return "redis"
@@ -294,6 +319,34 @@ def backend():
     if _backend is None:
         _backend = RedisBackend(settings.REDIS_URL) if settings.REDIS_URL else MemoryBackend()
     return _backend
+
+
+VIEWER_COUNTS_CACHE_SECONDS = 5
+
+
+def viewer_counts(rooms) -> dict[str, int]:
+    """How many watch each room now, as the chat counts them (the number a
+    room page shows), for cards and dashboards.  Cached a few seconds per
+    room; one cache read and at most one Redis round trip for any number of
+    rooms.  A presence store that is down counts nobody (cards still render)."""
+    from django.core.cache import cache
+
+    rooms = list(dict.fromkeys(rooms))
+    if not rooms:
+        return {}
+    keys = {room: f"realtime:viewers:{room}" for room in rooms}
+    cached = cache.get_many(list(keys.values()))
+    counts = {room: cached[key] for room, key in keys.items() if key in cached}
+    missing = [room for room in rooms if room not in counts]
+    if missing:
+        try:
+            fresh = backend().viewer_counts(missing)
+        except Exception:
+            logger.warning("reading viewer counts failed", exc_info=True)
+            return {**dict.fromkeys(missing, 0), **counts}
+        cache.set_many({keys[room]: n for room, n in fresh.items()}, VIEWER_COUNTS_CACHE_SECONDS)
+        counts.update(fresh)
+    return counts
 
 
 # --- Public API (called on commit by marquee.lib.events) ----------------------------

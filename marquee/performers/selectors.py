@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from marquee.compliance import policy
+from marquee.lib import realtime
 from marquee.lib.fields import max_length
 from marquee.lib.geo import Location
 from marquee.performers import regions
@@ -55,6 +56,18 @@ def browse_performers(*, location: Location, tag: str = "", language: str = "", 
     if query:
         performers = performers.filter(Q(display_name__icontains=query) | Q(user__username__icontains=query))
     return performers.order_by("-is_live", "next_show_at", "display_name").distinct()
+
+
+def attach_viewer_counts(performers) -> list:
+    """Cards of live rooms show how many watch: the chat's own count (what
+    the room page shows), for the whole list at once and cached briefly.
+    Sets ``viewers`` (None for rooms that are not live)."""
+    performers = list(performers)
+    live = [p for p in performers if getattr(p, "is_live", False)]
+    counts = realtime.viewer_counts(p.user.username for p in live)
+    for performer in performers:
+        performer.viewers = counts.get(performer.user.username) if getattr(performer, "is_live", False) else None
+    return performers
 
 
 def get_visible_performer(username: str, *, viewer, location: Location) -> Performer | None:

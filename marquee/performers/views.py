@@ -23,7 +23,7 @@ def home(request):
     page = Paginator(performers, 24).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "performers": page.object_list,
+        "performers": selectors.attach_viewer_counts(page.object_list),
         "tags": Tag.objects.filter(kind=Tag.Kind.TAG),
         "languages": Tag.objects.filter(kind=Tag.Kind.LANGUAGE),
         "active_tag": tag,

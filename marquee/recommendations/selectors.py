@@ -245,8 +245,9 @@ def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_b
     return chosen
 
 
-def recommended_performers(*, viewer, location: Location, limit: int = 20, live_boost: bool = True) -> list:
-    """The "Recommended for you" list; anonymous visitors get popular + live now."""
+def recommended_performers(*, viewer, location: Location, limit: int = 20, live_boost: bool = True, exclude=()) -> list:
+    """The "Recommended for you" list; anonymous visitors get popular + live
+    now.  ``exclude``: performer ids not to list (already on the page)."""
     artifacts = current_artifacts()
     if viewer is not None and viewer.is_authenticated:
         ranked = _personal_ranked(artifacts, viewer.pk)
@@ -254,7 +255,14 @@ def recommended_performers(*, viewer, location: Location, limit: int = 20, live_
     else:
         ranked = _popular_ranked(artifacts)
         boost = 1.0  # popularity is scaled to [0, 1]: every live room goes first
-    return _serve(ranked, viewer=viewer, location=location, limit=limit, live_boost=boost if live_boost else 0.0)
+    return _serve(
+        ranked,
+        viewer=viewer,
+        location=location,
+        limit=limit,
+        live_boost=boost if live_boost else 0.0,
+        exclude=set(exclude),
+    )
 
 
 def similar_performers(*, performer: Performer, viewer, location: Location, limit: int = 6) -> list:

@@ -28,14 +28,12 @@ def _parse_day(value: str | None, default: datetime.date) -> datetime.date:
         return default
 
 
-@performer_required
-def schedule_page(request):
-    performer = request.performer
+def _calendar_context(request, performer) -> dict:
     zone = performer_zone(performer)
     today = timezone.now().astimezone(zone).date()
     view = "week" if request.GET.get("view") == "week" else "month"
     day = _parse_day(request.GET.get("day"), today)
-    context = {
+    return {
         "performer": performer,
         "view": view,
         "month": selectors.month_calendar(performer, day.year, day.month) if view == "month" else None,
@@ -43,17 +41,29 @@ def schedule_page(request):
         "day": day,
         "zone": zone.key,
     }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "calendar":
-        return render(request, "schedule/_calendar.html", context)
+
+
+def _page(request, *, one_off_form=None, recurring_form=None, status: int = 200):
+    """The schedule page; a refused form comes back bound, so its errors
+    show at their fields and what was typed stays."""
+    performer = request.performer
+    context = _calendar_context(request, performer)
     context.update(
         {
-            "one_off_form": OneOffShowForm(initial=_form_defaults(performer)),
-            "recurring_form": RecurringShowForm(initial=_form_defaults(performer)),
+            "one_off_form": one_off_form or OneOffShowForm(initial=_form_defaults(performer)),
+            "recurring_form": recurring_form or RecurringShowForm(initial=_form_defaults(performer)),
             "rules": selectors.performer_rules(performer),
             "upcoming": selectors.public_upcoming(performer)[:20],
         }
     )
-    return render(request, "schedule/page.html", context)
+    return render(request, "schedule/page.html", context, status=status)
+
+
+@performer_required
+def schedule_page(request):
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "calendar":
+        return render(request, "schedule/_calendar.html", _calendar_context(request, request.performer))
+    return _page(request)
 
 
 def _form_defaults(performer) -> dict:
@@ -61,13 +71,29 @@ def _form_defaults(performer) -> dict:
     return {"kind": kind, "price": performer.default_ticket_price_cents / 100}
 
 
-def _form_error(request, form_or_message):
-    if isinstance(form_or_message, str):
-        messages.error(request, form_or_message)
-    else:
-        for field, errors in form_or_message.errors.items():
-            label = form_or_message.fields[field].label or field if field in form_or_message.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+def _form_error(request, message: str):
+    messages.error(request, message)
+
+
+# Which field a refusal of the schedule services is about (shown there).
+FIELD_OF_CODE = {
+    "bad_title": "title",
+    "bad_kind": "kind",
+    "bad_length": "expected_minutes",
+    "bad_price": "price",
+    "in_past": "time",
+    "overlap": "time",
+    "bad_start": "time",
+    "bad_weekdays": "weekdays",
+    "bad_until": "until",
+    "no_occurrences": "until",
+}
+
+
+def _refused(request, form, exc, form_name: str):
+    field = FIELD_OF_CODE.get(exc.code)
+    form.add_error(field if field in form.fields else None, exc.message)
+    return _page(request, status=exc.status if 400 <= exc.status < 500 else 400, **{form_name: form})
 
 
 @performer_required
@@ -76,8 +102,7 @@ def schedule_one_off(request):
     performer = request.performer
     form = OneOffShowForm(request.POST)
     if not form.is_valid():
-        _form_error(request, form)
-        return redirect("dashboard_schedule")
+        return _page(request, one_off_form=form, status=400)
     data = form.cleaned_data
     starts_at = datetime.datetime.combine(data["date"], data["time"], tzinfo=performer_zone(performer))
     try:
@@ -91,8 +116,7 @@ def schedule_one_off(request):
             request=request,
         )
     except recurrence.ScheduleError as exc:
-        _form_error(request, exc.message)
-        return redirect("dashboard_schedule")
+        return _refused(request, form, exc, "one_off_form")
     messages.success(request, f"“{show.title}” is on the schedule.")
     return redirect(f"{_schedule_url()}?day={data['date'].isoformat()}")
 
@@ -109,8 +133,7 @@ def schedule_recurring(request):
     performer = request.performer
     form = RecurringShowForm(request.POST)
     if not form.is_valid():
-        _form_error(request, form)
-        return redirect("dashboard_schedule")
+        return _page(request, recurring_form=form, status=400)
     data = form.cleaned_data
     try:
         rule = services.create_schedule_rule(
@@ -127,8 +150,7 @@ def schedule_recurring(request):
             request=request,
         )
     except recurrence.ScheduleError as exc:
-        _form_error(request, exc.message)
-        return redirect("dashboard_schedule")
+        return _refused(request, form, exc, "recurring_form")
     messages.success(
         request, f"“{rule.title}” repeats {', '.join(recurrence.rule_weekdays(rule))} at {rule.start_time:%H:%M}."
     )

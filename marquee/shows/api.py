@@ -34,6 +34,9 @@ class PaywallSerializer(serializers.Serializer):
     price_cents = serializers.IntegerField()
     price_display = serializers.CharField()
     message = serializers.CharField()
+    title = serializers.CharField(help_text="the show's title")
+    started_at = serializers.DateTimeField(allow_null=True, help_text="when the show started (or is scheduled)")
+    gives = serializers.CharField(help_text="what the purchase gives, in a sentence")
 
 
 class RoomPrivateSerializer(serializers.Serializer):

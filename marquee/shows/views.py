@@ -16,7 +16,7 @@ from marquee.audit.models import AuditEvent
 from marquee.compliance import policy
 from marquee.lib.fields import clip
 from marquee.performers import services as performer_services
-from marquee.shows import services, thumbnails
+from marquee.shows import selectors, services, thumbnails
 from marquee.shows.models import Show
 
 # nginx-rtmp hook names → what they do.
@@ -113,5 +113,6 @@ def stream_settings(request):
         "server_url": settings.MEDIA_RTMP_PUBLIC_URL,
         "stream_key": f"{performer.username}?key={new_key}" if new_key else None,
         "can_stream": policy.can_stream(performer),
+        "live": selectors.live_status(performer),
     }
     return render(request, "shows/stream_settings.html", context)

@@ -47,6 +47,10 @@ def test_paywall_offer_names_what_unlocks_each_kind_of_show():
         "price_cents": 705,
         "price_display": "7.05",
         "message": "This stream is premium. Purchase access to watch.",
+        # Issue 15: the placeholder names the show, since when, and what the ticket gives.
+        "title": premium.title,
+        "started_at": premium.scheduled_start.isoformat(),
+        "gives": "A ticket lets you watch this whole show, live, until it ends, and chat with the room.",
     }
     subscribers = ShowFactory(performer=performer, kind="subscribers")
     assert access.paywall_offer(subscribers) == {
@@ -55,6 +59,9 @@ def test_paywall_offer_names_what_unlocks_each_kind_of_show():
         "price_cents": 1250,
         "price_display": "12.50",
         "message": "This show is for fan-club members. Subscribe to watch.",
+        "title": subscribers.title,
+        "started_at": subscribers.scheduled_start.isoformat(),
+        "gives": "Fan-club members watch every members-only show and get the member content sets.",
     }
     private = ShowFactory(performer=performer, kind="private")
     assert access.paywall_offer(private) == {
@@ -63,4 +70,7 @@ def test_paywall_offer_names_what_unlocks_each_kind_of_show():
         "price_cents": 3005,
         "price_display": "30.05",
         "message": "This is a private show.",
+        "title": private.title,
+        "started_at": private.scheduled_start.isoformat(),
+        "gives": "A private show is just you and the performer.",
     }

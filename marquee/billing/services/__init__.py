@@ -14,7 +14,13 @@ from marquee.billing.services.checkout import (
     reverse_purchase,
     start_checkout,
 )
-from marquee.billing.services.payouts import release_due_earnings, request_payout, settle_payout
+from marquee.billing.services.payouts import (
+    release_due_earnings,
+    request_payout,
+    request_scheduled_payouts,
+    settle_payout,
+    update_payout_settings,
+)
 from marquee.billing.services.sandbox import sandbox_complete_checkout, sandbox_emit, sandbox_reverse, staff_refund
 from marquee.billing.services.subscriptions import (
     cancel_subscription,
@@ -37,6 +43,7 @@ __all__ = [
     "release_due_earnings",
     "renew_subscription",
     "request_payout",
+    "request_scheduled_payouts",
     "reverse_purchase",
     "sandbox_complete_checkout",
     "sandbox_emit",
@@ -45,4 +52,5 @@ __all__ = [
     "settle_payout",
     "staff_refund",
     "start_checkout",
+    "update_payout_settings",
 ]

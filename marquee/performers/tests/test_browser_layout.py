@@ -86,6 +86,7 @@ PAGES = [
     ("performer", "/dashboard/stream/"),
     ("performer", "/dashboard/schedule/"),
     ("performer", "/dashboard/earnings/"),
+    ("performer", "/dashboard/payouts/"),
     ("performer", "/dashboard/content/"),
     ("performer", "/rooms/livestage/"),
     ("staff", "/admin/"),

@@ -1,3 +1,5 @@
+import datetime
+
 from django import template
 
 from marquee.access import selectors as access
@@ -11,9 +13,11 @@ def room_player(context, performer):
     returns; static/js/player.js takes over from there."""
     request = context["request"]
     state = access.room_state(access.Viewer.from_request(request), performer)
+    since = (state.get("paywall") or {}).get("started_at")
     return {
         "performer": performer,
         "state": state,
+        "paywall_since": datetime.datetime.fromisoformat(since) if since else None,
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }

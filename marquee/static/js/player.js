@@ -188,8 +188,19 @@ if (root) {
     badge.classList.toggle("badge-offline", !live);
   }
 
+  const sinceFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", timeZoneName: "short" });
+
   function paywall(offer) {
     parts.paywall.querySelector("[data-paywall-message]").textContent = offer.message;
+    parts.paywall.querySelector("[data-paywall-title]").textContent = offer.title || "";
+    parts.paywall.querySelector("[data-paywall-gives]").textContent = offer.gives || "";
+    const since = offer.started_at ? new Date(offer.started_at) : null;
+    const sinceEl = parts.paywall.querySelector("[data-paywall-since]");
+    parts.paywall.querySelector("[data-paywall-when]").hidden = !since;
+    if (since) {
+      sinceEl.setAttribute("datetime", offer.started_at);
+      sinceEl.textContent = sinceFormat.format(since);
+    }
     parts.paywall.querySelector("[data-paywall-product]").value = offer.product || "";
     parts.paywall.querySelector("[data-paywall-show]").value = offer.show_id || "";
     parts.paywall.querySelector("[data-paywall-button]").textContent = `Buy for $${offer.price_display}`;
