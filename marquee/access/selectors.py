@@ -12,11 +12,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from marquee.billing import selectors as billing
 from marquee.billing.models import Product
 from marquee.compliance import policy
+from marquee.content import selectors as content_selectors
+from marquee.content.models import ContentPurchase, MediaItem
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.errors import DomainError
 from marquee.lib.geo import UNKNOWN, Location, location_for_request
@@ -330,6 +333,30 @@ def room_offers(viewer: Viewer, performer) -> dict:
         "tickets": [{"show": s, "owned": authenticated and billing.has_show_ticket(viewer.user, s)} for s in shows],
         "club_member": authenticated and billing.has_active_subscription(viewer.user, performer),
     }
+
+
+def content_shelf(viewer: Viewer, performer, *, limit: int | None = None) -> list[dict]:
+    """The sets a viewer is shown on the room, the profile and the room's
+    set list: published ones only (a taken-down set is unpublished), and
+    none at all when this viewer may not enter the room (region block,
+    travel mode, suspension, jurisdiction, 18+ gate).  Each with what the
+    viewer already has; opening a set still asks ``content.selectors``."""
+    if not viewer.owns(performer) and not enter_room(viewer, performer):
+        return []
+    sets = content_selectors.visible_sets(performer).annotate(
+        ready_items=Count("items", filter=Q(items__status=MediaItem.Status.READY))
+    )
+    sets = list(sets[:limit] if limit else sets)
+    if not sets or not viewer.authenticated:
+        return [{"set": media_set, "owned": False} for media_set in sets]
+    member = billing.has_active_subscription(viewer.user, performer)
+    bought = set(
+        ContentPurchase.objects.filter(user=viewer.user, media_set__in=sets).values_list("media_set_id", flat=True)
+    )
+    return [
+        {"set": s, "owned": s.pk in bought or (member and s.free_for_subscribers) or viewer.owns(performer)}
+        for s in sets
+    ]
 
 
 # --- the room as the player sees it ------------------------------------------------

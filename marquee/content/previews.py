@@ -7,7 +7,7 @@ import io
 import av
 from PIL import Image
 
-from marquee.content.uploads import open_limited_image
+from marquee.lib.images import open_limited_image
 
 THUMB_SIZE = (480, 480)
 PREVIEW_SIZE = (1280, 1280)

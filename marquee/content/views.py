@@ -107,8 +107,8 @@ def room_sets(request, username: str):
     performer = get_visible_performer(username, viewer=request.user, location=location_for_request(request))
     if performer is None:
         raise Http404("No such room.")
-    sets = selectors.visible_sets(performer).prefetch_related("items")
-    return render(request, "content/room_sets.html", {"performer": performer, "sets": sets})
+    shelf = access.content_shelf(access.Viewer.from_request(request), performer)
+    return render(request, "content/room_sets.html", {"performer": performer, "shelf": shelf})
 
 
 def view_set(request, set_id: int):

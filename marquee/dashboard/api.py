@@ -29,7 +29,7 @@ class RoomSettingsSerializer(serializers.Serializer):
 class TipMenuItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     label = serializers.CharField(max_length=80)
-    tokens = serializers.IntegerField(min_value=1)
+    tokens = serializers.IntegerField(help_text="Range: billing.prices (TIP_MENU_MAX_TOKENS).")
 
 
 class ModeratorSerializer(serializers.Serializer):
@@ -107,8 +107,42 @@ class TipMenuView(APIView):
         return Response(TipMenuItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
+class TipMenuOrderSerializer(serializers.Serializer):
+    order = serializers.ListField(child=serializers.IntegerField(), help_text="Every item's id, first to last.")
+
+
+class TipMenuOrderView(APIView):
+    permission_classes = [IsPerformer]
+
+    @extend_schema(
+        request=TipMenuOrderSerializer,
+        responses={200: TipMenuItemSerializer(many=True), **errors(400)},
+        summary="Reorder my tip menu (the order viewers see)",
+    )
+    def put(self, request):
+        data = TipMenuOrderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = services.reorder_tip_menu(
+            performer=request.performer, order=data.validated_data["order"], request=request
+        )
+        return Response(TipMenuItemSerializer(items, many=True).data)
+
+
 class TipMenuItemView(APIView):
     permission_classes = [IsPerformer]
+
+    @extend_schema(
+        request=TipMenuItemSerializer,
+        responses={200: TipMenuItemSerializer, **errors(400)},
+        summary="Edit a tip-menu item",
+    )
+    def patch(self, request, item_id: int):
+        item = get_object_or_404(TipMenuItem, pk=item_id, performer=request.performer)
+        data = TipMenuItemSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = {"label": item.label, "tokens": item.tokens, **data.validated_data}
+        item = services.update_tip_menu_item(performer=request.performer, item_id=item.pk, request=request, **values)
+        return Response(TipMenuItemSerializer(item).data)
 
     @extend_schema(responses={204: None}, summary="Remove a tip-menu item")
     def delete(self, request, item_id: int):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("dashboard/", api.DashboardView.as_view(), name="api_dashboard"),
     path("dashboard/room/", api.RoomSettingsView.as_view(), name="api_dashboard_room"),
     path("dashboard/room/tip-menu/", api.TipMenuView.as_view(), name="api_dashboard_tip_menu"),
+    path("dashboard/room/tip-menu/order/", api.TipMenuOrderView.as_view(), name="api_dashboard_tip_menu_order"),
     path("dashboard/room/tip-menu/<id:item_id>/", api.TipMenuItemView.as_view(), name="api_dashboard_tip_item"),
     path("dashboard/room/moderators/", api.ModeratorsView.as_view(), name="api_dashboard_moderators"),
     path(

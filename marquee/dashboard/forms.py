@@ -4,7 +4,9 @@ import zoneinfo
 
 from django import forms
 
+from marquee.lib.fields import max_length
 from marquee.performers import regions
+from marquee.performers.models import Performer, Tag
 from marquee.performers.services import DEFAULT_KINDS
 
 
@@ -45,7 +47,8 @@ class RoomSettingsForm(forms.Form):
 
 class TipMenuItemForm(forms.Form):
     label = forms.CharField(max_length=80)
-    tokens = forms.IntegerField(min_value=1)
+    # The allowed range is billing.prices' (checked by the service, shown at this field).
+    tokens = forms.IntegerField()
 
 
 class ModeratorForm(forms.Form):
@@ -54,3 +57,37 @@ class ModeratorForm(forms.Form):
 
 class RegionBlockForm(forms.Form):
     region = forms.ChoiceField(choices=regions.region_choices, label="Region")
+
+
+class ProfileForm(forms.Form):
+    """What viewers see of a performer.  Limits on the text come from the
+    model; tags, languages and the picture are checked by the profile service."""
+
+    display_name = forms.CharField(max_length=max_length(Performer, "display_name"))
+    bio = forms.CharField(
+        required=False,
+        max_length=max_length(Performer, "bio"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Shown on your profile. Keep it safe for work.",
+    )
+    tags = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    languages = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    avatar = forms.FileField(
+        required=False, label="New picture", help_text="JPEG, PNG, WebP or GIF; it is re-encoded without its metadata."
+    )
+    remove_avatar = forms.BooleanField(required=False, label="Remove my picture")
+
+    def __init__(self, *args, performer, **kwargs):
+        chosen = list(performer.tags.all())
+        kwargs.setdefault(
+            "initial",
+            {
+                "display_name": performer.display_name,
+                "bio": performer.bio,
+                "tags": [t.slug for t in chosen if t.kind == Tag.Kind.TAG],
+                "languages": [t.slug for t in chosen if t.kind == Tag.Kind.LANGUAGE],
+            },
+        )
+        super().__init__(*args, **kwargs)
+        for name, kind in (("tags", Tag.Kind.TAG), ("languages", Tag.Kind.LANGUAGE)):
+            self.fields[name].choices = list(Tag.objects.filter(kind=kind).values_list("slug", "label"))

@@ -11,8 +11,10 @@ from rest_framework.views import APIView
 from marquee.lib.api_errors import ApiError
 from marquee.lib.api_schema import errors
 from marquee.lib.errors import DomainError
+from marquee.lib.fields import max_length
 from marquee.lib.geo import location_for_request
-from marquee.performers import selectors, services
+from marquee.performers import profile, selectors, services
+from marquee.performers.models import Performer
 
 
 class PerformerSerializer(serializers.Serializer):
@@ -144,8 +146,24 @@ class ApplicationSerializer(serializers.Serializer):
     verification_status = serializers.CharField()
 
 
+class ProfileInput(serializers.Serializer):
+    """Any subset; ``avatar`` (multipart) is re-encoded like every picture."""
+
+    display_name = serializers.CharField(max_length=max_length(Performer, "display_name"), required=False)
+    bio = serializers.CharField(allow_blank=True, required=False, trim_whitespace=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    languages = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    avatar = serializers.FileField(required=False)
+    remove_avatar = serializers.BooleanField(required=False, default=False)
+
+
+class MyProfileSerializer(PerformerSerializer):
+    verification_status = serializers.CharField()
+
+
 class MyPerformerView(APIView):
-    """The caller's own performer profile: read it, or apply to become one."""
+    """The caller's own performer profile: read it, apply to become one, or
+    change what viewers see (PATCH)."""
 
     @extend_schema(
         responses={200: ApplicationSerializer, **errors(404)},
@@ -171,3 +189,27 @@ class MyPerformerView(APIView):
             user=request.user, display_name=data.validated_data["display_name"], request=request
         )
         return Response(ApplicationSerializer(performer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"application/json": ProfileInput, "multipart/form-data": ProfileInput},
+        responses={200: MyProfileSerializer, **errors(400, 404, 413, 415)},
+        summary="Change my profile: display name, bio, tags, languages, picture",
+    )
+    def patch(self, request):
+        performer = getattr(request.user, "performer", None) if hasattr(request.user, "performer") else None
+        if performer is None:
+            raise ApiError("not_a_performer", "You have not applied to become a performer.", status.HTTP_404_NOT_FOUND)
+        data = ProfileInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        performer = profile.update_profile(
+            performer=performer,
+            display_name=values.get("display_name"),
+            bio=values.get("bio"),
+            tags=values.get("tags"),
+            languages=values.get("languages"),
+            avatar=values.get("avatar"),
+            remove_avatar=values.get("remove_avatar", False),
+            request=request,
+        )
+        return Response(MyProfileSerializer(performer).data)

@@ -149,19 +149,86 @@ def update_room_settings(
     return performer
 
 
-@transaction.atomic
-def add_tip_menu_item(*, performer: Performer, label: str, tokens: int, request=None) -> TipMenuItem:
-    label = label.strip()
+def _clean_tip_item(label: str, tokens) -> str:
+    label = (label or "").strip()
     if not label:
         raise SettingsError("bad_label", "Give the tip-menu item a label.")
     _check(prices.check_tip_menu_tokens, tokens)
-    if performer.tip_menu.count() >= TIP_MENU_MAX_ITEMS:
+    return label[:80]
+
+
+def _lock_menu(performer: Performer) -> list[TipMenuItem]:
+    """The performer's row lock serialises every change to one menu's order;
+    returns the items in the order viewers see them."""
+    Performer.objects.select_for_update().filter(pk=performer.pk).first()
+    return list(TipMenuItem.objects.filter(performer=performer).order_by("position", "tokens", "pk"))
+
+
+@transaction.atomic
+def add_tip_menu_item(*, performer: Performer, label: str, tokens: int, request=None) -> TipMenuItem:
+    label = _clean_tip_item(label, tokens)
+    items = _lock_menu(performer)
+    if len(items) >= TIP_MENU_MAX_ITEMS:
         raise SettingsError("too_many", f"The tip menu holds at most {TIP_MENU_MAX_ITEMS} items.")
-    item = TipMenuItem.objects.create(
-        performer=performer, label=label[:80], tokens=tokens, position=performer.tip_menu.count()
-    )
+    # Last, after whatever gaps removals left.
+    position = max((item.position for item in items), default=-1) + 1
+    item = TipMenuItem.objects.create(performer=performer, label=label, tokens=tokens, position=position)
     record_audit(action="room.tip_menu_added", request=request, target=item, details={"tokens": tokens})
     return item
+
+
+@transaction.atomic
+def update_tip_menu_item(*, performer: Performer, item_id: int, label: str, tokens: int, request=None) -> TipMenuItem:
+    label = _clean_tip_item(label, tokens)
+    item = TipMenuItem.objects.select_for_update().filter(performer=performer, pk=item_id).first()
+    if item is None:
+        raise SettingsError("not_found", "No such tip-menu item.", 404)
+    before = {"label": item.label, "tokens": item.tokens}
+    item.label, item.tokens = label, tokens
+    item.save(update_fields=["label", "tokens"])
+    record_audit(
+        action="room.tip_menu_changed",
+        request=request,
+        target=item,
+        details={"before": before, "after": {"label": label, "tokens": tokens}},
+    )
+    return item
+
+
+@transaction.atomic
+def reorder_tip_menu(*, performer: Performer, order: list[int], request=None) -> list[TipMenuItem]:
+    """Put the menu in ``order`` (every item's id, each once)."""
+    items = _lock_menu(performer)
+    by_id = {item.pk: item for item in items}
+    if sorted(order) != sorted(by_id):
+        raise SettingsError("bad_order", "List every item of your tip menu exactly once.")
+    ordered = [by_id[pk] for pk in order]
+    changed = []
+    for position, item in enumerate(ordered):
+        if item.position != position:
+            item.position = position
+            changed.append(item)
+    TipMenuItem.objects.bulk_update(changed, ["position"])
+    if changed:
+        record_audit(action="room.tip_menu_reordered", request=request, target=performer, details={"order": order})
+    return ordered
+
+
+@transaction.atomic
+def move_tip_menu_item(*, performer: Performer, item_id: int, offset: int, request=None) -> bool:
+    """One place up (-1) or down (+1); False at either end."""
+    if offset not in (-1, 1):
+        raise SettingsError("bad_move", "Move an item one place up or down.")
+    ids = [item.pk for item in _lock_menu(performer)]
+    if item_id not in ids:
+        raise SettingsError("not_found", "No such tip-menu item.", 404)
+    index = ids.index(item_id)
+    target = index + offset
+    if not 0 <= target < len(ids):
+        return False
+    ids[index], ids[target] = ids[target], ids[index]
+    reorder_tip_menu(performer=performer, order=ids, request=request)
+    return True
 
 
 @transaction.atomic

@@ -42,7 +42,8 @@ def _performer_or_404(request, username):
 
 
 def room(request, username):
-    performer = access.find_room(access.Viewer.from_request(request), username)
+    viewer = access.Viewer.from_request(request)
+    performer = access.find_room(viewer, username)
     if performer is None:
         raise DomainError("not_found", "This room does not exist.", 404)  # styled page, DEBUG or not
     context = {
@@ -52,8 +53,9 @@ def room(request, username):
         "is_following": selectors.is_following(request.user, performer),
         "is_moderator": selectors.is_room_moderator(request.user, performer),
         "tip_menu": performer.tip_menu.all(),
-        # Performers don't follow or tip themselves.
-        "is_own_room": request.user.is_authenticated and request.user.pk == performer.user_id,
+        # Performers don't follow or tip themselves: a way to their dashboard instead.
+        "is_own_room": viewer.owns(performer),
+        "tags": performer.tags.filter(kind__in=[Tag.Kind.TAG, Tag.Kind.LANGUAGE]),
     }
     return render(request, "performers/room.html", context)
 
@@ -64,6 +66,7 @@ def profile(request, username):
         "performer": performer,
         "upcoming": show_selectors.upcoming_shows(performer, limit=10),
         "is_following": selectors.is_following(request.user, performer),
+        "is_own_room": access.Viewer.from_request(request).owns(performer),
         "tags": performer.tags.all(),
     }
     return render(request, "performers/profile.html", context)

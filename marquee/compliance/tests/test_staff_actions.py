@@ -1,4 +1,4 @@
-"""Issue 15 item 10: staff act from the admin (suspend, revoke, end a stream,
+"""Issue 15 item 10: staff act from the admin (suspend and unsuspend, revoke, end a stream,
 take down, refund, decide one age verification) through each domain's
 service, only with the right permission, and every action is audit-logged.
 A stranger (not staff) and staff without the permission change nothing."""
@@ -43,6 +43,21 @@ def _suspend_performer(viewer, performer):
     return performer, "/admin/performers/performer/", "suspend", state
 
 
+def _unsuspend_user(viewer, performer):
+    viewer.__class__.objects.filter(pk=viewer.pk).update(is_active=False)
+    return viewer, "/admin/accounts/user/", "unsuspend", lambda: viewer.__class__.objects.get(pk=viewer.pk).is_active
+
+
+def _unsuspend_performer(viewer, performer):
+    Performer.objects.filter(pk=performer.pk).update(is_suspended=True, suspended_reason="Policy breach")
+
+    def state():
+        fresh = Performer.objects.get(pk=performer.pk)
+        return fresh.is_suspended, fresh.suspended_reason
+
+    return performer, "/admin/performers/performer/", "unsuspend", state
+
+
 def _revoke(viewer, performer):
     record = PerformerRecord.objects.create(
         performer=performer, legal_name="Pat Example", date_of_birth=datetime.date(1990, 1, 1), status="approved"
@@ -70,10 +85,13 @@ def _refund(viewer, performer):
 
 
 REVIEWED, REVOKED = ("verified", "approved"), ("rejected", "rejected")
+SUSPENDED, CLEARED = (True, "Policy breach"), (False, "")
 # (case, permission needed besides viewing, audit action written, state before → after)
 CASES = [
     (_suspend_user, "accounts.suspend_user", "account.suspended", (True, False)),
     (_suspend_performer, "performers.suspend_performer", "performer.suspended", (False, True)),
+    (_unsuspend_user, "accounts.suspend_user", "account.unsuspended", (False, True)),
+    (_unsuspend_performer, "performers.suspend_performer", "performer.unsuspended", (SUSPENDED, CLEARED)),
     (_revoke, "compliance.revoke_verification", "performer.verification_revoked", (REVIEWED, REVOKED)),
     (_end_show, "shows.end_show", "show.ended_by_staff", ("live", "ended")),
     (_take_down, "content.change_mediaset", "content.taken_down", (True, False)),
