@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0002_staff_actions"),
+        ("billing", "0003_show_tip_total"),
         ("performers", "0003_staff_actions"),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("privates", "0001_private_shows"),
+        ("privates", "0003_room_cam2cam_setting"),
     ]
 
     operations = [
