@@ -140,7 +140,11 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}
+    # 0 (a connection per request) by default: under ASGI each request's sync
+    # work runs in a thread of its own, so kept connections pile up, one per
+    # thread (66-88 from one uvicorn process in bench/tips_http until PostgreSQL
+    # refused clients); reuse connections with PgBouncer in front instead.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
     if DATABASES["default"]["ENGINE"] not in {
         "django.db.backends.postgresql",
         "django.db.backends.sqlite3",
