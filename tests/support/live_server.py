@@ -97,6 +97,16 @@ def uvicorn(env):
             proc.kill()
 
 
+@contextmanager
+def served(tmp_path, setup: str, **env):
+    """The site on uvicorn over a database prepared by ``setup`` (a
+    ``manage_shell`` script): yields ``(base URL, its JSON)``."""
+    env = server_env(tmp_path, **env)
+    data = manage_shell(env, setup)
+    with uvicorn(env) as base:
+        yield base, data
+
+
 def logged_in_page(browser, base: str, session_key: str, **context_options):
     context = browser.new_context(**context_options)
     context.add_cookies([{"name": "sessionid", "value": session_key, "url": base}])

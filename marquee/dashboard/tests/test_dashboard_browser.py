@@ -15,20 +15,9 @@ from PIL import Image
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def browser_page(live_server, performer, settings, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def browser_page(live_server, performer, settings, tmp_path, launch_chromium):
     settings.CONTENT_ROOT = tmp_path / "content"
     performer.timezone = "Europe/Paris"
     performer.save(update_fields=["timezone"])
@@ -52,21 +41,19 @@ def browser_page(live_server, performer, settings, tmp_path):
     client = Client()
     client.force_login(performer.user)
     session_cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 412, "height": 900}, timezone_id="America/New_York", locale="en-GB"
-        )
-        context.add_cookies(
-            [{"name": django_settings.SESSION_COOKIE_NAME, "value": session_cookie, "url": live_server.url}]
-        )
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        yield page
-        browser.close()
-        assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
+    browser = launch_chromium()
+    context = browser.new_context(
+        viewport={"width": 412, "height": 900}, timezone_id="America/New_York", locale="en-GB"
+    )
+    context.add_cookies(
+        [{"name": django_settings.SESSION_COOKIE_NAME, "value": session_cookie, "url": live_server.url}]
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
 
 
 def test_performer_walkthrough(browser_page, live_server, performer, tmp_path):

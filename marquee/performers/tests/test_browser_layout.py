@@ -2,21 +2,17 @@
 desktop with no horizontal scrolling; on phones the chat sits under the video
 and the tip panel; the "New messages ↓" button stays hidden until needed.
 
-Served by uvicorn against the test database, driven by Debian's Chromium."""
+Served by uvicorn against the test database (tests/support/live_server.py),
+driven by Debian's Chromium (tests/browser.py)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+
+from tests.support.live_server import logged_in_page, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -24,29 +20,11 @@ ROOT = Path(__file__).resolve().parents[3]
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
 
 SETUP = """
-import datetime, json
 from allauth.mfa.totp.internal.auth import TOTP
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
-from django.utils import timezone
-from marquee.accounts.models import User
 from marquee.performers.models import Performer, TipMenuItem
 from marquee.shows.models import Show
 
 now = timezone.now()
-
-def user(name, **extra):
-    return User.objects.create(username=name, email=f"{name}@example.test", date_of_birth=datetime.date(1990, 1, 1),
-                               date_joined=now - datetime.timedelta(days=3), **extra)
-
-def session_for(u):
-    s = SessionStore()
-    s[SESSION_KEY] = str(u.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    s[HASH_SESSION_KEY] = u.get_session_auth_hash()
-    s["age_gate_passed"] = True
-    s.create()
-    return s.session_key
 
 def performer(name, display):
     p = Performer.objects.create(user=user(name), display_name=display, verification_status="verified",
@@ -100,51 +78,11 @@ PAGES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
     # Per test: transactional tests flush the (PostgreSQL) test database after each one.
-    env = {**os.environ, "AGE_GATE_ENABLED": "1", "LOG_LEVEL": "WARNING", "DEBUG": "1", "MARQUEE_TESTING": "0"}
-    if settings.IS_POSTGRES:
-        db = settings.DATABASES["default"]
-        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    else:
-        env["DATABASE_URL"] = ""
-        env["MARQUEE_VAR_DIR"] = str(tmp_path)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    setup = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SETUP],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    sessions = json.loads(setup.stdout.strip().splitlines()[-1])
-    port = _free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "marquee.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--log-level", "warning"], cwd=ROOT, env=env)
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}", sessions
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with served(tmp_path, SETUP) as server:
+        yield server
 
 
 @pytest.fixture
@@ -155,9 +93,7 @@ def browser(server, chromium):
 
 def _page(browser, server, who, size):
     base, sessions = server
-    context = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone")
-    context.add_cookies([{"name": "sessionid", "value": sessions[who], "url": base}])
-    return context, context.new_page()
+    return logged_in_page(browser, base, sessions[who], viewport=SIZES[size], is_mobile=size == "phone")
 
 
 def test_no_horizontal_scrolling_on_main_pages(server, browser):
