@@ -81,6 +81,7 @@ class Reader:
         self.seen: list[int] = []
         self.reconnects = 0
         self.resets = 0
+        self.last_error = ""
 
     async def run(self, stop: asyncio.Event):
         import websockets
@@ -111,8 +112,8 @@ class Reader:
                                 self.last_id = max(self.last_id, event["id"])
                         if stop.is_set():
                             return
-            except Exception:  # dropped (node killed, 4408): reconnect and resume below
-                pass
+            except Exception as exc:  # dropped (node killed, 4408): reconnect and resume below
+                self.last_error = repr(exc)
             if not stop.is_set():
                 self.reconnects += 1
                 await asyncio.sleep(0.2 + (self.reconnects % 10) * 0.05)
