@@ -5,6 +5,8 @@ checkout, content purchases, tips) asks here; nothing else decides.  The
 facts it composes (region blocks, jurisdictions, age verification, "may this
 performer earn") live in ``compliance.policy``; who owns what lives in
 ``billing.selectors``.  Domain services never import this module.
+It is long on purpose (~470 lines): splitting entitlement across modules is
+how a second copy of a rule starts.
 """
 
 from __future__ import annotations

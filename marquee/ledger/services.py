@@ -6,6 +6,8 @@ go negative), issued in one fixed order — holding accounts by id first, then t
 platform's shared accounts by id — so two transfers can never wait on each other
 in a cycle, and the shared rows are locked as briefly as possible.  The CHECK
 constraint on ``Account`` is the backstop if any code path ever skips this.
+One module (~400 lines) because the lock order above is one rule: transfers,
+holds and the PostgreSQL apply function must all follow it.
 """
 
 from __future__ import annotations
