@@ -197,6 +197,8 @@ def tip_menu(request):
     post = request.POST
     if post.get("remove"):
         services.remove_tip_menu_item(performer=performer, item_id=_int(post["remove"]), request=request)
+        if not request.headers.get("HX-Request"):
+            messages.success(request, "Tip-menu item removed.")
         return _tip_menu_reply(request, performer)
     for direction, offset in (("up", -1), ("down", 1)):
         if post.get(direction):

@@ -119,7 +119,7 @@ def test_room_lists_add_and_remove_with_messages(client, performer):
     amy = UserFactory(username="amy_fan")
     client.force_login(performer.user)
     steps = [
-        ("dashboard_tip_menu", {"label": "Wave", "tokens": 5}, "Tip-menu item added."),
+        ("dashboard_tip_menu", {"label": "Wave", "tokens": 5}, "Tip menu saved."),
         ("dashboard_moderators", {"username": "amy_fan"}, "amy_fan can now moderate your room."),
         ("dashboard_regions", {"region": "FR"}, "Region blocked: people there will not see your room."),
     ]

@@ -164,7 +164,10 @@ def test_browser_private_show_for_the_payer_spy_for_a_third_viewer(
             spy = third_page.locator("[data-private-spy]")
             spy.wait_for(state="visible", timeout=15000)
             spy.click()
-            wait_for(lambda: _playing(third_page, 0.0) and third_page.locator("video").is_visible(), what="spy video")
+            wait_for(
+                lambda: _playing(third_page, 0.0) and third_page.locator("[data-player-video]").is_visible(),
+                what="spy video",
+            )
             spy_session = turn(lambda: PrivateShow.objects.get(payer=third))
             assert spy_session.kind == "spy" and spy_session.status == "active"
 

@@ -232,9 +232,14 @@ def test_a_running_group_show_takes_the_room_private_like_a_private(
         "session_id": None,
         "watching": False,
         "is_payer": False,
+        "webrtc_url": None,
+        "cam2cam_url": None,
     }
     for user in (viewer, second, room.user):
-        assert f"/p{first.pk}/" in access.room_state(viewer_of(user), room)["playback_url"]
+        state = access.room_state(viewer_of(user), room)
+        assert f"/p{first.pk}/" in state["playback_url"]
+        # A group show stays on HLS: WebRTC is for a private's payer and the performer.
+        assert state["private"]["webrtc_url"] is None and state["private"]["cam2cam_url"] is None
     assert not access.live_thumbnail_allowed(viewer_of(outsider), room)
     assert not access.public_frames(show)
     assert {"type": "private_started", "private_id": group.pk, "kind": "group"} in room_events
