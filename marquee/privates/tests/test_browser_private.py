@@ -34,8 +34,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.slow, pytest.m
 PERIOD_SECONDS = 2
 # On SQLite the live server's threads share this thread's connection: the
 # test's own database work and each request take turns (PostgreSQL needs no
-# turns, but they cost nothing there).
-DB_TURN = threading.Lock()
+# turns, but they cost nothing there).  Re-entrant: a turn may call a
+# helper that takes one too.
+DB_TURN = threading.RLock()
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def turn(fn):
 
 def _context(browser, live_server, user):
     client = Client()
-    client.force_login(user)
+    turn(lambda: client.force_login(user))  # writes a session row
     context = browser.new_context()
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     return context

@@ -83,10 +83,12 @@ def test_payer_watches_the_private_over_webrtc_and_the_end_closes_it(
         stderr=(media.config.var_dir / "logs" / "ffmpeg-rtcstar.log").open("ab"),
     )
     try:
-        wait_for(lambda: live_show_of(performer), timeout=60, what="show live")
+        # From here nginx's hooks and the browser hit the live server, which
+        # shares this thread's SQLite connection: database work takes turns.
+        wait_for(lambda: turn(lambda: live_show_of(performer)), timeout=60, what="show live")
         wait_for(lambda: len(media.playlist_segments("rtcstar", "_src")) >= 2, timeout=60, what="HLS segments")
-        session = services.request_private(user=payer, performer=performer)
-        session = services.accept(actor=performer.user, session=session)
+        session = turn(lambda: services.request_private(user=payer, performer=performer))
+        session = turn(lambda: services.accept(actor=performer.user, session=session))
         room_url = f"{live_server.url}/rooms/rtcstar/"
 
         browser = launch_chromium()
@@ -140,7 +142,7 @@ def test_payer_watches_the_private_over_webrtc_and_the_end_closes_it(
         ffmpeg.wait(10)
         # Let the publish-done hook finish before the test database is flushed.
         wait_for(
-            lambda: not Show.objects.filter(performer=performer, status=Show.Status.LIVE).exists(),
+            lambda: turn(lambda: not Show.objects.filter(performer=performer, status=Show.Status.LIVE).exists()),
             timeout=60,
             what="publish done",
         )
