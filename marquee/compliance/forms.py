@@ -6,7 +6,8 @@ import filetype
 from django import forms
 from django.conf import settings
 
-from marquee.compliance.models import RecordDocument
+from marquee.compliance.models import PerformerRecord, RecordDocument
+from marquee.lib.fields import max_length
 
 _IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
 
@@ -35,7 +36,9 @@ class AgeDocumentForm(forms.Form):
 
 
 class PerformerRecordForm(forms.Form):
-    legal_name = forms.CharField(max_length=200, label="Legal name (as on your ID)")
+    legal_name = forms.CharField(
+        max_length=max_length(PerformerRecord, "legal_name"), label="Legal name (as on your ID)"
+    )
     date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     aliases = forms.CharField(
         required=False,
@@ -66,7 +69,11 @@ class PerformerRecordForm(forms.Form):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
-    reason = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        max_length=max_length(PerformerRecord, "rejection_reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def clean(self):
         cleaned = super().clean()

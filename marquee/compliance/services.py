@@ -194,7 +194,7 @@ def revoke_performer_verification(*, performer, reason: str, actor, request=None
             return False
         PerformerRecord.objects.filter(performer_id=performer.pk, status=PerformerRecord.Status.APPROVED).update(
             status=PerformerRecord.Status.REJECTED,
-            rejection_reason=reason[:500],
+            rejection_reason=clip(reason, PerformerRecord, "rejection_reason"),
             reviewed_at=timezone.now(),
             reviewed_by=actor,
         )
@@ -203,7 +203,7 @@ def revoke_performer_verification(*, performer, reason: str, actor, request=None
             actor=actor,
             request=request,
             target=performer,
-            details={"reason": reason[:500]},
+            details={"reason": reason[: settings.AUDIT_DETAIL_MAX_CHARS]},
         )
     performer.refresh_from_db()
     return True

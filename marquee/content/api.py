@@ -14,13 +14,14 @@ from marquee.content import selectors, services
 from marquee.content.models import MediaItem, MediaSet
 from marquee.lib.api_errors import ApiError
 from marquee.lib.api_schema import errors
+from marquee.lib.fields import max_length
 from marquee.lib.geo import location_for_request
 from marquee.performers.dashboard_access import IsPerformer
 
 
 class MediaSetInput(serializers.Serializer):
-    title = serializers.CharField(max_length=120)
-    description = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    title = serializers.CharField(max_length=max_length(MediaSet, "title"))
+    description = serializers.CharField(max_length=max_length(MediaSet, "description"), allow_blank=True, default="")
     free_for_subscribers = serializers.BooleanField(default=True)
     price_tokens = serializers.IntegerField(min_value=0, default=0)
     is_published = serializers.BooleanField(default=False)

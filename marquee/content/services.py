@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from marquee.audit.services import record_audit
@@ -145,7 +146,7 @@ def take_down_set(*, media_set: MediaSet, actor, reason: str, request=None) -> b
             actor=actor,
             request=request,
             target=media_set,
-            details={"reason": (reason or "")[:300]},
+            details={"reason": (reason or "")[: settings.AUDIT_DETAIL_MAX_CHARS]},
         )
     media_set.refresh_from_db()
     return True

@@ -10,9 +10,10 @@ from rest_framework.views import APIView
 
 from marquee.accounts.selectors import has_two_factor
 from marquee.lib.api_schema import errors
+from marquee.lib.fields import max_length
 from marquee.performers import regions, selectors, services
 from marquee.performers.dashboard_access import IsPerformer
-from marquee.performers.models import RegionBlock, RoomModerator, TipMenuItem
+from marquee.performers.models import Performer, RegionBlock, RoomModerator, TipMenuItem
 
 
 class RoomSettingsSerializer(serializers.Serializer):
@@ -20,15 +21,15 @@ class RoomSettingsSerializer(serializers.Serializer):
     default_ticket_price_cents = serializers.IntegerField(min_value=0)
     subscription_price_cents = serializers.IntegerField(min_value=0)
     private_show_price_cents = serializers.IntegerField(min_value=0)
-    room_topic = serializers.CharField(allow_blank=True, max_length=200)
+    room_topic = serializers.CharField(allow_blank=True, max_length=max_length(Performer, "room_topic"))
     tip_goal_tokens = serializers.IntegerField(min_value=0)
-    tip_goal_label = serializers.CharField(allow_blank=True, max_length=120)
+    tip_goal_label = serializers.CharField(allow_blank=True, max_length=max_length(Performer, "tip_goal_label"))
     timezone = serializers.CharField(max_length=64)
 
 
 class TipMenuItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    label = serializers.CharField(max_length=80)
+    label = serializers.CharField(max_length=max_length(TipMenuItem, "label"))
     tokens = serializers.IntegerField(help_text="Range: billing.prices (TIP_MENU_MAX_TOKENS).")
 
 

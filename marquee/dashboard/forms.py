@@ -19,13 +19,15 @@ def cents(value) -> int:
 
 
 class RoomSettingsForm(forms.Form):
-    room_topic = forms.CharField(max_length=200, required=False)
+    room_topic = forms.CharField(max_length=max_length(Performer, "room_topic"), required=False)
     default_show_kind = forms.ChoiceField(choices=[(k.value, k.label) for k in DEFAULT_KINDS])
     ticket_price = _dollars("Default ticket price ($)")
     subscription_price = _dollars("Fan-club subscription ($/month)")
     private_price = _dollars("Private show price ($)")
     tip_goal_tokens = forms.IntegerField(label="Tip goal (tokens, 0 = none)", min_value=0)
-    tip_goal_label = forms.CharField(label="Tip goal label", max_length=120, required=False)
+    tip_goal_label = forms.CharField(
+        label="Tip goal label", max_length=max_length(Performer, "tip_goal_label"), required=False
+    )
     timezone = forms.ChoiceField(choices=[(z, z) for z in sorted(zoneinfo.available_timezones())])
 
     @classmethod

@@ -137,7 +137,7 @@ class FollowView(APIView):
 
 
 class ApplicationInput(serializers.Serializer):
-    display_name = serializers.CharField(max_length=60)
+    display_name = serializers.CharField(max_length=max_length(Performer, "display_name"))
 
 
 class ApplicationSerializer(serializers.Serializer):

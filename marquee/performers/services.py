@@ -16,6 +16,7 @@ from marquee.audit.services import record_audit
 from marquee.billing import prices  # a leaf module: the platform's one list of prices and limits
 from marquee.lib import domain_events
 from marquee.lib.errors import DomainError
+from marquee.lib.fields import clip, max_length
 from marquee.performers import regions
 from marquee.performers.models import Follow, Performer, RegionBlock, RoomModerator, ShowKind, TipMenuItem
 
@@ -136,9 +137,9 @@ def update_room_settings(
         "default_ticket_price_cents": default_ticket_price_cents,
         "subscription_price_cents": subscription_price_cents,
         "private_show_price_cents": private_show_price_cents,
-        "room_topic": room_topic.strip()[:200],
+        "room_topic": _short_text(room_topic, Performer, "room_topic", label="The room topic"),
         "tip_goal_tokens": tip_goal_tokens,
-        "tip_goal_label": tip_goal_label.strip()[:120],
+        "tip_goal_label": _short_text(tip_goal_label, Performer, "tip_goal_label", label="The tip goal label"),
         "timezone": timezone_name,
     }
     before = {name: getattr(performer, name) for name in fields}
@@ -154,7 +155,16 @@ def _clean_tip_item(label: str, tokens) -> str:
     if not label:
         raise SettingsError("bad_label", "Give the tip-menu item a label.")
     _check(prices.check_tip_menu_tokens, tokens)
-    return label[:80]
+    return _short_text(label, TipMenuItem, "label", label="A tip-menu label")
+
+
+def _short_text(value, model, field: str, *, label: str) -> str:
+    """Stripped ``value``; longer than the column is a clear error, never a silent cut."""
+    value = (value or "").strip()
+    limit = max_length(model, field)
+    if len(value) > limit:
+        raise SettingsError("too_long", f"{label} is at most {limit} characters.")
+    return value
 
 
 def _lock_menu(performer: Performer) -> list[TipMenuItem]:
@@ -296,7 +306,7 @@ def remove_region_block(*, performer: Performer, block_id: int, request=None) ->
 def suspend_performer(*, performer: Performer, actor, reason: str, request=None) -> bool:
     """Staff suspend a room: no going live, selling or being listed; a live
     stream is cut at the media server's next update (``check_publish``)."""
-    reason = (reason or "").strip()[:300] or "Suspended by staff."
+    reason = clip((reason or "").strip(), Performer, "suspended_reason") or "Suspended by staff."
     with transaction.atomic():
         if not Performer.objects.filter(pk=performer.pk, is_suspended=False).update(
             is_suspended=True, suspended_reason=reason

@@ -9,9 +9,10 @@ from django.views.decorators.http import require_POST
 
 from marquee.access import selectors as access
 from marquee.lib.errors import DomainError
+from marquee.lib.fields import max_length
 from marquee.lib.geo import location_for_request
 from marquee.performers import selectors, services
-from marquee.performers.models import Tag
+from marquee.performers.models import Performer, Tag
 from marquee.shows import selectors as show_selectors
 
 
@@ -90,7 +91,10 @@ def follow(request, username):
 
 
 class ApplyForm(forms.Form):
-    display_name = forms.CharField(max_length=60, help_text="Shown on your room and profile. You can change it later.")
+    display_name = forms.CharField(
+        max_length=max_length(Performer, "display_name"),
+        help_text="Shown on your room and profile. You can change it later.",
+    )
     accept_terms = forms.BooleanField(
         label="I am 18 or older and will only perform on camera with people who are 18 or older and have agreed to it."
     )

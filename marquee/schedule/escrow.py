@@ -24,6 +24,7 @@ from django.utils import timezone
 from marquee.audit.services import record_audit
 from marquee.billing.models import Product, Purchase
 from marquee.billing.services import refund_show_tickets
+from marquee.lib.fields import clip
 from marquee.performers.models import ShowKind
 from marquee.schedule.models import Notification
 from marquee.shows.models import Show
@@ -46,21 +47,24 @@ def delivered(show: Show) -> bool:
     return seconds_on_air * 100 >= show.expected_minutes * 60 * settings.TICKET_SHOW_MIN_SHARE_PERCENT
 
 
-def _notifier(why: str):
+def refund_notifier(why: str):
     """The buyer's in-app notification (one per show: the unique row makes a retry a no-op)."""
 
     def notify(purchase) -> None:
         show = purchase.show
         text = f"“{show.title}” {why}: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
         Notification.objects.get_or_create(
-            user=purchase.user, show=show, kind=Notification.Kind.SHOW_CANCELLED, defaults={"text": text[:300]}
+            user=purchase.user,
+            show=show,
+            kind=Notification.Kind.SHOW_CANCELLED,
+            defaults={"text": clip(text, Notification, "text")},
         )
 
     return notify
 
 
 def _refund(show: Show, *, reason: str, why: str) -> int:
-    return refund_show_tickets(show=show, reason=reason, why=why, on_refunded=_notifier(why))
+    return refund_show_tickets(show=show, reason=reason, why=why, on_refunded=refund_notifier(why))
 
 
 def _has_paid_tickets(show_pk: int) -> bool:

@@ -19,6 +19,7 @@ from marquee.billing.services import refund_show_tickets
 from marquee.lib import mail
 from marquee.performers.models import Follow, Performer, ShowKind
 from marquee.performers.selectors import performer_zone
+from marquee.schedule.escrow import refund_notifier
 from marquee.schedule.models import Notification, ScheduleRule
 from marquee.schedule.recurrence import (
     BLOCKING_STATUSES,
@@ -258,14 +259,6 @@ def extend_rule(*, rule: ScheduleRule) -> int:
         return len(_materialize(rule, fresh))
 
 
-def _notify_refund(purchase) -> None:
-    show = purchase.show
-    text = f"“{show.title}” was cancelled: your ticket (${purchase.amount_cents / 100:.2f}) is refunded."
-    Notification.objects.get_or_create(
-        user=purchase.user, show=show, kind=Notification.Kind.SHOW_CANCELLED, defaults={"text": text[:300]}
-    )
-
-
 @transaction.atomic
 def cancel_show(*, show: Show, actor=None, request=None, reason: str = "") -> Show:
     """Cancel a scheduled show; tickets sold for it are refunded in the same transaction."""
@@ -274,14 +267,14 @@ def cancel_show(*, show: Show, actor=None, request=None, reason: str = "") -> Sh
         raise ScheduleError("not_cancellable", "Only a show that has not started can be cancelled.")
     show.refresh_from_db()
     refunded = refund_show_tickets(
-        show=show, reason="show_cancelled", actor=actor, request=request, on_refunded=_notify_refund
+        show=show, reason="show_cancelled", actor=actor, request=request, on_refunded=refund_notifier("was cancelled")
     )
     record_audit(
         action="show.cancelled",
         actor=actor or show.performer.user,
         request=request,
         target=show,
-        details={"reason": reason[:200], "tickets_refunded": refunded},
+        details={"reason": reason[: settings.AUDIT_DETAIL_MAX_CHARS], "tickets_refunded": refunded},
     )
     return show
 

@@ -211,7 +211,7 @@ def end_show_by_staff(*, show: Show, actor, reason: str = "", request=None) -> b
             actor=actor,
             request=request,
             target=locked,
-            details={"reason": (reason or "")[:300], "session": locked.media_session},
+            details={"reason": (reason or "")[: settings.AUDIT_DETAIL_MAX_CHARS], "session": locked.media_session},
         )
     show.refresh_from_db()
     return True
