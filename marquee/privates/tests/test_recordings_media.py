@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from django.test import Client
 
@@ -70,6 +71,11 @@ def test_a_real_private_produces_a_playable_recording_for_the_payer(
         services.accept(actor=performer.user, session=session)
         recording = PrivateRecording.objects.get(session=session)
     assert recording.status == PrivateRecording.Status.RECORDING
+    # nginx's control endpoint answers only callers holding the hook secret.
+    control = f"{media.http}/control/record/stop"
+    params = {"app": "live", "name": "recorded", "rec": "private"}
+    assert httpx.get(control, params=params, timeout=5).status_code == 403
+    assert httpx.get(control, params=params, headers={"X-Media-Token": "guess"}, timeout=5).status_code == 403
     assert recording.raw_path.startswith(str(media.config.var_dir.resolve() / "recordings"))
     time.sleep(RECORDED_SECONDS)
     with DB_TURN:
