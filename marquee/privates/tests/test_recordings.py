@@ -218,3 +218,9 @@ def test_the_setting_is_validated_in_the_one_place(room, client):
     assert response.status_code == 200, response.content
     assert response.json()["recordings_enabled"] is True
     assert selectors.room_settings(room).recordings_enabled is True
+    # The dashboard form posts the same setting through the same service.
+    form = client.get(reverse("dashboard_privates")).text
+    assert 'name="recordings_enabled"' in form and "never cam2cam" in form
+    fields = {"rate_tokens": 10, "minimum_minutes": 3, "exclusive_rate_tokens": 20, "spy_rate_tokens": 4}
+    assert client.post(reverse("dashboard_privates"), {"form": "settings", **fields}).status_code == 302
+    assert selectors.room_settings(room).recordings_enabled is False
