@@ -434,6 +434,9 @@ MEDIA_HTTP_BIND = env_str("MEDIA_HTTP_BIND", "127.0.0.1")
 # What OBS is told ("rtmp://<host>:<port>/live") and where viewers fetch HLS.
 MEDIA_RTMP_PUBLIC_URL = env_str("MEDIA_RTMP_PUBLIC_URL", f"rtmp://127.0.0.1:{RTMP_PORT}/live")
 MEDIA_PUBLIC_URL = env_str("MEDIA_PUBLIC_URL", f"http://127.0.0.1:{MEDIA_HTTP_PORT}").rstrip("/")
+# Where Django reaches nginx's rtmp_control (private-show recordings): the
+# media HTTP server from this host; it answers loopback callers holding the hook secret only.
+MEDIA_CONTROL_URL = env_str("MEDIA_CONTROL_URL", f"http://127.0.0.1:{MEDIA_HTTP_PORT}").rstrip("/")
 # Where nginx calls the Django media hooks (an address of a web process).
 MEDIA_HOOK_BASE_URL = env_str("MEDIA_HOOK_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 MEDIA_HOOK_ALLOWED_IPS = env_networks("MEDIA_HOOK_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
@@ -675,6 +678,8 @@ PRIVATE_TICK_SECONDS = env_int("PRIVATE_TICK_SECONDS", 5, minimum=1)
 # Billing passes per tick, one per worker process that should share the due set
 # (room by room, SKIP LOCKED): raise with the number of worker processes.
 PRIVATE_TICK_WORKERS = env_int("PRIVATE_TICK_WORKERS", 1, minimum=1, maximum=64)
+# Recordings of private shows (when the room allows them) are deleted this long after the show.
+PRIVATE_RECORDING_RETENTION_DAYS = env_int("PRIVATE_RECORDING_RETENTION_DAYS", 30, minimum=1, maximum=3650)
 
 # --- Recommendations ------------------------------------------------------------
 # Model artifacts (versioned .npz files + a CURRENT pointer swapped atomically).
@@ -822,6 +827,10 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(PRIVATE_TICK_SECONDS)},
     },
     "privates-sweep-holds": {"task": "marquee.privates.tasks.sweep_holds", "schedule": 60.0},
+    "privates-delete-expired-recordings": {
+        "task": "marquee.privates.tasks.delete_expired_recordings",
+        "schedule": 3600.0,
+    },
     "recommendations-flush": {
         "task": "marquee.recommendations.tasks.flush_interactions",
         "schedule": float(RECS_FLUSH_SECONDS),

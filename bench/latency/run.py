@@ -91,6 +91,7 @@ def page_server(state: dict) -> http.server.ThreadingHTTPServer:
     """The player page, player.js and hls.js from the project, and a stub room API."""
     files = {
         "/static/js/player.js": ROOT / "marquee/static/js/player.js",
+        "/static/js/signaling.js": ROOT / "marquee/static/js/signaling.js",
         "/static/vendor/hls.min.mjs": ROOT / "marquee/static/vendor/hls.min.mjs",
     }
 

@@ -319,6 +319,20 @@ def cam2cam(viewer: Viewer, session, *, send: bool) -> Decision:
     return ALLOW
 
 
+def watch_recording(user, recording, *, now=None) -> Decision:
+    """A private show's recording: only the payer of that session, and staff;
+    only while it is ready and kept.  Anyone else is told it does not exist."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    authenticated = user is not None and user.is_authenticated
+    if recording is None or not authenticated or not (user.is_staff or user.pk == recording.session.payer_id):
+        return deny("not_found", "No such recording.", 404)
+    if recording.status != recording.Status.READY or recording.expires_at <= now:
+        return deny("not_ready", "This recording is not available.", 404)
+    return ALLOW
+
+
 def room_offers(viewer: Viewer, performer) -> dict:
     """The one answer to "what can this viewer buy here" (room page tip
     panel, room API and the player's paywall): tickets for the next premium

@@ -107,6 +107,7 @@ PRIVATE_SETTING_FIELDS = {
     "spy_rate_tokens": int,
     "group_shows_enabled": bool,
     "cam2cam_enabled": bool,
+    "recordings_enabled": bool,
 }
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 
 from marquee.compliance import policy
 from marquee.content.models import ContentPurchase, MediaItem, MediaSet
 from marquee.lib.decisions import ALLOW, Decision, deny
 from marquee.lib.geo import Location
+from marquee.lib.signed_files import make_token, read_token
 
 _SIGNING_SALT = "marquee.content.file"
 VARIANTS = ("file", "thumbnail", "preview")
@@ -66,16 +65,12 @@ def visible_sets(performer):
 def signed_file_url(item: MediaItem, variant: str, user) -> str:
     """A URL for one file of ``item`` that works for ``user`` only, for
     ``CONTENT_URL_MAX_AGE`` seconds."""
-    token = signing.dumps({"i": item.pk, "v": variant, "u": user.pk}, salt=_SIGNING_SALT, compress=False)
-    return reverse("content_file", args=[token])
+    return reverse("content_file", args=[make_token(_SIGNING_SALT, user, i=item.pk, v=variant)])
 
 
-def read_file_token(token: str) -> dict | None:
-    try:
-        data = signing.loads(token, salt=_SIGNING_SALT, max_age=settings.CONTENT_URL_MAX_AGE)
-    except signing.BadSignature:  # includes SignatureExpired
-        return None
-    if not isinstance(data, dict) or data.get("v") not in VARIANTS:
+def read_file_token(token: str, user) -> dict | None:
+    data = read_token(_SIGNING_SALT, token, user)
+    if data is None or data.get("v") not in VARIANTS:
         return None
     return data
 

@@ -130,8 +130,8 @@ def view_set(request, set_id: int):
 def serve_file(request, token: str):
     """Files leave only through here: a valid, unexpired token for this user,
     who must still be allowed to see the set."""
-    data = selectors.read_file_token(token)
-    if data is None or data["u"] != request.user.pk:
+    data = selectors.read_file_token(token, request.user)
+    if data is None:
         raise Http404("This link has expired.")
     item = MediaItem.objects.select_related("media_set__performer__user").filter(pk=data["i"]).first()
     if item is None:

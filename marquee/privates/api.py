@@ -61,6 +61,7 @@ class RoomPrivateSettingsSerializer(serializers.Serializer):
     spy_rate_tokens = serializers.IntegerField(required=False)
     group_shows_enabled = serializers.BooleanField(required=False)
     cam2cam_enabled = serializers.BooleanField(required=False)
+    recordings_enabled = serializers.BooleanField(required=False)
 
 
 class GroupShowInput(serializers.Serializer):

@@ -16,6 +16,9 @@ class PrivateSettingsForm(forms.Form):
     spy_rate_tokens = forms.IntegerField(label="Spy rate (tokens per minute)")
     group_shows_enabled = forms.BooleanField(required=False, label="Group shows")
     cam2cam_enabled = forms.BooleanField(required=False, label="Let the paying viewer send their camera (cam2cam)")
+    recordings_enabled = forms.BooleanField(
+        required=False, label="Record private shows for the paying viewer (your camera only, never cam2cam)"
+    )
 
 
 class GroupShowForm(forms.Form):

@@ -9,7 +9,10 @@ posted from it.  Only ``privates.services`` writes these rows.
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 
@@ -30,6 +33,9 @@ class RoomPrivateSettings(models.Model):
     group_shows_enabled = models.BooleanField(default=False)
     # The payer may send their camera to the performer (never recorded).
     cam2cam_enabled = models.BooleanField(default=False)
+    # Private and exclusive shows are recorded for their payer (the performer's
+    # stream only: cam2cam never is), kept PRIVATE_RECORDING_RETENTION_DAYS.
+    recordings_enabled = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -187,3 +193,57 @@ class PrivateShow(models.Model):
     @property
     def payer_location(self):
         return Location(self.payer_country or None, self.payer_subdivision or None)
+
+
+class _ContentRootStorage(FileSystemStorage):
+    """With the content files (CONTENT_ROOT: outside MEDIA_ROOT, served only
+    through signed URLs), read when used, so tests can point it at a temporary folder."""
+
+    @property
+    def base_location(self):
+        return str(settings.CONTENT_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+def recording_storage() -> FileSystemStorage:
+    return _ContentRootStorage(base_url=None)
+
+
+class PrivateRecording(models.Model):
+    """The recording of one private or exclusive session, for its payer.
+
+    nginx-rtmp records the performer's stream (``raw_path``, FLV) from the
+    session's start to its end; it is then remuxed (no re-encode) into an MP4
+    in the content storage, and deleted ``PRIVATE_RECORDING_RETENTION_DAYS``
+    after the session ended."""
+
+    class Status(models.TextChoices):
+        RECORDING = "recording", "Recording"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    session = models.OneToOneField(PrivateShow, on_delete=models.CASCADE, related_name="recording")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECORDING)
+    raw_path = models.CharField(max_length=500, blank=True)
+    file = models.FileField(storage=recording_storage, upload_to="recordings/%Y/%m/", blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="ready") | (Q(expires_at__isnull=False) & ~Q(file="")),
+                name="privates_recording_ready_has_file",
+            )
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="privates_recording_expires")]
+
+    def __str__(self) -> str:
+        return f"recording of session {self.session_id} ({self.status})"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.urls import reverse
+from django.utils import timezone
+
 from marquee.ledger.models import Hold
-from marquee.privates.models import GroupShow, PrivateShow, RoomPrivateSettings
+from marquee.lib.signed_files import make_token, read_token
+from marquee.privates.models import GroupShow, PrivateRecording, PrivateShow, RoomPrivateSettings
 
 Kind, Status = PrivateShow.Kind, PrivateShow.Status
 
@@ -139,3 +143,34 @@ def recent_sessions(performer, limit: int = 20):
         .select_related("payer")
         .order_by("-requested_at", "-pk")[:limit]
     )
+
+
+# --- recordings of private shows ---------------------------------------------------
+
+_RECORDING_SALT = "marquee.privates.recording"
+
+
+def recordings_for(user, *, now=None):
+    """The payer's recordings still kept (ready or being processed), newest first."""
+    now = now or timezone.now()
+    return (
+        PrivateRecording.objects.filter(
+            session__payer=user,
+            status__in=[PrivateRecording.Status.READY, PrivateRecording.Status.PROCESSING],
+            expires_at__gt=now,
+        )
+        .select_related("session__performer__user")
+        .order_by("-started_at")
+    )
+
+
+def signed_recording_url(recording: PrivateRecording, user) -> str:
+    """A URL for ``recording`` that works for ``user`` only, for ``CONTENT_URL_MAX_AGE`` seconds."""
+    return reverse("private_recording_file", args=[make_token(_RECORDING_SALT, user, r=recording.pk)])
+
+
+def recording_from_token(token: str, user) -> PrivateRecording | None:
+    data = read_token(_RECORDING_SALT, token, user)
+    if data is None:
+        return None
+    return PrivateRecording.objects.select_related("session__performer__user").filter(pk=data.get("r")).first()

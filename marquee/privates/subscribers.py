@@ -3,15 +3,19 @@ wired in ``PrivatesConfig.ready`` so shows and chat never import privates."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import get_user_model
 
 from marquee.lib import domain_events
 from marquee.performers.models import Performer
-from marquee.privates import push, selectors, services, webrtc
+from marquee.privates import push, selectors, services, tasks, webrtc
 from marquee.privates.events import private_show_event
 from marquee.privates.models import PrivateShow
 from marquee.shows import playback
 from marquee.shows.models import Show
+
+logger = logging.getLogger(__name__)
 
 
 def on_stream_lost(*, performer_id, at) -> None:
@@ -62,6 +66,21 @@ def on_show_ended(*, show_id: int) -> None:
         services.broadcast_ended(performer_id=performer_id)
 
 
+def on_private_event(sender, event, **kwargs) -> None:
+    """Recordings follow the session: started when a private is accepted,
+    stopped (then remuxed by a worker) when it ends.  Never raises: the show
+    goes on without a recording rather than failing whoever ended it."""
+    try:
+        if event["type"] == "private.accepted":
+            services.recordings.start(event["id"])
+        elif event["type"] == "private.ended":
+            recording = services.recordings.stop(event["id"])
+            if recording is not None:
+                tasks.process_recording.delay(recording.pk)
+    except Exception:
+        logger.exception("recording of private session %s: %s failed", event.get("id"), event["type"])
+
+
 def connect() -> None:
     domain_events.subscribe("show.stream_lost", on_stream_lost)
     domain_events.subscribe("chat.banned", on_chat_banned)
@@ -70,3 +89,4 @@ def connect() -> None:
     domain_events.subscribe("performer.region_blocked", on_region_blocked)
     private_show_event.connect(push.on_event, dispatch_uid="privates.push")
     private_show_event.connect(webrtc.on_event, dispatch_uid="privates.webrtc")
+    private_show_event.connect(on_private_event, dispatch_uid="privates.recordings")

@@ -25,3 +25,15 @@ def bill() -> int:
 @shared_task
 def sweep_holds() -> int:
     return services.sweep_holds()
+
+
+@shared_task
+def process_recording(recording_id: int) -> bool:
+    """Remux a finished private-show recording into the content storage."""
+    recording = services.recordings.process(recording_id)
+    return recording is not None and recording.status == recording.Status.READY
+
+
+@shared_task
+def delete_expired_recordings() -> int:
+    return services.recordings.delete_expired()

@@ -6,4 +6,5 @@ from marquee.privates import views
 urlpatterns = [
     path("private/<id:pk>/receipt/", views.receipt, name="private_receipt"),
     path("dashboard/private-shows/", views.dashboard, name="dashboard_privates"),
+    path("private/recordings/<str:token>/", views.recording_file, name="private_recording_file"),
 ]

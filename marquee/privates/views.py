@@ -4,9 +4,10 @@ requests, group shows) and the receipt (periods and total)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 
+from marquee.access import selectors as access
 from marquee.lib.errors import DomainError
 from marquee.performers.models import Performer
 from marquee.privates import selectors, services
@@ -68,3 +69,16 @@ def receipt(request, pk):
         "held_tokens": selectors.held_now(session),
     }
     return render(request, "privates/receipt.html", context)
+
+
+@login_required
+def recording_file(request, token: str):
+    """Recordings leave only through here: a valid, unexpired link minted for
+    this user, who must still be entitled (``access.watch_recording``)."""
+    recording = selectors.recording_from_token(token, request.user)
+    if not access.watch_recording(request.user, recording):
+        raise Http404("No such recording.")
+    response = FileResponse(recording.file.open("rb"), content_type="video/mp4")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -7,7 +7,6 @@ creates nothing); ``shows.webrtc_egress`` only moves frames."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +16,15 @@ from marquee.access import selectors as access
 from marquee.lib.api_errors import ApiError
 from marquee.privates import selectors
 from marquee.shows.webrtc_egress import CAMERA_IN, CAMERA_OUT, WATCH, egress
-from marquee.shows.whip_api import MAX_OFFER_BYTES, SDP_TYPE, SdpParser
+from marquee.shows.webrtc_http import (
+    SDP_TYPE,
+    SdpParser,
+    answer_response,
+    end_resource,
+    offer_text,
+    relay_refused,
+    require_sdp,
+)
 from marquee.shows.whip_relay import RelayError
 
 _RESPONSES = {
@@ -48,11 +55,8 @@ class _OfferView(APIView):
             raise ApiError("not_found", "No such show.", 404)
         viewer = access.Viewer.from_request(request)
         access.require(_decide(self.role, viewer, session))
-        if request.content_type.split(";")[0].strip().lower() != SDP_TYPE:
-            raise ApiError("unsupported_media_type", "Send the offer as application/sdp.", 415)
-        offer = request.data
-        if not offer or len(offer) > MAX_OFFER_BYTES:
-            raise ApiError("bad_offer", "The SDP offer is empty or too large.", 400)
+        require_sdp(request)
+        sdp = offer_text(request)
         if len(egress.peers) >= settings.MEDIA_WEBRTC_MAX_PEERS:
             raise ApiError("media_busy", "Too many WebRTC viewers on this server; use HLS.", 503)
 
@@ -61,7 +65,6 @@ class _OfferView(APIView):
             current = selectors.session(pk)
             return current is not None and bool(_decide(self.role, viewer, current))
 
-        sdp = offer.decode("utf-8", "replace")
         common = {"offer_sdp": sdp, "user_id": request.user.pk, "tag": session.pk, "recheck": still_allowed}
         try:
             if self.role == WATCH:
@@ -72,12 +75,8 @@ class _OfferView(APIView):
             else:
                 peer_id, answer = egress.send_camera(**common)
         except RelayError as exc:
-            status = 400 if exc.code in ("bad_offer", "no_video") else 409
-            raise ApiError(exc.code, exc.message, status) from None
-        response = HttpResponse(answer, status=201, content_type=SDP_TYPE)
-        response["Location"] = reverse("api_private_webrtc_peer", args=[session.pk, peer_id])
-        response["Cache-Control"] = "no-store"
-        return response
+            raise relay_refused(exc) from None
+        return answer_response(answer, reverse("api_private_webrtc_peer", args=[session.pk, peer_id]))
 
 
 class WhepView(_OfferView):
@@ -116,8 +115,9 @@ class PeerView(APIView):
     @extend_schema(request=None, responses={200: None, 404: OpenApiResponse()}, summary="End a WebRTC peer")
     def delete(self, request, pk, peer_id):
         peer = egress.peers.get(peer_id)
-        # Someone else's peer is as unknown as a missing one.
-        if peer is None or peer.user_id != request.user.pk or peer.tag != pk:
-            raise ApiError("not_found", "No such WebRTC session.", 404)
-        egress.close(peer_id)
-        return HttpResponse(status=200)
+        return end_resource(
+            peer,
+            owned=peer is not None and peer.user_id == request.user.pk and peer.tag == pk,
+            close=lambda: egress.close(peer_id),
+            message="No such WebRTC session.",
+        )

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from marquee.shows import ladder as abr
+from marquee.shows.recorder import RECORDER
 
 MODULE_DIRS = ("/usr/lib/nginx/modules", "/usr/share/nginx/modules")
 RTMP_MODULE = "ngx_rtmp_module.so"
@@ -139,6 +140,15 @@ rtmp {{
             on_update {config.hook("update")};
             on_publish_done {config.hook("publish_done")};
             notify_update_timeout {config.update_interval}s;
+            # Private-show recordings (shows.recorder starts and stops it per
+            # session): the performer's stream as published; cam2cam never
+            # passes through RTMP, so it cannot be recorded.
+            recorder {RECORDER} {{
+                record all manual;
+                record_path {var}/recordings;
+                record_unique on;
+                record_notify off;
+            }}
         }}
         # Renditions from the transcoder only (loopback); the master playlist
         # <stream>.m3u8 lists <stream>_<rung>/index.m3u8 with bandwidth and size.
@@ -202,6 +212,16 @@ http {{
             alias {var}/live/$show/$file;
         }}
 
+        # rtmp_control for shows.recorder: loopback callers with the hook
+        # secret only (a local reverse proxy would pass the address check).
+        location /control/ {{
+            allow 127.0.0.1;
+            allow ::1;
+            deny all;
+            if ($http_x_media_token != {_quoted(config.hook_secret)}) {{ return 403; }}
+            rtmp_control all;
+        }}
+
         # Anything without a valid token is refused the same way.
         location / {{
             return 403;
@@ -213,7 +233,7 @@ http {{
 
 
 def write_config(config: MediaConfig) -> Path:
-    for sub in ("logs", "temp", "hls", "live"):
+    for sub in ("logs", "temp", "hls", "live", "recordings"):
         (config.var_dir / sub).mkdir(parents=True, exist_ok=True)
     config.conf_path.write_text(render_config(config))
     # It holds the hook and playback secrets.

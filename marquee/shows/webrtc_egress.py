@@ -32,7 +32,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from marquee.shows.whip_relay import CLOSE_TIMEOUT_SECONDS, OPEN_TIMEOUT_SECONDS, RelayError
+from marquee.shows.whip_relay import (
+    CLOSE_TIMEOUT_SECONDS,
+    OPEN_TIMEOUT_SECONDS,
+    RelayError,
+    answer_offer,
+    peer_connection,
+)
 from marquee.shows.whip_relay import relay as whip
 
 log = logging.getLogger(__name__)
@@ -118,49 +124,35 @@ class Egress:
 
     # --- on the relay loop ------------------------------------------------------
     async def _open(self, offer_sdp, user_id, tag, role, recheck, *, stream=None, performer_user_id=None):
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-
         if role == CAMERA_IN and self.peers_of(tag, CAMERA_IN):
             raise RelayError("camera_busy", "A camera is already being sent in this show.")
-        # Host candidates only: no third-party STUN lookups from the server.
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        peer = Peer(id=secrets.token_urlsafe(18), user_id=user_id, tag=tag, role=role, pc=pc, recheck=recheck)
+        peer_id = secrets.token_urlsafe(18)
+        pc = peer_connection(lambda: self._close(peer_id))
+        peer = Peer(id=peer_id, user_id=user_id, tag=tag, role=role, pc=pc, recheck=recheck)
         pc.on("track", lambda track: peer.incoming.setdefault(track.kind, track))
 
-        @pc.on("connectionstatechange")
-        async def _state():
-            if pc.connectionState in ("failed", "closed"):
-                await self._close(peer.id)
-
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        async def prepare():
             kinds = {t.kind for t in pc.getTransceivers()}
             if "video" not in kinds:
                 raise RelayError("no_video", "The offer must have a video track.")
             if role == CAMERA_IN:
                 if "video" not in peer.incoming:
                     raise RelayError("no_video", "The offer must send a video track.")
-            else:
-                for track in await self._sources(peer, stream, performer_user_id):
-                    if track.kind in kinds:
-                        peer.outgoing.append(track)
-                        pc.addTrack(track)
-                    else:
-                        track.stop()
-            await pc.setLocalDescription(await pc.createAnswer())
-        except Exception as exc:
-            await self._release(peer)
-            with contextlib.suppress(Exception):
-                await pc.close()
-            if isinstance(exc, RelayError):
-                raise
-            raise RelayError("bad_offer", "The SDP offer could not be used.") from exc
+                return
+            for track in await self._sources(peer, stream, performer_user_id):
+                if track.kind in kinds:
+                    peer.outgoing.append(track)
+                    pc.addTrack(track)
+                else:
+                    track.stop()
+
+        answer = await answer_offer(pc, offer_sdp, prepare, cleanup=lambda: self._release(peer))
         self.peers[peer.id] = peer
         if role == CAMERA_IN:
             self._fan_out_camera(peer)
         if recheck is not None:
             peer.tasks.append(asyncio.ensure_future(self._recheck(peer)))
-        return peer.id, pc.localDescription.sdp
+        return peer.id, answer
 
     async def _sources(self, peer: Peer, stream, performer_user_id) -> list:
         """Tracks for a new WATCH or CAMERA_OUT peer (unbuffered: a slow

@@ -7,25 +7,22 @@ hook checks again when the relay publishes (one path)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.parsers import BaseParser
 from rest_framework.views import APIView
 
 from marquee.lib.api_errors import ApiError
 from marquee.shows import ingest_credentials, services
+from marquee.shows.webrtc_http import (
+    SDP_TYPE,
+    SdpParser,
+    answer_response,
+    end_resource,
+    offer_text,
+    relay_refused,
+    require_sdp,
+)
 from marquee.shows.whip_relay import RelayError, relay
-
-SDP_TYPE = "application/sdp"
-MAX_OFFER_BYTES = 64 * 1024
-
-
-class SdpParser(BaseParser):
-    media_type = SDP_TYPE
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read(MAX_OFFER_BYTES + 1)
 
 
 def _performer(request):
@@ -52,8 +49,7 @@ class WhipView(APIView):
     )
     def post(self, request):
         performer = _performer(request)
-        if request.content_type.split(";")[0].strip().lower() != SDP_TYPE:
-            raise ApiError("unsupported_media_type", "Send the offer as application/sdp.", 415)
+        require_sdp(request)
         allowed = services.can_go_live(performer)
         if not allowed:
             raise ApiError(allowed.code, allowed.message, allowed.status)
@@ -61,29 +57,23 @@ class WhipView(APIView):
             raise ApiError("already_live", "This browser session is already publishing.", 409)
         if len(relay.sessions) >= settings.MEDIA_WHIP_MAX_SESSIONS:
             raise ApiError("media_busy", "Too many browser broadcasts on this server; try again later.", 503)
-        offer = request.data
-        if not offer or len(offer) > MAX_OFFER_BYTES:
-            raise ApiError("bad_offer", "The SDP offer is empty or too large.", 400)
+        offer = offer_text(request)
         credential = ingest_credentials.mint(performer)
         ingest_url = f"{settings.MEDIA_WHIP_INGEST_URL}/{performer.username}?key={credential}"
         try:
-            session_id, answer = relay.open(
-                offer_sdp=offer.decode("utf-8", "replace"), user_id=request.user.pk, ingest_url=ingest_url
-            )
+            session_id, answer = relay.open(offer_sdp=offer, user_id=request.user.pk, ingest_url=ingest_url)
         except RelayError as exc:
-            raise ApiError(exc.code, exc.message, 400) from None
-        response = HttpResponse(answer, status=201, content_type=SDP_TYPE)
-        response["Location"] = reverse("api_whip_session", args=[session_id])
-        response["Cache-Control"] = "no-store"
-        return response
+            raise relay_refused(exc) from None
+        return answer_response(answer, reverse("api_whip_session", args=[session_id]))
 
 
 class WhipSessionView(APIView):
     @extend_schema(request=None, responses={200: None}, summary="End a WHIP session (the show ends)")
     def delete(self, request, session_id):
         session = relay.sessions.get(session_id)
-        # Someone else's session is as unknown as a missing one.
-        if session is None or session.user_id != request.user.pk:
-            raise ApiError("not_found", "No such WHIP session.", 404)
-        relay.close(session_id)
-        return HttpResponse(status=200)
+        return end_resource(
+            session,
+            owned=session is not None and session.user_id == request.user.pk,
+            close=lambda: relay.close(session_id),
+            message="No such WHIP session.",
+        )

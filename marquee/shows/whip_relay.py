@@ -40,6 +40,44 @@ class RelayError(Exception):
         self.message = message
 
 
+def peer_connection(on_gone):
+    """A server-side aiortc peer (host candidates only: no third-party STUN
+    lookups from the server); ``on_gone()`` is awaited when ICE fails or the
+    connection closes.  WHIP ingest and WHEP egress open theirs here."""
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+    @pc.on("connectionstatechange")
+    async def _state():
+        if pc.connectionState in ("failed", "closed"):
+            await on_gone()
+
+    return pc
+
+
+async def answer_offer(pc, offer_sdp: str, prepare, *, cleanup=None) -> str:
+    """Apply the SDP offer, let ``prepare()`` check it and add tracks (a
+    RelayError refuses), and return the SDP answer.  On any failure the peer
+    is closed (after ``cleanup()``); aiortc's own errors on a malformed offer
+    (ValueError and friends) become ``bad_offer``."""
+    from aiortc import RTCSessionDescription
+
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await prepare()
+        await pc.setLocalDescription(await pc.createAnswer())
+    except Exception as exc:
+        if cleanup is not None:
+            await cleanup()
+        with contextlib.suppress(Exception):
+            await pc.close()
+        if isinstance(exc, RelayError):
+            raise
+        raise RelayError("bad_offer", "The SDP offer could not be used.") from exc
+    return pc.localDescription.sdp
+
+
 class _Pipe(threading.Thread):
     """Blocking writes to one ffmpeg input, off the event loop."""
 
@@ -143,29 +181,16 @@ class Relay:
 
     # --- on the relay loop ----------------------------------------------------
     async def _open(self, offer_sdp: str, user_id: int, ingest_url: str) -> tuple[str, str]:
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-
-        # Host candidates only: no third-party STUN lookups from the server.
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        session = Session(id=secrets.token_urlsafe(18), user_id=user_id, ingest_url=ingest_url, pc=pc)
+        session_id = secrets.token_urlsafe(18)
+        pc = peer_connection(lambda: self._close(session_id))
+        session = Session(id=session_id, user_id=user_id, ingest_url=ingest_url, pc=pc)
         pc.on("track", lambda track: session.tracks.setdefault(track.kind, track))
 
-        @pc.on("connectionstatechange")
-        async def _state():
-            if pc.connectionState in ("failed", "closed"):
-                await self._close(session.id)
-
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        async def check():
             if "video" not in session.tracks:
                 raise RelayError("no_video", "The offer must send a video track.")
-            await pc.setLocalDescription(await pc.createAnswer())
-        except RelayError:
-            await pc.close()
-            raise
-        except Exception as exc:  # aiortc raises ValueError and friends on a malformed offer
-            await pc.close()
-            raise RelayError("bad_offer", "The SDP offer could not be used.") from exc
+
+        answer = await answer_offer(pc, offer_sdp, check)
         from aiortc.contrib.media import MediaRelay
 
         session.fanout = MediaRelay()
@@ -173,7 +198,7 @@ class Relay:
         session.tasks.append(asyncio.ensure_future(self._pump_video(session)))
         if "audio" in session.tracks:
             session.tasks.append(asyncio.ensure_future(self._pump_audio(session)))
-        return session.id, pc.localDescription.sdp
+        return session.id, answer
 
     async def _pump_video(self, session: Session) -> None:
         from aiortc.mediastreams import MediaStreamError

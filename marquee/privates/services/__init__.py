@@ -3,6 +3,7 @@
 accept / decline / end, spies), ``groups`` and ``worker`` (media hooks,
 ticks, sweeper).  Callers import from here."""
 
+from marquee.privates.services import recordings
 from marquee.privates.services.core import PrivateError, periods_owed, periods_started
 from marquee.privates.services.groups import announce_group_show, end_group_show, join_group_show
 from marquee.privates.services.requests import (
@@ -42,6 +43,7 @@ __all__ = [
     "payer_blocked",
     "periods_owed",
     "periods_started",
+    "recordings",
     "request_private",
     "stream_dropped",
     "stream_resumed",

@@ -29,3 +29,15 @@ def private_panel(context, performer):
         "private": access.private_state(viewer, performer),
         "request": request,
     }
+
+
+@register.inclusion_tag("privates/_recordings.html", takes_context=True)
+def private_recordings(context):
+    """The buyer's private-show recordings, for their purchases page (each
+    link signed for them; fetching asks ``access.watch_recording`` again)."""
+    user = context["request"].user
+    recordings = list(selectors.recordings_for(user)[:50]) if user.is_authenticated else []
+    for recording in recordings:
+        if recording.status == recording.Status.READY:
+            recording.url = selectors.signed_recording_url(recording, user)
+    return {"recordings": recordings}

@@ -112,6 +112,7 @@ def media(django_db_setup, live_server, tmp_path_factory):
         MEDIA_HOOK_SECRET=HOOK_SECRET,
         MEDIA_PLAYBACK_SECRET=PLAYBACK_SECRET,
         MEDIA_PUBLIC_URL=f"http://127.0.0.1:{config.http_port}",
+        MEDIA_CONTROL_URL=f"http://127.0.0.1:{config.http_port}",
         LIVE_THUMBNAIL_INTERVAL=1,
         MEDIA_LADDER=LADDER,
     )

@@ -25,7 +25,6 @@ from marquee.shows.tests.test_media import (
     wait_for,
 )
 from marquee.shows.whip_relay import relay
-from tests.browser import CHROMIUM_ARGS, CHROMIUM_EXECUTABLE
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -34,9 +33,12 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("nginx") or not shutil.which("ffmpeg"), reason="needs nginx and ffmpeg"),
+    pytest.mark.chromium_args(
+        "--autoplay-policy=no-user-gesture-required",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+    ),
 ]
-
-FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 
 @pytest.fixture
@@ -83,54 +85,43 @@ def _session_cookie(user):
     return client.cookies["sessionid"].value
 
 
-def test_browser_goes_live_by_whip_and_a_viewer_watches_then_stop_ends_the_show(whip_media, live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the database
-    # reads below are still plain synchronous calls of this one test thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
+def test_browser_goes_live_by_whip_and_a_viewer_watches_then_stop_ends_the_show(
+    whip_media, live_server, launch_chromium
+):
     performer, _key = live_performer("webcammer")
     viewer = UserFactory(username="webwatcher")
+    studio_cookie, viewer_cookie = _session_cookie(performer.user), _session_cookie(viewer)
     whip_answers = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM_EXECUTABLE,
-            args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required", *FAKE_MEDIA_ARGS],
-        )
-        try:
-            studio = browser.new_context()
-            cookie = _session_cookie(performer.user)
-            studio.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-            page = studio.new_page()
-            page.on("response", lambda r: whip_answers.append(r.status) if "/me/whip/" in r.url else None)
-            page.goto(f"{live_server.url}/dashboard/stream/")
-            page.locator("[data-golive-start]").click()
-            # (Playwright delivers the page's events during its own calls.)
-            page.locator("[data-golive-stop]").wait_for(state="visible", timeout=20000)
-            show = wait_for(_retrying(lambda: live_show_of(performer)), timeout=30, what=f"show live {whip_answers}")
-            assert whip_answers[0] == 201
-            assert len(relay.sessions) == 1
-            # Accepted by the same publish hook, through its checks, with the relay's credential.
-            accepted = AuditEvent.objects.get(action="media.publish_accepted", target_id=str(performer.pk))
-            assert accepted.details["show"] == show.pk
-            assert wait_for(lambda: len(whip_media.playlist_segments("webcammer")) >= 2, timeout=30, what="HLS")
+    browser = launch_chromium()  # after the test's own ORM work (see tests/browser.py)
+    studio = browser.new_context()
+    studio.add_cookies([{"name": "sessionid", "value": studio_cookie, "url": live_server.url}])
+    page = studio.new_page()
+    page.on("response", lambda r: whip_answers.append(r.status) if "/me/whip/" in r.url else None)
+    page.goto(f"{live_server.url}/dashboard/stream/")
+    page.locator("[data-golive-start]").click()
+    # (Playwright delivers the page's events during its own calls.)
+    page.locator("[data-golive-stop]").wait_for(state="visible", timeout=20000)
+    show = wait_for(_retrying(lambda: live_show_of(performer)), timeout=30, what=f"show live {whip_answers}")
+    assert whip_answers[0] == 201
+    assert len(relay.sessions) == 1
+    # Accepted by the same publish hook, through its checks, with the relay's credential.
+    accepted = AuditEvent.objects.get(action="media.publish_accepted", target_id=str(performer.pk))
+    assert accepted.details["show"] == show.pk
+    assert wait_for(lambda: len(whip_media.playlist_segments("webcammer")) >= 2, timeout=30, what="HLS")
 
-            room = browser.new_context()
-            room.add_cookies([{"name": "sessionid", "value": _session_cookie(viewer), "url": live_server.url}])
-            watcher = room.new_page()
-            watcher.goto(f"{live_server.url}/rooms/webcammer/")
-            watcher.locator("video[data-player-video]").wait_for(state="visible", timeout=20000)
-            wait_for(lambda: watcher.evaluate(PLAYHEAD) > 0.5, timeout=30, what="playback")
-            first = watcher.evaluate(PLAYHEAD)
-            wait_for(lambda: watcher.evaluate(PLAYHEAD) > first + 1.5, timeout=20, what="playback advancing")
+    room = browser.new_context()
+    room.add_cookies([{"name": "sessionid", "value": viewer_cookie, "url": live_server.url}])
+    watcher = room.new_page()
+    watcher.goto(f"{live_server.url}/rooms/webcammer/")
+    watcher.locator("video[data-player-video]").wait_for(state="visible", timeout=20000)
+    wait_for(lambda: watcher.evaluate(PLAYHEAD) > 0.5, timeout=30, what="playback")
+    first = watcher.evaluate(PLAYHEAD)
+    wait_for(lambda: watcher.evaluate(PLAYHEAD) > first + 1.5, timeout=20, what="playback advancing")
 
-            # Stop: DELETE the WHIP session → relay and ffmpeg gone → publish_done ends the show.
-            page.locator("[data-golive-stop]").click()
-            page.locator("[data-golive-start]").wait_for(state="visible", timeout=20000)
-            ended = _retrying(lambda: Show.objects.get(pk=show.pk).status == Show.Status.ENDED)
-            wait_for(ended, timeout=20, what="show ended")
-            assert whip_answers[1:] == [200]
-            assert relay.sessions == {}
-        finally:
-            browser.close()
+    # Stop: DELETE the WHIP session → relay and ffmpeg gone → publish_done ends the show.
+    page.locator("[data-golive-stop]").click()
+    page.locator("[data-golive-start]").wait_for(state="visible", timeout=20000)
+    ended = _retrying(lambda: Show.objects.get(pk=show.pk).status == Show.Status.ENDED)
+    wait_for(ended, timeout=20, what="show ended")
+    assert whip_answers[1:] == [200]
+    assert relay.sessions == {}

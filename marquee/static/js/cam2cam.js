@@ -4,25 +4,9 @@
 // (private.cam2cam_url: the payer's WHIP URL or the performer's WHEP URL;
 // absent when the room does not allow it or the show is not theirs).
 // Nothing is recorded: the server only relays the frames to the performer.
+import { csrfToken, iceGathered } from "./signaling.js";
+
 const box = document.querySelector("[data-cam2cam]");
-
-function csrfToken() {
-  try {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-  } catch {
-    return "";
-  }
-}
-
-function iceGathered(pc) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    pc.addEventListener("icegatheringstatechange", () => {
-      if (pc.iceGatheringState === "complete") resolve();
-    });
-    setTimeout(resolve, 3000);
-  });
-}
 
 // POST the offer, apply the answer; the peer's Location (for DELETE) or an Error with .status.
 async function negotiate(pc, url) {

@@ -1,30 +1,9 @@
 // "Go live from this browser": camera + microphone sent by WHIP (RFC 9725).
 // POST the SDP offer (session cookie + CSRF header), apply the 201's answer,
 // DELETE the Location to stop.  The server relays into the same RTMP ingest.
+import { csrfToken, iceGathered } from "./signaling.js";
+
 const panel = document.querySelector("[data-golive]");
-
-function csrfToken() {
-  try {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-  } catch {
-    return "";
-  }
-}
-
-// aiortc doesn't take trickled candidates: send the offer with all of them.
-function iceGathered(pc) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      if (pc.iceGatheringState === "complete") {
-        pc.removeEventListener("icegatheringstatechange", done);
-        resolve();
-      }
-    };
-    pc.addEventListener("icegatheringstatechange", done);
-    setTimeout(resolve, 3000); // host candidates are enough on the same network
-  });
-}
 
 if (panel) {
   const start = panel.querySelector("[data-golive-start]");

@@ -8,6 +8,7 @@
 // (private.webrtc_url): the player tries WebRTC (sub-second) while HLS plays,
 // switches to it once connected, and stays on / falls back to HLS if it fails.
 import Hls from "../vendor/hls.min.mjs";
+import { csrfToken, iceGathered } from "./signaling.js";
 
 const root = document.querySelector("[data-player]");
 const POLL_LIVE_MS = 30000;
@@ -69,25 +70,6 @@ if (root) {
   }
 
   // --- WebRTC (WHEP) for the payer and the performer -------------------------
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch {
-      return "";
-    }
-  }
-
-  // aiortc takes no trickled candidates: offer once all are gathered.
-  function iceGathered(pc) {
-    if (pc.iceGatheringState === "complete") return Promise.resolve();
-    return new Promise((resolve) => {
-      pc.addEventListener("icegatheringstatechange", () => {
-        if (pc.iceGatheringState === "complete") resolve();
-      });
-      setTimeout(resolve, 3000);
-    });
-  }
-
   function stopWebrtc() {
     if (!rtc) return;
     const { pc, location, live } = rtc;

@@ -1,0 +1,112 @@
+"""A real private show is recorded (issue 16 item 5) on the real media
+server: nginx-rtmp records the performer's published stream between accept
+and end (through rtmp_control), the recording is remuxed into the content
+storage, ffprobe finds a playable video of about the show's length, and the
+payer, and only the payer, downloads it through their signed link."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.test import Client
+
+from marquee.privates import selectors, services
+from marquee.privates.models import PrivateRecording, PrivateShow
+from marquee.privates.tests.conftest import fund
+from marquee.privates.tests.test_browser_private import DB_TURN, db_turns, turn  # noqa: F401  (fixture)
+from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: nginx-rtmp, ffmpeg)
+    live_performer,
+    live_show_of,
+    media,
+    publisher,
+    wait_for,
+)
+from tests.factories import UserFactory
+
+pytestmark = [
+    pytest.mark.media,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which("ffprobe"), reason="needs ffprobe"),
+]
+
+RECORDED_SECONDS = 4
+
+
+def probe(path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
+    return json.loads(out.stdout)
+
+
+def test_a_real_private_produces_a_playable_recording_for_the_payer(
+    media,  # noqa: F811  (the imported module fixture)
+    publisher,  # noqa: F811
+    db_turns,  # noqa: F811
+    settings,
+    tmp_path,
+):
+    settings.CONTENT_ROOT = tmp_path / "content"
+    performer, key = turn(lambda: live_performer("recorded"))
+    payer = turn(lambda: UserFactory(username="payer"))
+    stranger = turn(lambda: UserFactory(username="onlooker"))
+    publisher("recorded", key)
+    wait_for(lambda: turn(lambda: live_show_of(performer)), timeout=30, what="show live")
+    with DB_TURN:
+        services.update_room_settings(
+            actor=performer.user, performer=performer, privates_enabled=True, recordings_enabled=True
+        )
+        fund(payer, 500)
+        session = services.request_private(user=payer, performer=performer)
+        services.accept(actor=performer.user, session=session)
+        recording = PrivateRecording.objects.get(session=session)
+    assert recording.status == PrivateRecording.Status.RECORDING
+    # nginx's control endpoint answers only callers holding the hook secret.
+    control = f"{media.http}/control/record/stop"
+    params = {"app": "live", "name": "recorded", "rec": "private"}
+    assert httpx.get(control, params=params, timeout=5).status_code == 403
+    assert httpx.get(control, params=params, headers={"X-Media-Token": "guess"}, timeout=5).status_code == 403
+    assert recording.raw_path.startswith(str(media.config.var_dir.resolve() / "recordings"))
+    time.sleep(RECORDED_SECONDS)
+    with DB_TURN:
+        services.end_private(actor=performer.user, session=PrivateShow.objects.get(pk=session.pk))
+        recording.refresh_from_db()
+    # The worker (eager here) remuxed it into the content storage; nginx's FLV is gone.
+    assert recording.status == PrivateRecording.Status.READY, recording.status
+    assert recording.file.path.startswith(str(settings.CONTENT_ROOT))
+    assert not Path(recording.raw_path).exists()
+
+    info = probe(recording.file.path)
+    video = [s for s in info["streams"] if s["codec_type"] == "video"]
+    assert len(video) == 1 and video[0]["codec_name"] == "h264"
+    assert (video[0]["width"], video[0]["height"]) == (320, 180)
+    assert RECORDED_SECONDS - 1.5 <= float(info["format"]["duration"]) <= RECORDED_SECONDS + 3
+    # Decodes start to end (a truncated or broken file fails here).
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", recording.file.path, "-f", "null", "-"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert decoded.returncode == 0 and not decoded.stderr.strip(), decoded.stderr[-300:]
+
+    with DB_TURN:
+        mine = Client()
+        mine.force_login(payer)
+        response = mine.get(selectors.signed_recording_url(recording, payer))
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content)[4:8] == b"ftyp"
+        theirs = Client()
+        theirs.force_login(stranger)
+        assert theirs.get(selectors.signed_recording_url(recording, payer)).status_code == 404
+        assert theirs.get(selectors.signed_recording_url(recording, stranger)).status_code == 404

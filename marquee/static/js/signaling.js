@@ -1,0 +1,27 @@
+// What the WHIP/WHEP pages share (player.js, cam2cam.js, golive.js): the
+// CSRF header for their POST/DELETE, and waiting for ICE gathering.
+
+// The token base.html puts in <body hx-headers> for htmx.
+export function csrfToken() {
+  try {
+    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+  } catch {
+    return "";
+  }
+}
+
+// aiortc takes no trickled candidates: offer once all are gathered (host
+// candidates are enough on the same network, so give up waiting after 3 s).
+export function iceGathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState === "complete") {
+        pc.removeEventListener("icegatheringstatechange", done);
+        resolve();
+      }
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 3000);
+  });
+}
