@@ -11,6 +11,7 @@ Redis pub/sub) is ``marquee.lib.realtime``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import threading
@@ -64,8 +65,28 @@ def _warm_up():
         threading.Thread(target=get_classifier, name="chat-classifier-warm-up", daemon=True).start()
 
 
+# The room's private state is not known in this process: the next post asks.
+UNKNOWN = object()
+_versions = itertools.count(1)
+
+# Room events after which a room's private state must be asked again (the
+# id comes first, then the type: see realtime.with_id).
+_PRIVATE_EVENTS = ('"type":"private_started"', '"type":"private_ended"')
+
+
 class RoomState:
-    __slots__ = ("batch", "flush_handle", "joining", "last_seq", "live", "subscribed", "viewers", "who")
+    __slots__ = (
+        "batch",
+        "flush_handle",
+        "joining",
+        "last_seq",
+        "live",
+        "private",
+        "private_version",
+        "subscribed",
+        "viewers",
+        "who",
+    )
 
     def __init__(self):
         self.live: set = set()
@@ -76,6 +97,13 @@ class RoomState:
         self.subscribed = False
         self.viewers = -1
         self.last_seq = 0
+        # access.chat_room_state as last asked, kept until the room's next private event.
+        self.private = UNKNOWN
+        self.private_version = next(_versions)
+
+    def forget_private(self) -> None:
+        self.private = UNKNOWN
+        self.private_version = next(_versions)
 
 
 class Hub:
@@ -175,6 +203,20 @@ class Hub:
         self._snapshots[room] = (seq, events)
         return list(events)
 
+    # The room's private state, kept for posts (access.chat_post_audience).
+
+    def private_state(self, room: str) -> tuple[int, object]:
+        """(version, state): the state is UNKNOWN until a post asked it."""
+        state = self.rooms.get(room)
+        return (0, UNKNOWN) if state is None else (state.private_version, state.private)
+
+    def remember_private(self, room: str, version: int, private) -> None:
+        """Keep what a post asked, unless a private event arrived while it
+        asked (then what it read may be older than that event)."""
+        state = self.rooms.get(room)
+        if state is not None and state.private_version == version:
+            state.private = private
+
     # Events arrive (in id order) ...
 
     def deliver(self, room: str, seq: int, raw: str) -> None:
@@ -187,7 +229,10 @@ class Hub:
             logger.warning("room %s: events %s..%s missed; sockets resume", room, state.last_seq + 1, seq - 1)
             for conn in list(state.live):
                 conn.close(CLOSE_TOO_SLOW)
+            state.forget_private()  # a missed private_started / ended among them
         state.last_seq = max(state.last_seq, seq)
+        if any(kind in raw for kind in _PRIVATE_EVENTS):
+            state.forget_private()  # before any socket hears of it (and a post asking now keeps nothing)
         for conn in state.joining:
             if conn.pending is not None:
                 conn.pending.append((seq, raw))
@@ -247,6 +292,8 @@ class Hub:
             state = self.rooms.get(name)
             # A room's rights changed for everyone (a private show began or ended): each socket re-asks access.
             recheck = raw.startswith('{"type":"recheck_rights"')
+            if recheck and state is not None:
+                state.forget_private()  # a spy or pledger joined, or the show changed
             for conn in list(state.live) if state else ():
                 if recheck:
                     conn.recheck.set()
@@ -353,6 +400,8 @@ class Hub:
                 raise
             except Exception:
                 logger.warning("chat subscription read failed; retrying", exc_info=True)
+                for state in self.rooms.values():
+                    state.forget_private()  # events may be lost while it reconnects
                 await asyncio.sleep(0.5)
                 continue
             if message is None:
