@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -30,18 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.support import free_port, raise_fd_limit, start_uvicorn  # noqa: E402
+
 ROOM = "benchroom"
-
-
-def raise_fd_limit(wanted: int = 65536) -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare() -> str:
@@ -94,39 +85,17 @@ def server_cpu(pid: int) -> float:
 
 def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
     # Thousands of listeners from one address: lift the chat's per-IP socket cap.
-    env = {**os.environ, "AGE_GATE_ENABLED": "0", "LOG_LEVEL": "WARNING", "CHAT_MAX_SOCKETS_PER_IP": "1000000"}
+    env = {"AGE_GATE_ENABLED": "0", "LOG_LEVEL": "WARNING", "CHAT_MAX_SOCKETS_PER_IP": "1000000"}
     app = "bench.chat_fanout.baseline:application" if baseline else "marquee.asgi:application"
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
+    options = (
         "--ws-per-message-deflate",
         "false",
         "--backlog",
         "8192",
         "--ws",
         os.environ.get("BENCH_WS", "websockets-sansio"),
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, preexec_fn=raise_fd_limit)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+    )
+    return start_uvicorn(port, app=app, workers=workers, options=options, env=env, ready_seconds=60, many_sockets=True)
 
 
 # --- viewers (client processes) --------------------------------------------------------

@@ -22,10 +22,8 @@ Usage: .venv/bin/python bench/latency/run.py   (BENCH_SECONDS=30, BENCH_RUNG=sou
 from __future__ import annotations
 
 import http.server
-import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,10 +38,10 @@ import django
 
 django.setup()
 
-from PIL import Image  # noqa: E402
 
+from bench.support import free_port, sample_clock  # noqa: E402
 from marquee.shows.media_server import MediaConfig, nginx_command, write_config  # noqa: E402
-from marquee.shows.publisher import pattern_latency, publish_command, read_clock_pattern  # noqa: E402
+from marquee.shows.publisher import publish_command  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 
@@ -57,12 +55,6 @@ class AcceptAll(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,14 +159,7 @@ def main() -> None:
             time.sleep(6)  # let hls.js settle at its live-sync point
             first_request = len(requests)
             started = time.time()
-            deadline = started + SECONDS
-            while time.time() < deadline:
-                before = time.time()
-                png = video.screenshot()
-                after = time.time()
-                drawn = read_clock_pattern(Image.open(io.BytesIO(png)))
-                samples.append(pattern_latency(drawn, (before + after) / 2))
-                time.sleep(0.25)
+            samples = sample_clock(video, SECONDS)
             watched = time.time() - started
             browser.close()
     finally:
@@ -188,7 +173,6 @@ def main() -> None:
     window = [u for t, u in requests[first_request:]]
     playlists = sum(u.endswith(".m3u8") for u in window)
     segments = sum(u.endswith(".ts") for u in window)
-    samples.sort()
     print(
         f"{len(samples)} screenshots over {watched:.0f} s, rung {rung}; "
         f"load average {load_before:.2f} -> {load_after:.2f}"

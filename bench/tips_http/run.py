@@ -24,7 +24,6 @@ import base64
 import logging
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
+from bench.support import free_port, start_uvicorn  # noqa: E402
+
 SERVER_ENV = {
     "LOG_LEVEL": "WARNING",
     # Production settings (no per-query debug logging); TLS ends at the proxy in front.
@@ -60,30 +61,11 @@ SERVER_ENV = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(port: int, workers: int, conn_max_age: str | None) -> subprocess.Popen:
-    cmd = [
-        sys.executable, "-m", "uvicorn", "marquee.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    env = {**os.environ, **SERVER_ENV}
+    env = dict(SERVER_ENV)
     if conn_max_age is not None:
         env["DB_CONN_MAX_AGE"] = conn_max_age
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return start_uvicorn(port, workers=workers, options=("--lifespan", "off"), env=env)
 
 
 def setup(clients: int):

@@ -21,7 +21,6 @@ Usage: .venv/bin/python bench/whep/run.py   (BENCH_SECONDS=20 per phase, BENCH_S
 from __future__ import annotations
 
 import http.server
-import io
 import json
 import os
 import statistics
@@ -39,9 +38,9 @@ import django
 django.setup()
 
 import aioice.ice  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from bench.latency.run import PAGE, ROOT, AcceptAll, free_port  # noqa: E402
+from bench.support import sample_clock  # noqa: E402
 from marquee.shows.media_server import MediaConfig, nginx_command, write_config  # noqa: E402
 from marquee.shows.publisher import pattern_latency, publish_command, read_clock_pattern  # noqa: E402
 
@@ -116,16 +115,7 @@ def page_server(state: dict) -> http.server.ThreadingHTTPServer:
 
 
 def sample(page, seconds: float) -> list[float]:
-    video = page.locator("video")
-    samples = []
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        before = time.time()
-        png = video.screenshot()
-        after = time.time()
-        samples.append(pattern_latency(read_clock_pattern(Image.open(io.BytesIO(png))), (before + after) / 2))
-        time.sleep(0.25)
-    return sorted(samples)
+    return sample_clock(page.locator("video"), seconds)
 
 
 def server_side(seconds: float) -> list[float]:

@@ -449,12 +449,27 @@ def _private_chat(user, performer, room) -> tuple[bool, bool]:
     return talks, inside
 
 
-def chat_post_audience(user, performer) -> str | None:
+_ASK = object()
+
+
+def chat_room_state(performer):
+    """The private or group show the room is in (None: public), as
+    ``chat_post_audience(room=...)`` takes it: the chat socket keeps it per
+    room and process until the room's next private_started / private_ended /
+    recheck_rights event, so a post costs no query for it."""
+    return privates.private_room(performer)
+
+
+def chat_post_audience(user, performer, room=_ASK) -> str | None:
     """Where a message ``user`` posts now goes: "" to the public chat, the
     running private's audience if they talk in it, None (refused) if the room
     is private and they don't.  Asked at each post, so a post racing the
-    private's start is never said in public."""
-    room = privates.private_room(performer)
+    private's start is never said in public.  ``room``: ``chat_room_state``
+    as the caller last heard it (the socket's process hears a private start
+    before its sockets do, so no client that saw it can post past it); who
+    talks in a private is still asked each time."""
+    if room is _ASK:
+        room = privates.private_room(performer)
     if room is None:
         return ""
     talks, _ = _private_chat(user, performer, room)

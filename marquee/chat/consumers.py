@@ -31,7 +31,7 @@ from marquee.chat.connection import (
     take_place,
     too_large,
 )
-from marquee.chat.hub import get_hub
+from marquee.chat.hub import UNKNOWN, get_hub
 from marquee.chat.mod_commands import run_mod_action
 from marquee.chat.socket_auth import session_user, validate_token
 from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
@@ -282,7 +282,11 @@ class ChatSocket:
         text = data.get("text")
         if not isinstance(text, str):
             return conn.error("invalid", "A message needs a text.", ref=ref)
-        result = await database_sync_to_async(_post_now)(conn, text)
+        hub = get_hub()
+        version, known = hub.private_state(conn.room)
+        result, private = await database_sync_to_async(_post_now)(conn, text, known)
+        if known is UNKNOWN:
+            hub.remember_private(conn.room, version, private)
         if result.status == "refused":
             conn.error(result.code, result.message, ref=ref)
         elif result.status == "held":
@@ -302,13 +306,17 @@ class ChatSocket:
         conn.send_event({"type": "ack", "ref": ref})
 
 
-def _post_now(conn: Connection, text: str):
+def _post_now(conn: Connection, text: str, private=UNKNOWN):
     """Post to the chat the room has now: the public one, or the running
-    private's if the author talks in it (``access`` decides, at each post)."""
-    audience = entitlement.chat_post_audience(conn.user, conn.performer)
+    private's if the author talks in it (``access`` decides, at each post,
+    from the room's private state as the hub knows it; asked here if it
+    doesn't).  Returns (result, the private state used)."""
+    if private is UNKNOWN:
+        private = entitlement.chat_room_state(conn.performer)
+    audience = entitlement.chat_post_audience(conn.user, conn.performer, room=private)
     if audience is None:
-        return services.PostResult("refused", "private_show", "Only those in the private show talk now.")
-    return services.post_message(
+        return services.PostResult("refused", "private_show", "Only those in the private show talk now."), private
+    result = services.post_message(
         user=conn.user,
         performer=conn.performer,
         text=text,
@@ -316,3 +324,4 @@ def _post_now(conn: Connection, text: str):
         is_moderator=conn.is_moderator,
         audience=audience,
     )
+    return result, private

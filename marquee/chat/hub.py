@@ -1,8 +1,9 @@
 """The per-process hub: the local sockets of each room.
 
-Each process serializes an event once, collects a room's events for
-``CHAT_BATCH_WINDOW_MS`` and writes ONE frame (a JSON array) to each local
-socket's bounded buffer.  A socket whose buffer overflows is closed (4408);
+Each process serializes an event once and writes at most one frame (a JSON
+array of the room's events) per ``CHAT_BATCH_WINDOW_MS`` to each local
+socket's bounded buffer: an event into a room quiet for a window goes out at
+once, the events behind it wait for the window's end together.  A socket whose buffer overflows is closed (4408);
 the client reconnects and resumes from its last id.  Nothing waits on a slow
 socket, so a slow client never slows the room.  Publishing (ids, history,
 Redis pub/sub) is ``marquee.lib.realtime``.
@@ -11,6 +12,7 @@ Redis pub/sub) is ``marquee.lib.realtime``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import threading
@@ -64,8 +66,29 @@ def _warm_up():
         threading.Thread(target=get_classifier, name="chat-classifier-warm-up", daemon=True).start()
 
 
+# The room's private state is not known in this process: the next post asks.
+UNKNOWN = object()
+_versions = itertools.count(1)
+
+# Room events after which a room's private state must be asked again (the
+# id comes first, then the type: see realtime.with_id).
+_PRIVATE_EVENTS = ('"type":"private_started"', '"type":"private_ended"')
+
+
 class RoomState:
-    __slots__ = ("batch", "flush_handle", "joining", "last_seq", "live", "subscribed", "viewers", "who")
+    __slots__ = (
+        "batch",
+        "flush_handle",
+        "flushed_at",
+        "joining",
+        "last_seq",
+        "live",
+        "private",
+        "private_version",
+        "subscribed",
+        "viewers",
+        "who",
+    )
 
     def __init__(self):
         self.live: set = set()
@@ -73,9 +96,17 @@ class RoomState:
         self.joining: set = set()
         self.batch: list[tuple[int, str]] = []
         self.flush_handle = None
+        self.flushed_at = float("-inf")  # loop time of the last frame out
         self.subscribed = False
         self.viewers = -1
         self.last_seq = 0
+        # access.chat_room_state as last asked, kept until the room's next private event.
+        self.private = UNKNOWN
+        self.private_version = next(_versions)
+
+    def forget_private(self) -> None:
+        self.private = UNKNOWN
+        self.private_version = next(_versions)
 
 
 class Hub:
@@ -175,6 +206,20 @@ class Hub:
         self._snapshots[room] = (seq, events)
         return list(events)
 
+    # The room's private state, kept for posts (access.chat_post_audience).
+
+    def private_state(self, room: str) -> tuple[int, object]:
+        """(version, state): the state is UNKNOWN until a post asked it."""
+        state = self.rooms.get(room)
+        return (0, UNKNOWN) if state is None else (state.private_version, state.private)
+
+    def remember_private(self, room: str, version: int, private) -> None:
+        """Keep what a post asked, unless a private event arrived while it
+        asked (then what it read may be older than that event)."""
+        state = self.rooms.get(room)
+        if state is not None and state.private_version == version:
+            state.private = private
+
     # Events arrive (in id order) ...
 
     def deliver(self, room: str, seq: int, raw: str) -> None:
@@ -187,22 +232,30 @@ class Hub:
             logger.warning("room %s: events %s..%s missed; sockets resume", room, state.last_seq + 1, seq - 1)
             for conn in list(state.live):
                 conn.close(CLOSE_TOO_SLOW)
+            state.forget_private()  # a missed private_started / ended among them
         state.last_seq = max(state.last_seq, seq)
+        if any(kind in raw for kind in _PRIVATE_EVENTS):
+            state.forget_private()  # before any socket hears of it (and a post asking now keeps nothing)
         for conn in state.joining:
             if conn.pending is not None:
                 conn.pending.append((seq, raw))
         state.batch.append((seq, raw))
-        window = settings.CHAT_BATCH_WINDOW_MS
-        if window <= 0:
+        if state.flush_handle is not None:
+            return  # a frame is due: this event goes with it
+        # Adaptive: at most one frame per window, but an event into a room
+        # quiet for a window goes at once (it waits only behind a recent frame).
+        wait = state.flushed_at + settings.CHAT_BATCH_WINDOW_MS / 1000 - self.loop.time()
+        if wait <= 0:
             self._flush(state)
-        elif state.flush_handle is None:
-            state.flush_handle = self.loop.call_later(window / 1000, self._flush, state)
+        else:
+            state.flush_handle = self.loop.call_later(wait, self._flush, state)
 
     def _flush(self, state: RoomState) -> None:
         state.flush_handle = None
         batch, state.batch = state.batch, []
         if not batch:
             return
+        state.flushed_at = self.loop.time()
         first, last = batch[0][0], batch[-1][0]
         if any(protocol.AUDIENCE_MARK in raw for _, raw in batch):
             return self._flush_scoped(state, batch, last)
@@ -247,6 +300,8 @@ class Hub:
             state = self.rooms.get(name)
             # A room's rights changed for everyone (a private show began or ended): each socket re-asks access.
             recheck = raw.startswith('{"type":"recheck_rights"')
+            if recheck and state is not None:
+                state.forget_private()  # a spy or pledger joined, or the show changed
             for conn in list(state.live) if state else ():
                 if recheck:
                     conn.recheck.set()
@@ -353,6 +408,8 @@ class Hub:
                 raise
             except Exception:
                 logger.warning("chat subscription read failed; retrying", exc_info=True)
+                for state in self.rooms.values():
+                    state.forget_private()  # events may be lost while it reconnects
                 await asyncio.sleep(0.5)
                 continue
             if message is None:

@@ -75,6 +75,26 @@ def room_rules(performer) -> ChatRoomRules | None:
     return ChatRoomRules.objects.filter(performer=performer).first()
 
 
+_RULE_FIELDS = ("overrides", "blocked_words", "regex_rules", "secret_words")
+
+
+def posting_rules(performer) -> tuple[ChatRoomRules | None, int]:
+    """The room's moderation rules (None: the defaults) and its manual slow
+    mode in seconds: one query, as every post reads both."""
+    row = (
+        Performer.objects.filter(pk=performer.pk)
+        .values_list("chat_slow_mode_seconds", "chat_rules__pk", *(f"chat_rules__{f}" for f in _RULE_FIELDS))
+        .first()
+    )
+    if row is None:
+        return None, 0
+    slow, rules_pk, *values = row
+    rules = None
+    if rules_pk is not None:
+        rules = ChatRoomRules(pk=rules_pk, performer=performer, **dict(zip(_RULE_FIELDS, values, strict=True)))
+    return rules, slow or 0
+
+
 def visible_messages(
     username: str, *, before: int | None, limit: int, audience: str | None = None
 ) -> list[ChatMessage]:

@@ -42,8 +42,7 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool, a
         remaining = max(1, int((restriction.expires_at - timezone.now()).total_seconds()))
         return PostResult("refused", "timed_out", f"You are timed out for {remaining} more seconds.")
     room = room_name(performer)
-    rules = selectors.room_rules(performer)
-    manual_slow = Performer.objects.filter(pk=performer.pk).values_list("chat_slow_mode_seconds", flat=True).first()
+    rules, manual_slow = selectors.posting_rules(performer)
     ctx = moderation.Context(
         user=user,
         room=room,
@@ -53,7 +52,7 @@ def post_message(*, user, performer, text: str, role: str, is_moderator: bool, a
         blocked_words=rules.blocked_words if rules else [],
         regex_rules=rules.regex_rules if rules else [],
         secret_words=rules.secret_words if rules else [],
-        slow_mode_seconds=max(manual_slow or 0, cache.get(f"chat:auto-slow:{room}") or 0),
+        slow_mode_seconds=max(manual_slow, cache.get(f"chat:auto-slow:{room}") or 0),
     )
     verdict = moderation.run(ctx)
     now = timezone.now()

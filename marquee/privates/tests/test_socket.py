@@ -145,3 +145,56 @@ def test_the_history_api_keeps_a_privates_chat_to_those_in_it(client, room, view
     assert history(room.user) == ["public", "secret"]
     services.end_private(actor=viewer, session=session)
     assert history(viewer) == ["public"]  # read during the show, not after
+
+
+def test_a_post_uses_the_rooms_cached_private_state_and_a_private_event_renews_it(room, viewer, outsider, monkeypatch):
+    """The socket keeps the room's private state between private events, so a
+    post costs no query for it; a stranger still can't post into a private
+    that started after the state was kept, and an ended private reopens the
+    chat at once.  Each socket's own re-check of its rights is held back
+    here (as when it is slow), so the kept room state is the only guard."""
+    from marquee.chat import consumers
+    from marquee.chat.hub import UNKNOWN, get_hub
+    from marquee.chat.models import ChatMessage
+    from marquee.lib.realtime import recent_events
+
+    async def slow_recheck(self, conn, *, rights):
+        return None
+
+    monkeypatch.setattr(consumers.ChatSocket, "_recheck", slow_recheck)
+    approve_age(viewer)
+    approve_age(outsider)
+    fund(viewer, 100)
+    cookies = [session_cookie(u) for u in (room.user, viewer, outsider)]
+
+    async def scenario():
+        owner, payer, stranger = [await joined(c) for c in cookies]
+        hub = get_hub()
+        assert hub.private_state("performer")[1] is UNKNOWN
+        await stranger.send({"type": "message", "text": "before", "ref": 1})
+        await stranger.event("ack", ref=1, timeout=20)
+        assert hub.private_state("performer")[1] is None  # kept: the room is public
+        session = await sync_to_async(services.request_private)(user=viewer, performer=room)
+        await sync_to_async(services.accept)(actor=room.user, session=session)
+        await stranger.event("private_started", private_id=session.pk, timeout=20)
+        for ref in (2, 3):  # asked once after the event, then from what was kept
+            await stranger.send({"type": "message", "text": f"intruder {ref}", "ref": ref})
+            assert (await stranger.event("error", ref=ref, timeout=20))["code"] == "private_show"
+        assert hub.private_state("performer")[1].audience == f"p{session.pk}"
+        await payer.send({"type": "message", "text": "secret", "ref": 4})
+        await payer.event("ack", ref=4, timeout=20)  # the payer talks in it
+        seen = texts(await owner.drain(0.3)) + texts(await payer.drain(0.1))
+        assert not [t for t in seen if t.startswith("intruder")]
+        _, history = await sync_to_async(recent_events)("performer")
+        assert not [raw for _, raw in history if "intruder" in raw]
+        assert not await sync_to_async(ChatMessage.objects.filter(text__startswith="intruder").exists)()
+        await sync_to_async(services.end_private)(actor=room.user, session=session)
+        await stranger.event("private_ended", private_id=session.pk, timeout=20)
+        await stranger.send({"type": "message", "text": "after", "ref": 5})
+        await stranger.event("ack", ref=5, timeout=20)
+        await payer.event("message", text="after", timeout=20)
+        assert hub.private_state("performer")[1] is None
+        for s in (owner, payer, stranger):
+            await s.disconnect()
+
+    run(scenario)
