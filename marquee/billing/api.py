@@ -124,11 +124,12 @@ class WalletView(APIView):
             }
             for entry in ledger_selectors.wallet_history(request.user)
         ]
+        tokens = ledger_selectors.wallet_tokens(request.user)
         return Response(
             {
-                "balance_tokens": ledger_selectors.wallet_balance(request.user),
-                "held_tokens": ledger_selectors.held_tokens(request.user),
-                "available_tokens": ledger_selectors.available_tokens(request.user),
+                "balance_tokens": tokens.balance,
+                "held_tokens": tokens.held,
+                "available_tokens": tokens.available,
                 "history": history,
                 "packs": selectors.token_packs(),
             }

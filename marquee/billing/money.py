@@ -151,8 +151,9 @@ def spend_tokens(
     and is split into the performer's pending earnings and the platform fee.
 
     Returns ``(transfer, created)``; a repeated key moves nothing.  A
-    *concurrent* duplicate raises ``IntegrityError`` (the caller's atomic block
-    rolls back; ``existing(key)`` then finds the winner)."""
+    *concurrent* duplicate returns the winner on PostgreSQL (see
+    ``ledger.services.post_transfer``); on SQLite it raises ``IntegrityError``
+    (the caller's atomic block rolls back; ``existing(key)`` then finds it)."""
     posting = prepare_spend(
         kind=kind,
         user=user,

@@ -8,36 +8,42 @@ many tips the show already has (it used to be a SUM over all of them)."""
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Subquery
 
 from marquee.billing.models import ShowTipTotal, Tip
 from marquee.shows.models import Show
 
 assert ShowTipTotal._meta.db_table == "billing_showtiptotal"  # named in the upsert below
+assert Tip._meta.db_table == "billing_tip"
 
 
 def _live(performer):
     return Show.objects.filter(performer=performer, status=Show.Status.LIVE, started_at__isnull=False)
 
 
-def live_show_id(performer) -> int | None:
-    """The show a tip sent now counts towards (at most one is live, by constraint)."""
-    return _live(performer).values_list("pk", flat=True).first()
+def live_show(performer) -> Subquery:
+    """The show a tip sent now counts towards (at most one is live, by
+    constraint), as a subquery the tip row's insert evaluates: no round trip
+    of its own."""
+    return Subquery(_live(performer).values("pk")[:1])
 
 
-def add(show_id: int, tokens: int) -> int:
-    """Add a tip's ``tokens`` to the show's total and return the new total.
-    One upsert: the row is created by the show's first tip and locked from
-    here to commit, so concurrent tips each see their own total.  The same
+def add(tip_id: int) -> tuple[int, int] | None:
+    """Add the tip's tokens to its show's total: ``(show_id, new total)``, or
+    None for a tip sent with no live show.  One upsert reading the tip row:
+    the counter row is created by the show's first tip and locked from here
+    to commit, so concurrent tips each see their own total.  The same
     statement runs on PostgreSQL and SQLite (≥ 3.35)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO billing_showtiptotal (show_id, tokens) VALUES (%s, %s) "
+            "INSERT INTO billing_showtiptotal (show_id, tokens) "
+            "SELECT show_id, tokens FROM billing_tip WHERE id = %s AND show_id IS NOT NULL "
             "ON CONFLICT (show_id) DO UPDATE SET tokens = billing_showtiptotal.tokens + excluded.tokens "
-            "RETURNING tokens",
-            [show_id, tokens],
+            "RETURNING show_id, tokens",
+            [tip_id],
         )
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    return tuple(row) if row else None
 
 
 def take_back(transfer) -> None:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from marquee.earnings.models import SupporterDay
@@ -48,7 +48,8 @@ def _midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
 
 
 def _aggregate_days(performer, zone, first: datetime.date, last: datetime.date) -> dict:
-    """{day: {source: [gross, net, count]}} for local days first..last, from ledger transfers."""
+    """{day: {source: [gross, net, count]}} for local days first..last, from ledger
+    transfers; the ``private`` cell has a fourth number, the tokens paid."""
     rows = (
         ledger.earnings_transfers(performer, since=_midnight(first, zone), until=_midnight(last, zone) + _ONE_DAY)
         .annotate(day=TruncDate("created_at", tzinfo=zone))
@@ -67,6 +68,12 @@ def _aggregate_days(performer, zone, first: datetime.date, last: datetime.date) 
         cell[0] += sign * int(row["gross"] or 0)
         cell[1] += sign * int(row["net"] or 0)
         cell[2] += 0 if reversal else int(row["n"])
+    # The private cell also carries the tokens paid: [gross, net, count (= periods), tokens].
+    private_days = [day for day, sources in days.items() if "private" in sources]
+    if private_days:
+        tokens = _private_tokens_by_day(performer, zone, min(private_days), max(private_days))
+        for day in private_days:
+            days[day]["private"].append(tokens.get(day, 0))
     return days
 
 
@@ -74,23 +81,30 @@ _ONE_DAY = datetime.timedelta(days=1)
 _SUPPORTER_SPAN = datetime.timedelta(days=SUPPORTER_WINDOW_DAYS)
 
 
-def private_show_time(performer, zone, first: datetime.date, last: datetime.date) -> dict:
-    """Private, exclusive, spy and group-show periods billed to viewers on
-    local days first..last (each period is one ``private`` transfer) as
-    ``{"periods", "minutes", "tokens"}``: minutes = periods ×
-    ``PRIVATE_BILLING_SECONDS`` / 60; tokens = what the viewers' wallets paid."""
+def _private_tokens_by_day(performer, zone, first: datetime.date, last: datetime.date) -> dict:
+    """{day: tokens} the viewers' wallets paid for private, exclusive, spy and
+    group-show periods on local days first..last (each period is one
+    ``private`` transfer; its wallet side the one negative token entry)."""
     since, until = _midnight(first, zone), _midnight(last, zone) + _ONE_DAY
     transfers = ledger.earnings_transfers(performer, since=since, until=until).filter(kind=TransferKind.PRIVATE)
-    periods = transfers.count()
-    # The wallet side of each period: the one token entry taken from the payer (negative).
-    paid = Entry.objects.filter(transfer__in=transfers.values("pk"), unit=Unit.TOKENS).aggregate(
-        tokens=Sum("amount", filter=Q(amount__lt=0))
-    )["tokens"]
+    rows = (
+        Entry.objects.filter(transfer__in=transfers.values("pk"), unit=Unit.TOKENS, amount__lt=0)
+        .annotate(day=TruncDate("transfer__created_at", tzinfo=zone))
+        .values("day")
+        .annotate(tokens=Sum("amount"))
+        .order_by()
+    )
+    return {row["day"]: -int(row["tokens"] or 0) for row in rows}
+
+
+def private_show_time(periods: int, tokens: int) -> dict:
+    """What the private source adds to its totals: ``{"periods", "minutes",
+    "tokens"}``, minutes = periods × ``PRIVATE_BILLING_SECONDS`` / 60."""
     minutes = periods * settings.PRIVATE_BILLING_SECONDS / 60
     return {
         "periods": periods,
         "minutes": int(minutes) if minutes == int(minutes) else round(minutes, 2),
-        "tokens": -int(paid or 0),
+        "tokens": tokens,
     }
 
 

@@ -13,7 +13,8 @@ from marquee.performers.models import Performer
 
 class EarningsDay(models.Model):
     """One performer-local day: ``totals`` maps source → [gross, net, count]
-    (cents; refunds and chargebacks already subtracted on the day they happened)."""
+    (cents; refunds and chargebacks already subtracted on the day they happened);
+    the ``private`` cell has a fourth number, the tokens its periods cost."""
 
     performer = models.ForeignKey(Performer, on_delete=models.CASCADE, related_name="+")
     timezone = models.CharField(max_length=64)

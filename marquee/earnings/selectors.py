@@ -132,15 +132,19 @@ def earnings(performer, granularity: str = "day") -> Earnings:
     starts = _window(granularity, today)
     days = daily_totals(performer, starts[0], today)
     buckets = {start: defaultdict(lambda: [0, 0, 0]) for start in starts}
+    private_periods = private_tokens = 0
     for day, sources in days.items():
         bucket = buckets.get(_bucket_start(day, granularity))
         if bucket is None:
             continue
-        for source, (gross, net, count) in sources.items():
+        for source, (gross, net, count, *tokens) in sources.items():
             cell = bucket[source]
             cell[0] += gross
             cell[1] += net
             cell[2] += count
+            if source == "private":
+                private_periods += count
+                private_tokens += sum(tokens)
     result = Earnings(granularity=granularity, timezone=zone.key)
     totals = {s: {"gross": 0, "fee": 0, "net": 0, "count": 0} for s in SOURCES}
     for start in starts:
@@ -153,7 +157,8 @@ def earnings(performer, granularity: str = "day") -> Earnings:
             row["fee"] += gross - net
             row["count"] += count
     # Private shows are sold by the minute: their totals say how many, and for how many tokens.
-    totals["private"].update(private_show_time(performer, zone, starts[0], today))
+    # (from the daily roll-up: a 12-month window no longer reads every period's entries)
+    totals["private"].update(private_show_time(private_periods, private_tokens))
     result.totals = totals
     result.gross = sum(r["gross"] for r in totals.values())
     result.net = sum(r["net"] for r in totals.values())

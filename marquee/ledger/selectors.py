@@ -24,6 +24,22 @@ def _wallet_row(user) -> tuple[int, int]:
     return row or (0, 0)
 
 
+@dataclass(frozen=True)
+class WalletTokens:
+    balance: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+def wallet_tokens(user) -> WalletTokens:
+    """Balance, held and available tokens from one read of the wallet row
+    (a page that shows all three reads the row once, not three times)."""
+    return WalletTokens(*_wallet_row(user))
+
+
 def held_tokens(user) -> int:
     """Tokens reserved by ``user``'s open holds (e.g. a private show in progress)."""
     return _wallet_row(user)[1]

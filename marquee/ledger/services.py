@@ -248,9 +248,10 @@ def post_transfer(**kwargs) -> tuple[Transfer, bool]:
     (round trips are the cost of a tip), so when it raises, the caller's
     atomic block is what rolls back.  Idempotent on ``idempotency_key``: a
     second call with the same key returns the first transfer and moves
-    nothing (a *concurrent* duplicate raises IntegrityError; retrying returns
-    the first).  Raises ``InsufficientFunds`` when a holding account would go
-    negative, that is below what its holds reserve (``balance - held``).
+    nothing (a *concurrent* duplicate waits for the first on PostgreSQL and
+    returns it; on SQLite it raises IntegrityError and retrying returns it).
+    Raises ``InsufficientFunds`` when a holding account would go negative,
+    that is below what its holds reserve (``balance - held``).
 
     ``_hold`` (and ``_hold_extra``) are for ``post_from_hold`` only: the
     tokens that leave the hold's account are released from its ``held``
@@ -310,26 +311,31 @@ def prepare_transfer(
 
     if not connection.in_atomic_block:
         raise LedgerError("ledger_invariant", "prepare_transfer runs inside the transaction that applies it", 500)
-    existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return Posting(existing, False)
     now = timezone.now()
-    with transaction.atomic(savepoint=False):
-        transfer = Transfer.objects.create(
-            kind=kind,
-            idempotency_key=idempotency_key,
-            created_at=now,
-            user=user,
-            performer=performer,
-            source_type=source_type,
-            source_id=str(source_id),
-            related=related,
-            hold=_hold,
-            available_at=available_at,
-            gross_cents=gross_cents,
-            performer_cents=performer_cents,
-            memo=clip(memo, Transfer, "memo"),
-        )
+    transfer = Transfer(
+        kind=kind,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        user=user,
+        performer=performer,
+        source_type=source_type,
+        source_id=str(source_id),
+        related=related,
+        hold=_hold,
+        available_at=available_at,
+        gross_cents=gross_cents,
+        performer_cents=performer_cents,
+        memo=clip(memo, Transfer, "memo"),
+    )
+    if connection.vendor == "postgresql":
+        if not _insert_new(transfer):
+            return Posting(Transfer.objects.get(idempotency_key=idempotency_key), False)
+    else:
+        existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return Posting(existing, False)
+        with transaction.atomic(savepoint=False):
+            transfer.save(force_insert=True)
     entries = [
         Entry(transfer=transfer, account_id=pk, amount=delta, unit=accounts[pk].unit, created_at=now)
         for pk, delta in deltas.items()
@@ -337,6 +343,33 @@ def prepare_transfer(
     ]
     ordered = [(a, deltas[a.pk]) for a in sorted(accounts.values(), key=_lock_order) if deltas[a.pk]]
     return Posting(transfer, True, ordered, entries, _hold, _hold_extra)
+
+
+# Columns from the model (not typed out), so a field added to Transfer is inserted too.
+_TRANSFER_FIELDS = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
+# Names from the model's metadata, values as parameters.
+_INSERT_NEW_SQL = (
+    f"INSERT INTO {Transfer._meta.db_table} ({', '.join(f.column for f in _TRANSFER_FIELDS)}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * len(_TRANSFER_FIELDS))}) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+
+
+def _insert_new(transfer: Transfer) -> bool:
+    """Insert ``transfer`` unless its key is taken (PostgreSQL): one round
+    trip instead of a key lookup and an insert.  False when the key exists;
+    a concurrent insert of the same key waits for that transaction and then
+    finds its row (committed) or inserts ours (rolled back)."""
+    params = [f.get_db_prep_save(getattr(transfer, f.attname), connection) for f in _TRANSFER_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_NEW_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    transfer.pk = row[0]
+    transfer._state.adding = False
+    transfer._state.db = connection.alias
+    return True
 
 
 def reverse_transfer(*, original: Transfer, kind: str, idempotency_key: str, memo: str = "") -> tuple[Transfer, bool]:

@@ -24,6 +24,7 @@ _loaded: dict[str, engine.Artifacts] = {}
 _load_lock = threading.Lock()
 NO_MODEL = "none"
 LIVE_CACHE_SECONDS = 5
+LIVE_KEY = "recs:live"
 HEAD_SLACK = 5
 # What cards and the API show: loading only these keeps a cached request cheap.
 CARD_FIELDS = ("display_name", "bio", "avatar", "room_topic", "user__username")
@@ -85,9 +86,9 @@ def _rank(ids, scores, source, k) -> list[list]:
     return [[int(ids[i]), round(float(scores[i]), 5), source] for i in best]
 
 
-def _popular_ranked(artifacts: engine.Artifacts | None) -> list[list]:
+def _popular_ranked(artifacts: engine.Artifacts | None, prefetched: dict | None = None) -> list[list]:
     key = _cache_key(artifacts, "popular")
-    ranked = cache.get(key)
+    ranked = prefetched.get(key) if prefetched is not None else cache.get(key)
     if ranked is not None:
         return ranked
     k = settings.RECS_TOP_K
@@ -107,9 +108,9 @@ def _popular_ranked(artifacts: engine.Artifacts | None) -> list[list]:
     return ranked
 
 
-def _personal_ranked(artifacts: engine.Artifacts | None, user_id: int) -> list[list]:
+def _personal_ranked(artifacts: engine.Artifacts | None, user_id: int, prefetched: dict | None = None) -> list[list]:
     key = _cache_key(artifacts, "viewer", user_id)
-    ranked = cache.get(key)
+    ranked = prefetched.get(key) if prefetched is not None else cache.get(key)
     if ranked is not None:
         return ranked
     history = _viewer_history(user_id)
@@ -170,12 +171,12 @@ def _similar_ranked(artifacts: engine.Artifacts | None, performer_id: int) -> li
     return ranked
 
 
-def _live_performer_ids() -> set[int]:
+def _live_performer_ids(prefetched: dict | None = None) -> set[int]:
     """Rooms live now; cached a few seconds (the boost may lag a going-live by that much)."""
-    live = cache.get("recs:live")
+    live = prefetched.get(LIVE_KEY) if prefetched is not None else cache.get(LIVE_KEY)
     if live is None:
         live = set(Show.objects.filter(status=Show.Status.LIVE).order_by().values_list("performer_id", flat=True)[:500])
-        cache.set("recs:live", live, LIVE_CACHE_SECONDS)
+        cache.set(LIVE_KEY, live, LIVE_CACHE_SECONDS)
     return live
 
 
@@ -216,11 +217,13 @@ def _attach_tags(performers: list[Performer]) -> None:
         performer._prefetched_objects_cache = {"tags": queryset}
 
 
-def _serve(ranked: list[list], *, viewer, location: Location, limit: int, live_boost: float, exclude=()) -> list:
+def _serve(
+    ranked: list[list], *, viewer, location: Location, limit: int, live_boost: float, exclude=(), prefetched=None
+) -> list:
     """Visibility and the live-now boost, applied on every request after the
     cache.  Each returned performer carries ``recommendation_score``,
     ``recommendation_source``, ``is_live`` and ``next_show_at``."""
-    live = _live_performer_ids()
+    live = _live_performer_ids(prefetched)
     scores = {pk: (score, source) for pk, score, source in ranked}
     if live_boost:
         for pk in live:
@@ -249,11 +252,16 @@ def recommended_performers(*, viewer, location: Location, limit: int = 20, live_
     """The "Recommended for you" list; anonymous visitors get popular + live
     now.  ``exclude``: performer ids not to list (already on the page)."""
     artifacts = current_artifacts()
-    if viewer is not None and viewer.is_authenticated:
-        ranked = _personal_ranked(artifacts, viewer.pk)
+    personal = viewer is not None and viewer.is_authenticated
+    key = _cache_key(artifacts, "viewer", viewer.pk) if personal else _cache_key(artifacts, "popular")
+    # The cached list and the live set in one cache round trip (a cache hit's
+    # remaining cost is round trips: this and the card and tag queries).
+    prefetched = cache.get_many([key, LIVE_KEY])
+    if personal:
+        ranked = _personal_ranked(artifacts, viewer.pk, prefetched)
         boost = settings.RECS_LIVE_BOOST
     else:
-        ranked = _popular_ranked(artifacts)
+        ranked = _popular_ranked(artifacts, prefetched)
         boost = 1.0  # popularity is scaled to [0, 1]: every live room goes first
     return _serve(
         ranked,
@@ -262,6 +270,7 @@ def recommended_performers(*, viewer, location: Location, limit: int = 20, live_
         limit=limit,
         live_boost=boost if live_boost else 0.0,
         exclude=set(exclude),
+        prefetched=prefetched,
     )
 
 

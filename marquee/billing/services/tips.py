@@ -43,15 +43,15 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             )
             if not posting.created:
                 return Tip.objects.get(transfer=posting.transfer)
-            show_id = tip_goals.live_show_id(performer)
             tip = Tip.objects.create(
                 user=user,
                 performer=performer,
                 tokens=tokens,
                 message=clip(message, Tip, "message"),
                 transfer=posting.transfer,
-                show_id=show_id,
+                show_id=tip_goals.live_show(performer),
             )
+            tip.show_id = None  # chosen by the insert; known after ``tip_goals.add`` below
             record_audit(
                 action="billing.tip",
                 actor=user,
@@ -64,7 +64,7 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             # are locked from here to commit only (a reversal takes them in the
             # same order).
             money.settle(posting)
-            total = tip_goals.add(show_id, tokens) if show_id is not None else None
+            tip.show_id, total = tip_goals.add(tip.pk) or (None, None)
             progress = tip_goals.progress(performer, total) if total is not None else None
             send_room_event(
                 performer.username,

@@ -1,5 +1,6 @@
 """Races on PostgreSQL (real concurrent connections): the same content set
-bought at the same moment, a refund and a chargeback of the same sale."""
+bought at the same moment, the same tip key sent twice at once, a refund and
+a chargeback of the same sale."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
+from marquee.billing.models import Tip
 from marquee.content import services as content
 from marquee.content.models import ContentPurchase, MediaSet
 from marquee.ledger import selectors as ledger
@@ -17,7 +19,7 @@ from marquee.ledger.models import Transfer
 from marquee.ledger.services import reverse_transfer
 from marquee.lib.geo import UNKNOWN
 from tests.factories import PerformerFactory, ShowFactory, UserFactory
-from tests.support.billing import fund, pending_purchase
+from tests.support.billing import fund, pending_purchase, tip
 
 pytestmark = [
     pytest.mark.postgres,
@@ -83,4 +85,21 @@ def test_a_refund_and_a_chargeback_racing_reverse_once():
     assert len({r.pk for r in results}) == 1
     assert Transfer.objects.filter(related=original, kind__in=["refund", "chargeback"]).count() == 1
     assert ledger.performer_balances(performer)["performer_pending"] == 0
+    call_command("ledger_check")
+
+
+def test_the_same_tip_key_sent_at_the_same_moment_tips_once():
+    """The transfer's insert waits for a concurrent one with the same key and
+    then returns the first (``ON CONFLICT DO NOTHING``): one tip, one debit."""
+    performer = PerformerFactory()
+    viewer = UserFactory()
+    fund(viewer, 100)
+
+    results = run_together(8, lambda i: tip(viewer, performer, 7, key="same-moment"))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.pk for r in results}) == 1
+    assert Tip.objects.count() == 1
+    assert Transfer.objects.filter(kind="tip").count() == 1
+    assert ledger.wallet_balance(viewer) == 93
     call_command("ledger_check")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from marquee.earnings import selectors
+from marquee.earnings.models import EarningsDay
 from marquee.earnings.tests.test_earnings import tip
 from marquee.privates import services
 from marquee.privates.models import PrivateShow
@@ -72,3 +76,19 @@ def test_private_minutes_on_the_page_and_api(client, performer, private_minutes)
     client.force_login(performer.user)
     body = client.get(reverse("dashboard_earnings")).content.decode()
     assert "3.5 min · 52 tokens" in body
+
+
+def test_closed_days_keep_private_minutes_and_tokens_in_the_rollup(private_minutes):
+    """Once the private's day is closed and rolled up, the month view reads its
+    periods and tokens from the roll-up, not from every period's ledger
+    entries (a 12-month window held ~20,000 of them in bench/earnings)."""
+    performer = private_minutes[0].performer
+    later = timezone.now() + datetime.timedelta(days=2)
+    with mock.patch("django.utils.timezone.now", lambda: later):
+        first = selectors.earnings(performer, "month").totals["private"]
+        assert EarningsDay.objects.filter(performer=performer).exists()
+        with CaptureQueriesContext(connection) as captured:
+            again = selectors.earnings(performer, "month").totals["private"]
+    assert (first["periods"], first["minutes"], first["tokens"]) == (7, 3.5, 52)
+    assert again == first
+    assert not [q["sql"] for q in captured.captured_queries if '"ledger_entry"' in q["sql"]]

@@ -125,3 +125,28 @@ def test_unverified_performers_are_not_recommended(trained):
     trained["artists"][0].verification_status = "pending"
     trained["artists"][0].save()
     assert "a0" not in names(selectors.recommended_performers(viewer=None, location=UNKNOWN, limit=20))
+
+
+def test_a_cached_request_reads_the_cache_once_and_still_applies_a_suspension_at_once(trained, monkeypatch):
+    """The cached list and the live set come in one cache round trip; who may
+    be seen is still decided by the database on that same request."""
+    fan = trained["cook_fans"][0]
+    selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=20)  # warm the list and the live set
+    suspended = trained["cooks"][1]
+    suspended.is_suspended = True
+    suspended.save()
+    reads = []
+    real = selectors.cache
+    counting = type(
+        "CountingCache",
+        (),
+        {
+            "get": lambda self, *a, **k: reads.append("get") or real.get(*a, **k),
+            "get_many": lambda self, *a, **k: reads.append("get_many") or real.get_many(*a, **k),
+            "set": lambda self, *a, **k: real.set(*a, **k),
+        },
+    )()
+    monkeypatch.setattr(selectors, "cache", counting)
+    result = names(selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=20))
+    assert reads == ["get_many"]
+    assert "c1" not in result and result
