@@ -29,9 +29,9 @@ from marquee.privates.services.core import (
     _Audit,
     _bill,
     _close,
-    _finish,
     _lock_room,
     _lock_session,
+    end_sessions,
 )
 from marquee.privates.services.groups import _close_group, _lock_group
 from marquee.shows.models import Show
@@ -71,21 +71,15 @@ def broadcast_ended(*, performer_id: int) -> int:
 
 def payer_blocked(*, performer, user, now=None, actor=None) -> int:
     """A viewer was banned from the room or is now region-blocked: their
-    sessions end, charged only for the periods begun."""
+    sessions end, charged only for the periods begun (``end_sessions``)."""
     now = now or timezone.now()
     audit = _Audit()
     with transaction.atomic():
         _lock_room(performer.pk)
         open_sessions = PrivateShow.objects.filter(performer=performer, payer=user, status__in=PrivateShow.OPEN)
-        pks = list(open_sessions.order_by("pk").values_list("pk", flat=True))
-        for pk in pks:
-            session = _lock_session(pk)
-            if session.status == Status.ACTIVE:
-                _finish(session, reason=Reason.BLOCKED, at=now, now=now, audit=audit)
-            elif session.status == Status.REQUESTED:
-                _close(session, status=Status.CANCELLED, reason=Reason.BLOCKED, at=now, audit=audit)
+        ended = end_sessions(open_sessions.values_list("pk", flat=True), reason=Reason.BLOCKED, now=now, audit=audit)
         audit.write(actor=actor)
-    return len(pks)
+    return ended
 
 
 # --- the worker: ticks and sweeps ------------------------------------------------------
