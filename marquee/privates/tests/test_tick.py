@@ -12,6 +12,7 @@ from marquee.ledger.models import Transfer
 from marquee.lib import domain_events
 from marquee.privates import services
 from marquee.privates.models import PrivateShow
+from marquee.privates.services.core import _Audit, _charge_through
 from marquee.privates.services.worker import _claim_due_room
 from marquee.privates.tests.conftest import at, fund
 from marquee.shows.models import Show
@@ -146,3 +147,16 @@ def test_the_tick_commits_without_waiting_for_the_flush_and_resets_it_after(priv
     for session in sessions:
         session.refresh_from_db()
         assert session.periods_charged == 2
+
+
+def test_a_period_replayed_from_a_stale_session_is_not_charged_twice(private_settings):
+    """The (session, period) key, not the session row, is what makes a period
+    charge once: a replay holding an old copy of the session (periods_charged
+    behind the ledger) posts nothing new."""
+    session = active_private()
+    stale = PrivateShow.objects.select_related("performer", "payer", "hold").get(pk=session.pk)
+    assert services.bill_due_periods(now=at(60)) == 1  # period 2
+    with transaction.atomic():
+        assert _charge_through(stale, 2, at(61), _Audit(), ahead=True)
+    assert Transfer.objects.filter(hold=session.hold_id).count() == 2
+    assert ledger.wallet_balance(session.payer) == 980 and ledger.held_tokens(session.payer) == 10
