@@ -15,6 +15,10 @@ the ``bill`` pass it would queue (``PRIVATE_TICK_WORKERS``) in step with it,
 charged, the session active).  Once all N are active the window of
 ``--seconds`` starts; the worker keeps ticking until every period whose
 boundary falls in the window is charged (or ``--drain`` seconds pass).
+With ``--accept-before-window`` (the steady state) every request is accepted
+before any worker starts, then the sessions' starts are spread evenly over
+the last period, so the window sees n / period periods due each second and
+no backlog from the accepts.
 
 Figures: session ticks per second (sessions billed or checked, each in its
 own transaction, per second of tick time); periods charged per second; the
@@ -57,6 +61,11 @@ parser.add_argument(
     "--workers", type=int, default=1, help="worker processes billing each tick together (PRIVATE_TICK_WORKERS)"
 )
 parser.add_argument("--setup-processes", type=int, default=4, help="processes creating and accepting the sessions")
+parser.add_argument(
+    "--accept-before-window",
+    action="store_true",
+    help="steady state: accept every session before the worker(s) start, then spread their starts over one period",
+)
 args = parser.parse_args()
 # Read at call time by the services; set before setup so both processes see it.
 os.environ["PRIVATE_BILLING_SECONDS"] = str(args.period)
@@ -164,6 +173,7 @@ def main() -> None:
     from marquee.ledger.models import Transfer
     from marquee.ledger.selectors import check_invariants
 
+    load_at_start = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     n = args.sessions
     run = uuid.uuid4().hex[:6]
     connections.close_all()
@@ -179,15 +189,39 @@ def main() -> None:
         multiprocessing.Process(target=worker, args=(args.tick, stop, results, i == 0), daemon=True)
         for i in range(args.workers)
     ]
-    for proc in procs:
-        proc.start()
-    t1 = time.perf_counter()
-    with multiprocessing.Pool(args.setup_processes) as pool:
-        pool.map(accept_all, [ids[i :: args.setup_processes] for i in range(args.setup_processes)])
-    accept_seconds = time.perf_counter() - t1
-    window_start = timezone.now()
-    window_end = window_start + datetime.timedelta(seconds=args.seconds)
     period = datetime.timedelta(seconds=args.period)
+
+    def accept_every_request() -> float:
+        began = time.perf_counter()
+        with multiprocessing.Pool(args.setup_processes) as pool:
+            pool.map(accept_all, [ids[i :: args.setup_processes] for i in range(args.setup_processes)])
+        return time.perf_counter() - began
+
+    if args.accept_before_window:
+        # Steady state: no worker runs during the accepts (they take minutes, and the
+        # backlog they leave is not what a running site sees).  Then the sessions'
+        # starts are spread evenly over the last period, as if they had been accepted
+        # one after the other, so period 2's boundaries fall evenly in the window's
+        # first period and n / period periods fall due each second; only period 1
+        # (charged by the accept) exists, and the ledger rows are untouched.
+        accept_seconds = accept_every_request()
+        window_start = timezone.now() + datetime.timedelta(seconds=2)  # the workers' start-up
+        rebased = []
+        for i, session in enumerate(PrivateShow.objects.filter(pk__in=ids).order_by("pk")):
+            assert session.periods_charged == 1, session.pk
+            session.started_at = window_start - period + period * i / n
+            session.next_bill_at = session.started_at + period
+            rebased.append(session)
+        PrivateShow.objects.bulk_update(rebased, ["started_at", "next_bill_at"], batch_size=500)
+        connections.close_all()  # forked workers close what they inherit: nothing of the parent's
+        for proc in procs:
+            proc.start()
+    else:
+        for proc in procs:
+            proc.start()
+        accept_seconds = accept_every_request()
+        window_start = timezone.now()
+    window_end = window_start + datetime.timedelta(seconds=args.seconds)
     started = dict(PrivateShow.objects.filter(pk__in=ids).values_list("pk", "started_at"))
 
     def due_in_window() -> dict[tuple[int, int], datetime.datetime]:
@@ -240,17 +274,21 @@ def main() -> None:
     posted_in_window = sum(1 for key, at in charged.items() if window_start <= at <= window_end)
     report = check_invariants()
     load = os.getloadavg()
+    mode = "accept-before-window" if args.accept_before_window else "accept-during-ticks"
     print(f"load_average_1_5_15={load[0]:.2f} {load[1]:.2f} {load[2]:.2f} cpus={os.cpu_count()}")
     print(
         f"sessions={n} period_s={args.period} tick_interval_s={args.tick} window_s={args.seconds} "
         f"workers={args.workers}"
     )
+    print(f"load_average_at_start_1_5_15={load_at_start}")
     print(f"setup_s={setup_seconds:.0f} accept_s={accept_seconds:.1f} (accepts/s={n / accept_seconds:.0f})")
     print(
         f"ticks={len(ticks)} tick_duration_s mean={statistics.mean(t[1] for t in ticks):.2f} "
         f"max={max(t[1] for t in ticks):.2f} (window: {len(in_window)} ticks)"
     )
     print(f"session_ticks_per_second={session_ticks / tick_seconds:.0f} (finished ticks only)")
+    # Billing passes (one ``tick`` or ``bill`` run, all workers together) that ended in the window.
+    print(f"passes_per_second_in_window={len(in_window) / args.seconds:.2f} mode={mode}")
     # Keeping up, the worker posts what is due (ratio ~1); behind, its ratio is its capacity.
     print(
         f"periods_charged_per_second_in_window={posted_in_window / args.seconds:.1f} "

@@ -196,7 +196,11 @@ class Posting:
             if delta >= 0:
                 raise LedgerError("ledger_invariant", "a posting from a hold must take from the hold's account", 500)
             change = delta + self._hold_extra
-            if Account.objects.filter(pk=hold_account.pk, held__gte=-change).update(held=F("held") + change) != 1:
+            # change 0 (a per-period post that extends by what it posts): nothing to write or check.
+            if (
+                change
+                and Account.objects.filter(pk=hold_account.pk, held__gte=-change).update(held=F("held") + change) != 1
+            ):
                 raise _refused(hold_account, delta)
         if connection.vendor == "postgresql":
             # Updates and entries in one round trip (function: migration 0005).

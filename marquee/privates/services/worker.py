@@ -10,10 +10,11 @@ worker processes share one due set and a long tick never blocks the next."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -28,9 +29,9 @@ from marquee.privates.services.core import (
     _Audit,
     _bill,
     _close,
-    _finish,
     _lock_room,
     _lock_session,
+    end_sessions,
 )
 from marquee.privates.services.groups import _close_group, _lock_group
 from marquee.shows.models import Show
@@ -70,21 +71,15 @@ def broadcast_ended(*, performer_id: int) -> int:
 
 def payer_blocked(*, performer, user, now=None, actor=None) -> int:
     """A viewer was banned from the room or is now region-blocked: their
-    sessions end, charged only for the periods begun."""
+    sessions end, charged only for the periods begun (``end_sessions``)."""
     now = now or timezone.now()
     audit = _Audit()
     with transaction.atomic():
         _lock_room(performer.pk)
         open_sessions = PrivateShow.objects.filter(performer=performer, payer=user, status__in=PrivateShow.OPEN)
-        pks = list(open_sessions.order_by("pk").values_list("pk", flat=True))
-        for pk in pks:
-            session = _lock_session(pk)
-            if session.status == Status.ACTIVE:
-                _finish(session, reason=Reason.BLOCKED, at=now, now=now, audit=audit)
-            elif session.status == Status.REQUESTED:
-                _close(session, status=Status.CANCELLED, reason=Reason.BLOCKED, at=now, audit=audit)
+        ended = end_sessions(open_sessions.values_list("pk", flat=True), reason=Reason.BLOCKED, now=now, audit=audit)
         audit.write(actor=actor)
-    return len(pks)
+    return ended
 
 
 # --- the worker: ticks and sweeps ------------------------------------------------------
@@ -131,21 +126,43 @@ def _bill_room(performer_id: int, now, audit: _Audit) -> int:
     return len(sessions)
 
 
+def _set_synchronous_commit(on: bool) -> bool:
+    """On PostgreSQL the tick's commits don't wait for the WAL flush (a third
+    of a tick's time was COMMIT, docs/benchmarks.md).  Safe here: a server
+    crash can lose only the last few hundred ms of commits, whole (never part
+    of one), and a lost room's tick is redone by the next under the same
+    (session, period) keys; any synchronous commit that read what it wrote (a
+    tip from the same wallet) flushes it first.  Events sent on commit may
+    then be sent again for the redone period.  Returns whether it was set."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off" if not on else "RESET synchronous_commit")
+    return True
+
+
 def bill_due_periods(*, now=None) -> int:
     """The billing tick: the due sessions, room by room, each room in its own
     transaction; rooms locked by another worker (or a request being answered)
     are left to it or to the next tick.  Returns how many sessions it billed."""
     now = now or timezone.now()
     billed = 0
-    while True:
-        audit = _Audit()
-        with transaction.atomic():
-            performer_id = _claim_due_room(now)
-            if performer_id is not None:
-                billed += _bill_room(performer_id, now, audit)
-                audit.write()
-        if performer_id is None:
-            return billed
+    asynchronous = False  # set with the first room (an idle tick stays one query), reset after the pass
+    try:
+        while True:
+            audit = _Audit()
+            with transaction.atomic():
+                performer_id = _claim_due_room(now)
+                if performer_id is not None:
+                    asynchronous = asynchronous or _set_synchronous_commit(False)
+                    billed += _bill_room(performer_id, now, audit)
+                    audit.write()
+            if performer_id is None:
+                return billed
+    finally:
+        if asynchronous:
+            with contextlib.suppress(DatabaseError):  # a broken connection is dropped anyway
+                _set_synchronous_commit(True)
 
 
 def expire_requests(*, now=None) -> int:

@@ -129,3 +129,48 @@ def test_workers_share_the_due_set_and_charge_each_period_once(private_settings)
         keys = sorted(Transfer.objects.filter(hold=session.hold_id).values_list("idempotency_key", flat=True))
         assert keys == sorted(f"privates:{session.pk}:period:{n}" for n in range(1, 6))
         assert ledger.wallet_balance(session.payer) == 950 and ledger.held_tokens(session.payer) == 10
+
+
+def test_a_room_locked_by_a_write_is_skipped_not_waited_for_nor_billed(private_settings):
+    """A room whose row another transaction holds (an accept or end being
+    answered): the tick bills the other rooms at once and leaves that one to
+    the next tick, which charges it."""
+    from django.db import transaction
+
+    from marquee.privates.services.core import _lock_room
+
+    sessions = []
+    for _ in range(2):
+        performer = live_room()
+        viewer = UserFactory()
+        fund(viewer, 1000)
+        session = services.request_private(user=viewer, performer=performer, now=at(0))
+        sessions.append(services.accept(actor=performer.user, session=session, now=at(0)))
+    busy, free = sessions
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_room():
+        try:
+            with transaction.atomic():
+                _lock_room(busy.performer_id)
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_room)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with ThreadPoolExecutor(1) as pool:  # its own connection, as a worker process has
+            billed = pool.submit(lambda: (services.bill_due_periods(now=at(130)), connections.close_all())[0])
+            assert billed.result(timeout=10) == 1  # not waiting for the busy room's lock
+    finally:
+        release.set()
+        holder.join()
+    busy.refresh_from_db()
+    free.refresh_from_db()
+    assert (busy.periods_charged, free.periods_charged) == (1, 3)
+    assert services.bill_due_periods(now=at(130)) == 1
+    busy.refresh_from_db()
+    assert busy.periods_charged == 3
