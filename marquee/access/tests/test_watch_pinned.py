@@ -100,3 +100,40 @@ def test_room_offers_by_who_asks(performer):
     unverified = PerformerFactory(verification_status="pending")
     theirs = access.room_offers(adult(), unverified)
     assert (theirs["sells"], theirs["can_tip"], theirs["tickets"]) == (False, False, [])
+
+
+def test_the_content_shelf_shows_published_sets_and_what_each_viewer_has(performer):
+    from marquee.billing.models import Subscription
+    from marquee.content.models import ContentPurchase
+    from tests.factories import MediaSetFactory
+
+    free = MediaSetFactory(performer=performer, is_published=True, free_for_subscribers=True, price_tokens=5)
+    paid = MediaSetFactory(performer=performer, is_published=True, free_for_subscribers=False, price_tokens=9)
+    MediaSetFactory(performer=performer, is_published=False, price_tokens=5)
+    MediaSetFactory(is_published=True, price_tokens=5)  # another performer's
+
+    def shelf(viewer, **kwargs):
+        return {entry["set"].pk: entry["owned"] for entry in access.content_shelf(viewer, performer, **kwargs)}
+
+    buyer = adult()
+    assert shelf(buyer) == {free.pk: False, paid.pk: False}
+    assert [entry["set"].ready_items for entry in access.content_shelf(buyer, performer)] == [0, 0]
+    ContentPurchase.objects.create(user=buyer.user, media_set=paid, price_tokens=9)
+    assert shelf(buyer) == {free.pk: False, paid.pk: True}
+    member = adult()
+    Subscription.objects.create(
+        user=member.user,
+        performer=performer,
+        price_cents=999,
+        provider="sandbox",
+        provider_subscription_id="sub_1",
+        current_period_end=timezone.now() + datetime.timedelta(days=3),
+    )
+    assert shelf(member) == {free.pk: True, paid.pk: False}
+    assert shelf(access.Viewer(performer.user, NORWAY)) == {free.pk: True, paid.pk: True}
+    assert shelf(access.Viewer(None, NORWAY, True)) == {free.pk: False, paid.pk: False}
+    assert shelf(access.Viewer(None, NORWAY)) == {}  # not past the gate: nothing at all
+    assert len(shelf(buyer, limit=1)) == 1 and len(shelf(buyer, limit=None)) == 2
+    RegionBlock.objects.create(performer=performer, country="NO")
+    assert shelf(buyer) == {}
+    assert shelf(access.Viewer(performer.user, NORWAY)) == {free.pk: True, paid.pk: True}  # own room, blocked or not
