@@ -300,3 +300,66 @@ def test_posting_from_a_hold_outside_a_transaction_opens_its_own(performer):
     assert not Transfer.objects.filter(idempotency_key="q").exists()
     assert fresh(hold) == (25, 5, Hold.Status.PENDING)
     assert selectors.wallet_balance(viewer) == 45 and selectors.held_tokens(viewer) == 20
+
+
+# Written after the first mutation run (survivors post_from_hold 1-5, 10, 26,
+# 27, 119-127 and void_hold 13).
+
+
+def test_a_posting_without_optional_fields_stores_them_empty(viewer, performer):
+    credit_tokens(viewer, 20, "fund")
+    hold, _ = place_hold(account=wallet(viewer), amount=10, idempotency_key="h")
+    transfer, _ = post_from_hold(
+        hold=hold, amount=3, idempotency_key="p", credits=spend_credits(performer, 3), kind="private"
+    )
+    row = Transfer.objects.get(pk=transfer.pk)
+    assert (row.source_type, row.source_id, row.memo) == ("", "", "")
+    assert (row.gross_cents, row.performer_cents, row.available_at) == (0, 0, None)
+    assert (row.user_id, row.performer_id) == (None, None)
+
+
+def test_replaying_a_posting_after_the_hold_is_spent_or_closed_returns_it(viewer, performer):
+    credit_tokens(viewer, 20, "fund")
+    hold, _ = place_hold(account=wallet(viewer), amount=10, idempotency_key="h")
+    first, _ = post_from_hold(
+        hold=hold, amount=10, idempotency_key="p", credits=spend_credits(performer, 10), kind="private"
+    )
+    # The hold is spent whole: a retried tick of that posting is still its replay.
+    again, created = post_from_hold(
+        hold=hold, amount=10, idempotency_key="p", credits=spend_credits(performer, 10), kind="private"
+    )
+    assert (again.pk, created) == (first.pk, False)
+    void_hold(hold=hold)
+    after_close, created = post_from_hold(
+        hold=hold, amount=10, idempotency_key="p", credits=spend_credits(performer, 10), kind="private"
+    )
+    assert (after_close.pk, created) == (first.pk, False)
+    assert selectors.wallet_balance(viewer) == 10 and Transfer.objects.filter(hold=hold).count() == 1
+
+
+def test_a_key_of_another_holds_posting_is_refused_with_its_reason(viewer, performer):
+    credit_tokens(viewer, 20, "fund")
+    hold, _ = place_hold(account=wallet(viewer), amount=5, idempotency_key="h")
+    other, _ = place_hold(account=wallet(viewer), amount=5, idempotency_key="h2")
+    post_from_hold(hold=hold, amount=5, idempotency_key="p", credits=spend_credits(performer, 5), kind="private")
+    with pytest.raises(LedgerError) as refused, transaction.atomic():
+        post_from_hold(hold=other, amount=5, idempotency_key="p", credits=spend_credits(performer, 5), kind="private")
+    assert error_of(refused.value) == (
+        "ledger_invariant",
+        "idempotency key 'p' belongs to another transfer",
+        500,
+        {},
+    )
+    assert fresh(other) == (5, 0, Hold.Status.PENDING)
+
+
+def test_voiding_one_hold_releases_only_its_own_account(viewer, performer):
+    from tests.factories import UserFactory
+
+    other = UserFactory()
+    credit_tokens(viewer, 20, "fund")
+    credit_tokens(other, 20, "fund-other")
+    hold, _ = place_hold(account=wallet(viewer), amount=8, idempotency_key="h")
+    place_hold(account=wallet(other), amount=9, idempotency_key="h2")
+    void_hold(hold=hold)
+    assert selectors.held_tokens(viewer) == 0 and selectors.held_tokens(other) == 9
