@@ -219,3 +219,23 @@ def test_reversing_something_else_leaves_the_goal_alone(viewer, performer):
         )
     money.reverse(original=content, kind=TransferKind.REFUND, idempotency_key="refund:content")
     assert counter(show) == 9
+
+
+def test_a_held_spend_without_a_memo_stores_none(viewer, performer):
+    # Written after the mutation run (survivor spend_held_tokens__mutmut_1: the memo default).
+    fund(viewer, tokens=20)
+    hold = held(viewer, 10)
+    with transaction.atomic():
+        transfer, _ = money.spend_held_tokens(
+            hold=hold,
+            user=viewer,
+            performer=performer,
+            tokens=4,
+            idempotency_key="p",
+            source_type="privates.privateshow",
+            source_id=1,
+            now=NOW,
+        )
+    row = Transfer.objects.get(pk=transfer.pk)
+    assert row.memo == "" and (row.gross_cents, row.performer_cents) == (40, 24)
+    assert fresh(hold) == (10, 4, Hold.Status.PENDING)
