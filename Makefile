@@ -78,9 +78,18 @@ test: sysdeps deps lint audit
 	DATABASE_URL= REDIS_URL= $(PY) manage.py makemigrations --check --dry-run
 	@for setup in $(TEST_SETUPS); do $(MAKE) --no-print-directory test-$$setup || exit 1; done
 
+# The SQLite run in two parts: the tests that need no browser or media server
+# in TEST_WORKERS processes (pytest-xdist: each has its own in-memory database
+# and caches), then the browser and media tests one at a time (nginx, ffmpeg
+# and Chromium keep their timings only with the cores to themselves).  Exit 5
+# (nothing selected, e.g. PYTEST_ARGS names one file) is not a failure.
+TEST_WORKERS ?= 2
 test-sqlite: deps
 	@echo "== test suite on the embedded default (SQLite, in-memory layers) =="
-	DATABASE_URL= REDIS_URL= $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	DATABASE_URL= REDIS_URL= $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) -m "not browser and not media" $(PYTEST_ARGS); \
+	  rc=$$?; [ $$rc = 0 ] || [ $$rc = 5 ]
+	DATABASE_URL= REDIS_URL= $(BIN)/pytest -p no:cacheprovider -m "browser or media" $(PYTEST_ARGS); \
+	  rc=$$?; [ $$rc = 0 ] || [ $$rc = 5 ]
 
 test-postgres: deps
 	@echo "== test suite on PostgreSQL + Redis =="
