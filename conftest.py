@@ -86,6 +86,23 @@ _DB_FIXTURES = ("db", "transactional_db", "django_db_reset_sequences", "live_ser
 
 
 @pytest.fixture(autouse=True)
+def _live_server_takes_database_turns(request, monkeypatch):
+    """SQLite in memory: the live server's threads share this thread's
+    connection, so requests and the test's statements take turns
+    (tests/support/db_turns.py).  Set up before the database fixtures, so the
+    turns still hold while the database is flushed after the test."""
+    from django.conf import settings
+
+    if "live_server" not in request.fixturenames or settings.IS_POSTGRES:
+        yield
+        return
+    from tests.support.db_turns import taking_turns
+
+    with taking_turns(monkeypatch):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _ledger_invariants_hold_after_every_test(request):
     """Every test that touches the database ends with a clean ledger
     (the same checks as ``manage.py ledger_check``).  Tests that break the

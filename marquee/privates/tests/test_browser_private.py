@@ -7,8 +7,6 @@ hold.  The root conftest runs ``ledger_check`` afterwards."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.test import Client
 
@@ -28,33 +26,11 @@ from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: ng
 from tests.browser import CHROMIUM_ARGS, CHROMIUM_EXECUTABLE
 from tests.factories import UserFactory
 from tests.support.compliance import approve_age
+from tests.support.db_turns import DB_TURN, turn
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PERIOD_SECONDS = 2
-# On SQLite the live server's threads share this thread's connection: the
-# test's own database work and each request take turns (PostgreSQL needs no
-# turns, but they cost nothing there).  Re-entrant: a turn may call a
-# helper that takes one too.
-DB_TURN = threading.RLock()
-
-
-@pytest.fixture
-def db_turns(monkeypatch):
-    from django.core.handlers.wsgi import WSGIHandler
-
-    serve = WSGIHandler.__call__
-
-    def one_at_a_time(self, environ, start_response):
-        with DB_TURN:
-            return serve(self, environ, start_response)
-
-    monkeypatch.setattr(WSGIHandler, "__call__", one_at_a_time)
-
-
-def turn(fn):
-    with DB_TURN:
-        return fn()
 
 
 def _context(browser, live_server, user):
@@ -75,7 +51,6 @@ def test_browser_private_show_for_the_payer_spy_for_a_third_viewer(
     live_server,
     settings,
     monkeypatch,
-    db_turns,
 ):
     from playwright.sync_api import sync_playwright
 

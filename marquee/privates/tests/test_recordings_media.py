@@ -19,7 +19,6 @@ from django.test import Client
 from marquee.privates import selectors, services
 from marquee.privates.models import PrivateRecording, PrivateShow
 from marquee.privates.tests.conftest import fund
-from marquee.privates.tests.test_browser_private import DB_TURN, db_turns, turn  # noqa: F401  (fixture)
 from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: nginx-rtmp, ffmpeg)
     live_performer,
     live_show_of,
@@ -28,6 +27,7 @@ from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: ng
     wait_for,
 )
 from tests.factories import UserFactory
+from tests.support.db_turns import DB_TURN, turn
 
 pytestmark = [
     pytest.mark.media,
@@ -52,7 +52,6 @@ def probe(path) -> dict:
 def test_a_real_private_produces_a_playable_recording_for_the_payer(
     media,  # noqa: F811  (the imported module fixture)
     publisher,  # noqa: F811
-    db_turns,  # noqa: F811
     settings,
     tmp_path,
 ):

@@ -15,11 +15,7 @@ import pytest
 from marquee.privates import services
 from marquee.privates.models import PrivateShow
 from marquee.privates.tests.conftest import fund
-from marquee.privates.tests.test_browser_private import (  # noqa: F401  (fixture)
-    _context,
-    db_turns,
-    turn,
-)
+from marquee.privates.tests.test_browser_private import _context
 from marquee.shows.models import Show
 from marquee.shows.publisher import publish_command
 from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: nginx-rtmp, ffmpeg)
@@ -32,6 +28,7 @@ from marquee.shows.tests.test_media import (  # noqa: F401  (module fixtures: ng
 from marquee.shows.webrtc_egress import CAMERA_IN, CAMERA_OUT, WATCH, egress
 from tests.factories import UserFactory
 from tests.support.compliance import approve_age
+from tests.support.db_turns import turn
 from tests.support.webrtc import loopback_ice  # noqa: F401  (fixture)
 
 pytestmark = [
@@ -57,7 +54,6 @@ def test_payer_watches_the_private_over_webrtc_and_the_end_closes_it(
     media,  # noqa: F811
     live_server,
     settings,
-    db_turns,  # noqa: F811
     loopback_ice,  # noqa: F811
     launch_chromium,
 ):
