@@ -244,9 +244,14 @@ class Hub:
             return  # a frame is due: this event goes with it
         # Adaptive: at most one frame per window, but an event into a room
         # quiet for a window goes at once (it waits only behind a recent frame).
-        wait = state.flushed_at + settings.CHAT_BATCH_WINDOW_MS / 1000 - self.loop.time()
+        # (A callback, not inline: events read in the same burst join it, and a
+        # failing flush is logged by the loop instead of stopping the reader.)
+        window = settings.CHAT_BATCH_WINDOW_MS / 1000
+        if window <= 0:
+            return self._flush(state)  # no batching configured
+        wait = state.flushed_at + window - self.loop.time()
         if wait <= 0:
-            self._flush(state)
+            state.flush_handle = self.loop.call_soon(self._flush, state)
         else:
             state.flush_handle = self.loop.call_later(wait, self._flush, state)
 

@@ -33,6 +33,7 @@ def test_an_event_into_a_quiet_room_goes_at_once_and_the_next_ones_share_the_win
         conn = FakeConn()
         state.live.add(conn)
         hub.deliver("r", 1, with_id(1, {"type": "message", "text": "a"}))
+        await asyncio.sleep(0)
         assert [ids(f) for f in conn.frames] == [[1]]  # no wait for the window
         hub.deliver("r", 2, with_id(2, {"type": "message", "text": "b"}))
         hub.deliver("r", 3, with_id(3, {"type": "message", "text": "c"}))
@@ -41,6 +42,7 @@ def test_an_event_into_a_quiet_room_goes_at_once_and_the_next_ones_share_the_win
         assert [ids(f) for f in conn.frames] == [[1], [2, 3]]
         await asyncio.sleep(0.25)  # quiet for a window again
         hub.deliver("r", 4, with_id(4, {"type": "message", "text": "d"}))
+        await asyncio.sleep(0)
         assert [ids(f) for f in conn.frames] == [[1], [2, 3], [4]]
         if state.flush_handle is not None:
             state.flush_handle.cancel()

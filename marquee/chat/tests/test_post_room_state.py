@@ -39,7 +39,7 @@ def test_a_post_with_the_room_state_known_asks_nothing_about_privates(performer)
 
 def test_a_private_event_heard_while_a_post_asked_is_not_overwritten_by_its_answer(settings):
     settings.CHAT_BATCH_WINDOW_MS = 10_000  # nothing flushes: only the state is under test
-    hub = Hub(loop=SimpleNamespace(call_later=lambda *a: None, time=lambda: 0.0))
+    hub = Hub(loop=SimpleNamespace(call_later=lambda *a: None, call_soon=lambda *a: None, time=lambda: 0.0))
     hub.rooms["room"] = RoomState()
     version, known = hub.private_state("room")
     assert known is UNKNOWN
