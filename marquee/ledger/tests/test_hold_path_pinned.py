@@ -117,6 +117,35 @@ def test_a_hold_posting_that_pays_the_holds_account_is_refused(viewer, performer
     assert Hold.objects.get(pk=hold.pk).posted == 0
 
 
+def test_a_transfer_without_a_non_zero_movement_is_refused_whole(viewer):
+    # Written after the mutation run (survivors prepare_transfer__mutmut_11..18: code and status).
+    account = wallet_account(viewer)
+    for movements in ([], [Movement(account, 0)]):
+        with pytest.raises(LedgerError) as refused, transaction.atomic():
+            post_transfer(kind="grant", idempotency_key="empty", movements=movements)
+        assert (refused.value.code, refused.value.message, refused.value.status, refused.value.extra) == (
+            "ledger_invariant",
+            "a transfer needs at least one non-zero movement",
+            500,
+            {},
+        )
+    assert not Transfer.objects.filter(idempotency_key="empty").exists()
+
+
+def test_a_movement_that_is_not_an_integer_is_refused_whole(viewer):
+    # Written after the mutation run (survivors prepare_transfer__mutmut_38..48: code and status).
+    account, supply = wallet_account(viewer), platform_account(AccountKind.TOKEN_SUPPLY)
+    with pytest.raises(LedgerError) as refused, transaction.atomic():
+        post_transfer(kind="grant", idempotency_key="float", movements=[Movement(account, 2.5), Movement(supply, -2.5)])
+    assert (refused.value.code, refused.value.message, refused.value.status, refused.value.extra) == (
+        "ledger_invariant",
+        "amounts are integers",
+        500,
+        {},
+    )
+    assert not Transfer.objects.filter(idempotency_key="float").exists()
+
+
 # Bug (found by this file, left to the ledger's owner): movements are checked
 # for "at least one non-zero" before they are netted per account, so
 # movements that cancel out on every account (A −5, A +5) record a transfer
@@ -144,3 +173,35 @@ def test_a_hold_posting_whose_credits_cancel_the_debit_is_refused(viewer):
         )
     assert account_of(viewer) == (50, 10)
     assert Hold.objects.get(pk=hold.pk).posted == 0
+
+
+def test_movements_that_do_not_sum_to_zero_are_refused_whole(viewer):
+    # Written after the mutation run (survivors prepare_transfer__mutmut_55..64: code and status).
+    with pytest.raises(LedgerError) as refused, transaction.atomic():
+        post_transfer(kind="grant", idempotency_key="unbalanced", movements=[Movement(wallet_account(viewer), 3)])
+    assert (refused.value.code, refused.value.status, refused.value.extra) == ("ledger_invariant", 500, {})
+    assert refused.value.message.startswith("entries do not sum to zero per unit: ") and ": 3}" in refused.value.message
+    assert not Transfer.objects.filter(idempotency_key="unbalanced").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepare_transfer_outside_a_transaction_is_refused_whole(performer):
+    # Written after the mutation run (survivors prepare_transfer__mutmut_66..73).
+    from tests.factories import UserFactory
+
+    viewer = UserFactory()
+    credit_tokens(viewer, 10, "fund")
+    supply = platform_account(AccountKind.TOKEN_SUPPLY)
+    with pytest.raises(LedgerError) as refused:
+        prepare_transfer(
+            kind="grant",
+            idempotency_key="outside",
+            movements=[Movement(wallet_account(viewer), 1), Movement(supply, -1)],
+        )
+    assert (refused.value.code, refused.value.message, refused.value.status, refused.value.extra) == (
+        "ledger_invariant",
+        "prepare_transfer runs inside the transaction that applies it",
+        500,
+        {},
+    )
+    assert not Transfer.objects.filter(idempotency_key="outside").exists()
