@@ -169,6 +169,11 @@ def post_from_hold(
                 )
         if need > total:
             raise LedgerError("ledger_invariant", f"posting {amount} exceeds what hold {locked.pk} has left", 500)
+        credits = list(credits)
+        if any(getattr(c.account, "pk", None) == locked.account_id for c in credits):
+            # A credit back to the held account would grow ``posted`` by more
+            # than the account gives (by all of it when they cancel out).
+            raise LedgerError("ledger_invariant", "a posting from a hold must take from the hold's account", 500)
         with transaction.atomic(savepoint=False):
             posting = prepare_transfer(
                 kind=kind,

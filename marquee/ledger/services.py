@@ -312,6 +312,9 @@ def prepare_transfer(
         accounts[movement.account.pk] = movement.account
     if any(totals.values()):
         raise LedgerError("ledger_invariant", f"entries do not sum to zero per unit: {dict(totals)}", 500)
+    if not any(deltas.values()):
+        # Movements that cancel out on every account would record a transfer without entries.
+        raise LedgerError("ledger_invariant", "a transfer must change at least one balance", 500)
 
     if not connection.in_atomic_block:
         raise LedgerError("ledger_invariant", "prepare_transfer runs inside the transaction that applies it", 500)

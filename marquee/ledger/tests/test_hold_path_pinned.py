@@ -146,14 +146,11 @@ def test_a_movement_that_is_not_an_integer_is_refused_whole(viewer):
     assert not Transfer.objects.filter(idempotency_key="float").exists()
 
 
-# Bug (found by this file, left to the ledger's owner): movements are checked
-# for "at least one non-zero" before they are netted per account, so
-# movements that cancel out on every account (A −5, A +5) record a transfer
-# with no entries; from a hold, the hold's ``posted`` grows while the account's
-# ``held`` does not fall.  ``ledger_check`` reports it afterwards; nothing
-# refuses it.  Only a programming error can send such movements.
-@pytest.mark.skip_ledger_check
-@pytest.mark.xfail(strict=True, reason="movements netting to zero per account record a transfer without entries")
+# Found by the mutation run (both failed before the fix): movements were
+# checked for "at least one non-zero" before they were netted per account, so
+# movements that cancel out on every account (A −5, A +5) recorded a transfer
+# with no entries; from a hold, the hold's ``posted`` grew while the account's
+# ``held`` did not fall.  Both are refused now, with nothing written.
 def test_movements_that_cancel_out_on_every_account_are_refused(viewer):
     credit_tokens(viewer, 50, "fund")
     account = wallet_account(viewer)
@@ -162,8 +159,6 @@ def test_movements_that_cancel_out_on_every_account_are_refused(viewer):
     assert not Transfer.objects.filter(idempotency_key="nothing").exists()
 
 
-@pytest.mark.skip_ledger_check
-@pytest.mark.xfail(strict=True, reason="a hold posting whose credits cancel its debit grows posted, not held")
 def test_a_hold_posting_whose_credits_cancel_the_debit_is_refused(viewer):
     credit_tokens(viewer, 50, "fund")
     hold, _ = place_hold(account=wallet(viewer), amount=10, idempotency_key="h")
