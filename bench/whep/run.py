@@ -73,6 +73,7 @@ def page_server(state: dict) -> http.server.ThreadingHTTPServer:
     files = {
         "/static/js/player.js": ROOT / "marquee/static/js/player.js",
         "/static/js/signaling.js": ROOT / "marquee/static/js/signaling.js",
+        "/static/js/csrf.js": ROOT / "marquee/static/js/csrf.js",
         "/static/vendor/hls.min.mjs": ROOT / "marquee/static/vendor/hls.min.mjs",
     }
 

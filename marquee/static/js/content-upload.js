@@ -1,10 +1,8 @@
 // Uploads files one by one with XHR so each gets a real progress bar, then
 // refreshes the file grid (thumbnails are made by a worker task).
-const form = document.querySelector("form[data-upload]");
+import { csrfToken } from "./csrf.js";
 
-function csrfToken() {
-  return form.querySelector("input[name=csrfmiddlewaretoken]").value;
-}
+const form = document.querySelector("form[data-upload]");
 
 function uploadOne(file, list) {
   const row = document.createElement("li");

@@ -3,16 +3,10 @@
 // Talks to the JSON API (marquee/privates/api.py); hears chat's
 // "marquee:room-event" (private_requested, private_started, private_ended,
 // charge) and the player's "marquee:room-state".  Text only via textContent.
+import { csrfToken } from "./csrf.js";
+
 
 const panel = document.querySelector("[data-private-panel]");
-
-function csrfToken() {
-  try {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-  } catch {
-    return "";
-  }
-}
 
 async function api(url, body) {
   const response = await fetch(url, {

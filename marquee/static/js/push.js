@@ -1,12 +1,9 @@
 // "Turn on push for this device": register the service worker, subscribe
 // with the site's VAPID key and send the subscription to the API.
+import { csrfToken } from "./csrf.js";
+
 const button = document.querySelector("[data-push-enable]");
 const status = document.querySelector("[data-push-status]");
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
 
 function keyBytes(base64url) {
   const padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");

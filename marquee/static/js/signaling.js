@@ -1,14 +1,7 @@
 // What the WHIP/WHEP pages share (player.js, cam2cam.js, golive.js): the
 // CSRF header for their POST/DELETE, and waiting for ICE gathering.
 
-// The token base.html puts in <body hx-headers> for htmx.
-export function csrfToken() {
-  try {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-  } catch {
-    return "";
-  }
-}
+export { csrfToken } from "./csrf.js";
 
 // aiortc takes no trickled candidates: offer once all are gathered (host
 // candidates are enough on the same network, so give up waiting after 3 s).

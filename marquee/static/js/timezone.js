@@ -1,17 +1,11 @@
 // The viewer's time zone: the server renders every time in the zone it knows
 // (<html data-tz>); this tells it the browser's zone once, so the next page is
 // right, and rewrites this page's times meanwhile.
+import { csrfToken } from "./csrf.js";
+
 const root = document.documentElement;
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const COOKIE = "tz";
-
-function csrfToken() {
-  try {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-  } catch {
-    return "";
-  }
-}
 
 export function rememberZone() {
   if (!browserZone || browserZone === root.dataset.tz) return false;
