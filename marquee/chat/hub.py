@@ -7,6 +7,11 @@ once, the events behind it wait for the window's end together.  A socket whose b
 the client reconnects and resumes from its last id.  Nothing waits on a slow
 socket, so a slow client never slows the room.  Publishing (ids, history,
 Redis pub/sub) is ``marquee.lib.realtime``.
+
+One module (~450 lines) on purpose: the room table, its flush timers, the
+kept private state and the Redis reader are one object per process, and
+their rules (one frame per window, a gap clears what was kept) hold only if
+every path that touches a room goes through the same lock-free loop code.
 """
 
 from __future__ import annotations
