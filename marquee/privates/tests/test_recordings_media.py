@@ -2,7 +2,8 @@
 server: nginx-rtmp records the performer's published stream between accept
 and end (through rtmp_control), the recording is remuxed into the content
 storage, ffprobe finds a playable video of about the show's length, and the
-payer, and only the payer, downloads it through their signed link."""
+payer, and only the payer, downloads it through their signed link; in
+Chromium the payer finds it on the purchases page and it plays."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from tests.support.db_turns import DB_TURN, turn
 
 pytestmark = [
     pytest.mark.media,
+    pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("ffprobe"), reason="needs ffprobe"),
@@ -54,6 +56,8 @@ def test_a_real_private_produces_a_playable_recording_for_the_payer(
     publisher,  # noqa: F811
     settings,
     tmp_path,
+    live_server,
+    launch_chromium,
 ):
     settings.CONTENT_ROOT = tmp_path / "content"
     performer, key = turn(lambda: live_performer("recorded"))
@@ -109,3 +113,27 @@ def test_a_real_private_produces_a_playable_recording_for_the_payer(
         theirs.force_login(stranger)
         assert theirs.get(selectors.signed_recording_url(recording, payer)).status_code == 404
         assert theirs.get(selectors.signed_recording_url(recording, stranger)).status_code == 404
+
+    # In Chromium: the payer's purchases page lists it, and its link plays.
+    with DB_TURN:
+        payer_cookie = Client()
+        payer_cookie.force_login(payer)
+    browser = launch_chromium()
+    context = browser.new_context()
+    context.add_cookies(
+        [{"name": "sessionid", "value": payer_cookie.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/billing/purchases/")
+    link = page.locator(f"[data-recording='{session.pk}'] a[download]")
+    href = link.get_attribute("href")
+    assert href and href.startswith("/private/recordings/")
+    page.evaluate(
+        """(src) => { const v = document.createElement("video"); v.id = "rec"; v.muted = true; v.src = src;
+                     document.body.append(v); v.play(); }""",
+        href,
+    )
+    wait_for(
+        lambda: page.evaluate("document.getElementById('rec').currentTime") > 1.0, timeout=30, what="recording plays"
+    )
+    assert page.evaluate("document.getElementById('rec').videoWidth") == 320
