@@ -99,8 +99,6 @@ class Connection:
                 if isinstance(item, tuple):
                     await self._send({"type": "websocket.close", "code": item[1]})
                     return
-                if self._out and isinstance(self._out[0], str):
-                    item = self._coalesce(item)
                 await self._send({"type": "websocket.send", "text": item})
         except asyncio.CancelledError:
             raise
@@ -108,15 +106,6 @@ class Connection:
             self._gone()
         finally:
             self.driver = None
-
-    def _coalesce(self, first: str) -> str:
-        """The frames queued behind a slow send, as one (each is a JSON
-        array of events, in order): one write and one client parse instead
-        of many, and the queue empties at once."""
-        events = [first[1:-1]]
-        while self._out and isinstance(self._out[0], str):
-            events.append(self._out.popleft()[1:-1])
-        return "[" + ",".join(e for e in events if e) + "]"
 
     def _gone(self) -> None:
         self.closed = True

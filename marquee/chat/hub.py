@@ -1,14 +1,13 @@
 """The per-process hub: the local sockets of each room.
 
-Each process serializes an event once and writes at most one frame (a JSON
-array of the room's events) per ``CHAT_BATCH_WINDOW_MS`` to each local
-socket's bounded buffer: an event into a room quiet for a window goes out at
-once, the events behind it wait for the window's end together.  A socket whose buffer overflows is closed (4408);
+Each process serializes an event once, collects a room's events for
+``CHAT_BATCH_WINDOW_MS`` and writes ONE frame (a JSON array) to each local
+socket's bounded buffer.  A socket whose buffer overflows is closed (4408);
 the client reconnects and resumes from its last id.  Nothing waits on a slow
 socket, so a slow client never slows the room.  Publishing (ids, history,
 Redis pub/sub) is ``marquee.lib.realtime``.
 
-One module (~450 lines) on purpose: the room table, its flush timers, the
+One module (~440 lines) on purpose: the room table, its flush timers, the
 kept private state and the Redis reader are one object per process, and
 their rules (one frame per window, a gap clears what was kept) hold only if
 every path that touches a room goes through the same lock-free loop code.
@@ -84,7 +83,6 @@ class RoomState:
     __slots__ = (
         "batch",
         "flush_handle",
-        "flushed_at",
         "joining",
         "last_seq",
         "live",
@@ -101,7 +99,6 @@ class RoomState:
         self.joining: set = set()
         self.batch: list[tuple[int, str]] = []
         self.flush_handle = None
-        self.flushed_at = float("-inf")  # loop time of the last frame out
         self.subscribed = False
         self.viewers = -1
         self.last_seq = 0
@@ -245,27 +242,17 @@ class Hub:
             if conn.pending is not None:
                 conn.pending.append((seq, raw))
         state.batch.append((seq, raw))
-        if state.flush_handle is not None:
-            return  # a frame is due: this event goes with it
-        # Adaptive: at most one frame per window, but an event into a room
-        # quiet for a window goes at once (it waits only behind a recent frame).
-        # (A callback, not inline: events read in the same burst join it, and a
-        # failing flush is logged by the loop instead of stopping the reader.)
-        window = settings.CHAT_BATCH_WINDOW_MS / 1000
+        window = settings.CHAT_BATCH_WINDOW_MS
         if window <= 0:
-            return self._flush(state)  # no batching configured
-        wait = state.flushed_at + window - self.loop.time()
-        if wait <= 0:
-            state.flush_handle = self.loop.call_soon(self._flush, state)
-        else:
-            state.flush_handle = self.loop.call_later(wait, self._flush, state)
+            self._flush(state)
+        elif state.flush_handle is None:
+            state.flush_handle = self.loop.call_later(window / 1000, self._flush, state)
 
     def _flush(self, state: RoomState) -> None:
         state.flush_handle = None
         batch, state.batch = state.batch, []
         if not batch:
             return
-        state.flushed_at = self.loop.time()
         first, last = batch[0][0], batch[-1][0]
         if any(protocol.AUDIENCE_MARK in raw for _, raw in batch):
             return self._flush_scoped(state, batch, last)
