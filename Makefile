@@ -118,7 +118,7 @@ audit: deps
 # one.  BENCH=tips runs one; figures and method are in docs/benchmarks.md.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
-BENCH ?= tips tips_http playback_auth chat_fanout recommendations earnings latency transcode privates
+BENCH ?= tips tips_http playback_auth chat_fanout recommendations earnings pages latency transcode privates
 BENCH_SYSTEM_PACKAGES := wrk postgresql-client
 bench: sysdeps deps static
 	@missing=""; for p in $(BENCH_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
