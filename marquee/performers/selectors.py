@@ -4,7 +4,8 @@ import hmac
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from marquee.compliance import policy
@@ -34,28 +35,48 @@ def browse_filters(params) -> dict:
 
 
 def browse_performers(*, location: Location, tag: str = "", language: str = "", query: str = "") -> QuerySet[Performer]:
-    """The home grid: live first, then by next scheduled show, then by name."""
+    """The home grid: live first, then by next scheduled show, then by name.
+
+    Each figure is a subquery on one performer's rows (index lookups), not a
+    join of every performer's shows and follows grouped back together: the
+    grid's cost no longer grows with shows × follows, and PostgreSQL computes
+    the follower count only for the page it returns (bench/pages)."""
     now = timezone.now()
-    live = Show.objects.filter(performer=OuterRef("pk"), status=Show.Status.LIVE)
+    shows = Show.objects.filter(performer=OuterRef("pk"))
+    next_show = (
+        shows.filter(status=Show.Status.SCHEDULED, scheduled_start__gte=now)
+        .order_by("scheduled_start")
+        .values("scheduled_start")[:1]
+    )
+    followers = (
+        Follow.objects.filter(performer=OuterRef("pk"))
+        .order_by()
+        .values("performer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     performers = (
         visible_performers(location)
-        .select_related("user")
-        .prefetch_related("tags")
+        # Users by prefetch, not a join: a join is made for every visible
+        # performer before the sort, a prefetch only for the page.
+        .prefetch_related("user", "tags")
         .annotate(
-            is_live=Exists(live),
-            next_show_at=Min(
-                "shows__scheduled_start", filter=Q(shows__status="scheduled", shows__scheduled_start__gte=now)
-            ),
-            follower_count=Count("followers", distinct=True),
+            is_live=Exists(shows.filter(status=Show.Status.LIVE)),
+            next_show_at=Subquery(next_show),
+            follower_count=Coalesce(Subquery(followers), 0),
         )
     )
+    # Tag filters as EXISTS, so a performer is never repeated (no DISTINCT).
+    tagged = Performer.tags.through.objects.filter(performer_id=OuterRef("pk"))
     if tag:
-        performers = performers.filter(tags__kind="tag", tags__slug=tag)
+        performers = performers.filter(Exists(tagged.filter(tag__kind="tag", tag__slug=tag)))
     if language:
-        performers = performers.filter(tags__kind="language", tags__slug=language)
+        performers = performers.filter(Exists(tagged.filter(tag__kind="language", tag__slug=language)))
     if query:
         performers = performers.filter(Q(display_name__icontains=query) | Q(user__username__icontains=query))
-    return performers.order_by("-is_live", "next_show_at", "display_name").distinct()
+    # Nulls last on every database (SQLite sorts them first): a room with a
+    # show coming comes before one with none.
+    return performers.order_by("-is_live", F("next_show_at").asc(nulls_last=True), "display_name")
 
 
 def attach_viewer_counts(performers) -> list:
