@@ -25,8 +25,14 @@ def ip_digest(salt: str, ip: str) -> str:
     return hmac.new(salt.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
-def canonical_content(event) -> bytes:
-    content = {
+_DUMPS = {"sort_keys": True, "separators": (",", ":"), "default": str}
+# Fields the database assigns when it appends a row (PostgreSQL:
+# ``audit_append``): which chain, the sequence in it, the previous row's hash.
+_ASSIGNED = ("chain", "sequence", "prev_hash")
+
+
+def _content(event) -> dict:
+    return {
         # Chain 0 rows hash exactly as before chains existed.
         **({"chain": event.chain} if event.chain else {}),
         "sequence": event.sequence,
@@ -41,7 +47,39 @@ def canonical_content(event) -> bytes:
         "details": event.details,
         "prev_hash": event.prev_hash,
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def canonical_content(event) -> bytes:
+    return json.dumps(_content(event), **_DUMPS).encode()
+
+
+def _items(content: dict) -> str:
+    return json.dumps(content, **_DUMPS)[1:-1]
+
+
+def canonical_split(event) -> tuple[str, str, str]:
+    """``canonical_content`` with the assigned fields left out, as the text
+    around them: ``(head, mid, tail)`` such that the content is
+
+        head + (',"chain":' + chain if chain else '') + mid
+             + '"' + prev_hash + '","sequence":' + sequence + tail
+
+    (keys sorted: the ones before "chain", then up to "prev_hash", then
+    "sequence", then the rest), which ``audit_append`` hashes in SQL.  The
+    split is computed from the same content dict, and a test checks the
+    SQL hash against ``compute_hash`` on the same rows."""
+    content = {k: v for k, v in _content(event).items() if k not in _ASSIGNED}
+    keys = sorted(content)
+    head = {k: content[k] for k in keys if k < "chain"}
+    mid = {k: content[k] for k in keys if "chain" < k < "prev_hash"}
+    between = [k for k in keys if "prev_hash" < k < "sequence"]
+    tail = {k: content[k] for k in keys if k > "sequence"}
+    assert head and mid and not between, keys
+    return (
+        "{" + _items(head),
+        "," + _items(mid) + ',"prev_hash":',
+        ("," + _items(tail) if tail else "") + "}",
+    )
 
 
 def compute_hash(event) -> str:

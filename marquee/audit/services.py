@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from marquee.audit.chain import GENESIS_HASH, compute_hash, new_ip_fields
+from marquee.audit.chain import GENESIS_HASH, canonical_split, compute_hash, new_ip_fields
 from marquee.audit.models import AuditEvent
 from marquee.lib.fields import clip
 
@@ -71,58 +71,58 @@ def record_audit(
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
-    # No savepoint of its own: it joins the caller's transaction (2 fewer
-    # round trips per row); an error here rolls the caller back anyway.
+    row_ip = clip(ip if ip is not None else request_ip, AuditEvent, "ip")
+    ip_salt, ip_digest = new_ip_fields(row_ip)
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor_id=actor_id,
+        actor_label=clip(str(actor), AuditEvent, "actor_label")
+        if actor is not None and getattr(actor, "is_authenticated", False)
+        else "",
+        action=action,
+        ip=row_ip,
+        ip_salt=ip_salt,
+        ip_digest=ip_digest,
+        user_agent=clip(user_agent if user_agent is not None else request_agent, AuditEvent, "user_agent"),
+        target_type=target_type,
+        target_id=str(target_id),
+        details=details or {},
+    )
+    if connection.vendor == "postgresql":
+        _append(event)
+        return event
+    # No savepoint of its own: it joins the caller's transaction; an error
+    # here rolls the caller back anyway.
     with transaction.atomic(savepoint=False):
-        chain, last_sequence, last_hash = _claim_chain()
-        row_ip = clip(ip if ip is not None else request_ip, AuditEvent, "ip")
-        ip_salt, ip_digest = new_ip_fields(row_ip)
-        event = AuditEvent(
-            chain=chain,
-            sequence=last_sequence + 1,
-            created_at=timezone.now(),
-            actor_id=actor_id,
-            actor_label=clip(str(actor), AuditEvent, "actor_label")
-            if actor is not None and getattr(actor, "is_authenticated", False)
-            else "",
-            action=action,
-            ip=row_ip,
-            ip_salt=ip_salt,
-            ip_digest=ip_digest,
-            user_agent=clip(user_agent if user_agent is not None else request_agent, AuditEvent, "user_agent"),
-            target_type=target_type,
-            target_id=str(target_id),
-            details=details or {},
-            prev_hash=last_hash,
-        )
+        event.chain, last_sequence, event.prev_hash = _claim_chain()
+        event.sequence = last_sequence + 1
         event.entry_hash = compute_hash(event)
-        if connection.vendor == "postgresql":
-            _insert_fast(event)
-        else:
-            event.save(force_insert=True)
+        event.save(force_insert=True)
     return event
 
 
-_INSERT_COLUMNS = (
-    "chain", "sequence", "created_at", "actor_id", "actor_label", "action", "ip", "ip_salt", "ip_digest",
-    "user_agent", "target_type", "target_id", "details", "prev_hash", "entry_hash",
-)  # fmt: skip
-_INSERT_SQL = (
-    "INSERT INTO compliance_auditevent (chain, sequence, created_at, actor_id, actor_label, action, ip, ip_salt,"
-    " ip_digest, user_agent, target_type, target_id, details, prev_hash, entry_hash)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id"
+_APPEND_SQL = (
+    "SELECT new_id, new_chain, new_sequence, new_prev_hash, new_hash FROM audit_append("
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
 )
 
 
-def _insert_fast(event: AuditEvent) -> None:
-    """One plain INSERT (the ORM's save path was half the cost of an append,
-    docs/benchmarks.md).  Same values as ``save()``; the JSON is serialized
-    like JSONField does (``json.dumps``)."""
-    values = [getattr(event, column) for column in _INSERT_COLUMNS]
-    values[_INSERT_COLUMNS.index("details")] = json.dumps(event.details)
+def _append(event: AuditEvent) -> None:
+    """PostgreSQL: claim a chain, hash and insert the row in ONE round trip
+    (function ``audit_append``, migration 0003; it was a claim and an insert).
+    The database fills in chain, sequence and prev_hash and hashes the same
+    canonical text ``compute_hash`` does (``chain.canonical_split``); the
+    JSON is serialized like JSONField does (``json.dumps``)."""
+    head, mid, tail = canonical_split(event)
+    chains = settings.AUDIT_CHAINS
+    params = [
+        _AUDIT_LOCK_BASE, chains, secrets.randbelow(chains), GENESIS_HASH, head, mid, tail,
+        event.created_at, event.actor_id, event.actor_label, event.action, event.ip, event.ip_salt, event.ip_digest,
+        event.user_agent, event.target_type, event.target_id, json.dumps(event.details),
+    ]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL, values)
-        event.pk = cursor.fetchone()[0]
+        cursor.execute(_APPEND_SQL, params)
+        event.pk, event.chain, event.sequence, event.prev_hash, event.entry_hash = cursor.fetchone()
     event._state.adding = False
     event._state.db = connection.alias
 

@@ -7,6 +7,8 @@ many tips the show already has (it used to be a SUM over all of them)."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db import connection
 from django.db.models import F, Subquery
 
@@ -19,6 +21,21 @@ assert Tip._meta.db_table == "billing_tip"
 
 def _live(performer):
     return Show.objects.filter(performer=performer, status=Show.Status.LIVE, started_at__isnull=False)
+
+
+_PERFORMER_SENTINEL = -7_340_981_226  # no performer has a negative id
+
+
+@cache
+def live_show_sql() -> tuple[str, int, list]:
+    """``live_show`` compiled once for raw inserts (the tip row on
+    PostgreSQL): ``(sql, index of the performer's id in params, params)``.
+    Compiled from the same rule as ``live_show``, so the two cannot differ."""
+    query = _live(_PERFORMER_SENTINEL).values("pk")[:1].query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    params = list(params)
+    assert params.count(_PERFORMER_SENTINEL) == 1, params
+    return sql, params.index(_PERFORMER_SENTINEL), params
 
 
 def live_show(performer) -> Subquery:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from functools import cache
+
+from django.db import IntegrityError, connection, transaction
 
 from marquee.audit.services import record_audit
 from marquee.billing import money, prices, tip_goals
@@ -43,15 +45,14 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             )
             if not posting.created:
                 return Tip.objects.get(transfer=posting.transfer)
-            tip = Tip.objects.create(
+            tip = Tip(
                 user=user,
                 performer=performer,
                 tokens=tokens,
                 message=clip(message, Tip, "message"),
                 transfer=posting.transfer,
-                show_id=tip_goals.live_show(performer),
             )
-            tip.show_id = None  # chosen by the insert; known after ``tip_goals.add`` below
+            _insert(tip)
             record_audit(
                 action="billing.tip",
                 actor=user,
@@ -82,3 +83,44 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             raise
         return existing
     return tip
+
+
+# Columns from the model (not typed out), so a field added to Tip is inserted too.
+_FIELDS = [f for f in Tip._meta.concrete_fields if not f.primary_key]
+
+
+@cache
+def _insert_sql() -> tuple[str, int, list]:
+    """The tip row's INSERT on PostgreSQL, built once: the live show chosen
+    by the same subquery as ``tip_goals.live_show``; ``(sql, index of the
+    performer's id in the subquery's params, those params)``."""
+    live_sql, performer_at, live_params = tip_goals.live_show_sql()
+    values = ", ".join(f"({live_sql})" if f.attname == "show_id" else "%s" for f in _FIELDS)
+    sql = f"INSERT INTO {Tip._meta.db_table} ({', '.join(f.column for f in _FIELDS)}) VALUES ({values}) RETURNING id"  # noqa: S608
+    return sql, performer_at, live_params
+
+
+def _insert(tip: Tip) -> None:
+    """Write the tip row, its show the live one (if any), in one statement.
+    PostgreSQL: one prepared-shape raw INSERT (the ORM's ``create`` was ~24 %
+    of a tip's client time); SQLite: the ORM's.  ``tip.show_id`` stays None:
+    the show is known after ``tip_goals.add``."""
+    if connection.vendor != "postgresql":
+        tip.show_id = tip_goals.live_show(tip.performer)
+        tip.save(force_insert=True)
+        tip.show_id = None
+        return
+    sql, performer_at, live_params = _insert_sql()
+    params = []
+    for field in _FIELDS:
+        if field.attname == "show_id":
+            subquery_params = list(live_params)
+            subquery_params[performer_at] = tip.performer_id
+            params += subquery_params
+        else:
+            params.append(field.get_db_prep_save(field.pre_save(tip, True), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        tip.pk = cursor.fetchone()[0]
+    tip._state.adding = False
+    tip._state.db = connection.alias

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
 from marquee.performers import services as performer_services
@@ -108,3 +109,47 @@ def test_tips_and_tickets_are_tracked(viewer, performer, settings):
     billing.send_tip(user=viewer, performer=performer, tokens=30, idempotency_key="t1", location=UNKNOWN)
     tracking.flush()
     assert sorted(Interaction.objects.values_list("kind", "amount")) == [("ticket", 1), ("tip", 30)]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis buffer")
+@pytest.mark.django_db(transaction=True)
+def test_a_process_sends_its_events_to_redis_in_batches(monkeypatch, viewer, performer):
+    """One RPUSH per batch, not per event (a tip paid one Redis round trip
+    for it): events wait in the process until PUSH_BATCH are there."""
+    import redis
+
+    monkeypatch.setattr(tracking, "PUSH_BATCH", 3)
+    monkeypatch.setattr(tracking, "PUSH_SECONDS", 60.0)
+    buffer = tracking._buffer()
+    pushes = []
+    real_rpush = buffer.client.rpush
+    monkeypatch.setattr(
+        buffer.client, "rpush", lambda key, *values: pushes.append(len(values)) or real_rpush(key, *values)
+    )
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    for _ in range(2):
+        tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="chat")
+    assert shared.llen(settings.RECS_BUFFER_KEY) == 0 and pushes == []
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="chat")
+    assert shared.llen(settings.RECS_BUFFER_KEY) == 3 and pushes == [3]
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="follow")
+    assert tracking.flush() == 4  # the worker's flush in this process sends what waits first
+    assert pushes == [3, 1]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis buffer")
+@pytest.mark.django_db(transaction=True)
+def test_a_quiet_process_still_sends_its_events_within_push_seconds(monkeypatch, viewer, performer):
+    import time
+
+    import redis
+
+    monkeypatch.setattr(tracking, "PUSH_SECONDS", 0.2)
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    tracking.record(user_id=viewer.pk, performer_id=performer.pk, kind="chat")
+    assert shared.llen(settings.RECS_BUFFER_KEY) == 0
+    deadline = time.monotonic() + 5
+    while shared.llen(settings.RECS_BUFFER_KEY) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert shared.llen(settings.RECS_BUFFER_KEY) == 1
+    assert tracking.flush() == 1
