@@ -208,6 +208,15 @@ def settle(posting: Posting) -> None:
         raise NotEnoughTokens() from None
 
 
+def settle_then(posting: Posting, sql: str, params) -> tuple:
+    """``settle`` and the caller's statement in the same round trip, after the
+    balances (PostgreSQL: ``Posting.apply_then``)."""
+    try:
+        return posting.apply_then(sql, params)
+    except InsufficientFunds:
+        raise NotEnoughTokens() from None
+
+
 def _spend_credits(user, performer, tokens: int) -> tuple[int, int, list[Movement]]:
     """Where spent tokens go (tips, content, private periods): back to the
     supply; their cash value out of the token float, split into the

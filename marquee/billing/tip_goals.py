@@ -45,6 +45,14 @@ def live_show(performer) -> Subquery:
     return Subquery(_live(performer).values("pk")[:1])
 
 
+_ADD_SQL = (
+    "INSERT INTO billing_showtiptotal (show_id, tokens) "
+    "SELECT show_id, tokens FROM billing_tip WHERE id = %s AND show_id IS NOT NULL{gate} "
+    "ON CONFLICT (show_id) DO UPDATE SET tokens = billing_showtiptotal.tokens + excluded.tokens "
+    "RETURNING show_id, tokens"
+)
+
+
 def add(tip_id: int) -> tuple[int, int] | None:
     """Add the tip's tokens to its show's total: ``(show_id, new total)``, or
     None for a tip sent with no live show.  One upsert reading the tip row:
@@ -52,15 +60,15 @@ def add(tip_id: int) -> tuple[int, int] | None:
     to commit, so concurrent tips each see their own total.  The same
     statement runs on PostgreSQL and SQLite (≥ 3.35)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO billing_showtiptotal (show_id, tokens) "
-            "SELECT show_id, tokens FROM billing_tip WHERE id = %s AND show_id IS NOT NULL "
-            "ON CONFLICT (show_id) DO UPDATE SET tokens = billing_showtiptotal.tokens + excluded.tokens "
-            "RETURNING show_id, tokens",
-            [tip_id],
-        )
+        cursor.execute(_ADD_SQL.format(gate=""), [tip_id])
         row = cursor.fetchone()
     return tuple(row) if row else None
+
+
+def add_after_balances(tip_id: int) -> tuple[str, list]:
+    """``add`` as the statement ``ledger.Posting.apply_then`` runs in the
+    same round trip as the balances (PostgreSQL), and only if they moved."""
+    return _ADD_SQL.format(gate=" AND (SELECT ok FROM applied_ok)"), [tip_id]
 
 
 def take_back(transfer) -> None:

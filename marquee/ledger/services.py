@@ -205,21 +205,9 @@ class Posting:
         if connection.vendor == "postgresql":
             # Updates and entries in one round trip (function: migration 0005).
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT ledger_apply_transfer(%s, %s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s)",
-                    [
-                        self.transfer.pk,
-                        [account.pk for account, _ in deltas],
-                        [delta for _, delta in deltas],
-                        [entry.account_id for entry in self._entries],
-                        [entry.unit for entry in self._entries],
-                        self.transfer.created_at,
-                    ],
-                )
+                cursor.execute(f"SELECT {_APPLY_CALL}", self._apply_params(deltas))
                 refused = cursor.fetchone()[0]
-            for account, delta in deltas:
-                if account.pk == refused:
-                    raise _refused(account, delta)
+            self._raise_if_refused(deltas, refused)
             return
         for account, delta in deltas:
             rows = Account.objects.filter(pk=account.pk)
@@ -239,6 +227,53 @@ class Posting:
             if rows.update(**changes) != 1:
                 raise _refused(account, delta)
         Entry.objects.bulk_create(self._entries)
+
+    def _apply_params(self, deltas) -> list:
+        return [
+            self.transfer.pk,
+            [account.pk for account, _ in deltas],
+            [delta for _, delta in deltas],
+            [entry.account_id for entry in self._entries],
+            [entry.unit for entry in self._entries],
+            self.transfer.created_at,
+        ]
+
+    @staticmethod
+    def _raise_if_refused(deltas, refused) -> None:
+        for account, delta in deltas:
+            if account.pk == refused:
+                raise _refused(account, delta)
+
+    def apply_then(self, sql: str, params) -> tuple:
+        """PostgreSQL, a posting not from a hold: ``apply()`` and the
+        caller's statement ``sql`` in ONE round trip, the caller's after the
+        balances (the tip's goal counter: one round trip less while the
+        room's hot rows are locked).  ``sql`` is a data-modifying statement
+        with RETURNING that must read ``applied_ok`` (true once the balances
+        moved; e.g. ``... WHERE (SELECT ok FROM applied_ok)``): reading it is
+        what orders it after the balance updates, and it writes nothing when
+        they are refused.  Returns the one row it returned (all None if
+        none); raises ``InsufficientFunds`` like ``apply()``."""
+        if self._hold is not None or connection.vendor != "postgresql":
+            raise LedgerError("ledger_invariant", "apply_then is for PostgreSQL postings not from a hold", 500)
+        deltas, self._deltas = self._deltas, []
+        if not deltas:
+            raise LedgerError("ledger_invariant", "apply_then on a posting already applied", 500)
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            # ``sql`` is the caller's constant statement; values are parameters.
+            statement = (
+                f"WITH applied AS MATERIALIZED (SELECT {_APPLY_CALL} AS refused),"  # noqa: S608
+                " applied_ok AS MATERIALIZED (SELECT refused = 0 AS ok FROM applied),"
+                f" then_ AS ({sql})"
+                " SELECT applied.refused, then_.* FROM applied LEFT JOIN then_ ON true"
+            )
+            cursor.execute(statement, [*self._apply_params(deltas), *params])
+            row = cursor.fetchone()
+            self._raise_if_refused(deltas, row[0])
+        return tuple(row[1:])
+
+
+_APPLY_CALL = "ledger_apply_transfer(%s, %s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s)"
 
 
 def _refused(account: Account, delta: int) -> InsufficientFunds:

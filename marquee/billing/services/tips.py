@@ -64,8 +64,13 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             # Balances, then the show's goal counter, last: the room's hot rows
             # are locked from here to commit only (a reversal takes them in the
             # same order).
-            money.settle(posting)
-            tip.show_id, total = tip_goals.add(tip.pk) or (None, None)
+            if connection.vendor == "postgresql":
+                # The goal upsert in the same round trip as the balances: one
+                # round trip less while the room's hot rows are locked.
+                tip.show_id, total = money.settle_then(posting, *tip_goals.add_after_balances(tip.pk))
+            else:
+                money.settle(posting)
+                tip.show_id, total = tip_goals.add(tip.pk) or (None, None)
             progress = tip_goals.progress(performer, total) if total is not None else None
             send_room_event(
                 performer.username,

@@ -35,15 +35,41 @@ def test_a_tip_into_a_live_room_reads_neither_the_key_nor_the_show_on_its_own(vi
     # Savepoint + release (the test's transaction), the account lookup (cached
     # in production after commit), transfer, tip, audit row (claim + hash +
     # insert in one function call on PostgreSQL; claim and insert on SQLite),
-    # balances (one function call on PostgreSQL, five updates + entries on
-    # SQLite), goal.
-    assert len(sql) <= (8 if connection.vendor == "postgresql" else 15), sql
+    # balances and goal (one statement on PostgreSQL; five updates, entries
+    # and the goal upsert on SQLite).
+    assert len(sql) <= (7 if connection.vendor == "postgresql" else 15), sql
     assert not [s for s in sql if s.startswith("SELECT") and '"shows_show"' in s.split("WHERE")[0]]
     if connection.vendor == "postgresql":
         assert not [s for s in sql if s.startswith("SELECT") and '"ledger_transfer"' in s.split("WHERE")[0]]
         assert [s for s in sql if "audit" in s] == [next(s for s in sql if "audit_append(" in s)]
+        assert [s for s in sql if "billing_showtiptotal" in s] == [
+            next(s for s in sql if "ledger_apply_transfer(" in s)
+        ]
     assert Tip.objects.filter(show=show).count() == 2
     assert show.tip_total.tokens == 3
+
+
+def test_a_refused_tip_moves_neither_the_balances_nor_the_goal(viewer):
+    """The goal upsert rides on the balance statement (PostgreSQL): a debit
+    the wallet can't pay must leave the show's total as it was."""
+    from marquee.billing.errors import BillingError
+    from marquee.ledger.models import Entry
+
+    performer = PerformerFactory(tip_goal_tokens=100, tip_goal_label="Lamp")
+    show = Show.objects.create(performer=performer, title="Live", status=Show.Status.LIVE, started_at=timezone.now())
+    fund(viewer, 5)
+    tip(viewer, performer, 3)
+    entries = Entry.objects.count()
+    with pytest.raises(BillingError) as refused:
+        tip(viewer, performer, 3)
+    assert refused.value.code == "insufficient_tokens"
+    show.tip_total.refresh_from_db()
+    assert show.tip_total.tokens == 3
+    assert Tip.objects.filter(show=show).count() == 1
+    assert Entry.objects.count() == entries
+    tip(viewer, performer, 2)  # what the wallet still holds goes through
+    show.tip_total.refresh_from_db()
+    assert show.tip_total.tokens == 5
 
 
 def test_a_tip_with_no_live_show_counts_towards_no_goal(viewer):
