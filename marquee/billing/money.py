@@ -178,10 +178,14 @@ def prepare_spend(
     source_type: str,
     source_id="",
     memo: str = "",
+    then: tuple[str, list] | None = None,
 ) -> Posting:
     """``spend_tokens`` with the balance updates left to ``settle(posting)``,
     which the caller runs last in its transaction (the tip path: the hot
-    earnings row stays locked only for that statement and the commit)."""
+    earnings row stays locked only for that statement and the commit).
+    ``then``: the caller's row written with the transfer's (PostgreSQL; see
+    ``ledger.services.prepare_transfer``), its RETURNING row in
+    ``posting.then_row``."""
     if kind not in (TransferKind.TIP, TransferKind.CONTENT):
         raise ValueError(f"not a token spend: {kind}")
     value, share, credits = _spend_credits(user, performer, tokens)
@@ -197,6 +201,7 @@ def prepare_spend(
         gross_cents=value,
         performer_cents=share,
         memo=clip(memo, Transfer, "memo"),
+        then=then,
     )
 
 

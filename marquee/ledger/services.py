@@ -169,6 +169,8 @@ class Posting:
         self, transfer: Transfer, created: bool, deltas=(), entries=(), hold: Hold | None = None, hold_extra: int = 0
     ):
         self.transfer, self.created = transfer, created
+        # The row returned by ``prepare_transfer(then=...)``'s statement.
+        self.then_row: tuple | None = None
         self._deltas, self._entries, self._hold = list(deltas), list(entries), hold
         # Tokens the hold grows by in the same statement (``post_from_hold(extend_to=...)``).
         self._hold_extra = hold_extra
@@ -319,6 +321,7 @@ def prepare_transfer(
     memo: str = "",
     _hold: Hold | None = None,
     _hold_extra: int = 0,
+    then: tuple[str, list] | None = None,
 ) -> Posting:
     """``post_transfer`` without the balance updates: the transfer and its
     entries are written, the balances change when the caller calls
@@ -369,9 +372,14 @@ def prepare_transfer(
         performer_cents=performer_cents,
         memo=clip(memo, Transfer, "memo"),
     )
+    then_row = None
     if connection.vendor == "postgresql":
-        if not _insert_new(transfer):
+        inserted = _insert_new(transfer, then)
+        if not inserted:
             return Posting(Transfer.objects.get(idempotency_key=idempotency_key), False)
+        then_row = inserted[1:] if then else None
+    elif then is not None:
+        raise LedgerError("ledger_invariant", "prepare_transfer(then=...) is for PostgreSQL", 500)
     else:
         existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -384,7 +392,9 @@ def prepare_transfer(
         if delta
     ]
     ordered = [(a, deltas[a.pk]) for a in sorted(accounts.values(), key=_lock_order) if deltas[a.pk]]
-    return Posting(transfer, True, ordered, entries, _hold, _hold_extra)
+    posting = Posting(transfer, True, ordered, entries, _hold, _hold_extra)
+    posting.then_row = then_row
+    return posting
 
 
 # Columns from the model (not typed out), so a field added to Transfer is inserted too.
@@ -397,21 +407,35 @@ _INSERT_NEW_SQL = (
 )
 
 
-def _insert_new(transfer: Transfer) -> bool:
+def _insert_new(transfer: Transfer, then: tuple[str, list] | None = None) -> tuple | None:
     """Insert ``transfer`` unless its key is taken (PostgreSQL): one round
-    trip instead of a key lookup and an insert.  False when the key exists;
+    trip instead of a key lookup and an insert.  None when the key exists;
     a concurrent insert of the same key waits for that transaction and then
-    finds its row (committed) or inserts ours (rolled back)."""
+    finds its row (committed) or inserts ours (rolled back).
+
+    ``then``: the caller's statement (with RETURNING) in the same round
+    trip, reading the new row's id from the CTE ``new_transfer`` (e.g. the
+    tip row: ``INSERT … SELECT new_transfer.id … FROM new_transfer``), so it
+    writes nothing when the key exists.  Returns ``(id, *its row)``."""
     params = [f.get_db_prep_save(getattr(transfer, f.attname), connection) for f in _TRANSFER_FIELDS]
+    if then is None:
+        sql = _INSERT_NEW_SQL
+    else:
+        # ``then[0]`` is the caller's constant statement; values are parameters.
+        sql = (
+            f"WITH new_transfer AS ({_INSERT_NEW_SQL}), then_ AS ({then[0]})"  # noqa: S608
+            " SELECT new_transfer.id, then_.* FROM new_transfer LEFT JOIN then_ ON true"
+        )
+        params += list(then[1])
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_NEW_SQL, params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
-        return False
+        return None
     transfer.pk = row[0]
     transfer._state.adding = False
     transfer._state.db = connection.alias
-    return True
+    return tuple(row)
 
 
 def reverse_transfer(*, original: Transfer, kind: str, idempotency_key: str, memo: str = "") -> tuple[Transfer, bool]:

@@ -34,6 +34,8 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
     key = money.tip_key(user, idempotency_key)
     try:
         with transaction.atomic():
+            tip = Tip(user=user, performer=performer, tokens=tokens, message=clip(message, Tip, "message"))
+            postgres = connection.vendor == "postgresql"
             posting = money.prepare_spend(
                 kind=TransferKind.TIP,
                 user=user,
@@ -42,17 +44,21 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
                 idempotency_key=key,
                 source_type="billing.tip",
                 memo=message,
+                # PostgreSQL: the tip row in the transfer's statement (nothing
+                # written when the key exists).
+                then=_insert_with_transfer(tip) if postgres else None,
             )
             if not posting.created:
                 return Tip.objects.get(transfer=posting.transfer)
-            tip = Tip(
-                user=user,
-                performer=performer,
-                tokens=tokens,
-                message=clip(message, Tip, "message"),
-                transfer=posting.transfer,
-            )
-            _insert(tip)
+            tip.transfer = posting.transfer
+            if postgres:
+                tip.pk = posting.then_row[0]
+                tip._state.adding = False
+                tip._state.db = connection.alias
+            else:
+                tip.show_id = tip_goals.live_show(performer)
+                tip.save(force_insert=True)
+                tip.show_id = None  # chosen by the insert; known after ``tip_goals.add`` below
             record_audit(
                 action="billing.tip",
                 actor=user,
@@ -64,7 +70,7 @@ def send_tip(*, user, performer, tokens: int, idempotency_key: str, location, me
             # Balances, then the show's goal counter, last: the room's hot rows
             # are locked from here to commit only (a reversal takes them in the
             # same order).
-            if connection.vendor == "postgresql":
+            if postgres:
                 # The goal upsert in the same round trip as the balances: one
                 # round trip less while the room's hot rows are locked.
                 tip.show_id, total = money.settle_then(posting, *tip_goals.add_after_balances(tip.pk))
@@ -96,25 +102,31 @@ _FIELDS = [f for f in Tip._meta.concrete_fields if not f.primary_key]
 
 @cache
 def _insert_sql() -> tuple[str, int, list]:
-    """The tip row's INSERT on PostgreSQL, built once: the live show chosen
-    by the same subquery as ``tip_goals.live_show``; ``(sql, index of the
+    """The tip row's INSERT on PostgreSQL, built once, as the statement
+    ``ledger.prepare_transfer(then=...)`` runs with the transfer's insert:
+    the transfer from the CTE ``new_transfer``, the live show chosen by the
+    same subquery as ``tip_goals.live_show``.  ``(sql, index of the
     performer's id in the subquery's params, those params)``."""
     live_sql, performer_at, live_params = tip_goals.live_show_sql()
-    values = ", ".join(f"({live_sql})" if f.attname == "show_id" else "%s" for f in _FIELDS)
-    sql = f"INSERT INTO {Tip._meta.db_table} ({', '.join(f.column for f in _FIELDS)}) VALUES ({values}) RETURNING id"  # noqa: S608
+    values = []
+    for field in _FIELDS:
+        if field.attname == "show_id":
+            values.append(f"({live_sql})")
+        elif field.attname == "transfer_id":
+            values.append("new_transfer.id")
+        else:
+            values.append("%s")
+    sql = (
+        f"INSERT INTO {Tip._meta.db_table} ({', '.join(f.column for f in _FIELDS)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM new_transfer RETURNING id"
+    )
     return sql, performer_at, live_params
 
 
-def _insert(tip: Tip) -> None:
-    """Write the tip row, its show the live one (if any), in one statement.
-    PostgreSQL: one prepared-shape raw INSERT (the ORM's ``create`` was ~24 %
-    of a tip's client time); SQLite: the ORM's.  ``tip.show_id`` stays None:
-    the show is known after ``tip_goals.add``."""
-    if connection.vendor != "postgresql":
-        tip.show_id = tip_goals.live_show(tip.performer)
-        tip.save(force_insert=True)
-        tip.show_id = None
-        return
+def _insert_with_transfer(tip: Tip) -> tuple[str, list]:
+    """The tip row's statement and parameters (the ORM's ``create`` was
+    ~24 % of a tip's client time, and the row's own round trip is gone).
+    ``tip.show_id`` stays None: the show is known after the goal upsert."""
     sql, performer_at, live_params = _insert_sql()
     params = []
     for field in _FIELDS:
@@ -122,10 +134,6 @@ def _insert(tip: Tip) -> None:
             subquery_params = list(live_params)
             subquery_params[performer_at] = tip.performer_id
             params += subquery_params
-        else:
+        elif field.attname != "transfer_id":
             params.append(field.get_db_prep_save(field.pre_save(tip, True), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        tip.pk = cursor.fetchone()[0]
-    tip._state.adding = False
-    tip._state.db = connection.alias
+    return sql, params
