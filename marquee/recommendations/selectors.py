@@ -145,9 +145,11 @@ def _score_history(artifacts: engine.Artifacts, history: dict[int, float]) -> li
     return ranked
 
 
-def _similar_ranked(artifacts: engine.Artifacts | None, performer_id: int) -> list[list]:
+def _similar_ranked(
+    artifacts: engine.Artifacts | None, performer_id: int, prefetched: dict | None = None
+) -> list[list]:
     key = _cache_key(artifacts, "similar", performer_id)
-    ranked = cache.get(key)
+    ranked = prefetched.get(key) if prefetched is not None else cache.get(key)
     if ranked is not None:
         return ranked
     if artifacts is None:
@@ -296,8 +298,19 @@ def recommended_performers(*, viewer, location: Location, limit: int = 20, live_
 
 
 def similar_performers(*, performer: Performer, viewer, location: Location, limit: int = 6) -> list:
-    ranked = _similar_ranked(current_artifacts(), performer.pk)
-    return _serve(ranked, viewer=viewer, location=location, limit=limit, live_boost=0.0, exclude={performer.pk})
+    artifacts = current_artifacts()
+    # The room's list and the live set in one cache round trip, as for the home row.
+    prefetched = cache.get_many([_cache_key(artifacts, "similar", performer.pk), LIVE_KEY])
+    ranked = _similar_ranked(artifacts, performer.pk, prefetched)
+    return _serve(
+        ranked,
+        viewer=viewer,
+        location=location,
+        limit=limit,
+        live_boost=0.0,
+        exclude={performer.pk},
+        prefetched=prefetched,
+    )
 
 
 def hidden_performers(user):

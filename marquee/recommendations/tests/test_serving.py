@@ -194,3 +194,29 @@ def test_a_cached_request_is_one_query_and_cards_carry_their_tags_in_order(train
     for performer in Performer.objects.filter(pk__in=[p.pk for p in result]):
         assert shown[performer.user.username] == [(t.kind, t.slug, t.label) for t in performer.tags.all()]
     assert shown["c2"] == [("language", "en", "English"), ("tag", "baking", "Baking"), ("tag", "cooking", "Cooking")]
+
+
+def test_a_rooms_cached_similar_list_is_one_cache_read_and_one_query(trained, monkeypatch, django_assert_num_queries):
+    """The room page's "similar" row: its list and the live set in one cache
+    round trip, visibility and cards in one query, a suspension applied at once."""
+    cook = trained["cooks"][1]
+    selectors.similar_performers(performer=cook, viewer=None, location=UNKNOWN, limit=3)  # warm the cache
+    suspended = trained["cooks"][2]
+    suspended.is_suspended = True
+    suspended.save()
+    reads = []
+    real = selectors.cache
+    counting = type(
+        "CountingCache",
+        (),
+        {
+            "get": lambda self, *a, **k: reads.append("get") or real.get(*a, **k),
+            "get_many": lambda self, *a, **k: reads.append("get_many") or real.get_many(*a, **k),
+            "set": lambda self, *a, **k: real.set(*a, **k),
+        },
+    )()
+    monkeypatch.setattr(selectors, "cache", counting)
+    with django_assert_num_queries(1):
+        similar = names(selectors.similar_performers(performer=cook, viewer=None, location=UNKNOWN, limit=3))
+    assert reads == ["get_many"]
+    assert "c2" not in similar and "c1" not in similar and len(similar) == 3
