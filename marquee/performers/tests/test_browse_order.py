@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.paginator import Paginator
 from django.utils import timezone
 
 from marquee.lib.geo import Location
@@ -108,3 +109,29 @@ def test_order_across_passed_starts_two_live_rooms_and_ties(db):
     # A later page starts where the one before stopped.
     paged = browse_performers(location=Location(country="US", subdivision="TX"))
     assert [p.user.username for p in paged[4:7]] == ["victor", "whisky", "sierra"]
+
+
+def test_every_slice_and_page_follows_the_same_order(db, django_assert_max_num_queries):
+    """The grid is read in slices (pages, the API's offset/limit): any slice,
+    inside the live/coming-up head, across its end or past it, is that part of
+    the one order; counting and indexing agree."""
+    now = timezone.now()
+    rooms = [_room(f"room{i:02d}") for i in range(12)]
+    for room in rooms[9:]:
+        ShowFactory(performer=room, status="live", started_at=now)
+    for hours, room in enumerate(rooms[5:8], start=1):
+        ShowFactory(performer=room, scheduled_start=now + datetime.timedelta(hours=10 - hours))
+    expected = ["room09", "room10", "room11", "room07", "room06", "room05", "room00", "room01", "room02", "room03"]
+    expected += ["room04", "room08"]
+
+    grid = browse_performers(location=Location())
+    assert grid.count() == len(grid) == 12
+    assert [p.user.username for p in grid] == expected
+    for start in range(0, 13):
+        for stop in range(start, 14):
+            assert [p.user.username for p in grid[start:stop]] == expected[start:stop], (start, stop)
+    assert grid[7].user.username == "room01" and grid[0].is_live and not grid[11].is_live
+    with django_assert_max_num_queries(7):
+        page = Paginator(browse_performers(location=Location()), 5).get_page(2)
+        assert [p.user.username for p in page.object_list] == expected[5:10]
+    assert [p.user.username for p in Paginator(grid, 5).get_page(3).object_list] == expected[10:]
