@@ -9,7 +9,7 @@ and, through bench/earnings, one performer with 1,000,000 earning transfers
 (3,000,000 entries).  Then measures in-process through Django's test client
 (routing, middleware, session, queries, template rendering: the server's time,
 no network) the home page and a live room as an age-checked viewer, an offline
-room, and the dashboard as the performer with the million transfers; median and
+room, a profile page, and the dashboard as the performer with the million transfers; median and
 p95 over ``--runs`` after one warm-up request each.  The floor in the same run
 is ``/healthz`` through the same client (middleware and one trivial query), so
 each page's ratio to it says what the page itself costs.  Goal: p95 < 50 ms."""
@@ -107,6 +107,7 @@ def main() -> None:
         ("home", watcher, "/"),
         ("room, live", watcher, f"/rooms/{live_room}/"),
         ("room, offline", watcher, f"/rooms/{offline_room}/"),
+        ("profile", watcher, f"/performers/{live_room}/"),
         ("dashboard (1M transfers)", owner, "/dashboard/"),
     ]
     print(f"{'request':28} {'median ms':>10} {'p95 ms':>8} {'p95 / floor':>12} {'goal':>6}")

@@ -52,8 +52,8 @@ def room(request, username):
         "show": show_selectors.current_show(performer),
         "upcoming": show_selectors.upcoming_shows(performer),
         "is_following": selectors.is_following(request.user, performer),
-        "is_moderator": selectors.is_room_moderator(request.user, performer),
-        "tip_menu": performer.tip_menu.all(),
+        # The chat panel and the tip panel read whether the viewer moderates
+        # and the tip menu themselves (this page used to query both for nothing).
         # Performers don't follow or tip themselves: a way to their dashboard instead.
         "is_own_room": viewer.owns(performer),
         "tags": performer.tags.filter(kind__in=[Tag.Kind.TAG, Tag.Kind.LANGUAGE]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.cache import cache
 
 from marquee.lib.geo import UNKNOWN, Location
-from marquee.performers.models import RegionBlock
+from marquee.performers.models import Performer, RegionBlock, Tag
 from marquee.recommendations import selectors, services, training
 from marquee.recommendations.models import Interaction
 from marquee.shows.models import Show
@@ -150,3 +150,73 @@ def test_a_cached_request_reads_the_cache_once_and_still_applies_a_suspension_at
     result = names(selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=20))
     assert reads == ["get_many"]
     assert "c1" not in result and result
+
+
+def test_live_rooms_and_excluded_rooms_do_not_widen_the_card_query(trained, monkeypatch):
+    """A cached request loads the cards it can show (limit + a little slack),
+    not the live set on top of them, and rooms already on the page are left
+    out before that head is taken (not after, which cost a second query)."""
+    for performer in [*trained["cooks"], *trained["artists"][1:]]:
+        ShowFactory(performer=performer, status=Show.Status.LIVE)
+    fan = trained["art_fans"][0]
+    expected = names(selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=2))
+    loaded = []
+    real = selectors._visible_cards
+    monkeypatch.setattr(selectors, "_visible_cards", lambda ids, *a: loaded.append(len(ids)) or real(ids, *a))
+    monkeypatch.setattr(selectors, "HEAD_SLACK", 1)
+
+    assert names(selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=2)) == expected
+    assert loaded == [3]  # 2 + slack, though 7 rooms are live
+
+    loaded.clear()
+    first_two = {p.pk for p in selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=2)}
+    loaded.clear()
+    result = selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=2, exclude=first_two)
+    assert len(result) == 2 and not first_two & {p.pk for p in result}
+    assert loaded == [3]  # one card query
+
+
+def test_a_cached_request_is_one_query_and_cards_carry_their_tags_in_order(trained, django_assert_num_queries):
+    """Visibility, the card fields and the tags of a cached list come from one
+    query; each card's tags are what ``performer.tags.all()`` lists."""
+    cook = trained["cooks"][2]
+    cook.tags.add(
+        Tag.objects.create(slug="en", label="English", kind=Tag.Kind.LANGUAGE),
+        Tag.objects.create(slug="baking", label="Baking", kind=Tag.Kind.TAG),
+    )
+    fan = trained["cook_fans"][0]
+    selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=20)  # warm the list and the live set
+
+    with django_assert_num_queries(1):
+        result = selectors.recommended_performers(viewer=fan, location=UNKNOWN, limit=20)
+        shown = {p.user.username: [(t.kind, t.slug, t.label) for t in p.tags.all()] for p in result}
+
+    for performer in Performer.objects.filter(pk__in=[p.pk for p in result]):
+        assert shown[performer.user.username] == [(t.kind, t.slug, t.label) for t in performer.tags.all()]
+    assert shown["c2"] == [("language", "en", "English"), ("tag", "baking", "Baking"), ("tag", "cooking", "Cooking")]
+
+
+def test_a_rooms_cached_similar_list_is_one_cache_read_and_one_query(trained, monkeypatch, django_assert_num_queries):
+    """The room page's "similar" row: its list and the live set in one cache
+    round trip, visibility and cards in one query, a suspension applied at once."""
+    cook = trained["cooks"][1]
+    selectors.similar_performers(performer=cook, viewer=None, location=UNKNOWN, limit=3)  # warm the cache
+    suspended = trained["cooks"][2]
+    suspended.is_suspended = True
+    suspended.save()
+    reads = []
+    real = selectors.cache
+    counting = type(
+        "CountingCache",
+        (),
+        {
+            "get": lambda self, *a, **k: reads.append("get") or real.get(*a, **k),
+            "get_many": lambda self, *a, **k: reads.append("get_many") or real.get_many(*a, **k),
+            "set": lambda self, *a, **k: real.set(*a, **k),
+        },
+    )()
+    monkeypatch.setattr(selectors, "cache", counting)
+    with django_assert_num_queries(1):
+        similar = names(selectors.similar_performers(performer=cook, viewer=None, location=UNKNOWN, limit=3))
+    assert reads == ["get_many"]
+    assert "c2" not in similar and "c1" not in similar and len(similar) == 3
