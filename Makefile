@@ -12,7 +12,8 @@ export MEDIA_HTTP_PORT ?= 8081
 export MEDIA_HOOK_BASE_URL ?= http://127.0.0.1:$(PORT)
 # Quiet installs: no "new release of pip" notice on every run.
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# PostgreSQL + Redis used by the second test run (CI starts both).
+# PostgreSQL + Redis used by the second test run (CI starts both); with
+# TEST_WORKERS=N the run uses Redis databases 0 to N-1 of this server.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # Which set-ups `make test` covers: "sqlite postgres" (default) or one of them.
@@ -78,22 +79,25 @@ test: sysdeps deps lint audit
 	DATABASE_URL= REDIS_URL= $(PY) manage.py makemigrations --check --dry-run
 	@for setup in $(TEST_SETUPS); do $(MAKE) --no-print-directory test-$$setup || exit 1; done
 
-# The SQLite run in two parts: the tests that need no browser or media server
-# in TEST_WORKERS processes (pytest-xdist: each has its own in-memory database
-# and caches), then the browser and media tests one at a time (nginx, ffmpeg
-# and Chromium keep their timings only with the cores to themselves).  Exit 5
-# (nothing selected, e.g. PYTEST_ARGS names one file) is not a failure.
+# Each set-up runs in two parts: the tests that need no browser or media
+# server in TEST_WORKERS processes (pytest-xdist), then the browser and media
+# tests one at a time (nginx, ffmpeg and Chromium keep their timings only with
+# the cores to themselves).  Workers share nothing: on SQLite each has its own
+# in-memory database and caches; on PostgreSQL + Redis pytest-django gives
+# worker gwN its own test database and marquee/settings.py its own Redis
+# database (TEST_REDIS_URL's number + N) and key prefix.  Exit 5 (nothing
+# selected, e.g. PYTEST_ARGS names one file) is not a failure.
 TEST_WORKERS ?= 2
-test-sqlite: deps
-	@echo "== test suite on the embedded default (SQLite, in-memory layers) =="
-	DATABASE_URL= REDIS_URL= $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) -m "not browser and not media" $(PYTEST_ARGS); \
+test-sqlite: SUITE = the embedded default (SQLite, in-memory layers)
+test-sqlite: SUITE_ENV = DATABASE_URL= REDIS_URL=
+test-postgres: SUITE = PostgreSQL + Redis
+test-postgres: SUITE_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
+test-sqlite test-postgres: deps
+	@echo "== test suite on $(SUITE) =="
+	$(SUITE_ENV) $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) -m "not browser and not media" $(PYTEST_ARGS); \
 	  rc=$$?; [ $$rc = 0 ] || [ $$rc = 5 ]
-	DATABASE_URL= REDIS_URL= $(BIN)/pytest -p no:cacheprovider -m "browser or media" $(PYTEST_ARGS); \
+	$(SUITE_ENV) $(BIN)/pytest -p no:cacheprovider -m "browser or media" $(PYTEST_ARGS); \
 	  rc=$$?; [ $$rc = 0 ] || [ $$rc = 5 ]
-
-test-postgres: deps
-	@echo "== test suite on PostgreSQL + Redis =="
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # Known-vulnerability check of every installed dependency (pip-audit, PyPI's
 # advisory data).  --strict: a package that could not be checked is a failure,

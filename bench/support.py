@@ -1,18 +1,25 @@
 """What several benchmarks share: a free port, the real ASGI app started on
 uvicorn and waited for (``bench/chat_fanout``, ``bench/tips_http``), and
-the burned-in clock read off the player's <video> (``bench/latency``,
-``bench/whep``).  Imports nothing of the project at module level, so each
-script sets Django up (or not) as before."""
+for ``bench/latency`` and ``bench/whep`` the media server with the clock
+pattern published to it and the burned-in clock read off the player's
+<video>.  Imports nothing of the project at module level, so each script
+sets Django up (or not) as before."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import os
 import resource
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +67,69 @@ def start_uvicorn(
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("server did not start")
+
+
+class AcceptAll(http.server.BaseHTTPRequestHandler):
+    """The media server's hooks, stubbed: every publish and play is allowed."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@dataclass
+class Media:
+    config: object  # marquee.shows.media_server.MediaConfig
+    playback_url: str  # signed HLS URL of show 1, stream "bench"
+    expires: int
+
+
+@contextmanager
+def media_server(prefix: str, **publish) -> Iterator[Media]:
+    """The project's nginx-rtmp (config from ``shows.media_server``) in a new
+    temporary folder named ``prefix``..., its hooks answered by ``AcceptAll``,
+    show 1's media opened for stream "bench", and ffmpeg publishing the clock
+    pattern to it (``shows.publisher.publish_command`` with ``publish``).
+    Sets ``MEDIA_VAR_DIR``; stops ffmpeg, nginx and the stub on the way out.
+    Needs Django set up."""
+    from django.conf import settings
+
+    from marquee.shows import playback
+    from marquee.shows.media_server import MediaConfig, nginx_command, write_config
+    from marquee.shows.publisher import publish_command
+
+    hooks = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AcceptAll)
+    threading.Thread(target=hooks.serve_forever, daemon=True).start()
+    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    config = MediaConfig(
+        var_dir=var_dir,
+        rtmp_port=free_port(),
+        http_port=free_port(),
+        hook_base_url=f"http://127.0.0.1:{hooks.server_port}",
+    )
+    settings.MEDIA_VAR_DIR = var_dir
+    write_config(config)
+    nginx = subprocess.Popen(nginx_command(config))
+    ffmpeg = None
+    try:
+        time.sleep(1)
+        playback.open_show_media(1, "bench")
+        expires = int(time.time()) + 3600
+        path = playback.playback_path(viewer="anon", show=1, stream="bench", expires=expires)
+        ffmpeg = subprocess.Popen(publish_command(f"rtmp://127.0.0.1:{config.rtmp_port}/live/bench?key=x", **publish))
+        yield Media(config, f"http://127.0.0.1:{config.http_port}{path}", expires)
+    finally:
+        if ffmpeg is not None:
+            ffmpeg.terminate()
+            ffmpeg.wait(10)
+        nginx.terminate()
+        nginx.wait(10)
+        hooks.shutdown()
 
 
 def clock_lag(video) -> float:

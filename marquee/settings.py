@@ -168,12 +168,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate limits, broker (chat: see CHAT_REDIS_*) -------------
 REDIS_URL = env_str("REDIS_URL", "")
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "marquee")  # cache keys, chat keys and channels, recs buffer
+# Parallel tests: pytest-xdist sets PYTEST_XDIST_WORKER (gw0, gw1, ...) in each
+# worker and in the processes it starts.  pytest-django gives each worker its
+# own test database (test_<name>_gwN); here each gets its own Redis database
+# (the URL's number + N: tests flush it with cache.clear()) and key prefix
+# (<prefix>_gwN: pub/sub channels ignore database numbers).
+_test_worker = env_str("PYTEST_XDIST_WORKER", "")
+if _test_worker:
+    CACHE_KEY_PREFIX = f"{CACHE_KEY_PREFIX}_{_test_worker}"
+    if REDIS_URL:
+        _redis = urlsplit(REDIS_URL)
+        _redis_db = int(_redis.path.strip("/") or 0) + int(_test_worker.removeprefix("gw"))
+        REDIS_URL = _redis._replace(path=f"/{_redis_db}").geturl()
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "marquee"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -637,7 +650,7 @@ CHAT_MODERATION = {
     "classifier_hold_threshold": 0.80,
     "classifier_block_threshold": 0.97,
 }
-CHAT_CHANNEL_PREFIX = env_str("CACHE_KEY_PREFIX", "marquee") + ":chat"  # Redis keys and pub/sub channels
+CHAT_CHANNEL_PREFIX = CACHE_KEY_PREFIX + ":chat"  # Redis keys and pub/sub channels
 CHAT_CLASSIFIER = env_str("CHAT_CLASSIFIER", "marquee.chat.classifier.ProfanityCheckClassifier")
 
 # --- Performer dashboard (content, schedule) ------------------------------------
@@ -698,7 +711,7 @@ RECS_MAX_LIMIT = 100
 RECS_LIVE_BOOST = 0.5
 # Interaction buffer: Redis list drained by the worker, or (no Redis) an
 # in-process batch handed to the worker when full or old.
-RECS_BUFFER_KEY = env_str("CACHE_KEY_PREFIX", "marquee") + ":recs:interactions"
+RECS_BUFFER_KEY = CACHE_KEY_PREFIX + ":recs:interactions"
 RECS_FLUSH_BATCH = env_int("RECS_FLUSH_BATCH", 200, minimum=1)
 RECS_FLUSH_SECONDS = env_int("RECS_FLUSH_SECONDS", 10, minimum=1)
 

@@ -25,9 +25,7 @@ import http.server
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,22 +37,9 @@ import django
 django.setup()
 
 
-from bench.support import free_port, sample_clock  # noqa: E402
-from marquee.shows.media_server import MediaConfig, nginx_command, write_config  # noqa: E402
-from marquee.shows.publisher import publish_command  # noqa: E402
+from bench.support import media_server, sample_clock  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
-
-
-class AcceptAll(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,14 +64,17 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>latency</title>
 """
 
 
+# The player's modules, served as the site serves them.
+PLAYER_FILES = {
+    "/static/js/player.js": ROOT / "marquee/static/js/player.js",
+    "/static/js/signaling.js": ROOT / "marquee/static/js/signaling.js",
+    "/static/js/csrf.js": ROOT / "marquee/static/js/csrf.js",
+    "/static/vendor/hls.min.mjs": ROOT / "marquee/static/vendor/hls.min.mjs",
+}
+
+
 def page_server(state: dict) -> http.server.ThreadingHTTPServer:
     """The player page, player.js and hls.js from the project, and a stub room API."""
-    files = {
-        "/static/js/player.js": ROOT / "marquee/static/js/player.js",
-        "/static/js/signaling.js": ROOT / "marquee/static/js/signaling.js",
-        "/static/js/csrf.js": ROOT / "marquee/static/js/csrf.js",
-        "/static/vendor/hls.min.mjs": ROOT / "marquee/static/vendor/hls.min.mjs",
-    }
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -95,8 +83,8 @@ def page_server(state: dict) -> http.server.ThreadingHTTPServer:
                 body, kind = PAGE.encode(), "text/html"
             elif path == "/api/room":
                 body, kind = json.dumps(state).encode(), "application/json"
-            elif path in files:
-                body, kind = files[path].read_bytes(), "text/javascript"
+            elif path in PLAYER_FILES:
+                body, kind = PLAYER_FILES[path].read_bytes(), "text/javascript"
             else:
                 self.send_error(404)
                 return
@@ -115,61 +103,35 @@ def page_server(state: dict) -> http.server.ThreadingHTTPServer:
 
 
 def main() -> None:
-    from django.conf import settings
     from playwright.sync_api import sync_playwright
 
-    from marquee.shows import playback
-
-    hooks = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AcceptAll)
-    threading.Thread(target=hooks.serve_forever, daemon=True).start()
-    var_dir = Path(tempfile.mkdtemp(prefix="bench-latency-"))
-    config = MediaConfig(
-        var_dir=var_dir,
-        rtmp_port=free_port(),
-        http_port=free_port(),
-        hook_base_url=f"http://127.0.0.1:{hooks.server_port}",
-    )
-    settings.MEDIA_VAR_DIR = var_dir
-    write_config(config)
-    nginx = subprocess.Popen(nginx_command(config))
-    time.sleep(1)
-    playback.open_show_media(1, "bench")
-    expires = int(time.time()) + 3600
-    url = f"http://127.0.0.1:{config.http_port}" + playback.playback_path(
-        viewer="anon", show=1, stream="bench", expires=expires
-    )
-    pages = page_server({"is_live": True, "playback_url": url, "playback_expires_at": expires})
-    ffmpeg = subprocess.Popen(publish_command(f"rtmp://127.0.0.1:{config.rtmp_port}/live/bench?key=x"))
     samples, requests = [], []
     rung = os.environ.get("BENCH_RUNG", "source")
-    load_before = os.getloadavg()[0]
-    try:
-        time.sleep(4)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=CHROMIUM_ARGS,
-            )
-            page = browser.new_page(viewport={"width": 900, "height": 400})
-            page.on("request", lambda r: requests.append((time.time(), r.url)) if "/v/" in r.url else None)
-            page.goto(f"http://127.0.0.1:{pages.server_port}/")
-            video = page.locator("video")
-            quality = page.locator("[data-player-quality]")
-            quality.wait_for(state="visible", timeout=30000)
-            quality.select_option(label="Source" if rung == "source" else rung)
-            time.sleep(6)  # let hls.js settle at its live-sync point
-            first_request = len(requests)
-            started = time.time()
-            samples = sample_clock(video, SECONDS)
-            watched = time.time() - started
-            browser.close()
-    finally:
-        ffmpeg.terminate()
-        ffmpeg.wait(10)
-        nginx.terminate()
-        nginx.wait(10)
-        hooks.shutdown()
-        pages.shutdown()
+    with media_server("bench-latency-") as media:
+        pages = page_server({"is_live": True, "playback_url": media.playback_url, "playback_expires_at": media.expires})
+        load_before = os.getloadavg()[0]
+        try:
+            time.sleep(4)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path="/usr/bin/chromium",
+                    args=CHROMIUM_ARGS,
+                )
+                page = browser.new_page(viewport={"width": 900, "height": 400})
+                page.on("request", lambda r: requests.append((time.time(), r.url)) if "/v/" in r.url else None)
+                page.goto(f"http://127.0.0.1:{pages.server_port}/")
+                video = page.locator("video")
+                quality = page.locator("[data-player-quality]")
+                quality.wait_for(state="visible", timeout=30000)
+                quality.select_option(label="Source" if rung == "source" else rung)
+                time.sleep(6)  # let hls.js settle at its live-sync point
+                first_request = len(requests)
+                started = time.time()
+                samples = sample_clock(video, SECONDS)
+                watched = time.time() - started
+                browser.close()
+        finally:
+            pages.shutdown()
     load_after = os.getloadavg()[0]
     window = [u for t, u in requests[first_request:]]
     playlists = sum(u.endswith(".m3u8") for u in window)

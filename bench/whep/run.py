@@ -24,9 +24,7 @@ import http.server
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,26 +37,17 @@ django.setup()
 
 import aioice.ice  # noqa: E402
 
-from bench.latency.run import PAGE, ROOT, AcceptAll, free_port  # noqa: E402
-from bench.support import sample_clock  # noqa: E402
-from marquee.shows.media_server import MediaConfig, nginx_command, write_config  # noqa: E402
-from marquee.shows.publisher import pattern_latency, publish_command, read_clock_pattern  # noqa: E402
+from bench.latency.run import CHROMIUM_ARGS as LATENCY_CHROMIUM_ARGS  # noqa: E402
+from bench.latency.run import PAGE, PLAYER_FILES  # noqa: E402
+from bench.support import media_server, sample_clock  # noqa: E402
+from marquee.shows.publisher import pattern_latency, read_clock_pattern  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 # A smaller source keeps the publisher real-time on a loaded machine (its
 # drawn clock falls behind when ffmpeg cannot keep up, which counts as latency).
 SIZE = os.environ.get("BENCH_SIZE", "640x360")
 FPS = int(os.environ.get("BENCH_FPS", "25"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
+CHROMIUM_ARGS = [*LATENCY_CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"]
 TRANSPORT = "document.querySelector('[data-player]').dataset.playerTransport || 'hls'"
 
 # Loopback only: no ICE checks toward any other address.
@@ -69,13 +58,6 @@ def page_server(state: dict) -> http.server.ThreadingHTTPServer:
     """The player page and modules from the project, a stub room API, and a
     WHEP endpoint answered by the project's egress."""
     from marquee.shows.webrtc_egress import egress
-
-    files = {
-        "/static/js/player.js": ROOT / "marquee/static/js/player.js",
-        "/static/js/signaling.js": ROOT / "marquee/static/js/signaling.js",
-        "/static/js/csrf.js": ROOT / "marquee/static/js/csrf.js",
-        "/static/vendor/hls.min.mjs": ROOT / "marquee/static/vendor/hls.min.mjs",
-    }
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _send(self, status, body=b"", kind="text/plain", headers=()):
@@ -93,8 +75,8 @@ def page_server(state: dict) -> http.server.ThreadingHTTPServer:
                 self._send(200, PAGE.encode(), "text/html")
             elif path == "/api/room":
                 self._send(200, json.dumps(state).encode(), "application/json")
-            elif path in files:
-                self._send(200, files[path].read_bytes(), "text/javascript")
+            elif path in PLAYER_FILES:
+                self._send(200, PLAYER_FILES[path].read_bytes(), "text/javascript")
             else:
                 self._send(404)
 
@@ -165,73 +147,52 @@ def main() -> None:
     from django.conf import settings
     from playwright.sync_api import sync_playwright
 
-    from marquee.shows import playback
     from marquee.shows.webrtc_egress import egress
     from marquee.shows.whip_relay import relay
 
-    hooks = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AcceptAll)
-    threading.Thread(target=hooks.serve_forever, daemon=True).start()
-    var_dir = Path(tempfile.mkdtemp(prefix="bench-whep-"))
-    config = MediaConfig(
-        var_dir=var_dir,
-        rtmp_port=free_port(),
-        http_port=free_port(),
-        hook_base_url=f"http://127.0.0.1:{hooks.server_port}",
-    )
-    settings.MEDIA_VAR_DIR = var_dir
-    settings.MEDIA_WEBRTC_SOURCE_URL = f"rtmp://127.0.0.1:{config.rtmp_port}/live"
-    write_config(config)
-    nginx = subprocess.Popen(nginx_command(config))
-    time.sleep(1)
-    playback.open_show_media(1, "bench")
-    expires = int(time.time()) + 3600
-    url = f"http://127.0.0.1:{config.http_port}" + playback.playback_path(
-        viewer="anon", show=1, stream="bench", expires=expires
-    )
-    state = {"is_live": True, "playback_url": url, "playback_expires_at": expires, "private": None}
-    pages = page_server(state)
-    ffmpeg = subprocess.Popen(
-        publish_command(f"rtmp://127.0.0.1:{config.rtmp_port}/live/bench?key=x", size=SIZE, fps=FPS)
-    )
-    load_before = os.getloadavg()[0]
-    try:
-        time.sleep(4)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            # Phase 1: HLS only (what spies get; the fallback).
-            page = browser.new_page(viewport={"width": 900, "height": 400})
-            page.goto(f"http://127.0.0.1:{pages.server_port}/")
-            page.locator("[data-player-quality]").wait_for(state="visible", timeout=30000)
-            page.locator("[data-player-quality]").select_option(label="Source")
-            time.sleep(6)  # hls.js settles at its live-sync point
-            hls, hls_source = measure(page, SECONDS)
-            page.close()
-            # Phase 2: the payer's state: WHEP offered, player.js switches once connected.
-            state["private"] = {"id": 1, "webrtc_url": "/whep", "is_payer": True, "watching": True}
-            page = browser.new_page(viewport={"width": 900, "height": 400})
-            page.goto(f"http://127.0.0.1:{pages.server_port}/")
-            deadline = time.time() + 30
-            while page.evaluate(TRANSPORT) != "webrtc":
-                if time.time() > deadline:
-                    raise SystemExit("the player never switched to WebRTC")
-                time.sleep(0.2)
-            time.sleep(3)
-            webrtc, webrtc_source = measure(page, SECONDS)
-            browser.close()
-    finally:
-        egress.shutdown()
-        relay.shutdown()
-        # The bench's own use of the shared decode: stop its demux thread.
-        for decode in list(egress._decodes.values()):
-            for track in (decode.player.video, decode.player.audio):
-                if track is not None:
-                    track.stop()
-        ffmpeg.terminate()
-        ffmpeg.wait(10)
-        nginx.terminate()
-        nginx.wait(10)
-        hooks.shutdown()
-        pages.shutdown()
+    with media_server("bench-whep-", size=SIZE, fps=FPS) as media:
+        settings.MEDIA_WEBRTC_SOURCE_URL = f"rtmp://127.0.0.1:{media.config.rtmp_port}/live"
+        state = {
+            "is_live": True,
+            "playback_url": media.playback_url,
+            "playback_expires_at": media.expires,
+            "private": None,
+        }
+        pages = page_server(state)
+        load_before = os.getloadavg()[0]
+        try:
+            time.sleep(4)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                # Phase 1: HLS only (what spies get; the fallback).
+                page = browser.new_page(viewport={"width": 900, "height": 400})
+                page.goto(f"http://127.0.0.1:{pages.server_port}/")
+                page.locator("[data-player-quality]").wait_for(state="visible", timeout=30000)
+                page.locator("[data-player-quality]").select_option(label="Source")
+                time.sleep(6)  # hls.js settles at its live-sync point
+                hls, hls_source = measure(page, SECONDS)
+                page.close()
+                # Phase 2: the payer's state: WHEP offered, player.js switches once connected.
+                state["private"] = {"id": 1, "webrtc_url": "/whep", "is_payer": True, "watching": True}
+                page = browser.new_page(viewport={"width": 900, "height": 400})
+                page.goto(f"http://127.0.0.1:{pages.server_port}/")
+                deadline = time.time() + 30
+                while page.evaluate(TRANSPORT) != "webrtc":
+                    if time.time() > deadline:
+                        raise SystemExit("the player never switched to WebRTC")
+                    time.sleep(0.2)
+                time.sleep(3)
+                webrtc, webrtc_source = measure(page, SECONDS)
+                browser.close()
+        finally:
+            egress.shutdown()
+            relay.shutdown()
+            # The bench's own use of the shared decode: stop its demux thread.
+            for decode in list(egress._decodes.values()):
+                for track in (decode.player.video, decode.player.audio):
+                    if track is not None:
+                        track.stop()
+            pages.shutdown()
     load_after = os.getloadavg()[0]
     print(f"load average {load_before:.2f} -> {load_after:.2f}; {SECONDS:.0f} s per phase, source {SIZE} {FPS} fps")
     print(describe("HLS (player.js, hls.js)", hls))

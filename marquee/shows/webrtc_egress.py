@@ -37,6 +37,7 @@ from marquee.shows.whip_relay import (
     OPEN_TIMEOUT_SECONDS,
     RelayError,
     answer_offer,
+    close_peer,
     peer_connection,
 )
 from marquee.shows.whip_relay import relay as whip
@@ -250,16 +251,9 @@ class Egress:
             await asyncio.get_running_loop().run_in_executor(None, lambda: [t.stop() for t in tracks])
 
     async def _close(self, peer_id: str) -> None:
-        peer = self.peers.pop(peer_id, None)
-        if peer is None or peer.closed:
+        peer = await close_peer(self.peers, peer_id)
+        if peer is None:
             return
-        peer.closed = True
-        current = asyncio.current_task()
-        for task in peer.tasks:
-            if task is not current:
-                task.cancel()
-        with contextlib.suppress(Exception):
-            await peer.pc.close()
         await self._release(peer)
         if peer.role == CAMERA_IN:
             # The performer's view of this camera goes with it.

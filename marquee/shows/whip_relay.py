@@ -78,6 +78,24 @@ async def answer_offer(pc, offer_sdp: str, prepare, *, cleanup=None) -> str:
     return pc.localDescription.sdp
 
 
+async def close_peer(peers: dict, key: str):
+    """Take peer ``key`` (a WHIP Session or a WHEP Peer) out of ``peers``,
+    mark it closed, cancel its tasks (all but the one running this) and
+    close its connection; returned for the caller's own teardown, or None
+    when it was already gone (another close did, or does, the teardown)."""
+    peer = peers.pop(key, None)
+    if peer is None or peer.closed:
+        return None
+    peer.closed = True
+    current = asyncio.current_task()
+    for task in peer.tasks:
+        if task is not current:
+            task.cancel()
+    with contextlib.suppress(Exception):
+        await peer.pc.close()
+    return peer
+
+
 class _Pipe(threading.Thread):
     """Blocking writes to one ffmpeg input, off the event loop."""
 
@@ -265,16 +283,9 @@ class Relay:
         await self._close(session.id)
 
     async def _close(self, session_id: str) -> None:
-        session = self.sessions.pop(session_id, None)
-        if session is None or session.closed:
+        session = await close_peer(self.sessions, session_id)
+        if session is None:
             return
-        session.closed = True
-        current = asyncio.current_task()
-        for task in session.tasks:
-            if task is not current:
-                task.cancel()
-        with contextlib.suppress(Exception):
-            await session.pc.close()
         for pipe in session.pipes.values():
             pipe.put(None)
         if session.ffmpeg is not None and session.ffmpeg.poll() is None:
