@@ -12,6 +12,15 @@ duplicates and slow-client disconnects.
 
 ``--baseline`` serves the room with a stock Channels consumer doing
 ``group_send`` per message instead (bench/chat_fanout/baseline.py).
+uvicorn gets the Procfile's ``--ws`` protocol (``BENCH_WS`` overrides it).
+
+``--url ws://127.0.0.1:PORT --server-pid PID`` measures a server started
+elsewhere, e.g. the Procfile's web command (``honcho start web``, as
+``make run``), with its own settings: age gate on, the per-IP cap.  Each
+viewer is then an anonymous reader with its own age-gated session (made
+here in the database), arriving from its own address through
+``X-Forwarded-For`` (start that server with ``TRUSTED_PROXIES=127.0.0.1/32``,
+as behind the reverse proxy).
 """
 
 from __future__ import annotations
@@ -35,8 +44,9 @@ from bench.support import free_port, raise_fd_limit, start_uvicorn  # noqa: E402
 ROOM = "benchroom"
 
 
-def prepare() -> str:
-    """Room, performer and a session cookie for the sender."""
+def prepare(readers: int = 0) -> tuple[str, list[str]]:
+    """Room, performer and a session cookie for the sender (and ``readers``
+    age-gated anonymous sessions)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
     import django
 
@@ -61,7 +71,40 @@ def prepare() -> str:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
-    return session.session_key
+    return session.session_key, reader_sessions(readers)
+
+
+def reader_sessions(n: int) -> list[str]:
+    """``n`` anonymous sessions that passed the age gate, as the age-gate page leaves them."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
+
+    data = SessionStore().encode({AGE_GATE_SESSION_KEY: True})
+    expires = timezone.now() + timedelta(days=1)
+    keys = [get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(n)]
+    Session.objects.bulk_create(
+        [Session(session_key=k, session_data=data, expire_date=expires) for k in keys], batch_size=1000
+    )
+    return keys
+
+
+def ws_option() -> str:
+    return os.environ.get("BENCH_WS") or procfile_ws()
+
+
+def procfile_ws() -> str:
+    """The ``--ws`` protocol the Procfile's web process runs."""
+    import shlex
+
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    args = shlex.split(web.partition(":")[2])
+    return args[args.index("--ws") + 1] if "--ws" in args else "auto"
 
 
 def server_cpu(pid: int) -> float:
@@ -93,7 +136,7 @@ def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
         "--backlog",
         "8192",
         "--ws",
-        os.environ.get("BENCH_WS", "websockets-sansio"),
+        ws_option(),
     )
     return start_uvicorn(port, app=app, workers=workers, options=options, env=env, ready_seconds=60, many_sockets=True)
 
@@ -101,7 +144,9 @@ def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
 # --- viewers (client processes) --------------------------------------------------------
 
 
-async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Event, counter: list) -> None:
+async def viewer(
+    url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Event, counter: list, headers: dict | None = None
+) -> None:
     import websockets
 
     received: set[int] = set()
@@ -113,7 +158,13 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
         target = url + (f"?last_id={last_id}" if last_id is not None else "")
         try:
             async with websockets.connect(
-                target, compression=None, max_size=None, open_timeout=60, origin="http://127.0.0.1", ping_interval=None
+                target,
+                compression=None,
+                max_size=None,
+                open_timeout=60,
+                origin="http://127.0.0.1",
+                ping_interval=None,
+                additional_headers=headers,
             ) as ws:
                 async for frame in ws:
                     if first:  # joined: the hello frame arrived
@@ -146,7 +197,7 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
             await asyncio.sleep(0.2)
 
 
-def client_process(url: str, n: int, conn, go, sending_done, sent_count, duration: float) -> None:
+def client_process(url: str, n: int, conn, go, sending_done, sent_count, duration: float, identities=None) -> None:
     raise_fd_limit()
     stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n, "count": 0}
 
@@ -156,7 +207,8 @@ def client_process(url: str, n: int, conn, go, sending_done, sent_count, duratio
         counter = [0]
         tasks = []
         for i in range(n):
-            tasks.append(asyncio.create_task(viewer(url, stats, stop, ready, counter)))
+            headers = identities[i] if identities else None
+            tasks.append(asyncio.create_task(viewer(url, stats, stop, ready, counter, headers)))
             if i % 100 == 99:
                 await asyncio.sleep(0.05)
         await asyncio.wait_for(ready.wait(), 300)
@@ -239,12 +291,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--clients", type=int, default=2, help="viewer client processes")
     parser.add_argument("--baseline", action="store_true", help="stock Channels group_send consumer")
+    parser.add_argument("--url", help="a server started elsewhere (ws://host:port), e.g. the Procfile's web")
+    parser.add_argument("--server-pid", type=int, help="that server's pid (for its CPU seconds)")
+    parser.add_argument("--profile", help="py-spy raw samples of the server while the sender posts, to this file")
     args = parser.parse_args()
     raise_fd_limit()
-    cookie = prepare()
-    port = free_port()
-    server = start_server(port, args.workers, args.baseline)
-    url = f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}/chat/"
+    cookie, readers = prepare(args.viewers if args.url else 0)
+    identities = [
+        {"Cookie": f"sessionid={key}", "X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"}
+        for i, key in enumerate(readers, start=1)
+    ]
+    if args.url:
+        server = None
+        url = f"{args.url.rstrip('/')}/ws/rooms/{ROOM}/chat/"
+    else:
+        port = free_port()
+        server = start_server(port, args.workers, args.baseline)
+        url = f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}/chat/"
+    server_pid = server.pid if server else args.server_pid
     try:
         go = multiprocessing.Event()
         sending_done = multiprocessing.Event()
@@ -252,10 +316,11 @@ def main() -> None:
         pipes, procs = [], []
         base, extra = divmod(args.viewers, args.clients)
         per = [base + (1 if i < extra else 0) for i in range(args.clients)]
-        for n in per:
+        for i, n in enumerate(per):
             parent, child = multiprocessing.Pipe()
+            mine = identities[sum(per[:i]) : sum(per[: i + 1])]
             proc = multiprocessing.Process(
-                target=client_process, args=(url, n, child, go, sending_done, sent_count, args.seconds)
+                target=client_process, args=(url, n, child, go, sending_done, sent_count, args.seconds, mine)
             )
             proc.start()
             pipes.append(parent)
@@ -265,19 +330,34 @@ def main() -> None:
             assert pipe.recv() == "ready"
         connect_seconds = time.time() - t0
         time.sleep(1)
-        cpu_before = server_cpu(server.pid)
+        cpu_before = server_cpu(server_pid) if server_pid else 0.0
+        profiler = None
+        if args.profile:  # the fan-out, not the joins: started once every viewer is in
+            spy = [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "100", "--nonblocking", "-f", "raw"]
+            profiler = subprocess.Popen(
+                [*spy, "-d", str(int(args.seconds)), "-p", str(server_pid), "-o", args.profile],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         go_time = time.time()
         go.set()
         sent = asyncio.run(sender(url, cookie, args.rate, args.seconds))
         sent_count.value = sent
         sending_done.set()
         results = [pipe.recv() for pipe in pipes]
-        server_cpu_seconds = server_cpu(server.pid) - cpu_before
+        server_cpu_seconds = server_cpu(server_pid) - cpu_before if server_pid else 0.0
         for proc in procs:
             proc.join(10)
+        if profiler is not None:
+            profiler.wait(60)
     finally:
-        server.terminate()
-        server.wait(10)
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:  # still closing its sockets: the figures are in
+                server.kill()
+                server.wait()
     latencies = sorted(x for r in results for x in r["latencies"])
     received = [x for r in results for x in r["received"]]
     deliveries = sum(received)
@@ -294,7 +374,7 @@ def main() -> None:
                 "viewers": args.viewers,
                 "rate": args.rate,
                 "seconds": args.seconds,
-                "server_workers": args.workers,
+                "server": args.url or f"uvicorn --workers {args.workers} --ws {ws_option()}",
                 "connect_seconds": round(connect_seconds, 1),
                 "sent": sent,
                 "deliveries": deliveries,
