@@ -34,6 +34,7 @@ import resource
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,6 +145,135 @@ def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
 # --- viewers (client processes) --------------------------------------------------------
 
 
+class _ViewerProtocol(asyncio.Protocol):
+    """A lean WebSocket reader (RFC 6455 by hand: handshake, unmasked server
+    frames, pong, close) so the load generator, which shares the 2 cores
+    with the server, spends ~3x less CPU per frame than the ``websockets``
+    client; what it records is the same."""
+
+    def __init__(self, request: bytes, on_frame):
+        self.request = request
+        self.on_frame = on_frame
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.done = asyncio.get_running_loop().create_future()
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data):
+        buf = self.buffer
+        buf += data
+        pos = 0
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if b" 101 " not in bytes(buf[: buf.find(b"\r\n")]):
+                self.transport.close()
+                return
+            self.upgraded = True
+            pos = end + 4
+        size = len(buf)
+        while size - pos >= 2:
+            head, length = buf[pos], buf[pos + 1] & 0x7F
+            start = pos + 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, start = int.from_bytes(buf[pos + 2 : pos + 4], "big"), pos + 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, start = int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
+            if size < start + length:
+                break
+            payload = bytes(buf[start : start + length])
+            pos = start + length
+            opcode = head & 0x0F
+            if opcode == 1:
+                self.on_frame(payload)
+            elif opcode == 9:  # ping: a masked pong (zero mask) with its payload
+                self.transport.write(bytes((0x8A, 0x80 | len(payload))) + b"\0\0\0\0" + payload)
+            elif opcode == 8:
+                self.transport.write(b"\x88\x80\0\0\0\0")
+                self.transport.close()
+                break
+        del buf[:pos]
+
+    def connection_lost(self, exc):
+        if not self.done.done():
+            self.done.set_result(exc)
+
+
+async def raw_viewer(
+    url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Event, counter: list, headers: dict | None = None
+) -> None:
+    import base64
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    received: set[int] = set()
+    stats["received_sets"].append(received)
+    latencies = stats["latencies"]
+    state = {"first": True, "last_id": None}
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+
+    def on_frame(payload: bytes) -> None:
+        if state["first"]:  # joined: the hello frame arrived
+            counter[0] += 1
+            if counter[0] == stats["expected_viewers"]:
+                ready.set()
+            state["first"] = False
+        now = time.time()
+        for event in json.loads(payload):
+            if "id" in event:
+                state["last_id"] = event["id"]
+            if event.get("type") == "message" and event.get("text", "").startswith("b:"):
+                _, seq, sent = event["text"].split(":")
+                seq = int(seq)
+                if seq in received:
+                    stats["duplicates"] += 1
+                    continue
+                received.add(seq)
+                stats["count"] += 1
+                stats["last"] = now
+                latencies.append(now - float(sent))
+
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        path = parts.path + (f"?last_id={state['last_id']}" if state["last_id"] is not None else "")
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1\r\n{extra}\r\n"
+        ).encode()
+        try:
+            transport, proto = await asyncio.wait_for(
+                loop.create_connection(partial(_ViewerProtocol, request, on_frame), parts.hostname, parts.port), 60
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({proto.done, stopping}, return_when="FIRST_COMPLETED")
+            finally:
+                stopping.cancel()
+                transport.close()
+            if stop.is_set():
+                break
+            raise ConnectionError("closed by the server")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if stop.is_set():
+                break
+            stats["disconnects"] += 1
+            stats.setdefault("errors", {}).setdefault(type(exc).__name__ + ":" + str(exc)[:60], 0)
+            stats["errors"][type(exc).__name__ + ":" + str(exc)[:60]] += 1
+            await asyncio.sleep(0.2)
+
+
 async def viewer(
     url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Event, counter: list, headers: dict | None = None
 ) -> None:
@@ -197,8 +327,11 @@ async def viewer(
             await asyncio.sleep(0.2)
 
 
-def client_process(url: str, n: int, conn, go, sending_done, sent_count, duration: float, identities=None) -> None:
+def client_process(
+    url: str, n: int, conn, go, sending_done, sent_count, duration: float, identities=None, client="raw"
+) -> None:
     raise_fd_limit()
+    reader = raw_viewer if client == "raw" else viewer
     stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n, "count": 0}
 
     async def main():
@@ -208,7 +341,7 @@ def client_process(url: str, n: int, conn, go, sending_done, sent_count, duratio
         tasks = []
         for i in range(n):
             headers = identities[i] if identities else None
-            tasks.append(asyncio.create_task(viewer(url, stats, stop, ready, counter, headers)))
+            tasks.append(asyncio.create_task(reader(url, stats, stop, ready, counter, headers)))
             if i % 100 == 99:
                 await asyncio.sleep(0.05)
         await asyncio.wait_for(ready.wait(), 300)
@@ -293,6 +426,12 @@ def main() -> None:
     parser.add_argument("--baseline", action="store_true", help="stock Channels group_send consumer")
     parser.add_argument("--url", help="a server started elsewhere (ws://host:port), e.g. the Procfile's web")
     parser.add_argument("--server-pid", type=int, help="that server's pid (for its CPU seconds)")
+    parser.add_argument(
+        "--client",
+        choices=("raw", "websockets"),
+        default="raw",
+        help="viewer client: lean by hand, or the websockets package",
+    )
     parser.add_argument("--profile", help="py-spy raw samples of the server while the sender posts, to this file")
     args = parser.parse_args()
     raise_fd_limit()
@@ -320,7 +459,8 @@ def main() -> None:
             parent, child = multiprocessing.Pipe()
             mine = identities[sum(per[:i]) : sum(per[: i + 1])]
             proc = multiprocessing.Process(
-                target=client_process, args=(url, n, child, go, sending_done, sent_count, args.seconds, mine)
+                target=client_process,
+                args=(url, n, child, go, sending_done, sent_count, args.seconds, mine, args.client),
             )
             proc.start()
             pipes.append(parent)
@@ -375,6 +515,7 @@ def main() -> None:
                 "rate": args.rate,
                 "seconds": args.seconds,
                 "server": args.url or f"uvicorn --workers {args.workers} --ws {ws_option()}",
+                "client": args.client,
                 "connect_seconds": round(connect_seconds, 1),
                 "sent": sent,
                 "deliveries": deliveries,
