@@ -108,9 +108,11 @@ def procfile_ws() -> str:
     return args[args.index("--ws") + 1] if "--ws" in args else "auto"
 
 
-def server_cpu(pid: int) -> float:
+def server_cpu(pid: int, kernel_only: bool = False) -> float:
     """CPU seconds of the server and its worker processes: on a shared,
-    noisy machine CPU per delivery is the figure that stays comparable."""
+    noisy machine CPU per delivery is the figure that stays comparable.
+    ``kernel_only``: the system time alone (socket writes, and over loopback
+    the receiving side's TCP work they trigger)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pids = [pid]
@@ -123,7 +125,7 @@ def server_cpu(pid: int) -> float:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
+        total += ((0 if kernel_only else int(fields[11])) + int(fields[12])) / ticks
     return total
 
 
@@ -471,6 +473,7 @@ def main() -> None:
         connect_seconds = time.time() - t0
         time.sleep(1)
         cpu_before = server_cpu(server_pid) if server_pid else 0.0
+        sys_before = server_cpu(server_pid, kernel_only=True) if server_pid else 0.0
         profiler = None
         if args.profile:  # the fan-out, not the joins: started once every viewer is in
             spy = [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "100", "--nonblocking", "-f", "raw"]
@@ -486,6 +489,7 @@ def main() -> None:
         sending_done.set()
         results = [pipe.recv() for pipe in pipes]
         server_cpu_seconds = server_cpu(server_pid) - cpu_before if server_pid else 0.0
+        server_sys_seconds = server_cpu(server_pid, kernel_only=True) - sys_before if server_pid else 0.0
         for proc in procs:
             proc.join(10)
         if profiler is not None:
@@ -532,6 +536,9 @@ def main() -> None:
                 "disconnects": sum(r["disconnects"] for r in results),
                 "server_cpu_seconds": round(server_cpu_seconds, 2),
                 "server_cpu_us_per_delivery": round(server_cpu_seconds * 1e6 / deliveries, 2) if deliveries else None,
+                "server_kernel_us_per_delivery": round(server_sys_seconds * 1e6 / deliveries, 2)
+                if deliveries
+                else None,
                 "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
                 "load_average": os.getloadavg(),
                 "p50_ms": round(pct(0.50), 1),
