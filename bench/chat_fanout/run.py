@@ -12,6 +12,15 @@ duplicates and slow-client disconnects.
 
 ``--baseline`` serves the room with a stock Channels consumer doing
 ``group_send`` per message instead (bench/chat_fanout/baseline.py).
+uvicorn gets the Procfile's ``--ws`` protocol (``BENCH_WS`` overrides it).
+
+``--url ws://127.0.0.1:PORT --server-pid PID`` measures a server started
+elsewhere, e.g. the Procfile's web command (``honcho start web``, as
+``make run``), with its own settings: age gate on, the per-IP cap.  Each
+viewer is then an anonymous reader with its own age-gated session (made
+here in the database), arriving from its own address through
+``X-Forwarded-For`` (start that server with ``TRUSTED_PROXIES=127.0.0.1/32``,
+as behind the reverse proxy).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import resource
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +45,9 @@ from bench.support import free_port, raise_fd_limit, start_uvicorn  # noqa: E402
 ROOM = "benchroom"
 
 
-def prepare() -> str:
-    """Room, performer and a session cookie for the sender."""
+def prepare(readers: int = 0) -> tuple[str, list[str]]:
+    """Room, performer and a session cookie for the sender (and ``readers``
+    age-gated anonymous sessions)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
     import django
 
@@ -61,12 +72,47 @@ def prepare() -> str:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
-    return session.session_key
+    return session.session_key, reader_sessions(readers)
 
 
-def server_cpu(pid: int) -> float:
+def reader_sessions(n: int) -> list[str]:
+    """``n`` anonymous sessions that passed the age gate, as the age-gate page leaves them."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from marquee.compliance.middleware import AGE_GATE_SESSION_KEY
+
+    data = SessionStore().encode({AGE_GATE_SESSION_KEY: True})
+    expires = timezone.now() + timedelta(days=1)
+    keys = [get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(n)]
+    Session.objects.bulk_create(
+        [Session(session_key=k, session_data=data, expire_date=expires) for k in keys], batch_size=1000
+    )
+    return keys
+
+
+def ws_option() -> str:
+    return os.environ.get("BENCH_WS") or procfile_ws()
+
+
+def procfile_ws() -> str:
+    """The ``--ws`` protocol the Procfile's web process runs."""
+    import shlex
+
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    args = shlex.split(web.partition(":")[2])
+    return args[args.index("--ws") + 1] if "--ws" in args else "auto"
+
+
+def server_cpu(pid: int, kernel_only: bool = False) -> float:
     """CPU seconds of the server and its worker processes: on a shared,
-    noisy machine CPU per delivery is the figure that stays comparable."""
+    noisy machine CPU per delivery is the figure that stays comparable.
+    ``kernel_only``: the system time alone (socket writes, and over loopback
+    the receiving side's TCP work they trigger)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pids = [pid]
@@ -79,7 +125,7 @@ def server_cpu(pid: int) -> float:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
+        total += ((0 if kernel_only else int(fields[11])) + int(fields[12])) / ticks
     return total
 
 
@@ -93,7 +139,7 @@ def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
         "--backlog",
         "8192",
         "--ws",
-        os.environ.get("BENCH_WS", "websockets-sansio"),
+        ws_option(),
     )
     return start_uvicorn(port, app=app, workers=workers, options=options, env=env, ready_seconds=60, many_sockets=True)
 
@@ -101,7 +147,138 @@ def start_server(port: int, workers: int, baseline: bool) -> subprocess.Popen:
 # --- viewers (client processes) --------------------------------------------------------
 
 
-async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Event, counter: list) -> None:
+class _ViewerProtocol(asyncio.Protocol):
+    """A lean WebSocket reader (RFC 6455 by hand: handshake, unmasked server
+    frames, pong, close) so the load generator, which shares the 2 cores
+    with the server, spends ~3x less CPU per frame than the ``websockets``
+    client; what it records is the same."""
+
+    def __init__(self, request: bytes, on_frame):
+        self.request = request
+        self.on_frame = on_frame
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.done = asyncio.get_running_loop().create_future()
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data):
+        buf = self.buffer
+        buf += data
+        pos = 0
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if b" 101 " not in bytes(buf[: buf.find(b"\r\n")]):
+                self.transport.close()
+                return
+            self.upgraded = True
+            pos = end + 4
+        size = len(buf)
+        while size - pos >= 2:
+            head, length = buf[pos], buf[pos + 1] & 0x7F
+            start = pos + 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, start = int.from_bytes(buf[pos + 2 : pos + 4], "big"), pos + 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, start = int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
+            if size < start + length:
+                break
+            payload = bytes(buf[start : start + length])
+            pos = start + length
+            opcode = head & 0x0F
+            if opcode == 1:
+                self.on_frame(payload)
+            elif opcode == 9:  # ping: a masked pong (zero mask) with its payload
+                self.transport.write(bytes((0x8A, 0x80 | len(payload))) + b"\0\0\0\0" + payload)
+            elif opcode == 8:
+                self.transport.write(b"\x88\x80\0\0\0\0")
+                self.transport.close()
+                break
+        del buf[:pos]
+
+    def connection_lost(self, exc):
+        if not self.done.done():
+            self.done.set_result(exc)
+
+
+async def raw_viewer(
+    url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Event, counter: list, headers: dict | None = None
+) -> None:
+    import base64
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    received: set[int] = set()
+    stats["received_sets"].append(received)
+    latencies = stats["latencies"]
+    state = {"first": True, "last_id": None}
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+
+    def on_frame(payload: bytes) -> None:
+        if state["first"]:  # joined: the hello frame arrived
+            counter[0] += 1
+            if counter[0] == stats["expected_viewers"]:
+                ready.set()
+            state["first"] = False
+        now = time.time()
+        for event in json.loads(payload):
+            if "id" in event:
+                state["last_id"] = event["id"]
+            if event.get("type") == "message" and event.get("text", "").startswith("b:"):
+                _, seq, sent = event["text"].split(":")
+                seq = int(seq)
+                if seq in received:
+                    stats["duplicates"] += 1
+                    continue
+                received.add(seq)
+                stats["count"] += 1
+                stats["last"] = now
+                latencies.append(now - float(sent))
+
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        path = parts.path + (f"?last_id={state['last_id']}" if state["last_id"] is not None else "")
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1\r\n{extra}\r\n"
+        ).encode()
+        try:
+            transport, proto = await asyncio.wait_for(
+                loop.create_connection(partial(_ViewerProtocol, request, on_frame), parts.hostname, parts.port), 60
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({proto.done, stopping}, return_when="FIRST_COMPLETED")
+            finally:
+                stopping.cancel()
+                transport.close()
+            if stop.is_set():
+                break
+            raise ConnectionError("closed by the server")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if stop.is_set():
+                break
+            stats["disconnects"] += 1
+            stats.setdefault("errors", {}).setdefault(type(exc).__name__ + ":" + str(exc)[:60], 0)
+            stats["errors"][type(exc).__name__ + ":" + str(exc)[:60]] += 1
+            await asyncio.sleep(0.2)
+
+
+async def viewer(
+    url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Event, counter: list, headers: dict | None = None
+) -> None:
     import websockets
 
     received: set[int] = set()
@@ -113,7 +290,13 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
         target = url + (f"?last_id={last_id}" if last_id is not None else "")
         try:
             async with websockets.connect(
-                target, compression=None, max_size=None, open_timeout=60, origin="http://127.0.0.1", ping_interval=None
+                target,
+                compression=None,
+                max_size=None,
+                open_timeout=60,
+                origin="http://127.0.0.1",
+                ping_interval=None,
+                additional_headers=headers,
             ) as ws:
                 async for frame in ws:
                     if first:  # joined: the hello frame arrived
@@ -146,8 +329,11 @@ async def viewer(url: str, stats: dict, stop: asyncio.Event, ready: asyncio.Even
             await asyncio.sleep(0.2)
 
 
-def client_process(url: str, n: int, conn, go, sending_done, sent_count, duration: float) -> None:
+def client_process(
+    url: str, n: int, conn, go, sending_done, sent_count, duration: float, identities=None, client="raw"
+) -> None:
     raise_fd_limit()
+    reader = raw_viewer if client == "raw" else viewer
     stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n, "count": 0}
 
     async def main():
@@ -156,7 +342,8 @@ def client_process(url: str, n: int, conn, go, sending_done, sent_count, duratio
         counter = [0]
         tasks = []
         for i in range(n):
-            tasks.append(asyncio.create_task(viewer(url, stats, stop, ready, counter)))
+            headers = identities[i] if identities else None
+            tasks.append(asyncio.create_task(reader(url, stats, stop, ready, counter, headers)))
             if i % 100 == 99:
                 await asyncio.sleep(0.05)
         await asyncio.wait_for(ready.wait(), 300)
@@ -239,12 +426,30 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--clients", type=int, default=2, help="viewer client processes")
     parser.add_argument("--baseline", action="store_true", help="stock Channels group_send consumer")
+    parser.add_argument("--url", help="a server started elsewhere (ws://host:port), e.g. the Procfile's web")
+    parser.add_argument("--server-pid", type=int, help="that server's pid (for its CPU seconds)")
+    parser.add_argument(
+        "--client",
+        choices=("raw", "websockets"),
+        default="raw",
+        help="viewer client: lean by hand, or the websockets package",
+    )
+    parser.add_argument("--profile", help="py-spy raw samples of the server while the sender posts, to this file")
     args = parser.parse_args()
     raise_fd_limit()
-    cookie = prepare()
-    port = free_port()
-    server = start_server(port, args.workers, args.baseline)
-    url = f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}/chat/"
+    cookie, readers = prepare(args.viewers if args.url else 0)
+    identities = [
+        {"Cookie": f"sessionid={key}", "X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"}
+        for i, key in enumerate(readers, start=1)
+    ]
+    if args.url:
+        server = None
+        url = f"{args.url.rstrip('/')}/ws/rooms/{ROOM}/chat/"
+    else:
+        port = free_port()
+        server = start_server(port, args.workers, args.baseline)
+        url = f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}/chat/"
+    server_pid = server.pid if server else args.server_pid
     try:
         go = multiprocessing.Event()
         sending_done = multiprocessing.Event()
@@ -252,10 +457,12 @@ def main() -> None:
         pipes, procs = [], []
         base, extra = divmod(args.viewers, args.clients)
         per = [base + (1 if i < extra else 0) for i in range(args.clients)]
-        for n in per:
+        for i, n in enumerate(per):
             parent, child = multiprocessing.Pipe()
+            mine = identities[sum(per[:i]) : sum(per[: i + 1])]
             proc = multiprocessing.Process(
-                target=client_process, args=(url, n, child, go, sending_done, sent_count, args.seconds)
+                target=client_process,
+                args=(url, n, child, go, sending_done, sent_count, args.seconds, mine, args.client),
             )
             proc.start()
             pipes.append(parent)
@@ -265,19 +472,36 @@ def main() -> None:
             assert pipe.recv() == "ready"
         connect_seconds = time.time() - t0
         time.sleep(1)
-        cpu_before = server_cpu(server.pid)
+        cpu_before = server_cpu(server_pid) if server_pid else 0.0
+        sys_before = server_cpu(server_pid, kernel_only=True) if server_pid else 0.0
+        profiler = None
+        if args.profile:  # the fan-out, not the joins: started once every viewer is in
+            spy = [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "100", "--nonblocking", "-f", "raw"]
+            profiler = subprocess.Popen(
+                [*spy, "-d", str(int(args.seconds)), "-p", str(server_pid), "-o", args.profile],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         go_time = time.time()
         go.set()
         sent = asyncio.run(sender(url, cookie, args.rate, args.seconds))
         sent_count.value = sent
         sending_done.set()
         results = [pipe.recv() for pipe in pipes]
-        server_cpu_seconds = server_cpu(server.pid) - cpu_before
+        server_cpu_seconds = server_cpu(server_pid) - cpu_before if server_pid else 0.0
+        server_sys_seconds = server_cpu(server_pid, kernel_only=True) - sys_before if server_pid else 0.0
         for proc in procs:
             proc.join(10)
+        if profiler is not None:
+            profiler.wait(60)
     finally:
-        server.terminate()
-        server.wait(10)
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:  # still closing its sockets: the figures are in
+                server.kill()
+                server.wait()
     latencies = sorted(x for r in results for x in r["latencies"])
     received = [x for r in results for x in r["received"]]
     deliveries = sum(received)
@@ -294,7 +518,8 @@ def main() -> None:
                 "viewers": args.viewers,
                 "rate": args.rate,
                 "seconds": args.seconds,
-                "server_workers": args.workers,
+                "server": args.url or f"uvicorn --workers {args.workers} --ws {ws_option()}",
+                "client": args.client,
                 "connect_seconds": round(connect_seconds, 1),
                 "sent": sent,
                 "deliveries": deliveries,
@@ -311,6 +536,9 @@ def main() -> None:
                 "disconnects": sum(r["disconnects"] for r in results),
                 "server_cpu_seconds": round(server_cpu_seconds, 2),
                 "server_cpu_us_per_delivery": round(server_cpu_seconds * 1e6 / deliveries, 2) if deliveries else None,
+                "server_kernel_us_per_delivery": round(server_sys_seconds * 1e6 / deliveries, 2)
+                if deliveries
+                else None,
                 "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
                 "load_average": os.getloadavg(),
                 "p50_ms": round(pct(0.50), 1),

@@ -27,10 +27,16 @@ class Connection:
     itself, which completes at once while the transport is writable (no task
     switch per delivery).  Only when a send has to wait (the client is slow)
     does a task take over and later frames queue behind it, up to the bound.
+
+    ``write_prebuilt`` (the server's ``marquee.prebuilt_frames`` extension,
+    ``chat.wire``, or None) writes a frame the hub encoded once for the room
+    in place of that ``send``, when nothing is queued and the server says
+    the write is the one ``send`` would make.
     """
 
-    def __init__(self, send, room: str):
+    def __init__(self, send, room: str, write_prebuilt=None):
         self._send = send
+        self._write_prebuilt = write_prebuilt
         self.room = room
         self.user = None
         self.user_id = None
@@ -53,10 +59,19 @@ class Connection:
         self.done = asyncio.get_running_loop().create_future()
         self.recheck = asyncio.Event()  # set: re-check session and rights now
 
-    def push(self, frame: str) -> None:
+    def push(self, frame: str, wire: bytes | None = None) -> None:
+        """Send ``frame``; ``wire`` is the same frame as ``chat.wire.text_frame``
+        encoded it (shared by the room's sockets)."""
         if self.closed:
             return
         if self.driver is None and not self._out:
+            if wire is not None and self._write_prebuilt is not None:
+                try:
+                    if self._write_prebuilt(wire):
+                        return
+                except Exception:
+                    self._gone()
+                    return
             self._start({"type": "websocket.send", "text": frame})
             return
         if len(self._out) >= settings.CHAT_CLIENT_BUFFER_FRAMES:

@@ -21,7 +21,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from marquee.access import selectors as entitlement
-from marquee.chat import protocol, services
+from marquee.chat import protocol, services, wire
 from marquee.chat.connection import (
     SESSION_ENDED,
     Budget,
@@ -47,7 +47,7 @@ class ChatSocket:
             return
         await send({"type": "websocket.accept"})
         room = scope["url_route"]["kwargs"]["username"]
-        conn = Connection(send, room)
+        conn = Connection(send, room, write_prebuilt=wire.prebuilt_writer(scope))
         conn.ip = client_ip_from_scope(scope)
         hub = get_hub()
         joined = False

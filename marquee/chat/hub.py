@@ -26,6 +26,7 @@ from django.conf import settings
 
 from marquee.chat import protocol
 from marquee.chat.protocol import CLOSE_TOO_SLOW
+from marquee.chat.wire import text_frame
 from marquee.lib import realtime
 from marquee.lib.metrics import chat_stats
 from marquee.lib.realtime import backend, dumps
@@ -257,19 +258,20 @@ class Hub:
         if any(protocol.AUDIENCE_MARK in raw for _, raw in batch):
             return self._flush_scoped(state, batch, last)
         frame = "[" + ",".join(raw for _, raw in batch) + "]"
+        wire = text_frame(frame)  # encoded once for every socket of the room
         delivered = 0  # a local int: the metric costs one add per flush, no lock
         for conn in list(state.live):
             if conn.last_id >= last:
                 continue
-            if conn.last_id >= first:  # joined mid-window: already has the start
-                part = [raw for s, raw in batch if s > conn.last_id]
-                frame_for = "[" + ",".join(part) + "]"
-                delivered += len(part)
-            else:
-                frame_for = frame
+            if conn.last_id < first:
                 delivered += len(batch)
-            conn.last_id = last
-            conn.push(frame_for)
+                conn.last_id = last
+                conn.push(frame, wire)
+            else:  # joined mid-window: already has the start
+                part = [raw for s, raw in batch if s > conn.last_id]
+                delivered += len(part)
+                conn.last_id = last
+                conn.push("[" + ",".join(part) + "]")
         chat_stats.deliveries += delivered
 
     def _flush_scoped(self, state: RoomState, batch: list[tuple[int, str]], last: int) -> None:
@@ -360,8 +362,9 @@ class Hub:
             if viewers != state.viewers:
                 state.viewers = viewers
                 frame = "[" + dumps({"type": "presence", "viewers": viewers}) + "]"
+                wire = text_frame(frame)
                 for conn in list(state.live):
-                    conn.push(frame)
+                    conn.push(frame, wire)
 
     # Redis subscription (one per room per process, on one connection).
 

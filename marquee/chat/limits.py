@@ -11,6 +11,7 @@ counts in this process.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import logging
@@ -76,6 +77,23 @@ class _Memory:
 
 
 class _Redis:
+    """Calls wait for one of half the loop's Redis connections: thousands of
+    sockets opening or closing at once would otherwise ask the pool for more
+    connections than it has (``MaxConnectionsError``; their places then stayed
+    taken until their lease lapsed), and posts keep the other half."""
+
+    def __init__(self):
+        self._slots: dict = {}
+
+    def _slot(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        slot = self._slots.get(loop)
+        if slot is None:
+            for old in [old for old in self._slots if old.is_closed()]:
+                del self._slots[old]
+            slot = self._slots[loop] = asyncio.Semaphore(max(1, settings.CHAT_REDIS_MAX_CONNECTIONS // 2))
+        return slot
+
     @staticmethod
     def _key(key: str) -> str:
         return realtime.channel("sockets", key)
@@ -84,13 +102,14 @@ class _Redis:
         now = time.time()
         lease = settings.CHAT_SOCKET_LEASE_SECONDS
         client = realtime.async_client()
-        result = await client.eval(_ACQUIRE_LUA, 1, self._key(key), now, limit, member, now + lease, lease * 2)
+        async with self._slot():
+            result = await client.eval(_ACQUIRE_LUA, 1, self._key(key), now, limit, member, now + lease, lease * 2)
         return bool(int(result))
 
     async def release(self, keys: list[str], member: str) -> None:
         if not keys:
             return
-        async with realtime.async_client().pipeline(transaction=False) as pipe:
+        async with self._slot(), realtime.async_client().pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.zrem(self._key(key), member)
             await pipe.execute()
@@ -99,7 +118,7 @@ class _Redis:
         """Push back the lapse time of live sockets' leases (one round trip)."""
         lease = settings.CHAT_SOCKET_LEASE_SECONDS
         until = time.time() + lease
-        async with realtime.async_client().pipeline(transaction=False) as pipe:
+        async with self._slot(), realtime.async_client().pipeline(transaction=False) as pipe:
             for item in leases:
                 for key in item.keys:
                     pipe.zadd(self._key(key), {item.member: until}, xx=True)
