@@ -29,6 +29,9 @@ def test_the_procfile_serves_chat_with_the_prebuilt_frame_protocol():
     web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     args = shlex.split(web.partition(":")[2])
     assert args[args.index("--ws") + 1] == "marquee.chat.wire:FanoutWebSocketProtocol"
+    # Browsers offer per-message deflate: negotiated, every socket would take
+    # the per-socket compressing send instead of the prebuilt frame.
+    assert args[args.index("--ws-per-message-deflate") + 1] == "false"
 
 
 def test_text_frame_is_what_the_websocket_protocol_sends():
