@@ -158,7 +158,7 @@ class FakeConn:
     def __init__(self, room):
         self.room, self.last_id, self.frames, self.closed = room, 0, [], False
 
-    def push(self, frame):
+    def push(self, frame, wire=None):
         self.frames.append(frame)
 
 
