@@ -156,6 +156,17 @@ def seed(rows: int, reseed: bool) -> Performer:
                         "",
                     )
                 )
+        # Each refund's entries reverse its original's, so the seeded ledger
+        # balances (ledger_check, which bench/tips runs on the same database,
+        # finds a transfer with no entries).
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM ledger_entry")
+        cursor.execute(
+            "INSERT INTO ledger_entry (id, transfer_id, account_id, amount, unit, created_at)"
+            " SELECT %s + ROW_NUMBER() OVER (ORDER BY r.id, e.id), r.id, e.account_id, -e.amount, e.unit, r.created_at"
+            " FROM ledger_transfer r JOIN ledger_entry e ON e.transfer_id = r.related_id"
+            " WHERE r.kind = 'refund' AND r.id >= %s",
+            [cursor.fetchone()[0], refund_id],
+        )
         for table in ("ledger_transfer", "ledger_entry"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
         for account in (pending, fees, provider):
