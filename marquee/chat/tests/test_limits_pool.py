@@ -32,3 +32,43 @@ def test_a_mass_join_and_close_takes_and_releases_every_place(settings):
     taken, held, left = asyncio.run(scenario())
     assert all(taken) and held == 300
     assert left == 0
+
+
+def test_renewing_thousands_of_leases_never_builds_one_huge_pipeline(settings, monkeypatch):
+    """Every lease is renewed, in round trips of at most RENEW_CHUNK leases:
+    one pipeline for every socket of a busy process held the event loop (and
+    every room's fan-out) for about a second."""
+    from redis.asyncio.client import Pipeline
+
+    settings.CHAT_MAX_SOCKETS_PER_IP = 10_000
+    settings.CHAT_SOCKET_LEASE_SECONDS = 60
+    sizes = []
+    execute = Pipeline.execute
+
+    async def counting(self, *args, **kwargs):
+        sizes.append(len(self.command_stack))
+        return await execute(self, *args, **kwargs)
+
+    async def scenario():
+        leases = [limits.Lease() for _ in range(limits.RENEW_CHUNK * 3 + 7)]
+        for index, lease in enumerate(leases):
+            assert await lease.take("ip", f"198.51.100.{index % 200}")
+        key = realtime.channel("sockets", "ip:198.51.100.0")
+        client = realtime.async_client()
+        before = await client.zrange(key, 0, -1, withscores=True)
+        monkeypatch.setattr(Pipeline, "execute", counting)
+        await asyncio.sleep(0.05)
+        await limits.store().renew(leases)
+        monkeypatch.undo()
+        after = await client.zrange(key, 0, -1, withscores=True)
+        await asyncio.gather(*(lease.release() for lease in leases))
+        await client.aclose()
+        return len(leases), before, after
+
+    count, before, after = asyncio.run(scenario())
+    # Every lease of the key was pushed back.
+    assert [m for m, _ in before] == [m for m, _ in after] and before
+    assert all(new > old for (_, old), (_, new) in zip(before, after, strict=True))
+    # All renewed, none in a pipeline of more than RENEW_CHUNK leases (2 commands each, 1 key here).
+    assert sum(sizes) == 2 * count
+    assert max(sizes) <= 2 * limits.RENEW_CHUNK
