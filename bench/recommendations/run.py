@@ -20,10 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+from bench.recommendations.serve import percentile, time_serving  # noqa: E402  (the serving figures, one copy)
 
 
 def fill_database(args, users, items):
@@ -85,8 +82,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from marquee.accounts.models import User
-    from marquee.lib.geo import UNKNOWN
-    from marquee.recommendations import engine, evaluation, selectors, synthetic, training
+    from marquee.recommendations import engine, evaluation, synthetic, training
     from marquee.recommendations.models import Interaction
 
     print(f"database={settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} cache={cache.__class__.__name__}")
@@ -135,23 +131,7 @@ def main() -> None:
 
     rng = np.random.default_rng(3)
     sample = [viewers[int(u)] for u in rng.choice(args.users, size=args.requests, replace=False)]
-    selectors.recommended_performers(viewer=sample[0], location=UNKNOWN, limit=20)  # load the model
-    cache.clear()
-    for label in ("miss", "hit"):
-        latencies, cpu = [], []
-        for viewer in sample:
-            started, started_cpu = time.perf_counter(), time.thread_time()
-            result = selectors.recommended_performers(viewer=viewer, location=UNKNOWN, limit=20)
-            latencies.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.thread_time() - started_cpu) * 1000)
-            assert len(result) == 20
-        # Wall time includes waiting for a core on a shared machine; CPU time
-        # of this thread (plus the database/cache round trips inside wall) does not.
-        print(
-            f"serve_{label}_ms wall p50={percentile(latencies, 50):.2f} p99={percentile(latencies, 99):.2f} "
-            f"max={max(latencies):.2f} | cpu p50={percentile(cpu, 50):.2f} p99={percentile(cpu, 99):.2f} "
-            f"n={len(latencies)} load={os.getloadavg()[0]:.1f}"
-        )
+    time_serving(sample, ("miss", "hit"))
     # Calibration: the cheapest ORM query on this machine right now (the hit
     # path is two such queries, two cache reads and ~50 model instances).
     baseline = []

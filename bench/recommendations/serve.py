@@ -26,35 +26,19 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=1)
-    args = parser.parse_args()
-    if "MARQUEE_VAR_DIR" not in os.environ:
-        sys.exit("set MARQUEE_VAR_DIR to the folder of a previous bench/recommendations/run.py")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
-    import django
-
-    django.setup()
-    import numpy as np
+def time_serving(sample, labels) -> None:
+    """Serve ``sample``'s recommendations once per label, the cache emptied
+    first (so "miss" then "hit"), printing wall and thread-CPU percentiles.
+    Wall time includes waiting for a core on a shared machine; CPU time of
+    this thread (plus the database/cache round trips inside wall) does not."""
     from django.core.cache import cache
 
-    from marquee.accounts.models import User
     from marquee.lib.geo import UNKNOWN
     from marquee.recommendations import selectors
-    from marquee.shows.models import Show
 
-    viewers = list(User.objects.filter(username__startswith="bu").order_by("pk"))
-    if not viewers or selectors.current_artifacts() is None:
-        sys.exit("no bench viewers or no model: run bench/recommendations/run.py first")
-    live = Show.objects.filter(status=Show.Status.LIVE).count()
-    print(f"viewers={len(viewers)} live_rooms={live} model={selectors.current_artifacts().version}")
-    rng = np.random.default_rng(3)
-    sample = [viewers[int(u)] for u in rng.choice(len(viewers), size=args.requests, replace=False)]
     selectors.recommended_performers(viewer=sample[0], location=UNKNOWN, limit=20)  # load the model
     cache.clear()
-    for label in ["miss"] + ["hit"] * args.rounds:
+    for label in labels:
         latencies, cpu = [], []
         for viewer in sample:
             started, started_cpu = time.perf_counter(), time.thread_time()
@@ -67,6 +51,33 @@ def main() -> None:
             f"max={max(latencies):.2f} | cpu p50={percentile(cpu, 50):.2f} p99={percentile(cpu, 99):.2f} "
             f"n={len(latencies)} load={os.getloadavg()[0]:.1f}"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    if "MARQUEE_VAR_DIR" not in os.environ:
+        sys.exit("set MARQUEE_VAR_DIR to the folder of a previous bench/recommendations/run.py")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
+    import django
+
+    django.setup()
+    import numpy as np
+
+    from marquee.accounts.models import User
+    from marquee.recommendations import selectors
+    from marquee.shows.models import Show
+
+    viewers = list(User.objects.filter(username__startswith="bu").order_by("pk"))
+    if not viewers or selectors.current_artifacts() is None:
+        sys.exit("no bench viewers or no model: run bench/recommendations/run.py first")
+    live = Show.objects.filter(status=Show.Status.LIVE).count()
+    print(f"viewers={len(viewers)} live_rooms={live} model={selectors.current_artifacts().version}")
+    rng = np.random.default_rng(3)
+    sample = [viewers[int(u)] for u in rng.choice(len(viewers), size=args.requests, replace=False)]
+    time_serving(sample, ["miss"] + ["hit"] * args.rounds)
 
 
 if __name__ == "__main__":
