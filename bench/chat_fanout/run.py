@@ -220,6 +220,7 @@ async def raw_viewer(
     received: set[int] = set()
     stats["received_sets"].append(received)
     latencies = stats["latencies"]
+    worst = stats["worst"]
     state = {"first": True, "last_id": None}
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
 
@@ -242,7 +243,10 @@ async def raw_viewer(
                 received.add(seq)
                 stats["count"] += 1
                 stats["last"] = now
-                latencies.append(now - float(sent))
+                latency = now - float(sent)
+                latencies.append(latency)
+                if latency > worst.get(seq, 0.0):
+                    worst[seq] = latency
 
     loop = asyncio.get_running_loop()
     while not stop.is_set():
@@ -334,7 +338,15 @@ def client_process(
 ) -> None:
     raise_fd_limit()
     reader = raw_viewer if client == "raw" else viewer
-    stats = {"latencies": [], "duplicates": 0, "disconnects": 0, "received_sets": [], "expected_viewers": n, "count": 0}
+    stats = {
+        "latencies": [],
+        "worst": {},
+        "duplicates": 0,
+        "disconnects": 0,
+        "received_sets": [],
+        "expected_viewers": n,
+        "count": 0,
+    }
 
     async def main():
         stop = asyncio.Event()
@@ -373,6 +385,7 @@ def client_process(
     conn.send(
         {
             "latencies": stats["latencies"],
+            "worst": stats["worst"],
             "duplicates": stats["duplicates"],
             "disconnects": stats["disconnects"],
             "errors": stats.get("errors", {}),
@@ -508,6 +521,13 @@ def main() -> None:
     expected = sent * args.viewers
     complete = sum(1 for x in received if x == sent)
 
+    # The slowest delivery of the messages sent in each second: a stall shows as one bad second.
+    worst: dict[int, float] = {}
+    for r in results:
+        for seq, latency in r["worst"].items():
+            second = int(seq // args.rate)
+            worst[second] = max(worst.get(second, 0.0), latency)
+
     def pct(p):
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
 
@@ -521,6 +541,7 @@ def main() -> None:
                 "server": args.url or f"uvicorn --workers {args.workers} --ws {ws_option()}",
                 "client": args.client,
                 "connect_seconds": round(connect_seconds, 1),
+                "posting_from_epoch": round(go_time, 3),  # to line up with the server's own logs
                 "sent": sent,
                 "deliveries": deliveries,
                 "deliveries_per_s": round(deliveries / args.seconds),
@@ -544,6 +565,7 @@ def main() -> None:
                 "p50_ms": round(pct(0.50), 1),
                 "p99_ms": round(pct(0.99), 1),
                 "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+                "max_ms_by_second": [round(worst[s] * 1000) for s in sorted(worst)],
                 "errors": {k: v for r in results for k, v in r["errors"].items()},
             },
             indent=2,
