@@ -599,6 +599,12 @@ TOKEN_PACKS = {
     "large": {"tokens": 1200, "price_cents": 9999, "label": "1,200 tokens"},
 }
 
+# --- Web process ------------------------------------------------------------------
+# A full garbage collection waits for this many younger ones (CPython: 10):
+# each one holds the event loop, and every chat room's fan-out, for as long as
+# it takes to walk every object of the process (marquee/lib/server_process.py).
+WEB_GC_FULL_COLLECTION_AFTER = env_int("WEB_GC_FULL_COLLECTION_AFTER", 1000, minimum=1)
+
 # --- Chat -----------------------------------------------------------------------
 # Fan-out: events of a room are batched per window into one frame; a client
 # whose unsent frames exceed the buffer is disconnected (it resumes on reconnect).

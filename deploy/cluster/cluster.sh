@@ -129,7 +129,7 @@ launch() {
   envs=$(xargs < "$STATE/env")
   case $name in
     web1|web2) start "$name" "mq-$name" env $envs "$ROOT/.venv/bin/uvicorn" marquee.asgi:application \
-        --host 0.0.0.0 --port 8000 --ws marquee.chat.wire:FanoutWebSocketProtocol --ws-per-message-deflate false --lifespan off --ws-max-size 4096 --no-access-log ;;
+        --host 0.0.0.0 --port 8000 --ws marquee.chat.wire:FanoutWebSocketProtocol --ws-per-message-deflate false --lifespan on --ws-max-size 4096 --no-access-log ;;
     worker1|worker2) start "$name" "mq-$name" env $envs "$ROOT/.venv/bin/celery" -A marquee worker \
         -n "$name@%h" --concurrency=2 --loglevel=INFO ;;
     beat) start beat mq-worker2 env $envs "$ROOT/.venv/bin/celery" -A marquee beat --loglevel=INFO \
