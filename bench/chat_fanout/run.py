@@ -10,6 +10,19 @@ duplicates and slow-client disconnects.
     DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/4 CACHE_KEY_PREFIX=chat \\
         .venv/bin/python bench/chat_fanout/run.py --viewers 3000 --rate 20 --seconds 15 --workers 1
 
+Every run measures the limit first, in the same run and on the same
+machine: bench/chat_fanout/limit_server.py (the leanest fan-out server in
+Python: asyncio on uvloop, the WebSocket protocol by hand, the app's
+batching and frames, no Django, database or Redis) with the same viewers,
+rate, seconds and client processes, through the same ``measure``; then the
+app.  The JSON holds the app's figures, a ``limit`` object (p50/p99/max,
+deliveries/s over the wall span, lost, server CPU µs per delivery, load
+average) and ``p99_ratio_app_over_limit`` and ``cpu_ratio_app_over_limit``.
+The viewers' processes share the cores with the server, so even the limit's
+latency is not small here: the ratios are the figures that compare.  The
+app's load average (1 minute) still carries the limit's run just before
+it.  ``--no-limit`` skips the limit.
+
 ``--baseline`` serves the room with a stock Channels consumer doing
 ``group_send`` per message instead (bench/chat_fanout/baseline.py).
 uvicorn gets the Procfile's ``--ws`` protocol (``BENCH_WS`` overrides it).
@@ -20,7 +33,8 @@ elsewhere, e.g. the Procfile's web command (``honcho start web``, as
 viewer is then an anonymous reader with its own age-gated session (made
 here in the database), arriving from its own address through
 ``X-Forwarded-For`` (start that server with ``TRUSTED_PROXIES=127.0.0.1/32``,
-as behind the reverse proxy).
+as behind the reverse proxy).  The limit is still started here, locally.
+Without ``--server-pid`` the app's server CPU figures are null.
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ import json
 import multiprocessing
 import os
 import resource
+import socket
 import subprocess
 import sys
 import time
@@ -431,6 +446,163 @@ async def sender(url: str, cookie: str, rate: float, duration: float) -> int:
     return sent
 
 
+def start_limit(port: int) -> subprocess.Popen:
+    """bench/chat_fanout/limit_server.py on ``port``, returned once it accepts connections."""
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("limit_server.py")), "--port", str(port)],
+        cwd=ROOT,
+        preexec_fn=raise_fd_limit,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"limit server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("limit server did not start")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:  # still closing its sockets: the figures are in
+        server.kill()
+        server.wait()
+
+
+def measure(
+    url: str,
+    server_pid: int | None,
+    *,
+    cookie: str,
+    identities: list[dict],
+    viewers: int,
+    rate: float,
+    seconds: float,
+    clients: int,
+    client: str,
+    profile: str | None = None,
+) -> dict:
+    """One run against the server at ``url`` (its CPU read from ``server_pid``
+    and its children when given): the viewers join, the sender posts ``rate``
+    messages/s for ``seconds``, the viewers drain; returns the figures."""
+    go = multiprocessing.Event()
+    sending_done = multiprocessing.Event()
+    sent_count = multiprocessing.Value("i", 0)
+    pipes, procs = [], []
+    base, extra = divmod(viewers, clients)
+    per = [base + (1 if i < extra else 0) for i in range(clients)]
+    for i, n in enumerate(per):
+        parent, child = multiprocessing.Pipe()
+        mine = identities[sum(per[:i]) : sum(per[: i + 1])]
+        proc = multiprocessing.Process(
+            target=client_process,
+            args=(url, n, child, go, sending_done, sent_count, seconds, mine, client),
+        )
+        proc.start()
+        pipes.append(parent)
+        procs.append(proc)
+    t0 = time.time()
+    for pipe in pipes:
+        assert pipe.recv() == "ready"
+    connect_seconds = time.time() - t0
+    time.sleep(1)
+    cpu_before = server_cpu(server_pid) if server_pid else 0.0
+    sys_before = server_cpu(server_pid, kernel_only=True) if server_pid else 0.0
+    profiler = None
+    if profile:  # the fan-out, not the joins: started once every viewer is in
+        spy = [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "100", "--nonblocking", "-f", "raw"]
+        profiler = subprocess.Popen(
+            [*spy, "-d", str(int(seconds)), "-p", str(server_pid), "-o", profile],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    go_time = time.time()
+    go.set()
+    sent = asyncio.run(sender(url, cookie, rate, seconds))
+    sent_count.value = sent
+    sending_done.set()
+    results = [pipe.recv() for pipe in pipes]
+    server_cpu_seconds = server_cpu(server_pid) - cpu_before if server_pid else 0.0
+    server_sys_seconds = server_cpu(server_pid, kernel_only=True) - sys_before if server_pid else 0.0
+    for proc in procs:
+        proc.join(10)
+    if profiler is not None:
+        profiler.wait(60)
+
+    latencies = sorted(x for r in results for x in r["latencies"])
+    received = [x for r in results for x in r["received"]]
+    deliveries = sum(received)
+    expected = sent * viewers
+    complete = sum(1 for x in received if x == sent)
+
+    # The slowest delivery of the messages sent in each second: a stall shows as one bad second.
+    worst: dict[int, float] = {}
+    for r in results:
+        for seq, latency in r["worst"].items():
+            second = int(seq // rate)
+            worst[second] = max(worst.get(second, 0.0), latency)
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+    measured = server_pid is not None and deliveries
+    return {
+        "connect_seconds": round(connect_seconds, 1),
+        "posting_from_epoch": round(go_time, 3),  # to line up with the server's own logs
+        "sent": sent,
+        "deliveries": deliveries,
+        "deliveries_per_s": round(deliveries / seconds),
+        # Over the real span (first send to last delivery): below the rate
+        # above when the server falls behind.
+        "deliveries_per_s_wall": round(deliveries / max(seconds, max(r["last"] for r in results) - go_time)),
+        "expected_deliveries": expected,
+        "lost": expected - deliveries,
+        "viewers_with_every_message": complete,
+        "duplicates": sum(r["duplicates"] for r in results),
+        "disconnects": sum(r["disconnects"] for r in results),
+        "server_cpu_seconds": round(server_cpu_seconds, 2) if server_pid else None,
+        "server_cpu_us_per_delivery": round(server_cpu_seconds * 1e6 / deliveries, 2) if measured else None,
+        "server_kernel_us_per_delivery": round(server_sys_seconds * 1e6 / deliveries, 2) if measured else None,
+        "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
+        "load_average": os.getloadavg(),
+        "p50_ms": round(pct(0.50), 1),
+        "p99_ms": round(pct(0.99), 1),
+        "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+        "max_ms_by_second": [round(worst[s] * 1000) for s in sorted(worst)],
+        "errors": {k: v for r in results for k, v in r["errors"].items()},
+    }
+
+
+# What the JSON keeps of the limit's run.
+LIMIT_FIGURES = (
+    "connect_seconds",
+    "sent",
+    "deliveries_per_s_wall",
+    "lost",
+    "duplicates",
+    "disconnects",
+    "server_cpu_us_per_delivery",
+    "server_kernel_us_per_delivery",
+    "client_cpu_seconds",
+    "load_average",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "max_ms_by_second",
+    "errors",
+)
+
+
+def ratio(app, limit) -> float | None:
+    return round(app / limit, 2) if app is not None and limit else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--viewers", type=int, default=1000)
@@ -447,6 +619,7 @@ def main() -> None:
         default="raw",
         help="viewer client: lean by hand, or the websockets package",
     )
+    parser.add_argument("--no-limit", action="store_true", help="skip the limit run (limit_server.py)")
     parser.add_argument("--profile", help="py-spy raw samples of the server while the sender posts, to this file")
     args = parser.parse_args()
     raise_fd_limit()
@@ -455,6 +628,24 @@ def main() -> None:
         {"Cookie": f"sessionid={key}", "X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"}
         for i, key in enumerate(readers, start=1)
     ]
+    run = partial(
+        measure,
+        cookie=cookie,
+        identities=identities,
+        viewers=args.viewers,
+        rate=args.rate,
+        seconds=args.seconds,
+        clients=args.clients,
+        client=args.client,
+    )
+    limit = None
+    if not args.no_limit:  # first, on this machine, whatever serves the app
+        port = free_port()
+        server = start_limit(port)
+        try:
+            limit = run(f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}/chat/", server.pid)
+        finally:
+            stop(server)
     if args.url:
         server = None
         url = f"{args.url.rstrip('/')}/ws/rooms/{ROOM}/chat/"
@@ -462,115 +653,28 @@ def main() -> None:
         port = free_port()
         server = start_server(port, args.workers, args.baseline)
         url = f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}/chat/"
-    server_pid = server.pid if server else args.server_pid
     try:
-        go = multiprocessing.Event()
-        sending_done = multiprocessing.Event()
-        sent_count = multiprocessing.Value("i", 0)
-        pipes, procs = [], []
-        base, extra = divmod(args.viewers, args.clients)
-        per = [base + (1 if i < extra else 0) for i in range(args.clients)]
-        for i, n in enumerate(per):
-            parent, child = multiprocessing.Pipe()
-            mine = identities[sum(per[:i]) : sum(per[: i + 1])]
-            proc = multiprocessing.Process(
-                target=client_process,
-                args=(url, n, child, go, sending_done, sent_count, args.seconds, mine, args.client),
-            )
-            proc.start()
-            pipes.append(parent)
-            procs.append(proc)
-        t0 = time.time()
-        for pipe in pipes:
-            assert pipe.recv() == "ready"
-        connect_seconds = time.time() - t0
-        time.sleep(1)
-        cpu_before = server_cpu(server_pid) if server_pid else 0.0
-        sys_before = server_cpu(server_pid, kernel_only=True) if server_pid else 0.0
-        profiler = None
-        if args.profile:  # the fan-out, not the joins: started once every viewer is in
-            spy = [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "100", "--nonblocking", "-f", "raw"]
-            profiler = subprocess.Popen(
-                [*spy, "-d", str(int(args.seconds)), "-p", str(server_pid), "-o", args.profile],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        go_time = time.time()
-        go.set()
-        sent = asyncio.run(sender(url, cookie, args.rate, args.seconds))
-        sent_count.value = sent
-        sending_done.set()
-        results = [pipe.recv() for pipe in pipes]
-        server_cpu_seconds = server_cpu(server_pid) - cpu_before if server_pid else 0.0
-        server_sys_seconds = server_cpu(server_pid, kernel_only=True) - sys_before if server_pid else 0.0
-        for proc in procs:
-            proc.join(10)
-        if profiler is not None:
-            profiler.wait(60)
+        app = run(url, server.pid if server else args.server_pid, profile=args.profile)
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:  # still closing its sockets: the figures are in
-                server.kill()
-                server.wait()
-    latencies = sorted(x for r in results for x in r["latencies"])
-    received = [x for r in results for x in r["received"]]
-    deliveries = sum(received)
-    expected = sent * args.viewers
-    complete = sum(1 for x in received if x == sent)
-
-    # The slowest delivery of the messages sent in each second: a stall shows as one bad second.
-    worst: dict[int, float] = {}
-    for r in results:
-        for seq, latency in r["worst"].items():
-            second = int(seq // args.rate)
-            worst[second] = max(worst.get(second, 0.0), latency)
-
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
-
-    print(
-        json.dumps(
-            {
-                "mode": "channels group_send baseline" if args.baseline else "per-room publish + in-process fan-out",
-                "viewers": args.viewers,
-                "rate": args.rate,
-                "seconds": args.seconds,
-                "server": args.url or f"uvicorn --workers {args.workers} --ws {ws_option()}",
-                "client": args.client,
-                "connect_seconds": round(connect_seconds, 1),
-                "posting_from_epoch": round(go_time, 3),  # to line up with the server's own logs
-                "sent": sent,
-                "deliveries": deliveries,
-                "deliveries_per_s": round(deliveries / args.seconds),
-                # Over the real span (first send to last delivery): below the rate
-                # above when the server falls behind.
-                "deliveries_per_s_wall": round(
-                    deliveries / max(args.seconds, max(r["last"] for r in results) - go_time)
-                ),
-                "expected_deliveries": expected,
-                "lost": expected - deliveries,
-                "viewers_with_every_message": complete,
-                "duplicates": sum(r["duplicates"] for r in results),
-                "disconnects": sum(r["disconnects"] for r in results),
-                "server_cpu_seconds": round(server_cpu_seconds, 2),
-                "server_cpu_us_per_delivery": round(server_cpu_seconds * 1e6 / deliveries, 2) if deliveries else None,
-                "server_kernel_us_per_delivery": round(server_sys_seconds * 1e6 / deliveries, 2)
-                if deliveries
-                else None,
-                "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
-                "load_average": os.getloadavg(),
-                "p50_ms": round(pct(0.50), 1),
-                "p99_ms": round(pct(0.99), 1),
-                "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
-                "max_ms_by_second": [round(worst[s] * 1000) for s in sorted(worst)],
-                "errors": {k: v for r in results for k, v in r["errors"].items()},
-            },
-            indent=2,
-        )
-    )
+            stop(server)
+    report = {
+        "mode": "channels group_send baseline" if args.baseline else "per-room publish + in-process fan-out",
+        "viewers": args.viewers,
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "server": args.url or f"uvicorn --workers {args.workers} --ws {ws_option()}",
+        "client": args.client,
+        **app,
+    }
+    if limit is not None:
+        report["limit"] = {"server": "limit_server.py: asyncio on uvloop, 1 process, no Django"} | {
+            key: limit[key] for key in LIMIT_FIGURES
+        }
+        report["p99_ratio_app_over_limit"] = ratio(app["p99_ms"], limit["p99_ms"])
+        cpu = "server_cpu_us_per_delivery"
+        report["cpu_ratio_app_over_limit"] = ratio(app[cpu], limit[cpu])
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
