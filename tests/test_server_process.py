@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
