@@ -140,11 +140,24 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    # 0 (a connection per request) by default: under ASGI each request's sync
-    # work runs in a thread of its own, so kept connections pile up, one per
-    # thread (66-88 from one uvicorn process in bench/tips_http until PostgreSQL
-    # refused clients); reuse connections with PgBouncer in front instead.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
+    # Connections are reused through a pool of at most DB_POOL_MAX_SIZE per
+    # process (Django's psycopg pool): under ASGI each request's sync work runs
+    # in a thread of its own, so connections kept per thread (DB_CONN_MAX_AGE)
+    # pile up (66-88 from one uvicorn process in bench/tips_http until
+    # PostgreSQL refused clients), and a new connection per request or chat
+    # post cost the chat's post path a PostgreSQL start-up each time (its p99
+    # stalls in bench/chat_fanout).  DB_POOL_MAX_SIZE=0 turns the pool off
+    # (then DB_CONN_MAX_AGE applies, 0 by default: a connection per request).
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10, minimum=0)
+    DB_CONN_MAX_AGE = 0 if DB_POOL_MAX_SIZE else env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
+    if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_MAX_SIZE,
+            # How long a request waits for a free connection before it fails.
+            "timeout": env_int("DB_POOL_TIMEOUT_SECONDS", 10, minimum=1),
+        }
     if DATABASES["default"]["ENGINE"] not in {
         "django.db.backends.postgresql",
         "django.db.backends.sqlite3",

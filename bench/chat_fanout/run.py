@@ -412,11 +412,15 @@ def client_process(
     )
 
 
-async def sender(url: str, cookie: str, rate: float, duration: float) -> int:
+async def sender(url: str, cookie: str, rate: float, duration: float) -> tuple[int, dict[int, float]]:
+    """Posts ``rate``/s for ``duration`` s; returns how many, and each post's
+    seconds from send to its ack (the post path alone, before any fan-out)."""
     import websockets
 
     sent = 0
     acked = 0
+    sent_at: dict[int, float] = {}
+    ack_seconds: dict[int, float] = {}
     async with websockets.connect(
         url,
         compression=None,
@@ -428,22 +432,28 @@ async def sender(url: str, cookie: str, rate: float, duration: float) -> int:
         async def drain():
             nonlocal acked
             async for frame in ws:
-                # Acks, or errors (a refused post): either way it was processed.
-                acked += sum(1 for e in json.loads(frame) if e.get("type") in ("ack", "error"))
+                now = time.time()
+                for event in json.loads(frame):
+                    # Acks, or errors (a refused post): either way it was processed.
+                    if event.get("type") in ("ack", "error"):
+                        acked += 1
+                        if event.get("ref") in sent_at:
+                            ack_seconds[event["ref"]] = now - sent_at[event["ref"]]
 
         drainer = asyncio.create_task(drain())
         start = time.time()
         while time.time() - start < duration:
             target = start + sent / rate
             await asyncio.sleep(max(0, target - time.time()))
-            await ws.send(json.dumps({"type": "message", "text": f"b:{sent}:{time.time():.6f}"}))
+            sent_at[sent] = time.time()
+            await ws.send(json.dumps({"type": "message", "ref": sent, "text": f"b:{sent}:{sent_at[sent]:.6f}"}))
             sent += 1
         # Every post accepted (published) before we hang up.
         deadline = time.time() + 120
         while acked < sent and time.time() < deadline:
             await asyncio.sleep(0.1)
         drainer.cancel()
-    return sent
+    return sent, ack_seconds
 
 
 def start_limit(port: int) -> subprocess.Popen:
@@ -524,7 +534,7 @@ def measure(
         )
     go_time = time.time()
     go.set()
-    sent = asyncio.run(sender(url, cookie, rate, seconds))
+    sent, ack_seconds = asyncio.run(sender(url, cookie, rate, seconds))
     sent_count.value = sent
     sending_done.set()
     results = [pipe.recv() for pipe in pipes]
@@ -547,6 +557,12 @@ def measure(
         for seq, latency in r["worst"].items():
             second = int(seq // rate)
             worst[second] = max(worst.get(second, 0.0), latency)
+
+    # The same for the post path alone: send to the sender's ack.
+    worst_ack: dict[int, float] = {}
+    for seq, latency in ack_seconds.items():
+        second = int(seq // rate)
+        worst_ack[second] = max(worst_ack.get(second, 0.0), latency)
 
     def pct(p):
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
@@ -575,6 +591,7 @@ def measure(
         "p99_ms": round(pct(0.99), 1),
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
         "max_ms_by_second": [round(worst[s] * 1000) for s in sorted(worst)],
+        "ack_max_ms_by_second": [round(worst_ack[s] * 1000) for s in sorted(worst_ack)],
         "errors": {k: v for r in results for k, v in r["errors"].items()},
     }
 
@@ -595,6 +612,7 @@ LIMIT_FIGURES = (
     "p99_ms",
     "max_ms",
     "max_ms_by_second",
+    "ack_max_ms_by_second",
     "errors",
 )
 
