@@ -31,6 +31,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The ``p`` (0-1) quantile of ``values``, nearest rank below."""
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * p) - 1)] if ordered else float("nan")
+
+
 def raise_fd_limit(wanted: int = 65536) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))

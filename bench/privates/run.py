@@ -89,6 +89,8 @@ settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"  # 1,000
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
+from bench.support import percentile  # noqa: E402
+
 
 def worker(interval: float, stop, results, first: bool = True) -> None:
     """A Celery worker process under beat: the real task, run through Celery's
@@ -151,11 +153,6 @@ def accept_all(ids: list[int]) -> None:
     for session in PrivateShow.objects.filter(pk__in=ids).select_related("performer__user").order_by("pk"):
         privates.accept(actor=session.performer.user, session=session)
     connections.close_all()
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * p) - 1)] if ordered else float("nan")
 
 
 def main() -> None:

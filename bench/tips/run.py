@@ -44,24 +44,33 @@ settings.DEBUG = False
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
+from bench.support import percentile  # noqa: E402
+
 RAW_SCRIPT = Path(__file__).with_name("raw_tip.sql")
 
 
-def raw_sql_limit(clients: int, seconds: float) -> float:
-    """Tips per second of ``raw_tip.sql`` under pgbench (the physical limit)."""
+def raw_sql_limit(clients: int, seconds: float) -> tuple[float, list[float]]:
+    """Tips per second of ``raw_tip.sql`` under pgbench (the physical limit),
+    and each transaction's latency in seconds (pgbench's per-transaction log)."""
+    import tempfile
+
     db = settings.DATABASES["default"]
     env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
-    command = [
-        "pgbench", "-n", "-M", "prepared", "-f", str(RAW_SCRIPT),
-        "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(max(1, int(seconds))),
-        "-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432), "-U", db.get("USER") or "postgres",
-        db["NAME"],
-    ]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    with tempfile.TemporaryDirectory() as logs:
+        command = [
+            "pgbench", "-n", "-M", "prepared", "-f", str(RAW_SCRIPT),
+            "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(max(1, int(seconds))),
+            "-l", "--log-prefix", str(Path(logs) / "tx"),
+            "-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432), "-U", db.get("USER") or "postgres",
+            db["NAME"],
+        ]  # fmt: skip
+        out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+        # Each line: client_id transaction_no latency_us script_no epoch_s epoch_us
+        latencies = [int(line.split()[2]) / 1e6 for log in Path(logs).glob("tx.*") for line in log.open()]
     match = re.search(r"tps = ([0-9.]+)", out)
     if not match:
         sys.exit("pgbench printed no tps:\n" + out)
-    return float(match.group(1))
+    return float(match.group(1)), latencies
 
 
 def fill_raw_clients(users, performers, shows) -> None:
@@ -205,7 +214,7 @@ def main() -> None:
     fill_raw_clients(users, performers, shows)
     user_ids = [u.pk for u in users]
     connections.close_all()
-    limit_before = raw_sql_limit(args.clients, args.seconds) if args.limit else None
+    limit_before, limit_latencies_before = raw_sql_limit(args.clients, args.seconds) if args.limit else (None, [])
     start = multiprocessing.Barrier(len(user_ids) + 1)
     results = multiprocessing.Queue()
     workers = [
@@ -220,7 +229,7 @@ def main() -> None:
     elapsed = time.perf_counter() - began
     for worker in workers:
         worker.join()
-    limit_after = raw_sql_limit(args.clients, args.seconds) if args.limit else None
+    limit_after, limit_latencies_after = raw_sql_limit(args.clients, args.seconds) if args.limit else (None, [])
     flat = sorted(x for latencies, _ in per_client for x in latencies)
     failures = [failed for _, failed in per_client]
     report = check_invariants()
@@ -228,11 +237,15 @@ def main() -> None:
     print(f"diagnose={args.diagnose} rooms={args.performers} clients={args.clients}")
     print(f"seconds={elapsed:.1f} tips={ok} failed={sum(failures)}")
     print(f"tips_per_second={ok / elapsed:.0f}")
-    print(f"latency_ms p50={statistics.median(flat) * 1000:.1f} p99={flat[int(len(flat) * 0.99) - 1] * 1000:.1f}")
+    print(f"latency_ms p50={statistics.median(flat) * 1000:.1f} p99={percentile(flat, 0.99) * 1000:.1f}")
     if args.limit:
         limit = (limit_before + limit_after) / 2
+        raw = sorted(limit_latencies_before + limit_latencies_after)
         print(f"raw_sql_limit_tips_per_second before={limit_before:.0f} after={limit_after:.0f}")
+        raw_p50, raw_p99 = statistics.median(raw) * 1000, percentile(raw, 0.99) * 1000
+        print(f"raw_sql_limit_latency_ms p50={raw_p50:.1f} p99={raw_p99:.1f}")
         print(f"ratio_app_to_limit={ok / elapsed / limit:.3f}")
+        print(f"p99_ratio_app_to_limit={percentile(flat, 0.99) / percentile(raw, 0.99):.2f}")
     print(f"invariant_violations={len(report.problems)}")
     for problem in report.problems[:10]:
         print("  ", problem)
