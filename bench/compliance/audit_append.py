@@ -17,6 +17,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
+# Forked client processes each keep a connection of their own; a connection pool
+# (its sockets and threads) must not cross a fork.
+os.environ.setdefault("DB_POOL_MAX_SIZE", "0")
 
 import django
 

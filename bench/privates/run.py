@@ -48,6 +48,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marquee.settings")
+# Forked client processes each keep a connection of their own; a connection pool
+# (its sockets and threads) must not cross a fork.
+os.environ.setdefault("DB_POOL_MAX_SIZE", "0")
 os.environ.setdefault("REDIS_URL", "")
 
 parser = argparse.ArgumentParser()
