@@ -56,6 +56,21 @@ def server_frame(payload: bytes, opcode: int = 1) -> bytes:
     return head + payload
 
 
+def frame_extent(buf, pos: int, size: int) -> tuple[int, int] | None:
+    """The payload length of the frame at ``pos`` and where its mask or payload
+    starts, or None while its header is incomplete (RFC 6455, 5.2)."""
+    length, start = buf[pos + 1] & 0x7F, pos + 2
+    if length == 126:
+        if size - pos < 4:
+            return None
+        length, start = int.from_bytes(buf[pos + 2 : pos + 4], "big"), pos + 4
+    elif length == 127:
+        if size - pos < 10:
+            return None
+        length, start = int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
+    return length, start
+
+
 class Room:
     def __init__(self, name: str):
         self.name = name
@@ -174,15 +189,10 @@ class Connection(asyncio.Protocol):
         size, pos = len(buf), 0
         while size - pos >= 2:
             head, second = buf[pos], buf[pos + 1]
-            length, start = second & 0x7F, pos + 2
-            if length == 126:
-                if size - pos < 4:
-                    break
-                length, start = int.from_bytes(buf[pos + 2 : pos + 4], "big"), pos + 4
-            elif length == 127:
-                if size - pos < 10:
-                    break
-                length, start = int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
+            extent = frame_extent(buf, pos, size)
+            if extent is None:
+                break
+            length, start = extent
             masked = second & 0x80
             if size < start + (4 if masked else 0) + length:
                 break

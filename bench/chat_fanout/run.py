@@ -55,6 +55,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.chat_fanout.limit_server import frame_extent  # noqa: E402  (one frame-header parser)
 from bench.support import free_port, raise_fd_limit, start_uvicorn  # noqa: E402
 
 ROOM = "benchroom"
@@ -195,16 +196,11 @@ class _ViewerProtocol(asyncio.Protocol):
             pos = end + 4
         size = len(buf)
         while size - pos >= 2:
-            head, length = buf[pos], buf[pos + 1] & 0x7F
-            start = pos + 2
-            if length == 126:
-                if size - pos < 4:
-                    break
-                length, start = int.from_bytes(buf[pos + 2 : pos + 4], "big"), pos + 4
-            elif length == 127:
-                if size - pos < 10:
-                    break
-                length, start = int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
+            head = buf[pos]
+            extent = frame_extent(buf, pos, size)
+            if extent is None:
+                break
+            length, start = extent
             if size < start + length:
                 break
             payload = bytes(buf[start : start + length])
